@@ -1,0 +1,17 @@
+# The two commands the README opens with. Both set up .venv first (idempotent, quick after the first run).
+.PHONY: demo test setup setup-dev bench
+
+demo: setup
+	.venv/bin/sleepcot demo
+
+test: setup-dev
+	.venv/bin/python -m pytest -ra
+
+setup:
+	bash scripts/setup.sh
+
+setup-dev:
+	bash scripts/setup.sh --dev
+
+bench: setup
+	.venv/bin/python bench/briefing.py

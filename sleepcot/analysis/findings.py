@@ -1,0 +1,396 @@
+"""What matters in a night: compare it with the user's own baseline and with the norms, rank Findings.
+
+`analyze` is pure: it takes the night, the nights before it, the profile and the tags, and returns an
+`Analysis` whose findings carry every figure they rest on as `Fact`s (the facts the coach may say).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
+from sleepcot.analysis.norms import NORMS, sleep_need_range_h
+from sleepcot.domain import (
+    AgeBand,
+    Fact,
+    Finding,
+    Night,
+    NightKind,
+    Profile,
+    Severity,
+    Tag,
+    TagKind,
+    Unit,
+)
+
+# Which logged tags plausibly explain which findings (the "why it likely happened" step).
+TAG_EXPLAINS: dict[TagKind, set[str]] = {
+    TagKind.LATE_CAFFEINE: {"long_latency", "low_deep", "short_sleep", "low_efficiency"},
+    TagKind.ALCOHOL: {"low_rem", "hrv_down", "hr_up", "temp_up", "high_waso"},
+    TagKind.LATE_WORKOUT: {"hr_up", "long_latency", "hrv_down"},
+    TagKind.STRESS: {"long_latency", "hrv_down", "high_waso", "low_efficiency"},
+    TagKind.ILLNESS: {"temp_up", "resp_up", "hr_up", "hrv_down"},
+    TagKind.NIGHT_SHIFT: {"short_sleep", "irregular_schedule", "sleep_debt"},
+    TagKind.LATE_MEAL: {"hr_up", "low_deep", "high_waso"},
+    TagKind.SCREEN: {"long_latency"},
+    TagKind.TRAVEL: {"irregular_schedule", "long_latency", "short_sleep"},
+}
+# Words that name each finding's subject, so a reply can be checked for naming the top finding.
+FINDING_TOPICS: dict[str, tuple[str, ...]] = {
+    "short_sleep": ("sleep", "睡眠"),
+    "long_latency": ("fall asleep", "fell asleep", "falling asleep", "latency", "入睡"),
+    "low_efficiency": ("efficiency", "效率"),
+    "high_waso": ("awake", "woke", "waking", "觉醒", "醒"),
+    "low_deep": ("deep", "深睡", "深度睡眠"),
+    "low_rem": ("rem", "快速眼动"),
+    "hrv_down": ("hrv", "heart rate variability", "心率变异"),
+    "hr_up": ("heart rate", "心率"),
+    "resp_up": ("breathing", "respiratory", "呼吸"),
+    "temp_up": ("temperature", "体温", "温度"),
+    "low_spo2": ("spo2", "oxygen", "血氧"),
+    "possible_breathing_disturbance": ("spo2", "oxygen", "血氧"),
+    "irregular_schedule": ("bedtime", "schedule", "regular", "作息", "规律"),
+    "sleep_debt": ("debt", "睡眠债", "欠"),
+    "chronic_short_sleep": ("short sleep", "averag", "睡眠不足", "平均"),
+    "good_night": ("sleep", "睡"),
+}
+SLEEPINESS_WORDS = ("sleepiness", "sleepy", "drowsy", "dozing", "fatigue", "嗜睡", "犯困", "困倦")
+LATE_CAFFEINE_HOUR = 14
+
+
+@dataclass
+class Analysis:
+    night: Night
+    profile: Profile
+    baseline14: Baseline
+    baseline60: Baseline
+    findings: list[Finding]
+    tags: list[Tag] = field(default_factory=list)
+    week: list[Night] = field(default_factory=list)
+
+    @property
+    def top(self) -> Finding:
+        return self.findings[0]
+
+    @property
+    def red_flags(self) -> list[Finding]:
+        return [f for f in self.findings if f.red_flag]
+
+    def night_facts(self) -> list[Fact]:
+        """The night's own figures as facts (what the data shows)."""
+        n = self.night
+        facts = [
+            Fact(key="night.bedtime", label="bedtime", value=n.bedtime_minutes, unit=Unit.CLOCK),
+            Fact(key="night.wake", label="wake time", value=n.wake_minutes, unit=Unit.CLOCK),
+            Fact(key="night.total_sleep_s", label="total sleep", value=n.total_sleep_s, unit=Unit.SECONDS),
+            Fact(key="night.time_in_bed_s", label="time in bed", value=n.time_in_bed_s, unit=Unit.SECONDS),
+        ]
+        for key, label, unit in (
+            ("latency_s", "time to fall asleep", Unit.SECONDS),
+            ("awake_s", "awake after falling asleep", Unit.SECONDS),
+            ("deep_s", "deep sleep", Unit.SECONDS),
+            ("rem_s", "REM sleep", Unit.SECONDS),
+            ("light_s", "light sleep", Unit.SECONDS),
+            ("efficiency_pct", "sleep efficiency", Unit.PERCENT),
+            ("hr_lowest_bpm", "lowest heart rate", Unit.BPM),
+            ("hrv_rmssd_ms", "HRV (RMSSD)", Unit.MS),
+            ("resp_rate_bpm", "respiratory rate", Unit.BREATHS),
+            ("spo2_avg_pct", "average SpO2", Unit.PERCENT),
+            ("spo2_min_pct", "lowest SpO2", Unit.PERCENT),
+            ("skin_temp_dev_c", "skin temperature deviation", Unit.CELSIUS),
+            ("awakenings", "awakenings", Unit.COUNT),
+        ):
+            value = getattr(n, key)
+            if value is not None:
+                facts.append(Fact(key=f"night.{key}", label=label, value=value, unit=unit))
+        return facts
+
+    def facts(self) -> list[Fact]:
+        """Every figure of this analysis: the night's, then each finding's, without repeats."""
+        seen: dict[str, Fact] = {}
+        for fact in self.night_facts() + [f for finding in self.findings for f in finding.facts]:
+            seen.setdefault(fact.key, fact)
+        return list(seen.values())
+
+
+def _pct_change(value: float, mean: float) -> float:
+    return round(100.0 * (value - mean) / mean) if mean else 0.0
+
+
+class _Rules:
+    """The rules, one method each; every method may append findings to `self.out`."""
+
+    def __init__(self, night: Night, profile: Profile, b14: Baseline, week: list[Night], tags: list[Tag]):
+        self.n, self.profile, self.b, self.week = night, profile, b14, week
+        self.tag_kinds = {t.kind for t in tags}
+        self.out: list[Finding] = []
+
+    def add(self, code: str, title: str, detail: str, severity: Severity, magnitude: float,
+            facts: list[Fact], advice: str, norm: str) -> None:
+        causes = sorted((k for k in self.tag_kinds if code in TAG_EXPLAINS.get(k, ())), key=lambda k: k.value)
+        late_habit = code in TAG_EXPLAINS[TagKind.LATE_CAFFEINE] and self._habitual_late_caffeine()
+        if late_habit and TagKind.LATE_CAFFEINE not in causes:
+            causes.append(TagKind.LATE_CAFFEINE)
+        self.out.append(Finding(
+            code=code, title=title, detail=detail, severity=severity,
+            score=10.0 * severity.value + min(magnitude, 9.9), facts=facts, advice=advice,
+            source=NORMS[norm].source, likely_causes=causes,
+        ))
+
+    def _habitual_late_caffeine(self) -> bool:
+        last = self.profile.habits.caffeine_last_time
+        return last is not None and last.hour >= LATE_CAFFEINE_HOUR
+
+    def _base_fact(self, metric: str, label: str, unit: Unit) -> Fact | None:
+        stat = self.b.get(metric)
+        if stat is None:
+            return None
+        return Fact(key=f"base14.{metric}", label=f"your {self.b.nights}-night average {label}", value=round(stat.mean, 1), unit=unit)
+
+    def _night_fact(self, metric: str, label: str, unit: Unit) -> Fact:
+        return Fact(key=f"night.{metric}", label=label, value=getattr(self.n, metric), unit=unit)
+
+    # --- duration and continuity -------------------------------------------------------------------
+    def duration(self) -> None:
+        need_min, _ = sleep_need_range_h(self.profile.age_band)
+        total_h = self.n.total_sleep_s / 3600
+        if total_h >= need_min:
+            return
+        norm = "sleep_min_teen_h" if self.profile.age_band is AgeBand.TEEN else "sleep_min_adult_h"
+        facts = [self._night_fact("total_sleep_s", "total sleep", Unit.SECONDS),
+                 Fact(key="norm.sleep_min_h", label="recommended minimum", value=need_min, unit=Unit.HOURS)]
+        if base := self._base_fact("total_sleep_s", "sleep", Unit.SECONDS):
+            facts.append(base)
+        severity = Severity.CONCERN if total_h < NORMS["chronic_short_h"].value else Severity.NOTABLE
+        self.add("short_sleep", "Short night",
+                 f"You slept {facts[0].render()}, under the {need_min:g} h adults need.",
+                 severity, (need_min - total_h) * 3, facts,
+                 f"Protect a full sleep window tonight: set a bedtime that allows at least {need_min:g} h asleep.", norm)
+
+    def latency(self) -> None:
+        if self.n.latency_s is None:
+            return
+        minutes = self.n.latency_s / 60
+        limit = NORMS["latency_good_max_min"].value
+        stat = self.b.get("latency_s")
+        above_usual = stat is not None and minutes >= 20 and self.n.latency_s > 1.5 * stat.mean
+        if minutes <= limit and not above_usual:
+            return
+        facts = [self._night_fact("latency_s", "time to fall asleep", Unit.SECONDS),
+                 Fact(key="norm.latency_max_min", label="good-quality limit", value=limit, unit=Unit.MINUTES)]
+        if base := self._base_fact("latency_s", "time to fall asleep", Unit.SECONDS):
+            facts.append(base)
+        # one slow night is notable; three or more this week is the pattern insomnia criteria describe
+        slow_nights = sum(1 for n in self.week if n.latency_s is not None and n.latency_s / 60 > limit)
+        detail = f"It took {facts[0].render()} to fall asleep (good quality is within {limit:g} min)."
+        if slow_nights >= 3:
+            facts.append(Fact(key="week.slow_onset_nights", label=f"nights over {limit:g} min to fall asleep", value=slow_nights, unit=Unit.NIGHTS))
+            detail += f" That happened on {slow_nights} of the last {len(self.week)} nights."
+            facts.append(Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS))
+        self.add("long_latency", "Slow to fall asleep", detail,
+                 Severity.CONCERN if slow_nights >= 3 else Severity.NOTABLE, abs(minutes - limit) / 10, facts,
+                 "Go to bed only when sleepy; if you lie awake for long, get up and do something calm in dim light until sleepy.",
+                 "latency_good_max_min")
+
+    def efficiency(self) -> None:
+        eff = self.n.efficiency_pct
+        limit = NORMS["efficiency_good_pct"].value
+        if eff is None or eff >= limit:
+            return
+        self.add("low_efficiency", "Low sleep efficiency",
+                 f"You were asleep {eff:.0f}% of your time in bed (good quality is {limit:g}% or more).",
+                 Severity.NOTABLE, (limit - eff) / 3,
+                 [self._night_fact("efficiency_pct", "sleep efficiency", Unit.PERCENT),
+                  Fact(key="norm.efficiency_pct", label="good-quality threshold", value=limit, unit=Unit.PERCENT)],
+                 "Keep the bed for sleep: a consistent wake time and less time lying awake raise efficiency.",
+                 "efficiency_good_pct")
+
+    def waso(self) -> None:
+        if self.n.awake_s is None:
+            return
+        minutes = self.n.awake_s / 60
+        limit = NORMS["waso_insomnia_min"].value
+        if minutes <= limit:
+            return
+        self.add("high_waso", "Long time awake during the night",
+                 f"You were awake {self.n.awake_s // 60} min after first falling asleep (over {limit:g} min fits insomnia criteria).",
+                 Severity.CONCERN, (minutes - limit) / 15,
+                 [self._night_fact("awake_s", "awake after falling asleep", Unit.SECONDS),
+                  Fact(key="norm.waso_max_min", label="threshold", value=limit, unit=Unit.MINUTES)],
+                 "Keep the room cool, dark and quiet; skip alcohol and late fluids; don't watch the clock.",
+                 "waso_insomnia_min")
+
+    # --- stages --------------------------------------------------------------------------------------
+    def stage(self, metric: str, code: str, label: str, norm_low: str, advice: str) -> None:
+        value = getattr(self.n, metric)
+        if value is None or not self.n.total_sleep_s:
+            return
+        share = 100.0 * value / self.n.total_sleep_s
+        stat = self.b.get(metric)
+        drop = _pct_change(value, stat.mean) if stat else 0.0
+        low_norm = norm_low
+        if metric == "deep_s" and self.profile.age_band is AgeBand.OLDER:
+            low_norm = "deep_low_older_pct"
+        below_norm = share < NORMS[low_norm].value
+        below_self = stat is not None and -drop >= NORMS["stage_drop_pct"].value
+        if not (below_norm or below_self):
+            return
+        facts = [self._night_fact(metric, label, Unit.SECONDS),
+                 Fact(key=f"night.{metric}_share", label=f"{label} share of sleep", value=round(share), unit=Unit.PERCENT)]
+        detail = f"{label[0].upper()}{label[1:]} was {facts[0].render()} ({share:.0f}% of your sleep)"
+        if stat:
+            facts += [self._base_fact(metric, label, Unit.SECONDS),
+                      Fact(key=f"change.{metric}", label=f"{label} versus your average", value=abs(drop), unit=Unit.PERCENT)]
+            if below_self:
+                detail += f", {abs(drop):.0f}% under your usual {facts[2].render()}"
+        self.add(code, f"Low {label}", detail + ".", Severity.NOTABLE, abs(drop) / 10 + (3 if below_norm else 0),
+                 facts, advice, low_norm if below_norm else "stage_drop_pct")
+
+    # --- physiology ----------------------------------------------------------------------------------
+    def relative(self, metric: str, code: str, title: str, label: str, unit: Unit, rise: bool, norm: str,
+                 advice: str) -> None:
+        value = getattr(self.n, metric)
+        stat = self.b.get(metric)
+        if value is None or stat is None:
+            return
+        threshold = NORMS[norm].value
+        delta = value - stat.mean
+        if NORMS[norm].unit is Unit.PERCENT:
+            change = abs(_pct_change(value, stat.mean))
+            triggered = (delta < 0 if not rise else delta > 0) and change >= threshold
+            change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", value=change, unit=Unit.PERCENT)
+        else:
+            change = round(abs(delta), 1)
+            triggered = (delta > 0 if rise else delta < 0) and change >= threshold
+            change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", value=change, unit=unit)
+        if not triggered:
+            return
+        night_fact = self._night_fact(metric, label, unit)
+        base = self._base_fact(metric, label, unit)
+        direction = "above" if rise else "below"
+        self.add(code, title, f"{label[0].upper()}{label[1:]} was {night_fact.render()}, {change_fact.render()} {direction} your usual {base.render()}.",
+                 Severity.NOTABLE, change / threshold * 2, [night_fact, base, change_fact], advice, norm)
+
+    def spo2(self) -> None:
+        low = self.n.spo2_min_pct
+        if low is None:
+            return
+        notable = NORMS["spo2_min_notable_pct"].value
+        red = NORMS["spo2_min_red_flag_pct"].value
+        if low >= notable:
+            return
+        dips = sum(1 for n in self.week if n.spo2_min_pct is not None and n.spo2_min_pct < notable)
+        fragmented = (self.n.awakenings or 0) >= NORMS["fragmented_awakenings"].value
+        facts = [self._night_fact("spo2_min_pct", "lowest SpO2", Unit.PERCENT),
+                 Fact(key="norm.spo2_red_flag_pct", label="hypoxemia threshold", value=red, unit=Unit.PERCENT),
+                 Fact(key="norm.spo2_notable_pct", label="dip threshold", value=notable, unit=Unit.PERCENT),
+                 Fact(key="week.spo2_dip_nights", label=f"nights with SpO2 under {notable:g}%", value=dips, unit=Unit.NIGHTS),
+                 Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS)]
+        if self.n.awakenings is not None:
+            facts.append(self._night_fact("awakenings", "awakenings", Unit.COUNT))
+        if self.n.spo2_avg_pct is not None:
+            facts.append(self._night_fact("spo2_avg_pct", "average SpO2", Unit.PERCENT))
+        if low <= red or (fragmented and dips >= 3):
+            self.add("possible_breathing_disturbance", "Oxygen dips during sleep",
+                     f"Your lowest SpO2 was {low:.0f}% and it fell under {notable:g}% on {dips} of the last {len(self.week)} nights"
+                     + (f", with {self.n.awakenings} awakenings" if fragmented else "") + ". "
+                     "This pattern can come with breathing pauses in sleep (such as sleep apnea); only a clinician can tell.",
+                     Severity.RED_FLAG, (notable - low), facts,
+                     "Please talk to a doctor or a sleep clinic about these oxygen dips; a home sleep test can check for sleep apnea. "
+                     "Sleeping on your side and avoiding alcohol in the evening can help meanwhile.",
+                     "spo2_min_red_flag_pct")
+        else:
+            self.add("low_spo2", "A dip in blood oxygen",
+                     f"Your lowest SpO2 was {low:.0f}%; dips under {notable:g}% are worth watching.",
+                     Severity.NOTABLE, (notable - low), facts,
+                     "Watch whether these dips repeat; wrist SpO2 is noisy, but repeated dips deserve a doctor's look.",
+                     "spo2_min_notable_pct")
+
+    # --- patterns across nights -----------------------------------------------------------------------
+    def regularity(self) -> None:
+        recent = self.week
+        sd = bedtime_sd(recent)
+        limit = NORMS["bedtime_sd_irregular_min"].value
+        if sd is None or sd <= limit:
+            return
+        self.add("irregular_schedule", "Irregular sleep schedule",
+                 f"Your bedtime varied by about {sd:.0f} min (standard deviation) over the last {len(recent)} nights.",
+                 Severity.NOTABLE, sd / 30,
+                 [Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES),
+                  Fact(key="week.nights", label="nights considered", value=len(recent), unit=Unit.NIGHTS),
+                  Fact(key="norm.bedtime_sd_min", label="irregularity threshold", value=limit, unit=Unit.MINUTES)],
+                 "Anchor your wake time first: the same time every day, even after a short night.",
+                 "bedtime_sd_irregular_min")
+
+    def debt_and_chronic(self) -> None:
+        need_min, _ = sleep_need_range_h(self.profile.age_band)
+        if len(self.week) < 3:
+            return
+        debt_h = sum(max(0.0, need_min - n.total_sleep_s / 3600) for n in self.week)
+        mean_h = sum(n.total_sleep_s for n in self.week) / len(self.week) / 3600
+        if mean_h < NORMS["chronic_short_h"].value:
+            sleepy = any(w in c.lower() for c in self.profile.conditions for w in SLEEPINESS_WORDS)
+            facts = [Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.week)} nights", value=round(mean_h * 3600), unit=Unit.SECONDS),
+                     Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS),
+                     Fact(key="norm.chronic_short_h", label="chronic short sleep threshold", value=NORMS["chronic_short_h"].value, unit=Unit.HOURS)]
+            self.add("chronic_short_sleep", "Chronic short sleep",
+                     f"You have averaged {facts[0].render()} over the last {len(self.week)} nights"
+                     + (", and you report daytime sleepiness" if sleepy else "") + ".",
+                     Severity.RED_FLAG if sleepy else Severity.CONCERN, (6 - mean_h) * 3, facts,
+                     ("Please see a doctor about ongoing short sleep with daytime sleepiness, and do not drive when drowsy. "
+                      if sleepy else "") + "Move your bedtime a little earlier every few nights until you reach the recommended minimum.",
+                     "chronic_short_h")
+        elif debt_h >= NORMS["debt_notable_h"].value:
+            self.add("sleep_debt", "Sleep debt building up",
+                     f"Over the last {len(self.week)} nights you slept about {debt_h:.1f} h less than the {need_min:g} h minimum.",
+                     Severity.NOTABLE, debt_h / 2,
+                     [Fact(key="week.debt_h", label="sleep debt", value=round(debt_h, 1), unit=Unit.HOURS),
+                      Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS),
+                      Fact(key="norm.sleep_min_h", label="recommended minimum", value=need_min, unit=Unit.HOURS)],
+                     "Pay it back gradually: going to bed a little earlier for several nights beats one long lie-in.",
+                     "debt_notable_h")
+
+    def good_night(self) -> None:
+        if any(f.severity >= Severity.NOTABLE for f in self.out):
+            return
+        facts = [self._night_fact("total_sleep_s", "total sleep", Unit.SECONDS)]
+        if self.n.efficiency_pct is not None:
+            facts.append(self._night_fact("efficiency_pct", "sleep efficiency", Unit.PERCENT))
+        self.add("good_night", "A solid night",
+                 f"You slept {facts[0].render()}" + (f" at {self.n.efficiency_pct:.0f}% efficiency" if self.n.efficiency_pct else "")
+                 + ", in line with your needs.", Severity.INFO, 0, facts,
+                 "Keep the same wake time and wind-down routine that worked last night.", "sleep_min_adult_h")
+
+    def run(self) -> list[Finding]:
+        self.duration()
+        self.latency()
+        self.efficiency()
+        self.waso()
+        self.stage("deep_s", "low_deep", "deep sleep", "deep_low_pct",
+                   "Have your last coffee before early afternoon and skip evening alcohol; daytime exercise and a cool room support deep sleep.")
+        self.stage("rem_s", "low_rem", "REM sleep", "rem_low_pct",
+                   "Skip evening alcohol and keep a regular wake time: REM comes mostly in the last hours of the night.")
+        self.relative("hrv_rmssd_ms", "hrv_down", "HRV below your usual", "HRV", Unit.MS, False, "hrv_drop_pct",
+                      "Take it easier today: light activity, no alcohol tonight, and an early night help HRV recover.")
+        self.relative("hr_lowest_bpm", "hr_up", "Resting heart rate raised", "lowest heart rate", Unit.BPM, True, "hr_rise_bpm",
+                      "A late meal, alcohol, hard late training or an oncoming illness can raise it; keep tonight's evening light.")
+        self.relative("resp_rate_bpm", "resp_up", "Breathing rate raised", "respiratory rate", Unit.BREATHS, True, "resp_rate_rise",
+                      "Watch for signs of illness and rest if you feel unwell.")
+        self.relative("skin_temp_dev_c", "temp_up", "Skin temperature raised", "skin temperature deviation", Unit.CELSIUS, True,
+                      "temp_rise_c", "If you feel unwell, rest; a cool, dark bedroom helps sleep.")
+        self.spo2()
+        self.regularity()
+        self.debt_and_chronic()
+        self.good_night()
+        return sorted(self.out, key=lambda f: -f.score)
+
+
+def analyze(night: Night, previous: list[Night], profile: Profile, tags: list[Tag] = ()) -> Analysis:
+    """Judge `night` against the main nights before it (any order; nights at or after it are ignored)."""
+    prior = sorted((n for n in previous if n.kind is NightKind.MAIN and n.local_date < night.local_date),
+                   key=lambda n: (n.local_date, n.start))
+    b14, b60 = compute_baseline(prior, 14), compute_baseline(prior, 60)
+    week = prior[-6:] + [night]
+    night_tags = [t for t in tags if t.local_date == night.local_date]
+    findings = _Rules(night, profile, b14, week, night_tags).run()
+    return Analysis(night, profile, b14, b60, findings, night_tags, week)

@@ -1,0 +1,82 @@
+"""Every clinical threshold SleepCoT uses, in ONE table, each with its source.
+
+Nothing else in the code base writes a clinical number: analysis, the coach's knowledge and the guard read
+them from here, so a reviewer can check them all in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sleepcot.domain import AgeBand, Unit
+
+NSF_DURATION = "Hirshkowitz et al., National Sleep Foundation's sleep time duration recommendations, Sleep Health 2015"
+AASM_ADULT = "Watson et al., AASM/SRS consensus: recommended amount of sleep for a healthy adult, Sleep 2015"
+AASM_TEEN = "Paruthi et al., AASM consensus on recommended sleep for pediatric populations, J Clin Sleep Med 2016"
+NSF_QUALITY = "Ohayon et al., National Sleep Foundation's sleep quality recommendations, Sleep Health 2017"
+OHAYON_STAGES = "Ohayon et al., Meta-analysis of quantitative sleep parameters from childhood to old age, Sleep 2004"
+LICHSTEIN = "Lichstein et al., Quantitative criteria for insomnia, Behav Res Ther 2003"
+AASM_SCORING = "AASM Manual for the Scoring of Sleep and Associated Events (hypopnea: >=3-4% desaturation; hypoxemia SpO2 <=88%)"
+HYPOXEMIA = "Nocturnal hypoxemia: SpO2 <=88% (AASM scoring manual; CMS home-oxygen criterion)"
+RESP_RATE = "Normal adult respiratory rate 12-20 breaths/min during rest (StatPearls, Physiology, Respiratory Rate)"
+WEARABLE_RESP = "Natarajan et al., Heart rate variability and respiratory rate from a consumer wearable, npj Digit Med 2020"
+HRV_ALCOHOL = "Pietilä et al., Acute effect of alcohol intake on cardiovascular autonomic regulation during the first hours of sleep, JMIR Ment Health 2018"
+TEMP_ILLNESS = "Mason et al., Detection of COVID-19 using multimodal data from a wearable device (skin temperature), Sci Rep 2022"
+REGULARITY = "Phillips et al., Irregular sleep/wake patterns are associated with poorer academic performance, Sci Rep 2017"
+SOCIAL_JETLAG = "Wittmann et al., Social jetlag: misalignment of biological and social time, Chronobiol Int 2006"
+CAFFEINE = "Drake et al., Caffeine effects on sleep taken 0, 3, or 6 hours before going to bed, J Clin Sleep Med 2013"
+SLEEP_DEBT = "Van Dongen et al., The cumulative cost of additional wakefulness, Sleep 2003"
+
+
+@dataclass(frozen=True)
+class Norm:
+    key: str
+    value: float
+    unit: Unit
+    meaning: str
+    source: str
+
+
+NORMS: dict[str, Norm] = {
+    n.key: n
+    for n in (
+        Norm("sleep_min_adult_h", 7, Unit.HOURS, "adults need at least 7 h of sleep", AASM_ADULT),
+        Norm("sleep_max_adult_h", 9, Unit.HOURS, "7-9 h recommended for adults 18-64", NSF_DURATION),
+        Norm("sleep_min_older_h", 7, Unit.HOURS, "7-8 h recommended for adults 65+", NSF_DURATION),
+        Norm("sleep_max_older_h", 8, Unit.HOURS, "7-8 h recommended for adults 65+", NSF_DURATION),
+        Norm("sleep_min_teen_h", 8, Unit.HOURS, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
+        Norm("sleep_max_teen_h", 10, Unit.HOURS, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
+        Norm("chronic_short_h", 6, Unit.HOURS, "averaging under 6 h is chronic short sleep", SLEEP_DEBT),
+        Norm("efficiency_good_pct", 85, Unit.PERCENT, "sleep efficiency of 85% or more indicates good quality", NSF_QUALITY),
+        Norm("latency_good_max_min", 30, Unit.MINUTES, "falling asleep within 30 min indicates good quality", NSF_QUALITY),
+        Norm("latency_insomnia_min", 30, Unit.MINUTES, "over 30 min to fall asleep, 3+ nights a week, fits insomnia criteria", LICHSTEIN),
+        Norm("waso_good_max_min", 20, Unit.MINUTES, "20 min or less awake after sleep onset indicates good quality", NSF_QUALITY),
+        Norm("waso_insomnia_min", 30, Unit.MINUTES, "over 30 min awake after sleep onset fits insomnia criteria", LICHSTEIN),
+        Norm("deep_low_pct", 10, Unit.PERCENT, "deep (N3) sleep is typically 13-23% of sleep in adults under 65", OHAYON_STAGES),
+        Norm("deep_low_older_pct", 5, Unit.PERCENT, "deep sleep declines with age; under 5% is low even after 65", OHAYON_STAGES),
+        Norm("rem_low_pct", 15, Unit.PERCENT, "REM is typically 20-25% of sleep in adults", OHAYON_STAGES),
+        Norm("spo2_avg_normal_pct", 95, Unit.PERCENT, "average SpO2 during sleep is normally 95% or more", AASM_SCORING),
+        Norm("spo2_min_notable_pct", 90, Unit.PERCENT, "dips of SpO2 under 90% are worth watching", AASM_SCORING),
+        Norm("spo2_min_red_flag_pct", 88, Unit.PERCENT, "SpO2 at or under 88% is nocturnal hypoxemia", HYPOXEMIA),
+        Norm("resp_rate_high", 20, Unit.BREATHS, "over 20 breaths/min at rest is above the normal adult range", RESP_RATE),
+        Norm("resp_rate_rise", 1.5, Unit.BREATHS, "a rise of 1.5+ breaths/min over your baseline often precedes illness", WEARABLE_RESP),
+        Norm("hrv_drop_pct", 15, Unit.PERCENT, "HRV 15%+ under your own baseline signals strain, alcohol or illness", HRV_ALCOHOL),
+        Norm("hr_rise_bpm", 5, Unit.BPM, "lowest heart rate 5+ bpm over your baseline signals strain, alcohol or illness", HRV_ALCOHOL),
+        Norm("temp_rise_c", 0.5, Unit.CELSIUS, "skin temperature 0.5 °C+ above your baseline can precede illness", TEMP_ILLNESS),
+        Norm("stage_drop_pct", 25, Unit.PERCENT, "a stage 25%+ under your own baseline is a real change, not noise", OHAYON_STAGES),
+        Norm("bedtime_sd_irregular_min", 60, Unit.MINUTES, "bedtimes varying by over 60 min (SD) are irregular", REGULARITY),
+        Norm("social_jetlag_h", 1, Unit.HOURS, "a mid-sleep shift of 1 h+ between work and free days is social jetlag", SOCIAL_JETLAG),
+        Norm("debt_notable_h", 5, Unit.HOURS, "5 h+ of sleep debt in a week measurably impairs attention", SLEEP_DEBT),
+        Norm("fragmented_awakenings", 15, Unit.COUNT, "15+ awakenings in a night is fragmented sleep", AASM_SCORING),
+        Norm("caffeine_cutoff_h", 6, Unit.HOURS, "caffeine even 6 h before bed cuts sleep by about 1 h", CAFFEINE),
+    )
+}
+
+
+def sleep_need_range_h(age_band: AgeBand) -> tuple[float, float]:
+    """The recommended nightly sleep (hours) for an age band."""
+    if age_band is AgeBand.TEEN:
+        return NORMS["sleep_min_teen_h"].value, NORMS["sleep_max_teen_h"].value
+    if age_band is AgeBand.OLDER:
+        return NORMS["sleep_min_older_h"].value, NORMS["sleep_max_older_h"].value
+    return NORMS["sleep_min_adult_h"].value, NORMS["sleep_max_adult_h"].value

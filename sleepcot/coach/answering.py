@@ -1,0 +1,93 @@
+"""Answers to what the user asks: follow-ups about their own data, grounded in their analysis, and
+general sleep questions, grounded in the knowledge cards. Guarded like the briefing, with a
+deterministic fallback built from the same facts."""
+
+from __future__ import annotations
+
+import re
+
+from sleepcot.analysis import Analysis
+from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.coach import prompts
+from sleepcot.coach.briefing import CLINICIAN_NOTE
+from sleepcot.coach.generation import CoachReply, guarded
+from sleepcot.coach.knowledge import retrieve
+from sleepcot.coach.llm import LLM
+from sleepcot.domain import Language
+
+MAX_QUESTION_CHARS = 1000
+_PERSONAL = re.compile(
+    r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
+)
+# Words in a question that point at one night metric (a fact key) even when no finding is about it.
+_METRIC_WORDS = {
+    "night.deep_s": ("deep", "深睡"), "night.rem_s": ("rem", "快速眼动"), "night.light_s": ("light sleep",),
+    "night.hrv_rmssd_ms": ("hrv", "变异"), "night.hr_lowest_bpm": ("heart rate", "心率"),
+    "night.efficiency_pct": ("efficien", "效率"), "night.latency_s": ("fall asleep", "latency", "入睡"),
+    "night.spo2_min_pct": ("spo2", "oxygen", "血氧"), "night.total_sleep_s": ("how long", "how much", "hours", "时长"),
+    "night.awake_s": ("awake", "woke", "醒"), "night.resp_rate_bpm": ("breathing", "respirat", "呼吸"),
+}
+NO_KNOWLEDGE = {
+    Language.EN: "I don't have a sourced answer to that. I can explain sleep stages, caffeine, alcohol, naps, "
+                 "sleep schedules, sleep debt, insomnia, oxygen dips and what your wearable measures.",
+    Language.ZH: "我没有可靠来源来回答这个问题。我可以讲解睡眠阶段、咖啡因、酒精、小睡、作息、睡眠债、失眠、血氧下降以及可穿戴设备的测量。",
+}
+
+
+def is_personal(question: str) -> bool:
+    return bool(_PERSONAL.search(question))
+
+
+def clip(question: str) -> str:
+    """Questions are bounded: a 100 KB message is answered from its beginning."""
+    question = question.strip()
+    return question if len(question) <= MAX_QUESTION_CHARS else question[:MAX_QUESTION_CHARS] + "…"
+
+
+def deterministic_followup(question: str, analysis: Analysis) -> str:
+    """Answer from the findings and facts the question is about (the top finding if none is named)."""
+    q = question.lower()
+    about = [f for f in analysis.findings if any(w in q for w in FINDING_TOPICS.get(f.code, ())) and f.code != "good_night"]
+    parts: list[str] = []
+    if not about:
+        by_key = {f.key: f for f in analysis.facts()}
+        named = [by_key[k] for k, words in _METRIC_WORDS.items() if k in by_key and any(w in q for w in words)]
+        if named:
+            parts.append("Last night: " + "; ".join(f"{f.label} {f.render()}" for f in named) + ".")
+        about = analysis.findings[:1]
+    for finding in about[:2]:
+        parts.append(finding.detail)
+        if finding.likely_causes:
+            parts.append("Likely linked to: " + ", ".join(c.value.replace("_", " ") for c in finding.likely_causes) + ".")
+        if finding.advice:
+            parts.append(finding.advice)
+    if analysis.red_flags:
+        parts.append(CLINICIAN_NOTE[analysis.profile.language])
+    return " ".join(parts)
+
+
+def deterministic_knowledge(question: str, language: Language) -> str:
+    cards = retrieve(question, k=1)
+    if not cards:
+        return NO_KNOWLEDGE[language]
+    card = cards[0]
+    return f"{card.text} (Source: {card.source})"
+
+
+def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
+           language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None) -> CoachReply:
+    """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded."""
+    question = clip(question)
+    cards = retrieve(question, k=1)
+    if analysis is not None and is_personal(question):
+        return guarded(
+            lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
+            llm, lambda: deterministic_followup(question, analysis),
+            max_tokens=max_tokens, unavailable_reason=unavailable_reason,
+        )
+    cards = retrieve(question, k=2)
+    return guarded(
+        lambda strict: prompts.knowledge(question, cards, language, strict=strict),
+        llm, lambda: deterministic_knowledge(question, language),
+        max_tokens=max_tokens, unavailable_reason=unavailable_reason,
+    )

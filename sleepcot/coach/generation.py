@@ -1,0 +1,104 @@
+"""Guarded generation: ask the model, check the reply with the guard, retry once with stricter
+instructions, and otherwise fall back to a deterministic text — the user always gets a correct reply."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sleepcot.coach import guard
+from sleepcot.coach.llm import LLM, LLMUnavailable
+from sleepcot.coach.prompts import Prompt
+
+log = logging.getLogger(__name__)
+FALLBACK = "deterministic"
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+
+
+@dataclass
+class CoachReply:
+    text: str
+    backend: str
+    verdict: dict
+    attempts: list[dict] = field(default_factory=list)
+    fallback_reason: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def by_model(self) -> bool:
+        return self.backend != FALLBACK
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text, "backend": self.backend, "by_model": self.by_model, "guard": self.verdict,
+            "attempts": self.attempts, "fallback_reason": self.fallback_reason, "sources": self.sources,
+        }
+
+
+def tidy(text: str) -> str:
+    """Trim a generation cut off by the token limit back to its last full sentence."""
+    text = text.strip()
+    if text and not _SENTENCE_END.search(text[-1:] + " "):
+        ends = list(_SENTENCE_END.finditer(text))
+        if ends and ends[-1].end() > len(text) // 2:
+            text = text[: ends[-1].end()]
+    return text
+
+
+def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdict:
+    """The guard's verdict on a reply to `prompt`; `structured`: the reply was written on the step openers."""
+    return guard.check(text, prompt.facts, red_flag=prompt.red_flag, topic_words=prompt.topic_words,
+                       allowed_text=prompt.question, steps=prompt.steps if structured else ())
+
+
+def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float) -> str:
+    """The model's reply. A structured prompt on a prefill-capable backend is written step by step: each
+    step's opener is prefilled and the model writes the rest of that line."""
+    if not (prompt.steps and llm.supports_prefill):
+        return tidy("".join(llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature)))
+    text = ""
+    per_step = max(24, max_tokens // len(prompt.steps))
+    for opener in prompt.steps:
+        text += opener
+        line = "".join(llm.stream(prompt.messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
+        line = tidy(line.split("\n", 1)[0])
+        if line[:1].isascii() and line[:1].isalnum() and not text[-1:].isspace():
+            text += " "
+        text += line + "\n"
+    return text.strip()
+
+
+def guarded(
+    make_prompt: Callable[[bool], Prompt],
+    llm: LLM | None,
+    fallback: Callable[[], str],
+    *,
+    max_tokens: int,
+    temperature: float = 0.0,
+    unavailable_reason: str | None = None,
+) -> CoachReply:
+    """Generate with `llm` (None: it is unavailable for `unavailable_reason`), guard, retry, fall back."""
+    attempts: list[dict] = []
+    reason = unavailable_reason or "no model"
+    prompt = make_prompt(False)
+    if llm is not None:
+        for strict in (False, True):
+            prompt = make_prompt(strict)
+            try:
+                text = generate(llm, prompt, max_tokens=max_tokens, temperature=temperature)
+            except LLMUnavailable as exc:
+                reason = str(exc)
+                log.warning("LLM unavailable (%s): %s", llm.name, exc)
+                break
+            verdict = judge(prompt, text, structured=llm.supports_prefill)
+            attempts.append({"strict": strict, **verdict.as_dict(), "text": text})
+            if verdict.ok:
+                return CoachReply(text, llm.name, verdict.as_dict(), attempts, sources=prompt.sources)
+            log.info("guard rejected a %s reply from %s: %d problem(s)", prompt.task, llm.name, len(verdict.problems))
+        else:
+            reason = "the guard rejected the model's replies"
+    text = fallback()
+    verdict = judge(prompt, text, structured=False)
+    return CoachReply(text, FALLBACK, verdict.as_dict(), attempts, reason, prompt.sources)

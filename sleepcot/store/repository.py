@@ -1,0 +1,326 @@
+"""Reading and writing SleepCoT's data: `Store` owns the database, `UserStore` one user's rows in it.
+
+User isolation lives here: a `UserStore` is bound to one user id and every statement it runs is
+filtered by (or writes) that id, so code holding one user's store cannot reach another user's data.
+Each method runs in its own short transaction. Works on SQLite (WAL, foreign keys on) and on
+PostgreSQL through psycopg 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, ColumnElement, Text, cast, create_engine, delete, event, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from sleepcot.domain import Night, NightKind, Profile, Tag
+from sleepcot.store.models import (
+    NIGHT_VALUE_FIELDS,
+    BriefingRow,
+    CredentialRow,
+    NightRow,
+    ProfileRow,
+    TagRow,
+    TurnRow,
+    User,
+    utcnow,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+ROLES = ("user", "assistant")
+
+
+class UnknownUser(KeyError):
+    """No user with this id exists (any more)."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ":memory:"
+    if database == ":memory:":  # one shared connection, or each would see its own empty database
+        engine = create_engine(parsed, poolclass=StaticPool)
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@contextmanager
+def _transaction(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session, session.begin():
+        yield session
+
+
+def _upsert_insert(session: Session) -> Callable[..., Any]:
+    """The dialect's INSERT, which offers ON CONFLICT … DO UPDATE."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
+
+
+class Store:
+    """The database: users, migrations, and a `UserStore` per user."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (does nothing when it is already there)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def create_user(self, profile: Profile, telegram_id: int | None = None) -> int:
+        with _transaction(self.engine) as s:
+            user = User(telegram_id=telegram_id)
+            s.add(user)
+            s.flush()
+            s.add(ProfileRow(user_id=user.id, data=profile.model_dump(mode="json")))
+            return user.id
+
+    def user_by_telegram_id(self, telegram_id: int) -> int | None:
+        with _transaction(self.engine) as s:
+            return s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+
+    def user_ids(self) -> list[int]:
+        with _transaction(self.engine) as s:
+            return list(s.scalars(select(User.id).order_by(User.id)))
+
+    def for_user(self, user_id: int) -> UserStore:
+        with _transaction(self.engine) as s:
+            if s.get(User, user_id) is None:
+                raise UnknownUser(user_id)
+        return UserStore(self.engine, user_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _offset_s(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    assert offset is not None, "a Night holds only aware datetimes"
+    return int(offset.total_seconds())
+
+
+def _night_row(user_id: int, night: Night) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "source": night.source,
+        "vendor_id": night.vendor_id,
+        "local_date": night.local_date,
+        "kind": night.kind.value,
+        "start_utc": night.start,
+        "start_offset_s": _offset_s(night.start),
+        "end_utc": night.end,
+        "end_offset_s": _offset_s(night.end),
+        **{name: getattr(night, name) for name in NIGHT_VALUE_FIELDS},
+        "segments": None if night.segments is None else [s.model_dump(mode="json") for s in night.segments],
+    }
+
+
+def _differs(current: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Null-safe "the value changes"; JSON has no equality operator on PostgreSQL, so compare its text."""
+    if isinstance(current.type, JSON):
+        current, new = cast(current, Text), cast(new, Text)
+    return current.is_distinct_from(new)
+
+
+def _local(utc: datetime, offset_s: int) -> datetime:
+    return utc.astimezone(timezone(timedelta(seconds=offset_s)))
+
+
+def _night(row: NightRow) -> Night:
+    return Night(
+        source=row.source,
+        vendor_id=row.vendor_id,
+        start=_local(row.start_utc, row.start_offset_s),
+        end=_local(row.end_utc, row.end_offset_s),
+        local_date=row.local_date,
+        kind=NightKind(row.kind),
+        segments=row.segments,
+        **{name: getattr(row, name) for name in NIGHT_VALUE_FIELDS},
+    )
+
+
+class UserStore:
+    """One user's data. The only way to read or write it: every query is filtered by `user_id`."""
+
+    def __init__(self, engine: Engine, user_id: int) -> None:
+        self._engine = engine
+        self.user_id = user_id
+
+    def profile(self) -> Profile:
+        with _transaction(self._engine) as s:
+            data = s.scalar(select(ProfileRow.data).where(ProfileRow.user_id == self.user_id))
+        if data is None:
+            raise UnknownUser(self.user_id)
+        return Profile.model_validate(data)
+
+    def save_profile(self, profile: Profile) -> None:
+        with _transaction(self._engine) as s:
+            result = s.execute(
+                update(ProfileRow)
+                .where(ProfileRow.user_id == self.user_id)
+                .values(data=profile.model_dump(mode="json"))
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise UnknownUser(self.user_id)
+
+    def upsert_nights(self, nights: Iterable[Night]) -> int:
+        """Insert new nights and update changed ones, keyed on (source, vendor id); a night given twice
+        counts once, the last one winning. Returns how many rows were inserted or changed."""
+        rows = list({(n.source, n.vendor_id): _night_row(self.user_id, n) for n in nights}.values())
+        if not rows:
+            return 0
+        with _transaction(self._engine) as s:
+            insert = _upsert_insert(s)(NightRow.__table__)
+            key = ("user_id", "source", "vendor_id")
+            changing = [c for c in rows[0] if c not in key]
+            current = NightRow.__table__.c
+            statement = insert.on_conflict_do_update(
+                index_elements=key,
+                set_={c: insert.excluded[c] for c in changing},
+                where=or_(*(_differs(current[c], insert.excluded[c]) for c in changing)),
+            ).returning(NightRow.id)
+            return len(s.execute(statement, rows).all())
+
+    def nights(
+        self, start: date | None = None, end: date | None = None, kind: NightKind | None = NightKind.MAIN
+    ) -> list[Night]:
+        """Nights whose local date lies in [start, end] (either bound optional), of `kind` (None: all),
+        ordered by local date and start."""
+        query = select(NightRow).where(NightRow.user_id == self.user_id)
+        if start is not None:
+            query = query.where(NightRow.local_date >= start)
+        if end is not None:
+            query = query.where(NightRow.local_date <= end)
+        if kind is not None:
+            query = query.where(NightRow.kind == kind.value)
+        with _transaction(self._engine) as s:
+            rows = s.scalars(query.order_by(NightRow.local_date, NightRow.start_utc, NightRow.id))
+            return [_night(row) for row in rows]
+
+    def latest_night(self, kind: NightKind = NightKind.MAIN) -> Night | None:
+        query = (
+            select(NightRow)
+            .where(NightRow.user_id == self.user_id, NightRow.kind == kind.value)
+            .order_by(NightRow.local_date.desc(), NightRow.start_utc.desc(), NightRow.id.desc())
+            .limit(1)
+        )
+        with _transaction(self._engine) as s:
+            row = s.scalar(query)
+            return None if row is None else _night(row)
+
+    def add_tag(self, tag: Tag) -> None:
+        with _transaction(self._engine) as s:
+            s.add(TagRow(user_id=self.user_id, local_date=tag.local_date, kind=tag.kind.value, note=tag.note))
+
+    def tags(self, start: date | None = None, end: date | None = None) -> list[Tag]:
+        query = select(TagRow).where(TagRow.user_id == self.user_id)
+        if start is not None:
+            query = query.where(TagRow.local_date >= start)
+        if end is not None:
+            query = query.where(TagRow.local_date <= end)
+        with _transaction(self._engine) as s:
+            rows = s.scalars(query.order_by(TagRow.local_date, TagRow.id))
+            return [Tag(local_date=r.local_date, kind=r.kind, note=r.note) for r in rows]
+
+    def save_briefing(self, local_date: date, text: str, meta: dict[str, Any]) -> None:
+        """Store the briefing for a local date, replacing any earlier one for that date."""
+        with _transaction(self._engine) as s:
+            insert = _upsert_insert(s)(BriefingRow).values(
+                user_id=self.user_id, local_date=local_date, text=text, meta=meta, created_at=utcnow()
+            )
+            s.execute(
+                insert.on_conflict_do_update(
+                    index_elements=("user_id", "local_date"),
+                    set_={c: insert.excluded[c] for c in ("text", "meta", "created_at")},
+                )
+            )
+
+    def briefing(self, local_date: date) -> tuple[str, dict[str, Any]] | None:
+        query = select(BriefingRow.text, BriefingRow.meta).where(
+            BriefingRow.user_id == self.user_id, BriefingRow.local_date == local_date
+        )
+        with _transaction(self._engine) as s:
+            row = s.execute(query).first()
+        return None if row is None else (row.text, row.meta)
+
+    def add_turn(self, role: str, text: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        with _transaction(self._engine) as s:
+            s.add(TurnRow(user_id=self.user_id, role=role, text=text))
+
+    def recent_turns(self, limit: int = 8) -> list[tuple[str, str]]:
+        """The last `limit` (role, text) turns of the conversation, oldest first."""
+        query = (
+            select(TurnRow.role, TurnRow.text)
+            .where(TurnRow.user_id == self.user_id)
+            .order_by(TurnRow.id.desc())
+            .limit(limit)
+        )
+        with _transaction(self._engine) as s:
+            rows = s.execute(query).all()
+        return [(row.role, row.text) for row in reversed(rows)]
+
+    def export(self) -> dict[str, Any]:
+        """Everything we hold about the user, as JSON-ready data (connected vendors, never their tokens)."""
+        with _transaction(self._engine) as s:
+            briefings = s.execute(
+                select(BriefingRow.local_date, BriefingRow.text, BriefingRow.meta, BriefingRow.created_at)
+                .where(BriefingRow.user_id == self.user_id)
+                .order_by(BriefingRow.local_date)
+            ).all()
+            turns = s.execute(
+                select(TurnRow.role, TurnRow.text, TurnRow.created_at)
+                .where(TurnRow.user_id == self.user_id)
+                .order_by(TurnRow.id)
+            ).all()
+            vendors = s.execute(
+                select(CredentialRow.vendor, CredentialRow.updated_at)
+                .where(CredentialRow.user_id == self.user_id)
+                .order_by(CredentialRow.vendor)
+            ).all()
+        return {
+            "profile": self.profile().model_dump(mode="json"),
+            "nights": [n.model_dump(mode="json") for n in self.nights(kind=None)],
+            "tags": [t.model_dump(mode="json") for t in self.tags()],
+            "briefings": [
+                {
+                    "local_date": b.local_date.isoformat(),
+                    "text": b.text,
+                    "meta": b.meta,
+                    "created_at": b.created_at.isoformat(),
+                }
+                for b in briefings
+            ],
+            "turns": [{"role": t.role, "text": t.text, "created_at": t.created_at.isoformat()} for t in turns],
+            "connected_vendors": [{"vendor": v.vendor, "updated_at": v.updated_at.isoformat()} for v in vendors],
+        }
+
+    def delete(self) -> None:
+        """Remove the user and, through ON DELETE CASCADE, every row of theirs in every table."""
+        with _transaction(self._engine) as s:
+            s.execute(delete(User).where(User.id == self.user_id))

@@ -1,0 +1,49 @@
+"""How figures are written for people, and the conversions between the units we allow them in.
+
+The coach shows the model figures formatted here; the guard reads figures back out of a reply and
+converts them with the same rules, so "6 h 12 min", "6.2 hours" and "372 minutes" all mean 22,320 s.
+"""
+
+from __future__ import annotations
+
+from sleepcot.domain import Unit
+
+# Seconds per unit for the duration units; the guard converts through these.
+SECONDS_PER = {Unit.SECONDS: 1.0, Unit.MINUTES: 60.0, Unit.HOURS: 3600.0}
+
+
+def format_duration(seconds: float) -> str:
+    """'6 h 12 min' for long durations, '38 min' for short ones (rounded to the minute)."""
+    minutes = int(round(seconds / 60.0))
+    if minutes >= 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{minutes} min"
+
+
+def format_clock(minutes_after_midnight: float) -> str:
+    minutes = int(round(minutes_after_midnight)) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_value(value: float, unit: Unit) -> str:
+    if unit in SECONDS_PER:
+        return format_duration(value * SECONDS_PER[unit])
+    if unit is Unit.CLOCK:
+        return format_clock(value)
+    if unit is Unit.PERCENT:
+        return f"{_number(value, 0 if abs(value) >= 10 else 1)}%"
+    if unit is Unit.CELSIUS:
+        return f"{value:+.1f} °C"
+    if unit is Unit.BREATHS:
+        return f"{_number(value, 1)} breaths/min"
+    if unit in (Unit.BPM, Unit.MS):
+        return f"{_number(value, 0)} {unit.value}"
+    if unit in (Unit.NIGHTS, Unit.COUNT):
+        return f"{_number(value, 0)} {unit.value}"
+    return _number(value, 1)

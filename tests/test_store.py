@@ -1,0 +1,240 @@
+"""The store on SQLite and on PostgreSQL: round trips, idempotent upserts, user isolation, complete
+deletion, migrations that match the models, and a JSON-ready export."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
+from sleepcot.store import Store, UnknownUser
+from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, NightRow, OutboxRow, User
+
+PLUS_8 = timezone(timedelta(hours=8))
+MINUS_5 = timezone(timedelta(hours=-5))
+
+
+def make_night(vendor_id: str, day: date, tz: timezone = PLUS_8, **values: object) -> Night:
+    """A night ending on `day` at 07:00 local time, in bed from 23:00 the evening before."""
+    start = datetime.combine(day - timedelta(days=1), time(23, 0), tz)
+    end = datetime.combine(day, time(7, 0), tz)
+    fields: dict[str, object] = {"time_in_bed_s": 8 * 3600, "total_sleep_s": 7 * 3600, "hrv_rmssd_ms": 42.5}
+    fields.update(values)
+    return Night(source="oura", vendor_id=vendor_id, start=start, end=end, **fields)  # type: ignore[arg-type]
+
+
+def full_night() -> Night:
+    """Every field set, stages as segments, and different offsets at start and end (a flight east)."""
+    start = datetime(2024, 3, 9, 22, 30, tzinfo=MINUS_5)
+    end = datetime(2024, 3, 10, 14, 0, tzinfo=PLUS_8)
+    middle = start + timedelta(hours=3)
+    return Night(
+        source="whoop",
+        vendor_id="sleep-1",
+        start=start,
+        end=end,
+        time_in_bed_s=6 * 3600 + 30 * 60,
+        total_sleep_s=6 * 3600,
+        latency_s=600,
+        awake_s=1800,
+        deep_s=5400,
+        light_s=10800,
+        rem_s=5400,
+        awakenings=3,
+        efficiency_pct=92.3,
+        hr_avg_bpm=55.4,
+        hr_lowest_bpm=48.0,
+        hrv_rmssd_ms=61.2,
+        resp_rate_bpm=14.6,
+        spo2_avg_pct=96.5,
+        spo2_min_pct=89.0,
+        skin_temp_dev_c=-0.3,
+        score=81,
+        segments=[
+            Segment(start=start, end=middle, stage=Stage.DEEP),
+            Segment(start=middle.astimezone(PLUS_8), end=end, stage=Stage.REM),
+        ],
+    )
+
+
+def test_every_night_figure_has_a_column() -> None:
+    columns = set(NightRow.__table__.c.keys())
+    assert NIGHT_VALUE_FIELDS and set(NIGHT_VALUE_FIELDS) <= columns
+
+
+def test_night_round_trip_keeps_offsets_and_segments(store: Store) -> None:
+    user = store.for_user(store.create_user(Profile()))
+    night = full_night()
+    user.upsert_nights([night])
+
+    [back] = user.nights()
+    assert back == night
+    assert back.start.utcoffset() == timedelta(hours=-5) and back.start.hour == 22
+    assert back.end.utcoffset() == timedelta(hours=8) and back.end.hour == 14
+    assert [s.start.utcoffset() for s in back.segments or []] == [timedelta(hours=-5), timedelta(hours=8)]
+    assert back.local_date == date(2024, 3, 10)
+    assert user.latest_night() == night
+
+
+def test_upsert_is_idempotent_and_applies_changes(store: Store) -> None:
+    user = store.for_user(store.create_user(Profile()))
+    nights = [make_night("a", date(2024, 5, 1)), make_night("b", date(2024, 5, 2), tz=MINUS_5)]
+
+    assert user.upsert_nights(nights) == 2
+    assert user.upsert_nights(nights) == 0
+    assert len(user.nights()) == 2
+
+    changed = make_night("b", date(2024, 5, 2), tz=MINUS_5, hrv_rmssd_ms=50.0)
+    assert user.upsert_nights([nights[0], changed]) == 1
+    assert [n.hrv_rmssd_ms for n in user.nights()] == [42.5, 50.0]
+    assert user.upsert_nights([]) == 0
+
+
+def test_nights_filter_by_date_and_kind(store: Store) -> None:
+    user = store.for_user(store.create_user(Profile()))
+    nap_start = datetime(2024, 5, 2, 14, 0, tzinfo=PLUS_8)
+    nap = Night(source="oura", vendor_id="nap", start=nap_start, end=nap_start + timedelta(minutes=30),
+                kind=NightKind.NAP, time_in_bed_s=1800, total_sleep_s=1500)
+    user.upsert_nights([make_night(str(d), date(2024, 5, d)) for d in (3, 1, 2)] + [nap])
+
+    assert [n.local_date.day for n in user.nights()] == [1, 2, 3]  # type: ignore[union-attr]
+    assert [n.vendor_id for n in user.nights(start=date(2024, 5, 2), end=date(2024, 5, 2))] == ["2"]
+    assert [n.vendor_id for n in user.nights(kind=None)] == ["1", "2", "nap", "3"]
+    assert [n.vendor_id for n in user.nights(kind=NightKind.NAP)] == ["nap"]
+    assert user.latest_night().vendor_id == "3"  # type: ignore[union-attr]
+    assert user.latest_night(NightKind.NAP) == nap
+
+
+def test_profile_tags_briefings_and_turns(store: Store) -> None:
+    uid = store.create_user(Profile(name="Ada"), telegram_id=9_000_000_001)
+    assert store.user_by_telegram_id(9_000_000_001) == uid
+    assert store.user_by_telegram_id(1) is None
+    user = store.for_user(uid)
+
+    profile = Profile(name="Ada", timezone="Asia/Shanghai", goals=["fall asleep faster"])
+    user.save_profile(profile)
+    assert user.profile() == profile
+
+    user.add_tag(Tag(local_date=date(2024, 5, 2), kind=TagKind.ALCOHOL, note="two glasses"))
+    user.add_tag(Tag(local_date=date(2024, 5, 1), kind=TagKind.STRESS))
+    assert [t.kind for t in user.tags()] == [TagKind.STRESS, TagKind.ALCOHOL]
+    assert user.tags(start=date(2024, 5, 2)) == [Tag(local_date=date(2024, 5, 2), kind=TagKind.ALCOHOL,
+                                                     note="two glasses")]
+
+    user.save_briefing(date(2024, 5, 2), "first", {"model": "a"})
+    user.save_briefing(date(2024, 5, 2), "second", {"model": "b", "findings": ["short_sleep"]})
+    assert user.briefing(date(2024, 5, 2)) == ("second", {"model": "b", "findings": ["short_sleep"]})
+    assert user.briefing(date(2024, 5, 3)) is None
+
+    for i in range(10):
+        user.add_turn("user" if i % 2 == 0 else "assistant", f"message {i}")
+    assert user.recent_turns(3) == [("assistant", "message 7"), ("user", "message 8"), ("assistant", "message 9")]
+    assert len(user.recent_turns()) == 8
+    with pytest.raises(ValueError):
+        user.add_turn("system", "no")
+
+
+def test_unknown_user(store: Store) -> None:
+    with pytest.raises(UnknownUser):
+        store.for_user(12345)
+    user = store.for_user(store.create_user(Profile()))
+    user.delete()
+    with pytest.raises(UnknownUser):
+        user.profile()
+    with pytest.raises(UnknownUser):
+        user.save_profile(Profile())
+    assert store.user_ids() == []
+
+
+def test_users_never_see_each_others_data(store: Store) -> None:
+    a = store.for_user(store.create_user(Profile(name="A")))
+    b = store.for_user(store.create_user(Profile(name="B")))
+    same_key = make_night("shared-id", date(2024, 5, 1))  # same source and vendor id for both users
+    a.upsert_nights([same_key])
+    b.upsert_nights([make_night("shared-id", date(2024, 5, 1), hrv_rmssd_ms=70.0), make_night("b2", date(2024, 5, 2))])
+    b.add_tag(Tag(local_date=date(2024, 5, 1), kind=TagKind.WORKOUT))
+    b.save_briefing(date(2024, 5, 1), "for B", {})
+    b.add_turn("user", "B asks")
+
+    assert a.nights() == [same_key]
+    assert a.latest_night() == same_key
+    assert (a.tags(), a.briefing(date(2024, 5, 1)), a.recent_turns()) == ([], None, [])
+    assert a.profile().name == "A"
+
+    a.delete()
+    assert store.user_ids() == [b.user_id]
+    assert [n.hrv_rmssd_ms for n in b.nights()] == [70.0, 42.5]
+    assert b.briefing(date(2024, 5, 1)) == ("for B", {})
+    assert b.recent_turns() == [("user", "B asks")]
+
+
+def _fill_every_table(store: Store, user_id: int) -> None:
+    user = store.for_user(user_id)
+    user.upsert_nights([full_night()])
+    user.add_tag(Tag(local_date=date(2024, 5, 1), kind=TagKind.LATE_CAFFEINE))
+    user.save_briefing(date(2024, 5, 1), "text", {"k": 1})
+    user.add_turn("user", "hello")
+    with Session(store.engine) as s, s.begin():  # tables the UserStore has no methods for yet
+        s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1}))
+        s.add(CredentialRow(user_id=user_id, vendor="oura", ciphertext=b"\x00secret", key_id="k1"))
+
+
+def _rows_per_table(store: Store, user_id: int) -> dict[str, int]:
+    counts = {}
+    with store.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            owner = table.c.id if table is User.__table__ else table.c.user_id
+            counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
+    return counts
+
+
+def test_delete_removes_every_row_in_every_table(store: Store) -> None:
+    a, b = store.create_user(Profile(), telegram_id=1), store.create_user(Profile(), telegram_id=2)
+    _fill_every_table(store, a)
+    _fill_every_table(store, b)
+    assert all(_rows_per_table(store, a).values())  # the test touches every table
+    before_b = _rows_per_table(store, b)
+
+    store.for_user(a).delete()
+
+    assert set(_rows_per_table(store, a).values()) == {0}
+    assert _rows_per_table(store, b) == before_b
+    assert store.user_by_telegram_id(1) is None and store.user_by_telegram_id(2) == b
+
+
+def test_export_is_json_and_holds_no_secrets(store: Store) -> None:
+    uid = store.create_user(Profile(name="Ada"))
+    _fill_every_table(store, uid)
+    exported = store.for_user(uid).export()
+
+    dumped = json.dumps(exported)
+    assert "secret" not in dumped and "ciphertext" not in dumped
+    assert json.loads(dumped)["nights"] == [full_night().model_dump(mode="json")]
+    assert {"profile", "nights", "tags", "briefings", "turns"} <= exported.keys()
+    assert exported["connected_vendors"][0]["vendor"] == "oura"
+
+
+def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
+    store.migrate()  # a second run is a no-op
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == []
+        assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'db.sqlite'}")
+    try:
+        with store.engine.connect() as connection:
+            assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            assert connection.scalar(text("PRAGMA foreign_keys")) == 1
+        assert (tmp_path / "nested" / "dir").is_dir()
+    finally:
+        store.close()
