@@ -116,7 +116,8 @@ def demo(
 
     if as_json:
         document = {
-            "persona": persona, "seed": seed, "night": analysis.night.model_dump(mode="json", exclude={"segments"}),
+            "persona": persona, "seed": seed, "profile": analysis.profile.model_dump(mode="json"),
+            "night": analysis.night.model_dump(mode="json", exclude={"segments"}),
             "findings": [f.model_dump(mode="json") for f in analysis.findings],
             "briefing": reply.as_dict(), "answer": answered.as_dict() if answered else None,
         }

@@ -6,14 +6,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LLMBackendName = Literal["auto", "embedded", "ollama", "openai", "none"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SLEEPCOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SLEEPCOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path.home() / ".sleepcot", description="SQLite database and caches")
     database_url: str | None = Field(default=None, description="any SQLAlchemy URL; SQLite in data_dir if unset")
@@ -31,7 +31,11 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     llm_timeout_s: float = 60.0
     llm_max_tokens: int = 220
-    llm_temperature: float = 0.0
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @cached_property
     def effective_database_url(self) -> str:

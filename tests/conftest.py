@@ -1,5 +1,7 @@
 """Shared fixtures. `database_url` runs a test once on SQLite and once on PostgreSQL (in a schema of its
-own on the server named by SLEEPCOT_TEST_POSTGRES_URL); `store` is a migrated Store on that database."""
+own on the server named by SLEEPCOT_TEST_POSTGRES_URL); `store` is a migrated Store on that database.
+`embedded_llm` is the SmolLM2 GGUF loaded once per session; `ollama_server` and `openai_server` are loopback
+servers generating with it (tests/loopback); `closed_url` is an http URL on 127.0.0.1 where nothing listens."""
 
 from __future__ import annotations
 
@@ -57,3 +59,60 @@ def store(database_url: str) -> Iterator[Store]:
     store.migrate()
     yield store
     store.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many PostgreSQL tests ran, so CI output proves they were not skipped."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in counts:
+        counts[outcome] = sum(1 for r in terminalreporter.stats.get(outcome, []) if "postgres" in r.keywords)
+    if any(counts.values()):
+        terminalreporter.write_line(
+            f"PostgreSQL tests: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+        )
+
+
+# --- LLM backends: the embedded model, loaded once, and loopback servers that generate with it ----------
+
+OLLAMA_MODEL = "smollm2:135m"
+OPENAI_MODEL = "smollm2-135m-instruct"
+OPENAI_KEY = "sk-loopback-test"
+
+
+@pytest.fixture(scope="session")
+def embedded_llm():
+    """The embedded SmolLM2-135M (llama.cpp), loaded once per session: keep generations short."""
+    from sleepcot.coach.llm import EmbeddedLLM, LLMUnavailable, smollm2_gguf
+
+    try:
+        return EmbeddedLLM(smollm2_gguf(), n_ctx=2048)
+    except LLMUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the embedded model must run in CI: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def ollama_server(embedded_llm):
+    """A loopback Ollama serving the embedded model as OLLAMA_MODEL (fresh per test: no faults, no log)."""
+    from loopback.ollama_server import OllamaLoopback
+
+    with OllamaLoopback(embedded_llm, [OLLAMA_MODEL]) as server:
+        yield server
+
+
+@pytest.fixture
+def openai_server(embedded_llm):
+    """A loopback OpenAI-compatible endpoint serving the embedded model as OPENAI_MODEL, key OPENAI_KEY."""
+    from loopback.openai_server import OpenAILoopback
+
+    with OpenAILoopback(embedded_llm, [OPENAI_MODEL], api_key=OPENAI_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """http://127.0.0.1:<port> with nothing listening: connections are refused at once."""
+    from loopback import closed_port
+
+    return f"http://127.0.0.1:{closed_port()}"

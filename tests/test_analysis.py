@@ -138,3 +138,15 @@ def test_nights_after_the_judged_night_never_leak_into_its_baseline():
     future = [night(DAYS[14] + timedelta(days=i), deep_min=10) for i in range(1, 5)]
     analysis = analyze(night(DAYS[14]), HISTORY + future, PROFILE)
     assert analysis.baseline14.get("deep_s").mean == 90 * 60
+
+
+def test_weekend_sleep_shifted_two_hours_later_is_social_jetlag():
+    # nights ending Saturday/Sunday go to bed 01:00 instead of 23:00, same length: mid-sleep 2 h later
+    nights = [night(d, bed=time(1, 0) if d.weekday() >= 5 else time(23, 0)) for d in DAYS]
+    assert DAYS[14].weekday() == 6  # tonight is a Sunday: a free day too
+    analysis = analyze(nights[14], nights[:14], PROFILE)
+    jetlag = next(f for f in analysis.findings if f.code == "social_jetlag")
+    assert {f.key: f.value for f in jetlag.facts}["fortnight.social_jetlag_h"] == 2.0
+    assert "2.0 h later" in jetlag.detail
+    steady = analyze(night(DAYS[14]), HISTORY, PROFILE)
+    assert "social_jetlag" not in codes(steady)

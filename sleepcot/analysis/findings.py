@@ -37,7 +37,7 @@ TAG_EXPLAINS: dict[TagKind, set[str]] = {
 }
 # Words that name each finding's subject, so a reply can be checked for naming the top finding.
 FINDING_TOPICS: dict[str, tuple[str, ...]] = {
-    "short_sleep": ("sleep", "睡眠"),
+    "short_sleep": ("short", "slept", "sleep", "睡眠"),
     "long_latency": ("fall asleep", "fell asleep", "falling asleep", "latency", "入睡"),
     "low_efficiency": ("efficiency", "效率"),
     "high_waso": ("awake", "woke", "waking", "觉醒", "醒"),
@@ -50,9 +50,10 @@ FINDING_TOPICS: dict[str, tuple[str, ...]] = {
     "low_spo2": ("spo2", "oxygen", "血氧"),
     "possible_breathing_disturbance": ("spo2", "oxygen", "血氧"),
     "irregular_schedule": ("bedtime", "schedule", "regular", "作息", "规律"),
+    "social_jetlag": ("jetlag", "free days", "weekend", "社会时差", "周末"),
     "sleep_debt": ("debt", "睡眠债", "欠"),
     "chronic_short_sleep": ("short sleep", "averag", "睡眠不足", "平均"),
-    "good_night": ("sleep", "睡"),
+    "good_night": ("solid", "slept", "sleep", "睡"),
 }
 SLEEPINESS_WORDS = ("sleepiness", "sleepy", "drowsy", "dozing", "fatigue", "嗜睡", "犯困", "困倦")
 LATE_CAFFEINE_HOUR = 14
@@ -113,6 +114,12 @@ class Analysis:
         return list(seen.values())
 
 
+def _midsleep_min(night: Night) -> float:
+    """Mid-sleep as minutes from the local midnight of the night's date (negative: before midnight)."""
+    mid = night.midpoint
+    return (mid.date() - night.local_date).days * 1440 + mid.hour * 60 + mid.minute
+
+
 def _pct_change(value: float, mean: float) -> float:
     return round(100.0 * (value - mean) / mean) if mean else 0.0
 
@@ -120,8 +127,9 @@ def _pct_change(value: float, mean: float) -> float:
 class _Rules:
     """The rules, one method each; every method may append findings to `self.out`."""
 
-    def __init__(self, night: Night, profile: Profile, b14: Baseline, week: list[Night], tags: list[Tag]):
-        self.n, self.profile, self.b, self.week = night, profile, b14, week
+    def __init__(self, night: Night, profile: Profile, b14: Baseline, fortnight: list[Night], tags: list[Tag]):
+        self.n, self.profile, self.b = night, profile, b14
+        self.fortnight, self.week = fortnight, fortnight[-7:]
         self.tag_kinds = {t.kind for t in tags}
         self.out: list[Finding] = []
 
@@ -322,6 +330,24 @@ class _Rules:
                  "Anchor your wake time first: the same time every day, even after a short night.",
                  "bedtime_sd_irregular_min")
 
+    def social_jetlag(self) -> None:
+        """Mid-sleep on free days (nights ending Saturday or Sunday) against work days, last 14 nights."""
+        free = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() >= 5]
+        work = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() < 5]
+        if len(free) < 2 or len(work) < 3:
+            return
+        shift_h = (sum(free) / len(free) - sum(work) / len(work)) / 60
+        limit = NORMS["social_jetlag_h"].value
+        if abs(shift_h) < limit:
+            return
+        self.add("social_jetlag", "Social jetlag",
+                 f"On free days your sleep is centred {abs(shift_h):.1f} h {'later' if shift_h > 0 else 'earlier'} than on work days.",
+                 Severity.NOTABLE, abs(shift_h) * 2,
+                 [Fact(key="fortnight.social_jetlag_h", label="mid-sleep shift on free days", value=round(abs(shift_h), 1), unit=Unit.HOURS),
+                  Fact(key="norm.social_jetlag_h", label="social jetlag threshold", value=limit, unit=Unit.HOURS)],
+                 "Keep weekend wake times close to weekday ones; get morning daylight on free days too.",
+                 "social_jetlag_h")
+
     def debt_and_chronic(self) -> None:
         need_min, _ = sleep_need_range_h(self.profile.age_band)
         if len(self.week) < 3:
@@ -380,6 +406,7 @@ class _Rules:
                       "temp_rise_c", "If you feel unwell, rest; a cool, dark bedroom helps sleep.")
         self.spo2()
         self.regularity()
+        self.social_jetlag()
         self.debt_and_chronic()
         self.good_night()
         return sorted(self.out, key=lambda f: -f.score)
@@ -390,7 +417,7 @@ def analyze(night: Night, previous: list[Night], profile: Profile, tags: list[Ta
     prior = sorted((n for n in previous if n.kind is NightKind.MAIN and n.local_date < night.local_date),
                    key=lambda n: (n.local_date, n.start))
     b14, b60 = compute_baseline(prior, 14), compute_baseline(prior, 60)
-    week = prior[-6:] + [night]
+    fortnight = prior[-13:] + [night]
     night_tags = [t for t in tags if t.local_date == night.local_date]
-    findings = _Rules(night, profile, b14, week, night_tags).run()
-    return Analysis(night, profile, b14, b60, findings, night_tags, week)
+    findings = _Rules(night, profile, b14, fortnight, night_tags).run()
+    return Analysis(night, profile, b14, b60, findings, night_tags, fortnight[-7:])

@@ -19,14 +19,6 @@ MAX_QUESTION_CHARS = 1000
 _PERSONAL = re.compile(
     r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
 )
-# Words in a question that point at one night metric (a fact key) even when no finding is about it.
-_METRIC_WORDS = {
-    "night.deep_s": ("deep", "深睡"), "night.rem_s": ("rem", "快速眼动"), "night.light_s": ("light sleep",),
-    "night.hrv_rmssd_ms": ("hrv", "变异"), "night.hr_lowest_bpm": ("heart rate", "心率"),
-    "night.efficiency_pct": ("efficien", "效率"), "night.latency_s": ("fall asleep", "latency", "入睡"),
-    "night.spo2_min_pct": ("spo2", "oxygen", "血氧"), "night.total_sleep_s": ("how long", "how much", "hours", "时长"),
-    "night.awake_s": ("awake", "woke", "醒"), "night.resp_rate_bpm": ("breathing", "respirat", "呼吸"),
-}
 NO_KNOWLEDGE = {
     Language.EN: "I don't have a sourced answer to that. I can explain sleep stages, caffeine, alcohol, naps, "
                  "sleep schedules, sleep debt, insomnia, oxygen dips and what your wearable measures.",
@@ -51,7 +43,7 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
     parts: list[str] = []
     if not about:
         by_key = {f.key: f for f in analysis.facts()}
-        named = [by_key[k] for k, words in _METRIC_WORDS.items() if k in by_key and any(w in q for w in words)]
+        named = [by_key[k] for k in prompts.metrics_named(question) if k in by_key]
         if named:
             parts.append("Last night: " + "; ".join(f"{f.label} {f.render()}" for f in named) + ".")
         about = analysis.findings[:1]

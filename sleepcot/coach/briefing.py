@@ -40,7 +40,7 @@ def deterministic_briefing(analysis: Analysis) -> str:
     top = analysis.findings[:3]
     lines = [
         f"1. {steps[0]}: " + "; ".join(f"{f.label} {f.render()}" for f in shown) + ".",
-        f"2. {steps[1]}: " + " ".join(f.detail for f in top),
+        f"2. {steps[1]}: " + " ".join(f"{f.title}: {f.detail}" for f in top),
         f"3. {steps[2]}: " + _cause_text(analysis, language),
         f"4. {steps[3]}: " + " ".join(dict.fromkeys(f.advice for f in top[:2] if f.advice)),
     ]

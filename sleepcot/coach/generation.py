@@ -50,7 +50,8 @@ def tidy(text: str) -> str:
 def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdict:
     """The guard's verdict on a reply to `prompt`; `structured`: the reply was written on the step openers."""
     return guard.check(text, prompt.facts, red_flag=prompt.red_flag, topic_words=prompt.topic_words,
-                       allowed_text=prompt.question, steps=prompt.steps if structured else ())
+                       allowed_text=prompt.question, steps=prompt.steps if structured else (),
+                       min_figures=prompt.min_figures)
 
 
 def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float) -> str:

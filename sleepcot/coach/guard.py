@@ -88,6 +88,7 @@ class Verdict:
     missing_topic: bool = False
     empty: bool = False
     empty_steps: list[int] = field(default_factory=list)
+    too_few_figures: bool = False
 
     @property
     def problems(self) -> list[str]:
@@ -100,6 +101,8 @@ class Verdict:
         if self.empty:
             out.append("empty or too short")
         out += [f"step {n} says nothing" for n in self.empty_steps]
+        if self.too_few_figures:
+            out.append("cites none of the user's figures")
         return out
 
     def as_dict(self) -> dict:
@@ -210,15 +213,19 @@ def check(
     topic_words: tuple[str, ...] = (),
     allowed_text: str = "",
     steps: tuple[str, ...] = (),
+    min_figures: int = 0,
 ) -> Verdict:
     """Judge a reply. `allowed_text` (the user's own question) may be echoed: its figures count as given.
-    `steps`: the openers of a structured reply; each must be followed by some words of its own."""
+    `steps`: the openers of a structured reply; each must be followed by some words of its own.
+    `min_figures`: how many figures from `facts` the reply must cite (a follow-up about my numbers)."""
     text = reply.strip()
     given = list(facts) + [
         Fact(key=f"given.{i}", label="from the question", value=m.value, unit=m.unit or Unit.SCORE)
         for i, m in enumerate(extract_mentions(allowed_text))
     ]
-    unsupported = [m.text for m in extract_mentions(text) if not supported(m, given)]
+    mentions = extract_mentions(text)
+    unsupported = [m.text for m in mentions if not supported(m, given)]
+    too_few = sum(1 for m in mentions if supported(m, facts)) < min_figures
     diagnoses = [m.group(0) for pattern in _DIAGNOSIS for m in pattern.finditer(text)]
     diagnoses += [m.group(0) for m in _PRESCRIPTION.finditer(text)]
     missing_advice = red_flag and not _CLINICIAN.search(text)
@@ -226,8 +233,8 @@ def check(
     missing_topic = bool(topic_words) and not any(w in lowered for w in topic_words)
     empty = len(text) < 20
     empty_steps = [n for n, opener in enumerate(steps, 1) if not _has_content_after(text, opener)]
-    ok = not (unsupported or diagnoses or missing_advice or missing_topic or empty or empty_steps)
-    return Verdict(ok, unsupported, diagnoses, missing_advice, missing_topic, empty, empty_steps)
+    ok = not (unsupported or diagnoses or missing_advice or missing_topic or empty or empty_steps or too_few)
+    return Verdict(ok, unsupported, diagnoses, missing_advice, missing_topic, empty, empty_steps, too_few)
 
 
 def _has_content_after(text: str, opener: str) -> bool:

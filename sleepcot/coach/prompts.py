@@ -37,6 +37,16 @@ STRICT = (
     "Your last answer broke the rules. Copy numbers exactly from the data; do not invent any number; "
     "do not name a disease the user has."
 )
+# Words in a question that point at one night metric (a fact key).
+METRIC_WORDS = {
+    "night.deep_s": ("deep", "深睡"), "night.rem_s": ("rem", "快速眼动"), "night.light_s": ("light sleep", "浅睡"),
+    "night.hrv_rmssd_ms": ("hrv", "variability", "变异"), "night.hr_lowest_bpm": ("heart rate", "pulse", "心率"),
+    "night.efficiency_pct": ("efficien", "效率"), "night.latency_s": ("fall asleep", "latency", "入睡"),
+    "night.spo2_min_pct": ("spo2", "oxygen", "血氧"), "night.awake_s": ("awake", "woke", "醒"),
+    "night.resp_rate_bpm": ("breathing", "respirat", "呼吸"), "night.skin_temp_dev_c": ("temperature", "温度"),
+    "night.total_sleep_s": ("how long", "how much sleep", "hours", "sleep time", "slept", "睡了多久", "时长"),
+}
+FOLLOWUP_OPENER = {Language.EN: "Last night your {label} was", Language.ZH: "昨晚你的{label}是"}
 NIGHT_FIELDS = ("night.total_sleep_s", "night.bedtime", "night.wake", "night.efficiency_pct", "night.deep_s",
                 "night.rem_s", "night.latency_s", "night.hrv_rmssd_ms", "night.hr_lowest_bpm", "night.spo2_min_pct")
 
@@ -52,6 +62,7 @@ class Prompt:
     language: Language = Language.EN
     sources: list[str] = field(default_factory=list)
     steps: tuple[str, ...] = ()  # the opening words of each line of a structured reply
+    min_figures: int = 0  # how many of the user's figures the reply must cite
 
 
 def _line(fact: Fact) -> str:
@@ -149,7 +160,18 @@ def followup(question: str, analysis: Analysis, history: list[tuple[str, str]] =
     )
     prompt = _prompt("followup", user, facts, analysis, bool(analysis.red_flags), (), question, strict, history)
     prompt.sources = [c.source for c in cards]
+    by_key = {f.key: f for f in facts}
+    named = [by_key[k] for k in metrics_named(question) if k in by_key]
+    if named:  # a question about one of my numbers is answered starting from that number
+        prompt.steps = (FOLLOWUP_OPENER[language].format(label=named[0].label),)
+        prompt.min_figures = 1
     return prompt
+
+
+def metrics_named(question: str) -> list[str]:
+    """The night metrics (fact keys) a question names, in the order of METRIC_WORDS."""
+    q = question.lower()
+    return [key for key, words in METRIC_WORDS.items() if any(w in q for w in words)]
 
 
 def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False) -> Prompt:

@@ -1,0 +1,167 @@
+"""Loopback HTTP servers that stand in for outside services in tests.
+
+`LoopbackServer` is the shared base: a standard-library `ThreadingHTTPServer` on 127.0.0.1 with an
+ephemeral port, served from a background thread, speaking HTTP/1.1 (keep-alive, chunked streaming like
+the real services). `stop()` shuts the listener, closes every open keep-alive connection and joins the
+handler threads, so nothing outlives the test. Each server records the JSON bodies it received in
+`requests`, and `fail_next()` queues faults for the next requests.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Fault:
+    """What to answer instead of the real response: an HTTP status with a JSON body and headers, or
+    (`status=None`) a stream that breaks off after `after_pieces` pieces."""
+
+    status: int | None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    after_pieces: int = 0
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """Request handler helpers: read a JSON body, answer JSON, stream HTTP/1.1 chunks."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # a stuck client cannot hold a handler thread forever
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def read_json(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length) or b"null")
+
+    def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_stream(self, content_type: str, chunks: Iterable[bytes]) -> None:
+        """Answer 200 with `chunks`, each sent (and flushed) as one HTTP/1.1 chunk as soon as it exists."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.broken = False
+        try:
+            for chunk in chunks:
+                if self.broken:
+                    return
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client hung up
+            self.close_connection = True
+            return
+        finally:
+            getattr(chunks, "close", lambda: None)()  # stop generating (and free the model) at once
+        if not self.broken:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def break_connection(self) -> None:
+        """Drop the connection mid-response, as a crashed server would."""
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = self.broken = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: LoopbackServer
+
+    def process_request(self, request: socket.socket, client_address: Any) -> None:
+        self.owner._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        self.owner._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is not an error
+            super().handle_error(request, client_address)
+
+
+class LoopbackServer:
+    """Base class: subclasses set `handler` (a JSONHandler subclass). Use as a context manager or call
+    start()/stop(); `url` is http://127.0.0.1:<port>."""
+
+    handler: type[JSONHandler]
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []  # JSON bodies received, in order
+        self.faults: deque[Fault] = deque()
+        self._connections: set[socket.socket] = set()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LoopbackServer:
+        self._httpd = _Server(("127.0.0.1", 0), self.handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{type(self).__name__}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()  # stops accepting; returns once serve_forever has left its loop
+        for connection in list(self._connections):  # wake keep-alive handlers waiting for a next request
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._httpd.server_close()  # joins the handler threads
+        self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, count: int = 1, status: int | None = 500, body: Any = None,
+                  headers: dict[str, str] | None = None, *, after_pieces: int = 0) -> None:
+        """The next `count` requests get this fault instead of a real answer."""
+        for _ in range(count):
+            self.faults.append(Fault(status, body, dict(headers or {}), after_pieces))
+
+    def record(self, body: dict) -> Fault | None:
+        """Log a request body and take the fault queued for it, if any (thread-safe)."""
+        with self._lock:
+            self.requests.append(body)
+            return self.faults.popleft() if self.faults else None
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 with nothing listening: connecting to it is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

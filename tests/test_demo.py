@@ -1,0 +1,120 @@
+"""`sleepcot demo` end to end on the real embedded SmolLM2 model: the briefing is faithful to the night
+and its findings for every persona, it names the night's top finding, the chat answers with the user's
+own numbers, and with the model unavailable the deterministic briefing still arrives (exit 0)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from integrations.simulator import Persona
+from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.cli import app
+from sleepcot.coach.guard import extract_mentions, supported
+from sleepcot.domain import NIGHT_FIELD_UNITS, Fact, Unit
+
+pytestmark = pytest.mark.llm
+SEEDS = [1, 7, 42]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLEEPCOT_DATA_DIR", str(tmp_path))
+    for name in ("SLEEPCOT_OLLAMA_MODEL", "SLEEPCOT_OPENAI_MODEL", "SLEEPCOT_LLM_BACKEND", "SLEEPCOT_EMBEDDED_MODEL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def run_demo(*args: str) -> dict:
+    result = CliRunner().invoke(app, ["demo", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def facts_of(document: dict) -> list[Fact]:
+    """Every figure of the night, its findings and the profile's habits, rebuilt from the JSON alone."""
+    night = document["night"]
+    facts = [Fact(key=k, label=k, value=night[k], unit=u) for k, u in NIGHT_FIELD_UNITS.items() if night.get(k) is not None]
+    if night.get("awakenings") is not None:
+        facts.append(Fact(key="awakenings", label="awakenings", value=night["awakenings"], unit=Unit.COUNT))
+    for key in ("start", "end"):
+        moment = datetime.fromisoformat(night[key])
+        facts.append(Fact(key=key, label=key, value=moment.hour * 60 + moment.minute, unit=Unit.CLOCK))
+    facts += [Fact(**fact) for finding in document["findings"] for fact in finding["facts"]]
+    habits = document["profile"]["habits"]
+    facts += [Fact(key=k, label=k, value=v, unit=Unit.COUNT) for k, v in habits.items() if isinstance(v, int)]
+    if habits.get("caffeine_last_time"):
+        hour, minute = map(int, habits["caffeine_last_time"].split(":")[:2])
+        facts.append(Fact(key="caffeine_last_time", label="last caffeine", value=hour * 60 + minute, unit=Unit.CLOCK))
+    return facts
+
+
+def test_default_demo_briefing_is_written_by_the_embedded_model(data_dir):
+    document = run_demo()
+    briefing = document["briefing"]
+    assert briefing["backend"].startswith("embedded:SmolLM2"), briefing
+    assert briefing["by_model"] and briefing["guard"]["ok"], briefing
+    assert "deep" in briefing["text"].lower()  # the healthy persona's story night: deep sleep well under usual
+    assert document["findings"][0]["code"] == "low_deep"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("persona", [p.value for p in Persona])
+def test_every_figure_in_every_briefing_is_in_the_night_or_findings(data_dir, persona, seed):
+    document = run_demo("--persona", persona, "--seed", str(seed))
+    briefing = document["briefing"]
+    assert briefing["guard"]["ok"], briefing["guard"]
+    facts = facts_of(document)
+    unfaithful = [m.text for m in extract_mentions(briefing["text"]) if not supported(m, facts)]
+    assert unfaithful == [], briefing["text"]
+    top = document["findings"][0]
+    assert any(word in briefing["text"].lower() for word in FINDING_TOPICS[top["code"]]), (top["code"], briefing["text"])
+    if any(f["severity"] == 3 for f in document["findings"]):  # red flag: the user is sent to a clinician
+        assert "doctor" in briefing["text"].lower() or "clinician" in briefing["text"].lower()
+
+
+def test_chat_answers_why_deep_sleep_was_low_with_the_users_own_numbers(data_dir):
+    document = run_demo("--ask", "why was my deep sleep low?")
+    reply = document["answer"]
+    assert reply["guard"]["ok"], reply
+    deep = [Fact(**f) for finding in document["findings"] for f in finding["facts"] if "deep_s" in f["key"]]
+    cited = [m.text for m in extract_mentions(reply["text"]) if supported(m, deep)]
+    assert cited, reply["text"]
+
+
+def _cli(env_overrides: dict, data_dir, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEPCOT_")}
+    env.update({"SLEEPCOT_DATA_DIR": str(data_dir), **env_overrides})
+    return subprocess.run([sys.executable, "-m", "sleepcot.cli", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("env, said", [
+    ({"SLEEPCOT_EMBEDDED_MODEL_PATH": "/nonexistent/model.gguf"}, "embedded model file not found"),
+    ({"SLEEPCOT_OLLAMA_MODEL": "sleepcot", "SLEEPCOT_OLLAMA_URL": "http://127.0.0.1:9"}, "Ollama"),
+])
+def test_with_the_llm_unavailable_the_demo_prints_a_correct_deterministic_briefing(data_dir, env, said):
+    result = _cli(env, data_dir, "demo", "--json")
+    assert result.returncode == 0, result.stderr
+    assert said in result.stderr
+    document = json.loads(result.stdout)
+    briefing = document["briefing"]
+    assert briefing["backend"] == "deterministic" and briefing["guard"]["ok"]
+    assert said in briefing["fallback_reason"]
+    assert [m.text for m in extract_mentions(briefing["text"]) if not supported(m, facts_of(document))] == []
+
+
+def test_terminal_chat_reads_questions_and_answers_each(data_dir):
+    result = _cli({}, data_dir, "demo", stdin="why was my deep sleep low?\nwhat helps me fall asleep?\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("You:") == 2
+    assert "What the data shows" in result.stdout
+    asked = _cli({}, data_dir, "ask", "how much sleep do adults need?", "--json")
+    reply = json.loads(asked.stdout)
+    assert reply["guard"]["ok"] and reply["sources"], reply
