@@ -54,17 +54,24 @@ def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdic
                        min_figures=prompt.min_figures)
 
 
-def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float) -> str:
+def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, stricter: Prompt | None = None) -> str:
     """The model's reply. A structured prompt on a prefill-capable backend is written step by step: each
-    step's opener is prefilled and the model writes the rest of that line."""
+    step's opener is prefilled and the model writes the rest of that line; a line with a figure that is not
+    a fact, or a diagnosis, is written once more under the `stricter` prompt's instructions."""
     if not (prompt.steps and llm.supports_prefill):
         return tidy("".join(llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature)))
     text = ""
     per_step = max(24, max_tokens // len(prompt.steps))
     for opener in prompt.steps:
         text += opener
-        line = "".join(llm.stream(prompt.messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
-        line = tidy(line.split("\n", 1)[0])
+        for messages in (prompt.messages, stricter.messages if stricter else None):
+            if messages is None:
+                break
+            streamed = "".join(llm.stream(messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
+            line = tidy(streamed.split("\n", 1)[0])
+            verdict = guard.check(line, prompt.facts, allowed_text=prompt.question)
+            if not (verdict.unsupported or verdict.diagnoses):
+                break
         if line[:1].isascii() and line[:1].isalnum() and not text[-1:].isspace():
             text += " "
         text += line + "\n"
@@ -88,7 +95,8 @@ def guarded(
         for strict in (False, True):
             prompt = make_prompt(strict)
             try:
-                text = generate(llm, prompt, max_tokens=max_tokens, temperature=temperature)
+                text = generate(llm, prompt, max_tokens=max_tokens, temperature=temperature,
+                                stricter=None if strict else make_prompt(True))
             except LLMUnavailable as exc:
                 reason = str(exc)
                 log.warning("LLM unavailable (%s): %s", llm.name, exc)

@@ -105,6 +105,7 @@ class OllamaLLM:
         import ollama
 
         self.client = ollama.Client(host=url, timeout=timeout)
+        self.url = url
         self.model = model
         self.name = f"ollama:{model}"
         self.supports_prefill = True  # Ollama continues a final assistant message
@@ -117,14 +118,15 @@ class OllamaLLM:
         if prefix:
             messages = [*messages, {"role": "assistant", "content": prefix}]
         options = {"num_predict": max_tokens, "temperature": temperature, "repeat_penalty": REPEAT_PENALTY}
-        if stop:
-            options["stop"] = stop
+        if stop:  # a request's stop list replaces the Modelfile's, so the template's stops go along
+            options["stop"] = [*stop, *STOP_TOKENS]
         try:
             for part in self.client.chat(model=self.model, messages=messages, stream=True, options=options):
                 if part.message.content:
                     yield part.message.content
-        except (ollama.ResponseError, httpx.HTTPError, ConnectionError) as exc:
-            raise LLMUnavailable(f"Ollama at {self.client._client.base_url} failed: {exc}") from exc
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, ValueError) as exc:
+            # ValueError: a malformed line in the stream, or a reply the client cannot validate
+            raise LLMUnavailable(f"Ollama at {self.url} failed: {exc}") from exc
 
 
 class OpenAICompatibleLLM:
@@ -140,19 +142,21 @@ class OpenAICompatibleLLM:
 
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
                stop: list[str] | None = None) -> Iterator[str]:
+        import httpx
         import openai
 
         if prefix:
             raise ValueError("OpenAI-compatible endpoints cannot continue a prefix")
+        extra = {"stop": stop} if stop else {}
         try:
             response = self.client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
-                stop=stop or None, stream=True,
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
+                **extra,
             )
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, httpx.HTTPError) as exc:  # httpx: a connection dropped mid-stream
             raise LLMUnavailable(f"OpenAI-compatible endpoint {self.client.base_url} failed: {exc}") from exc
 
 

@@ -22,8 +22,8 @@ STEPS = {
 # How each step of the briefing opens. Backends that can prefill get these openers and write each step's
 # content themselves (small models keep the structure that way); the rest get the headings in the prompt.
 OPENERS = {
-    Language.EN: ("Last night you slept", "The main finding is {top}:", "", "Tonight, try to"),
-    Language.ZH: ("昨晚你睡了", "最主要的发现是 {top}：", "", "今晚，建议你"),
+    Language.EN: ("Last night you slept", "The main finding is {top}:", "", "My advice for tonight is to"),
+    Language.ZH: ("昨晚你睡了", "最主要的发现是 {top}：", "", "今晚我的建议是"),
 }
 LANGUAGE_RULE = {
     Language.EN: "Answer in English.",
@@ -118,8 +118,9 @@ def data_block(analysis: Analysis, *, max_findings: int = 3) -> tuple[str, list[
     facts = list(night) + profile_facts(analysis.profile)
     for i, finding in enumerate(findings, 1):
         causes = ", ".join(c.value.replace("_", " ") for c in finding.likely_causes)
+        advice = f" Advice: {finding.advice}" if i == 1 or finding.red_flag else ""  # the rest: shorter prompt
         lines.append(f"{i}. {finding.title}{' (RED FLAG)' if finding.red_flag else ''}: {finding.detail}"
-                     + (f" Likely cause: {causes}." if causes else "") + f" Advice: {finding.advice}")
+                     + (f" Likely cause: {causes}." if causes else "") + advice)
         facts += finding.facts
     return "\n".join(lines), facts
 
@@ -130,8 +131,7 @@ def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
     steps = "\n".join(f"{i}. {step}:" for i, step in enumerate(STEPS[language], 1))
     red = bool(analysis.red_flags)
     user = (
-        f"{data}\n\nWrite my morning sleep briefing in four short numbered steps, starting with the most "
-        f"important finding ({analysis.top.title.lower()}):\n{steps}\n"
+        f"{data}\n\nWrite my morning briefing in four short steps, most important finding first:\n{steps}\n"
         + ("Tell me to see a doctor about the red flag. " if red else "")
         + LANGUAGE_RULE[language]
     )

@@ -84,7 +84,7 @@ class JSONHandler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = False  # server_close() joins the handler threads
     owner: LoopbackServer
 
     def process_request(self, request: socket.socket, client_address: Any) -> None:
