@@ -14,10 +14,26 @@ import socket
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+class Recorder:
+    """Streams one generation of the embedded model, keeping the text and the number of pieces."""
+
+    def __init__(self, stream: Iterator[str]):
+        self._stream, self.text, self.count = stream, "", 0
+
+    def pieces(self) -> Iterator[str]:
+        try:
+            for piece in self._stream:
+                self.text += piece
+                self.count += 1
+                yield piece
+        finally:
+            self._stream.close()  # a client that hung up must not leave the model locked
 
 
 @dataclass

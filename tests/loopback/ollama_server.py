@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from . import JSONHandler, LoopbackServer
+from . import JSONHandler, LoopbackServer, Recorder
 
 DEFAULT_NUM_PREDICT = 256  # Ollama's -1 ("until done") capped: a test double must not run away
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
@@ -118,20 +118,11 @@ class _Chat:
     def __init__(self, llm: Any, model: str, messages: list[dict], prefix: str, num_predict: int,
                  temperature: float, stop: list[str] | None):
         self.llm, self.model, self.messages, self.prefix = llm, model, messages, prefix
-        self.num_predict, self.temperature, self.stop = num_predict, temperature, stop
+        self.num_predict = num_predict
         self.started = time.perf_counter_ns()
-        self.text, self.count = "", 0
-
-    def pieces(self) -> Iterator[str]:
-        stream = self.llm.stream(self.messages, max_tokens=self.num_predict, temperature=self.temperature,
-                                 prefix=self.prefix, stop=self.stop)
-        try:
-            for piece in stream:
-                self.text += piece
-                self.count += 1
-                yield piece
-        finally:
-            stream.close()  # a client that hung up must not leave the model locked
+        self.recorder = Recorder(llm.stream(messages, max_tokens=num_predict, temperature=temperature,
+                                            prefix=prefix, stop=stop))
+        self.pieces = self.recorder.pieces
 
     def message(self, content: str) -> dict:
         return {"model": self.model, "created_at": _now(),
@@ -139,7 +130,7 @@ class _Chat:
 
     def final(self) -> dict:
         elapsed = time.perf_counter_ns() - self.started
-        eval_count = count_tokens(self.llm, self.text, self.count)
+        eval_count = count_tokens(self.llm, self.recorder.text, self.recorder.count)
         prompt = self.llm.render(self.messages, self.prefix) if hasattr(self.llm, "render") else ""
         return {
             "done": True,

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from . import JSONHandler, LoopbackServer
+from . import JSONHandler, LoopbackServer, Recorder
 from .ollama_server import count_tokens
 
 DEFAULT_MAX_TOKENS = 256
@@ -104,23 +104,13 @@ class _Completion:
     def __init__(self, llm: Any, model: str, messages: list[dict], max_tokens: int, temperature: float,
                  stop: list[str] | None):
         self.llm, self.model, self.messages = llm, model, messages
-        self.max_tokens, self.temperature, self.stop = max_tokens, temperature, stop
+        self.max_tokens = max_tokens
         self.id, self.created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        self.text, self.count = "", 0
-
-    def pieces(self) -> Iterator[str]:
-        stream = self.llm.stream(self.messages, max_tokens=self.max_tokens, temperature=self.temperature,
-                                 stop=self.stop)
-        try:
-            for piece in stream:
-                self.text += piece
-                self.count += 1
-                yield piece
-        finally:
-            stream.close()  # a client that hung up must not leave the model locked
+        self.recorder = Recorder(llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
+        self.pieces = self.recorder.pieces
 
     def finish_reason(self) -> str:
-        return "length" if count_tokens(self.llm, self.text, self.count) >= self.max_tokens else "stop"
+        return "length" if count_tokens(self.llm, self.recorder.text, self.recorder.count) >= self.max_tokens else "stop"
 
     def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
         return {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
@@ -128,7 +118,7 @@ class _Completion:
 
     def whole(self, text: str) -> dict:
         prompt = count_tokens(self.llm, self.llm.render(self.messages)) if hasattr(self.llm, "render") else 0
-        completion = count_tokens(self.llm, text, self.count)
+        completion = count_tokens(self.llm, text, self.recorder.count)
         return {"id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                              "finish_reason": self.finish_reason()}],
