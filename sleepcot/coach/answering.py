@@ -70,8 +70,8 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
            language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None) -> CoachReply:
     """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded."""
     question = clip(question)
-    cards = retrieve(question, k=1)
     if analysis is not None and is_personal(question):
+        cards = retrieve(question, k=1)
         return guarded(
             lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
             llm, lambda: deterministic_followup(question, analysis),
