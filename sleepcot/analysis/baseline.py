@@ -1,4 +1,4 @@
-"""A user's own baseline: mean and spread of each metric over their previous 14 or 60 main nights."""
+"""A user's own baseline: the mean of each metric over their previous 14 or 60 main nights."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ MIN_NIGHTS = 3  # fewer prior nights than this and we do not claim a baseline
 @dataclass(frozen=True)
 class Stat:
     mean: float
-    sd: float
     n: int
 
 
@@ -39,7 +38,6 @@ class Baseline:
     window: int
     nights: int
     stats: dict[str, Stat] = field(default_factory=dict)
-    bedtime_sd_min: float | None = None
 
     def get(self, metric: str) -> Stat | None:
         """The metric's statistics, or None when too few nights carry it."""
@@ -54,9 +52,8 @@ def compute_baseline(previous: list[Night], window: int) -> Baseline:
     for metric in BASELINE_METRICS:
         values = [float(v) for n in recent if (v := getattr(n, metric)) is not None]
         if values:
-            sd = statistics.stdev(values) if len(values) > 1 else 0.0
-            stats[metric] = Stat(statistics.fmean(values), sd, len(values))
-    return Baseline(window, len(recent), stats, bedtime_sd(recent))
+            stats[metric] = Stat(statistics.fmean(values), len(values))
+    return Baseline(window, len(recent), stats)
 
 
 def bedtime_sd(nights: list[Night]) -> float | None:

@@ -67,7 +67,6 @@ class Analysis:
     baseline60: Baseline
     findings: list[Finding]
     tags: list[Tag] = field(default_factory=list)
-    week: list[Night] = field(default_factory=list)
 
     @property
     def top(self) -> Finding:
@@ -420,4 +419,4 @@ def analyze(night: Night, previous: list[Night], profile: Profile, tags: list[Ta
     fortnight = prior[-13:] + [night]
     night_tags = [t for t in tags if t.local_date == night.local_date]
     findings = _Rules(night, profile, b14, fortnight, night_tags).run()
-    return Analysis(night, profile, b14, b60, findings, night_tags, fortnight[-7:])
+    return Analysis(night, profile, b14, b60, findings, night_tags)

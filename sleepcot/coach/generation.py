@@ -64,9 +64,7 @@ def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, s
     per_step = max(24, max_tokens // len(prompt.steps))
     for opener in prompt.steps:
         text += opener
-        for messages in (prompt.messages, stricter.messages if stricter else None):
-            if messages is None:
-                break
+        for messages in [prompt.messages] + ([stricter.messages] if stricter else []):
             streamed = "".join(llm.stream(messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
             line = tidy(streamed.split("\n", 1)[0])
             verdict = guard.check(line, prompt.facts, allowed_text=prompt.question)

@@ -171,6 +171,12 @@ def extract_mentions(text: str) -> list[Mention]:
     return mentions
 
 
+def facts_in(text: str, key: str, label: str) -> list[Fact]:
+    """The figures written in `text` as facts (a bare number keeps no unit of its own)."""
+    return [Fact(key=f"{key}.{i}", label=label, value=m.value, unit=m.unit or Unit.SCORE)
+            for i, m in enumerate(extract_mentions(text))]
+
+
 def _fact_values(fact: Fact, unit: Unit | None) -> list[tuple[float, float]]:
     """(value, extra tolerance) pairs a fact can be written as in `unit` (None: any plain rendering)."""
     value = abs(fact.value)
@@ -219,10 +225,7 @@ def check(
     `steps`: the openers of a structured reply; each must be followed by some words of its own.
     `min_figures`: how many figures from `facts` the reply must cite (a follow-up about my numbers)."""
     text = reply.strip()
-    given = list(facts) + [
-        Fact(key=f"given.{i}", label="from the question", value=m.value, unit=m.unit or Unit.SCORE)
-        for i, m in enumerate(extract_mentions(allowed_text))
-    ]
+    given = list(facts) + facts_in(allowed_text, "given", "from the question")
     mentions = extract_mentions(text)
     unsupported = [m.text for m in mentions if not supported(m, given)]
     too_few = sum(1 for m in mentions if supported(m, facts)) < min_figures

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from sleepcot.analysis.norms import NORMS
-from sleepcot.coach.guard import extract_mentions
-from sleepcot.domain import Fact, Unit
+from sleepcot.coach.guard import facts_in
+from sleepcot.domain import Fact
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,7 @@ class Card:
 
     def facts(self) -> list[Fact]:
         """The figures this card states, so an answer may repeat them."""
-        return [
-            Fact(key=f"card.{self.key}.{i}", label=self.title, value=m.value, unit=m.unit or Unit.SCORE)
-            for i, m in enumerate(extract_mentions(self.text))
-        ]
+        return facts_in(self.text, f"card.{self.key}", self.title)
 
 
 def _n(key: str) -> str:
