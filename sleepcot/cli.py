@@ -167,6 +167,47 @@ def ask_command(
         _print_reply(reply)
 
 
+@app.command("run")
+def run_command() -> None:
+    """The Telegram bot (SLEEPCOT_TELEGRAM_TOKEN), with its web endpoints; Ctrl-C stops it cleanly."""
+    import asyncio
+    import logging
+    import signal
+
+    from bot.app import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if settings.telegram_token is None:
+        err.print("[red]SLEEPCOT_TELEGRAM_TOKEN is not set.[/] Create a bot with @BotFather and put its token "
+                  "in the environment or in .env (see deploy/.env.example).")
+        raise typer.Exit(2)
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    llm, reason = _load_llm(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(settings, store, llm, reason, stop=stop)
+
+    asyncio.run(main())
+
+
+@app.command("invite")
+def invite_command() -> None:
+    """A single-use invite code for a new user of the bot (they send /start CODE, or open the link)."""
+    settings = Settings()
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    code = store.create_invite(timedelta(hours=settings.invite_valid_hours))
+    out.print(f"Invite code (single use, valid {settings.invite_valid_hours} h): [bold]{code}[/]", highlight=False)
+    out.print(f"The user sends [bold]/start {code}[/] to your bot, or opens https://t.me/<your_bot>?start={code}",
+              highlight=False)
+
+
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations to SLEEPCOT_DATABASE_URL (SQLite in the data folder by default)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LLMBackendName = Literal["auto", "embedded", "ollama", "openai", "none"]
 
@@ -31,6 +31,42 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     llm_timeout_s: float = 60.0
     llm_max_tokens: int = 220
+    llm_concurrency: int = Field(default=1, ge=1, description="model calls at once (the embedded model: 1)")
+
+    secret_keys: SecretStr | None = Field(
+        default=None, description="Fernet keys for credentials at rest, comma-separated, current first; "
+                                  "default: one generated into data_dir/secret.key")
+
+    # The Telegram bot (`sleepcot run`).
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = Field(default="https://api.telegram.org",
+                                  description="a self-hosted Bot API server (larger uploads) or a test server")
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="checked on every webhook call; default: a random one per start")
+    telegram_allowed_users: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids let in without an invite, comma-separated")
+    telegram_admins: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids of the operators (admin commands), comma-separated")
+    telegram_stream_interval_s: float = Field(
+        default=1.5, ge=0, description="seconds between edits of a streamed answer; 0 turns streaming off")
+    invite_valid_hours: int = Field(default=72, ge=1)
+    conversation_turns: int = Field(default=6, ge=0, description="earlier turns given to the model as context")
+    conversation_keep: int = Field(default=40, ge=1, description="turns kept per user; older ones are deleted")
+
+    # The web app inside `sleepcot run`: the Telegram webhook and, later, OAuth callbacks.
+    public_url: str | None = Field(default=None, description="where the web app is reachable from outside")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    @field_validator("telegram_allowed_users", "telegram_admins", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
 
     @field_validator("data_dir")
     @classmethod

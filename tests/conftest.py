@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine, make_url
 
 from sleepcot.store import Store
+from sleepcot.store.models import Base, InviteRow, User
 
 POSTGRES_URL_ENV = "SLEEPCOT_TEST_POSTGRES_URL"
 
@@ -59,6 +60,17 @@ def store(database_url: str) -> Iterator[Store]:
     store.migrate()
     yield store
     store.close()
+
+
+def rows_of_user(engine: Engine, user_id: int) -> dict[str, int]:
+    """How many rows of each table belong to the user."""
+    owners = {User.__tablename__: User.id, InviteRow.__tablename__: InviteRow.used_by}
+    counts = {}
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            owner = owners.get(table.name, table.c.get("user_id"))
+            counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
+    return counts
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -3,18 +3,20 @@ deletion, migrations that match the models, and a JSON-ready export."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import inspect, text, update
 from sqlalchemy.orm import Session
 
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Store, UnknownUser
-from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, NightRow, OutboxRow, User
+from conftest import rows_of_user
+from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow, User
 
 PLUS_8 = timezone(timedelta(hours=8))
 MINUS_5 = timezone(timedelta(hours=-5))
@@ -183,28 +185,23 @@ def _fill_every_table(store: Store, user_id: int) -> None:
     with Session(store.engine) as s, s.begin():  # tables the UserStore has no methods for yet
         s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1}))
         s.add(CredentialRow(user_id=user_id, vendor="oura", ciphertext=b"\x00secret", key_id="k1"))
-
-
-def _rows_per_table(store: Store, user_id: int) -> dict[str, int]:
-    counts = {}
-    with store.engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            owner = table.c.id if table is User.__table__ else table.c.user_id
-            counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
-    return counts
+    code = store.create_invite(timedelta(hours=1))
+    with Session(store.engine) as s, s.begin():
+        s.execute(update(InviteRow).where(InviteRow.code_sha256 == hashlib.sha256(code.encode()).hexdigest())
+                  .values(used_by=user_id, used_at=datetime.now(timezone.utc)))
 
 
 def test_delete_removes_every_row_in_every_table(store: Store) -> None:
     a, b = store.create_user(Profile(), telegram_id=1), store.create_user(Profile(), telegram_id=2)
     _fill_every_table(store, a)
     _fill_every_table(store, b)
-    assert all(_rows_per_table(store, a).values())  # the test touches every table
-    before_b = _rows_per_table(store, b)
+    assert all(rows_of_user(store.engine, a).values())  # the test touches every table
+    before_b = rows_of_user(store.engine, b)
 
     store.for_user(a).delete()
 
-    assert set(_rows_per_table(store, a).values()) == {0}
-    assert _rows_per_table(store, b) == before_b
+    assert set(rows_of_user(store.engine, a).values()) == {0}
+    assert rows_of_user(store.engine, b) == before_b
     assert store.user_by_telegram_id(1) is None and store.user_by_telegram_id(2) == b
 
 
@@ -226,7 +223,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:

@@ -10,7 +10,7 @@ from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE
-from sleepcot.coach.generation import CoachReply, guarded
+from sleepcot.coach.generation import CoachReply, Progress, guarded
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language
@@ -67,7 +67,8 @@ def deterministic_knowledge(question: str, language: Language) -> str:
 
 
 def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
-           language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None) -> CoachReply:
+           language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None,
+           on_progress: Progress | None = None) -> CoachReply:
     """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded."""
     question = clip(question)
     if analysis is not None and is_personal(question):
@@ -75,7 +76,7 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
         return guarded(
             lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
             llm, lambda: deterministic_followup(question, analysis),
-            max_tokens=max_tokens, unavailable_reason=unavailable_reason,
+            max_tokens=max_tokens, unavailable_reason=unavailable_reason, on_progress=on_progress,
         )
     cards = retrieve(question, k=2)
     return guarded(

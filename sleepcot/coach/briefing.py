@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sleepcot.analysis import Analysis
 from sleepcot.coach import prompts
-from sleepcot.coach.generation import CoachReply, guarded
+from sleepcot.coach.generation import CoachReply, Progress, guarded
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language, TagKind
 
@@ -50,11 +50,12 @@ def deterministic_briefing(analysis: Analysis) -> str:
 
 
 def write_briefing(analysis: Analysis, llm: LLM | None, *, max_tokens: int = 220,
-                   unavailable_reason: str | None = None) -> CoachReply:
+                   unavailable_reason: str | None = None, on_progress: Progress | None = None) -> CoachReply:
     return guarded(
         lambda strict: prompts.briefing(analysis, strict=strict),
         llm,
         lambda: deterministic_briefing(analysis),
         max_tokens=max_tokens,
         unavailable_reason=unavailable_reason,
+        on_progress=on_progress,
     )

@@ -14,7 +14,9 @@ from sleepcot.coach.prompts import Prompt
 
 log = logging.getLogger(__name__)
 FALLBACK = "deterministic"
+Progress = Callable[[str], None]
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+_STREAMED_END = re.compile(r"[.!?](?=\s)|[。！？]")  # mid-stream, "3." may still become "3.5"
 
 
 @dataclass
@@ -25,6 +27,8 @@ class CoachReply:
     attempts: list[dict] = field(default_factory=list)
     fallback_reason: str | None = None
     sources: list[str] = field(default_factory=list)
+    model_unavailable: bool = False  # the fallback was used because no model could be reached
+
 
     @property
     def by_model(self) -> bool:
@@ -34,6 +38,7 @@ class CoachReply:
         return {
             "text": self.text, "backend": self.backend, "by_model": self.by_model, "guard": self.verdict,
             "attempts": self.attempts, "fallback_reason": self.fallback_reason, "sources": self.sources,
+            "model_unavailable": self.model_unavailable,
         }
 
 
@@ -54,25 +59,52 @@ def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdic
                        min_figures=prompt.min_figures)
 
 
-def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, stricter: Prompt | None = None) -> str:
+def _clean(piece: str, prompt: Prompt) -> bool:
+    verdict = guard.check(piece, prompt.facts, allowed_text=prompt.question)
+    return not (verdict.unsupported or verdict.diagnoses)
+
+
+def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float,
+                      on_progress: Progress | None) -> str:
+    """Stream an unstructured reply, showing `on_progress` each completed sentence that passes the guard's
+    figure and diagnosis checks; from the first one that fails, nothing more is shown."""
+    text, shown, showing = "", 0, on_progress is not None
+    for piece in llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature):
+        text += piece
+        ends = list(_STREAMED_END.finditer(text, shown))
+        if showing and ends and ends[-1].end() > shown:
+            upto = ends[-1].end()
+            if _clean(text[shown:upto], prompt):
+                shown = upto
+                on_progress(text[:shown].strip())
+            else:
+                showing = False
+    return tidy(text)
+
+
+def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, stricter: Prompt | None = None,
+             on_progress: Progress | None = None) -> str:
     """The model's reply. A structured prompt on a prefill-capable backend is written step by step: each
     step's opener is prefilled and the model writes the rest of that line; a line with a figure that is not
-    a fact, or a diagnosis, is written once more under the `stricter` prompt's instructions."""
+    a fact, or a diagnosis, is written once more under the `stricter` prompt's instructions. `on_progress`
+    sees the text so far as it grows, only ever text that passed those checks."""
     if not (prompt.steps and llm.supports_prefill):
-        return tidy("".join(llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature)))
-    text = ""
+        return _stream_sentences(llm, prompt, max_tokens=max_tokens, temperature=temperature, on_progress=on_progress)
+    text, showing = "", on_progress is not None
     per_step = max(24, max_tokens // len(prompt.steps))
     for opener in prompt.steps:
         text += opener
         for messages in [prompt.messages] + ([stricter.messages] if stricter else []):
             streamed = "".join(llm.stream(messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
             line = tidy(streamed.split("\n", 1)[0])
-            verdict = guard.check(line, prompt.facts, allowed_text=prompt.question)
-            if not (verdict.unsupported or verdict.diagnoses):
+            if _clean(line, prompt):
                 break
         if line[:1].isascii() and line[:1].isalnum() and not text[-1:].isspace():
             text += " "
         text += line + "\n"
+        showing = showing and _clean(line, prompt)
+        if showing:
+            on_progress(text.strip())
     return text.strip()
 
 
@@ -84,17 +116,20 @@ def guarded(
     max_tokens: int,
     temperature: float = 0.0,
     unavailable_reason: str | None = None,
+    on_progress: Progress | None = None,
 ) -> CoachReply:
-    """Generate with `llm` (None: it is unavailable for `unavailable_reason`), guard, retry, fall back."""
+    """Generate with `llm` (None: it is unavailable for `unavailable_reason`), guard, retry, fall back.
+    `on_progress` is shown the reply as it is written (see `generate`)."""
     attempts: list[dict] = []
     reason = unavailable_reason or "no model"
+    unavailable = True
     prompt = make_prompt(False)
     if llm is not None:
         for strict in (False, True):
             prompt = make_prompt(strict)
             try:
                 text = generate(llm, prompt, max_tokens=max_tokens, temperature=temperature,
-                                stricter=None if strict else make_prompt(True))
+                                stricter=None if strict else make_prompt(True), on_progress=on_progress)
             except LLMUnavailable as exc:
                 reason = str(exc)
                 log.warning("LLM unavailable (%s): %s", llm.name, exc)
@@ -105,7 +140,7 @@ def guarded(
                 return CoachReply(text, llm.name, verdict.as_dict(), attempts, sources=prompt.sources)
             log.info("guard rejected a %s reply from %s: %d problem(s)", prompt.task, llm.name, len(verdict.problems))
         else:
-            reason = "the guard rejected the model's replies"
+            reason, unavailable = "the guard rejected the model's replies", False
     text = fallback()
     verdict = judge(prompt, text, structured=False)
-    return CoachReply(text, FALLBACK, verdict.as_dict(), attempts, reason, prompt.sources)
+    return CoachReply(text, FALLBACK, verdict.as_dict(), attempts, reason, prompt.sources, unavailable)

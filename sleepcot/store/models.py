@@ -84,11 +84,16 @@ def user_fk() -> MappedColumn[int]:
 
 
 class User(Base):
+    """A person using SleepCoT. `onboarding_step` names the question the bot is waiting for an answer to
+    (None: nothing pending); `consented_at` is when they accepted the terms."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consented_at: Mapped[datetime | None]
+    onboarding_step: Mapped[str | None] = mapped_column(String(40))
 
 
 class ProfileRow(Base):
@@ -209,3 +214,17 @@ class CredentialRow(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InviteRow(Base):
+    """A single-use invite made by the operator; only the code's SHA-256 is stored. Once redeemed it
+    belongs to the user who redeemed it and goes with them."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -8,6 +8,8 @@ PostgreSQL through psycopg 3.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -16,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, ColumnElement, Text, cast, create_engine, delete, event, or_, select, update
+from sqlalchemy import JSON, ColumnElement, Text, cast, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from sleepcot.store.models import (
     NIGHT_VALUE_FIELDS,
     BriefingRow,
     CredentialRow,
+    InviteRow,
     NightRow,
     ProfileRow,
     TagRow,
@@ -41,6 +44,10 @@ ROLES = ("user", "assistant")
 
 class UnknownUser(KeyError):
     """No user with this id exists (any more)."""
+
+
+class _NotRedeemed(Exception):
+    """The invite code was unknown, used or expired."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -99,9 +106,45 @@ class Store:
             s.add(ProfileRow(user_id=user.id, data=profile.model_dump(mode="json")))
             return user.id
 
+    def create_invite(self, valid_for: timedelta) -> str:
+        """A new single-use invite code; only its hash is stored."""
+        code = secrets.token_urlsafe(12)
+        with _transaction(self.engine) as s:
+            s.add(InviteRow(code_sha256=_sha256(code), expires_at=utcnow() + valid_for))
+        return code
+
+    def redeem_invite(self, code: str, profile: Profile, telegram_id: int) -> int | None:
+        """Create the user if `code` is a valid, unused, unexpired invite, atomically spending the code
+        (two people racing for one code: exactly one wins). Returns the new user's id, or None."""
+        try:
+            with _transaction(self.engine) as s:
+                user = User(telegram_id=telegram_id)
+                s.add(user)
+                s.flush()
+                spent = s.execute(
+                    update(InviteRow)
+                    .where(InviteRow.code_sha256 == _sha256(code), InviteRow.used_at.is_(None),
+                           InviteRow.expires_at > utcnow())
+                    .values(used_at=utcnow(), used_by=user.id)
+                )
+                if spent.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _NotRedeemed  # rolls the new user back
+                s.add(ProfileRow(user_id=user.id, data=profile.model_dump(mode="json")))
+                return user.id
+        except _NotRedeemed:
+            return None
+
     def user_by_telegram_id(self, telegram_id: int) -> int | None:
         with _transaction(self.engine) as s:
             return s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+
+    def user_counts(self) -> tuple[int, int]:
+        """How many users there are, and how many of them finished onboarding."""
+        with _transaction(self.engine) as s:
+            total = s.scalar(select(func.count()).select_from(User))
+            onboarded = s.scalar(select(func.count()).select_from(User).where(
+                User.consented_at.is_not(None), User.onboarding_step.is_(None)))
+            return total, onboarded
 
     def user_ids(self) -> list[int]:
         with _transaction(self.engine) as s:
@@ -115,6 +158,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _sha256(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def _offset_s(moment: datetime) -> int:
@@ -187,6 +234,23 @@ class UserStore:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise UnknownUser(self.user_id)
 
+    def onboarding_step(self) -> str | None:
+        """The question the bot is waiting for this user to answer (None: none)."""
+        with _transaction(self._engine) as s:
+            return s.scalar(select(User.onboarding_step).where(User.id == self.user_id))
+
+    def set_onboarding_step(self, step: str | None) -> None:
+        with _transaction(self._engine) as s:
+            s.execute(update(User).where(User.id == self.user_id).values(onboarding_step=step))
+
+    def consented_at(self) -> datetime | None:
+        with _transaction(self._engine) as s:
+            return s.scalar(select(User.consented_at).where(User.id == self.user_id))
+
+    def consent(self) -> None:
+        with _transaction(self._engine) as s:
+            s.execute(update(User).where(User.id == self.user_id).values(consented_at=utcnow()))
+
     def upsert_nights(self, nights: Iterable[Night]) -> int:
         """Insert new nights and update changed ones, keyed on (source, vendor id); a night given twice
         counts once, the last one winning. Returns how many rows were inserted or changed."""
@@ -232,6 +296,16 @@ class UserStore:
             row = s.scalar(query)
             return None if row is None else _night(row)
 
+    def sources(self) -> dict[str, tuple[int, date]]:
+        """Per source of nights: how many main nights we hold and the latest one's local date."""
+        query = (
+            select(NightRow.source, func.count(), func.max(NightRow.local_date))
+            .where(NightRow.user_id == self.user_id, NightRow.kind == NightKind.MAIN.value)
+            .group_by(NightRow.source)
+        )
+        with _transaction(self._engine) as s:
+            return {source: (count, latest) for source, count, latest in s.execute(query)}
+
     def add_tag(self, tag: Tag) -> None:
         with _transaction(self._engine) as s:
             s.add(TagRow(user_id=self.user_id, local_date=tag.local_date, kind=tag.kind.value, note=tag.note))
@@ -267,11 +341,16 @@ class UserStore:
             row = s.execute(query).first()
         return None if row is None else (row.text, row.meta)
 
-    def add_turn(self, role: str, text: str) -> None:
+    def add_turn(self, role: str, text: str, *, keep: int | None = None) -> None:
+        """Append a turn; with `keep`, only the newest `keep` turns are kept (the context's bound)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, not {role!r}")
         with _transaction(self._engine) as s:
             s.add(TurnRow(user_id=self.user_id, role=role, text=text))
+            if keep is not None:
+                s.flush()
+                newest = select(TurnRow.id).where(TurnRow.user_id == self.user_id).order_by(TurnRow.id.desc()).limit(keep)
+                s.execute(delete(TurnRow).where(TurnRow.user_id == self.user_id, TurnRow.id.not_in(newest)))
 
     def recent_turns(self, limit: int = 8) -> list[tuple[str, str]]:
         """The last `limit` (role, text) turns of the conversation, oldest first."""
@@ -284,6 +363,38 @@ class UserStore:
         with _transaction(self._engine) as s:
             rows = s.execute(query).all()
         return [(row.role, row.text) for row in reversed(rows)]
+
+    def save_credential(self, vendor: str, ciphertext: bytes, key_id: str) -> None:
+        """Store (or replace) the encrypted credential for `vendor`; the caller encrypts."""
+        with _transaction(self._engine) as s:
+            insert = _upsert_insert(s)(CredentialRow).values(
+                user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow()
+            )
+            s.execute(insert.on_conflict_do_update(
+                index_elements=("user_id", "vendor"),
+                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at")},
+            ))
+
+    def credential(self, vendor: str) -> tuple[bytes, str] | None:
+        """The encrypted credential for `vendor` and the id of the key that encrypted it."""
+        query = select(CredentialRow.ciphertext, CredentialRow.key_id).where(
+            CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor
+        )
+        with _transaction(self._engine) as s:
+            row = s.execute(query).first()
+        return None if row is None else (bytes(row.ciphertext), row.key_id)
+
+    def vendors(self) -> list[str]:
+        """The vendors this user has connected."""
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id).order_by(CredentialRow.vendor)
+        with _transaction(self._engine) as s:
+            return list(s.scalars(query))
+
+    def delete_credential(self, vendor: str) -> bool:
+        with _transaction(self._engine) as s:
+            result = s.execute(delete(CredentialRow).where(CredentialRow.user_id == self.user_id,
+                                                           CredentialRow.vendor == vendor))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def export(self) -> dict[str, Any]:
         """Everything we hold about the user, as JSON-ready data (connected vendors, never their tokens)."""
