@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATES_AT_ONCE = 64
+SENDS_PER_S = 29  # Telegram allows about 30 messages/s in all
 COMMANDS = {
     Language.EN: [("today", "Last night's briefing"), ("week", "Chart of recent nights"), ("ask", "Ask the coach"),
                   ("log", "Log coffee, alcohol, a workout…"), ("connect", "Connect a wearable"),
@@ -89,6 +90,13 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+def rate_limiter() -> AIORateLimiter:
+    """Sends paced evenly under Telegram's limit: a bucket of one refilled SENDS_PER_S times a second. (A
+    bucket of 30 would let a burst of 30 out at once and then 30 more within the same second.) A 429 is
+    waited out and retried."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SENDS_PER_S, max_retries=5)
+
+
 def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None) -> Application:
     if settings.telegram_token is None:
         raise ValueError("SLEEPCOT_TELEGRAM_TOKEN is not set (ask @BotFather for a token)")
@@ -98,7 +106,7 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
         .token(settings.telegram_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
         .concurrent_updates(PerUserUpdateProcessor(MAX_UPDATES_AT_ONCE))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )

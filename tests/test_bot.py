@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -16,10 +15,11 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from bot.app import WEBHOOK_PATH, run
+from bot.app import WEBHOOK_PATH
 from bot.handlers import _analysis
 from bot.streaming import StreamedReply
 from loopback import closed_port
+from loopback.bot_runner import RunningBot
 from loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
 from sleepcot.cli import app as cli
 from sleepcot.coach import prompts
@@ -27,54 +27,11 @@ from sleepcot.coach.guard import extract_mentions, supported
 from sleepcot.coach.llm import LLM, OllamaLLM
 from sleepcot.config import Settings
 from sleepcot.domain import AgeBand, Language, TagKind
-from sleepcot.store import Store, UserStore
+from sleepcot.store import Store
 from conftest import OLLAMA_MODEL, rows_of_user
 
 ADMIN, ANN, BEN, STRANGER = 900, 101, 202, 666
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-class RunningBot:
-    """`bot.app.run` on its own event loop in a background thread, stopped the way Ctrl-C stops it."""
-
-    def __init__(self, settings: Settings, store: Store, llm: LLM | None, reason: str | None) -> None:
-        self.settings, self.store = settings, store
-        self._args = (settings, store, llm, reason)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._serve, name="sleepcot-bot", daemon=True)
-
-    def _serve(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            await run(*self._args, stop=self._stop, on_ready=self._ready.set)
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # surfaced by start() or stop()
-            self._error = exc
-            self._ready.set()
-
-    def start(self) -> RunningBot:
-        self._thread.start()
-        assert self._ready.wait(60), "the bot did not start"
-        if self._error:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-            self._thread.join(60)
-        assert not self._thread.is_alive(), "the bot did not stop"
-        if self._error:
-            raise self._error
-
-    def user_store(self, telegram_id: int) -> UserStore:
-        user_id = self.store.user_by_telegram_id(telegram_id)
-        assert user_id is not None, f"telegram user {telegram_id} is not a user"
-        return self.store.for_user(user_id)
 
 
 @pytest.fixture
@@ -146,6 +103,8 @@ def reply(user: TelegramUser, timeout: float = 180) -> str:
 
 
 def figures_are_from(text: str, facts: list) -> list:
+    """The figures of a reply (its sources footer aside, whose years are not figures), all from `facts`."""
+    text = text.split("\n\nSources:")[0]
     mentions = extract_mentions(text)
     unsupported = [m for m in mentions if not supported(m, facts)]
     assert not unsupported, f"figures not in the user's data: {unsupported}\n{text}"
@@ -260,10 +219,10 @@ def test_today_week_followup_and_export(telegram, launch, embedded_llm, caplog):
     night_facts = [f for f in analysis.facts() if f.key.startswith("night.")]
     mentions = figures_are_from(answer, prompts.followup(question, analysis).facts)
     assert any(supported(m, night_facts) for m in mentions), answer  # it cites this user's numbers
-    assert bot.user_store(ANN).recent_turns()[-2:][0] == ("user", question)
 
     ann.send("/week")
     chart = ann.wait_for_messages(1)[0]
+    assert bot.user_store(ANN).recent_turns()[-2] == ("user", question)  # saved once the answer was sent
     assert chart.method == "sendPhoto" and chart.photo.startswith(PNG_MAGIC) and "last 7 nights" in chart.text
 
     ann.send("/export")

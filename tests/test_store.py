@@ -235,3 +235,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
         assert (tmp_path / "nested" / "dir").is_dir()
     finally:
         store.close()
+
+
+def test_invites_are_single_use_and_expire(store: Store) -> None:
+    code = store.create_invite(timedelta(hours=1))
+    first = store.redeem_invite(code, Profile(name="Kim"), telegram_id=55)
+    assert first is not None and store.for_user(first).profile().name == "Kim"
+    assert store.redeem_invite(code, Profile(), telegram_id=56) is None  # spent
+    assert store.user_by_telegram_id(56) is None  # and no half-made user is left behind
+    expired = store.create_invite(timedelta(seconds=-1))
+    assert store.redeem_invite(expired, Profile(), telegram_id=57) is None
+    assert store.redeem_invite("not-a-code", Profile(), telegram_id=58) is None
+
+
+def test_conversation_is_bounded_and_credentials_replace(store: Store) -> None:
+    user = store.for_user(store.create_user(Profile()))
+    for i in range(10):
+        user.add_turn("user", f"q{i}", keep=4)
+    assert [text for _, text in user.recent_turns(100)] == ["q6", "q7", "q8", "q9"]
+    user.save_credential("oura", b"one", "k1")
+    user.save_credential("oura", b"two", "k2")
+    assert user.credential("oura") == (b"two", "k2") and user.vendors() == ["oura"]
+    assert user.delete_credential("oura") and user.credential("oura") is None
+    assert user.onboarding_step() is None and user.consented_at() is None
+    user.set_onboarding_step("timezone")
+    user.consent()
+    assert user.onboarding_step() == "timezone" and user.consented_at() is not None

@@ -137,6 +137,7 @@ def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
     )
     prompt = _prompt("briefing", user, facts, analysis, red, FINDING_TOPICS.get(analysis.top.code, ()), "", strict)
     prompt.steps = step_openers(language, analysis.top.title.lower())
+    prompt.min_figures = 2  # a briefing reasons from the user's own numbers, or it is not personal
     return prompt
 
 
