@@ -120,6 +120,11 @@ class SleepBot:
             await self._refuse(update, context)
         raise ApplicationHandlerStop
 
+    async def _language(self, update: Update) -> Language:
+        """The user's language, or a guess from their Telegram client for someone who is not a user."""
+        user = await asyncio.to_thread(self._user, update)
+        return (await asyncio.to_thread(user.profile)).language if user else self._guess_language(update)
+
     @staticmethod
     def _guess_language(update: Update) -> Language:
         return language_of(update.effective_user.language_code)
@@ -439,8 +444,7 @@ class SleepBot:
         if not self._is_admin(update.effective_user.id):
             await self.unknown_command(update, context)
             return
-        user = await asyncio.to_thread(self._user, update)
-        language = (await asyncio.to_thread(user.profile)).language if user else self._guess_language(update)
+        language = await self._language(update)
         hours = self.settings.invite_valid_hours
         code = await asyncio.to_thread(self.store.create_invite, timedelta(hours=hours))
         link = f"https://t.me/{context.bot.username}?start={code}"
@@ -450,14 +454,12 @@ class SleepBot:
         if not self._is_admin(update.effective_user.id):
             await self.unknown_command(update, context)
             return
-        user = await asyncio.to_thread(self._user, update)
-        language = (await asyncio.to_thread(user.profile)).language if user else self._guess_language(update)
+        language = await self._language(update)
         count, onboarded = await asyncio.to_thread(self.store.user_counts)
         await self._send(update, context, say(language, "users", count=count, onboarded=onboarded))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        language = (await asyncio.to_thread(user.profile)).language if user else self._guess_language(update)
+        language = await self._language(update)
         await self._send(update, context, say(language, "unknown_command"))
 
     # -- free text, locations and buttons -------------------------------------------------------------

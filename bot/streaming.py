@@ -30,20 +30,26 @@ class StreamedReply:
         self._shown: str | None = None
         self._message: Message | None = None
         self._changed = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._closing = asyncio.Event()
+        self._typing_task: asyncio.Task | None = None
+        self._edits_task: asyncio.Task | None = None
 
     async def __aenter__(self) -> StreamedReply:
-        self._tasks.append(asyncio.create_task(self._typing()))
+        self._typing_task = asyncio.create_task(self._typing())
         if self._interval > 0:
-            self._tasks.append(asyncio.create_task(self._edits()))
+            self._edits_task = asyncio.create_task(self._edits())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop typing at once; let an edit in flight complete (cancelling it mid-request could leave a
+        preview message we would not know about), then stop editing."""
+        self._typing_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._typing_task
+        self._closing.set()
+        self._changed.set()
+        if self._edits_task is not None:
+            await self._edits_task
 
     def progress(self, text: str) -> None:
         """Thread-safe: the reply so far (only text that passed the guard's checks)."""
@@ -62,12 +68,14 @@ class StreamedReply:
         while True:
             await self._changed.wait()
             self._changed.clear()
-            html = self._render(self._latest or "") + WRITING
-            chunks = split_html(html)
+            if self._closing.is_set():
+                return
+            chunks = split_html(self._render(self._latest or "") + WRITING)
             if len(chunks) > 1:  # the final reply will be split; stop previewing here
                 return
             await self._show(chunks[0])
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):  # the pause between edits, cut short by closing
+                await asyncio.wait_for(self._closing.wait(), self._interval)
 
     async def _show(self, html: str) -> None:
         if html == self._shown:
