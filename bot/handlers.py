@@ -27,7 +27,7 @@ from bot.streaming import StreamedReply
 from bot.texts import language_of, say
 from integrations.simulator import Persona
 from integrations.sync import CONNECTABLE, connect, sync_all
-from sleepcot.analysis import Analysis, analyze
+from sleepcot.analysis.latest import HISTORY_DAYS, analyze_latest
 from sleepcot.analysis.baseline import compute_baseline
 from sleepcot.coach.answering import MAX_QUESTION_CHARS, answer
 from sleepcot.coach.briefing import write_briefing
@@ -67,14 +67,6 @@ def day_label(day: date, language: Language) -> str:
 def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
                                  for row in rows])
-
-
-def _analysis(user: UserStore) -> Analysis | None:
-    night = user.latest_night()
-    if night is None:
-        return None
-    history = user.nights(start=night.local_date - timedelta(days=60), end=night.local_date - timedelta(days=1))
-    return analyze(night, history, user.profile(), user.tags(start=night.local_date, end=night.local_date))
 
 
 class SleepBot:
@@ -252,7 +244,7 @@ class SleepBot:
         if not await self._onboarded(update, context, user):
             return
         await self._sync(user)
-        analysis = await asyncio.to_thread(_analysis, user)
+        analysis = await asyncio.to_thread(analyze_latest, user)
         profile = analysis.profile if analysis else await asyncio.to_thread(user.profile)
         if analysis is None:
             await self._send(update, context, say(profile.language, "no_nights"))
@@ -308,7 +300,7 @@ class SleepBot:
             return
         start = latest.local_date - timedelta(days=count - 1)
         nights = await asyncio.to_thread(user.nights, start, latest.local_date)
-        before = await asyncio.to_thread(user.nights, start - timedelta(days=60), start - timedelta(days=1))
+        before = await asyncio.to_thread(user.nights, start - timedelta(days=HISTORY_DAYS), start - timedelta(days=1))
         baseline = compute_baseline(before, 14) if before else None
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_PHOTO)
         png = await asyncio.to_thread(week_chart, nights, baseline, language=profile.language)
@@ -335,7 +327,7 @@ class SleepBot:
             await self._send(update, context, say(profile.language, "too_long", length=f"{len(question):,}",
                                                    limit=f"{MAX_QUESTION_CHARS:,}"))
             return
-        analysis = await asyncio.to_thread(_analysis, user)
+        analysis = await asyncio.to_thread(analyze_latest, user)
         history = await asyncio.to_thread(user.recent_turns, self.settings.conversation_turns)
         label = SOURCES_LABEL[profile.language]
 

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sleepcot.analysis import Analysis, analyze
+from sleepcot.analysis import Analysis
+from sleepcot.analysis.latest import analyze_latest
 from sleepcot.coach.answering import answer
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import CoachReply
@@ -64,14 +65,6 @@ def _seed_demo_user(store: Store, persona: str, seed: int, days: int) -> UserSto
     return user
 
 
-def _analysis(user: UserStore) -> Analysis | None:
-    night = user.latest_night()
-    if night is None:
-        return None
-    history = user.nights(end=night.local_date - timedelta(days=1))
-    return analyze(night, history, user.profile(), user.tags(start=night.local_date, end=night.local_date))
-
-
 def _ask(user: UserStore, analysis: Analysis | None, question: str, llm: LLM | None, reason: str | None,
          settings: Settings) -> CoachReply:
     with err.status("Thinking…"):
@@ -107,7 +100,7 @@ def demo(
     store = _demo_store(settings)
     with err.status(f"Syncing {days} simulated nights ({persona}, seed {seed})…"):
         user = _seed_demo_user(store, persona, seed, days)
-    analysis = _analysis(user)
+    analysis = analyze_latest(user)
     llm, reason = _load_llm(settings)
     with err.status("Writing your morning briefing…"):
         reply = write_briefing(analysis, llm, max_tokens=settings.llm_max_tokens, unavailable_reason=reason)
@@ -160,7 +153,7 @@ def ask_command(
     ids = store.user_ids()
     user = store.for_user(ids[0]) if ids else _seed_demo_user(store, "healthy", 7, 7)
     llm, reason = _load_llm(settings)
-    reply = _ask(user, _analysis(user), question, llm, reason, settings)
+    reply = _ask(user, analyze_latest(user), question, llm, reason, settings)
     if as_json:
         sys.stdout.write(json.dumps(reply.as_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

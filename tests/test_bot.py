@@ -16,11 +16,11 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from bot.app import WEBHOOK_PATH
-from bot.handlers import _analysis
 from bot.streaming import StreamedReply
 from loopback import closed_port
 from loopback.bot_runner import RunningBot
 from loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
+from sleepcot.analysis.latest import analyze_latest
 from sleepcot.cli import app as cli
 from sleepcot.coach import prompts
 from sleepcot.coach.guard import extract_mentions, supported
@@ -204,7 +204,7 @@ def test_today_week_followup_and_export(telegram, launch, embedded_llm, caplog):
     ann = telegram.user(ANN, "Ann")
     onboard(ann)
     assert "30 nights synced" in connect_simulator(ann, "insomnia")
-    analysis = _analysis(bot.user_store(ANN))
+    analysis = analyze_latest(bot.user_store(ANN))
 
     ann.send("/today")
     briefing = reply(ann)
@@ -268,7 +268,7 @@ def test_users_cannot_reach_each_others_data_and_huge_messages_are_refused(teleg
     onboard(ben)
     connect_simulator(ann, "insomnia")
     connect_simulator(ben, "apnea")
-    ann_analysis, ben_analysis = _analysis(bot.user_store(ANN)), _analysis(bot.user_store(BEN))
+    ann_analysis, ben_analysis = analyze_latest(bot.user_store(ANN)), analyze_latest(bot.user_store(BEN))
     ann_values = {f.render() for f in ann_analysis.facts()}
     bens_only = {f.render() for f in ben_analysis.facts() if f.key.startswith("night.")} - ann_values
 
@@ -328,7 +328,7 @@ def test_with_the_model_down_today_still_works_and_questions_get_an_apology(tele
     connect_simulator(ann, "apnea")
     ann.send("/today")
     briefing = reply(ann)
-    analysis = _analysis(bot.user_store(ANN))
+    analysis = analyze_latest(bot.user_store(ANN))
     assert "without the language model" in briefing
     assert len(figures_are_from(briefing.partition("\n")[2], prompts.briefing(analysis).facts)) >= 2
     assert "see a doctor" in briefing  # the apnea persona's red flag

@@ -97,12 +97,13 @@ def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, s
         for messages in [prompt.messages] + ([stricter.messages] if stricter else []):
             streamed = "".join(llm.stream(messages, max_tokens=per_step, temperature=temperature, prefix=text, stop=["\n"]))
             line = tidy(streamed.split("\n", 1)[0])
-            if _clean(line, prompt):
+            clean = _clean(line, prompt)
+            if clean:
                 break
         if line[:1].isascii() and line[:1].isalnum() and not text[-1:].isspace():
             text += " "
         text += line + "\n"
-        showing = showing and _clean(line, prompt)
+        showing = showing and clean
         if showing:
             on_progress(text.strip())
     return text.strip()
