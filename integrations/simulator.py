@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from integrations.base import Adapter
+from integrations.base import Adapter, Parsed
 from sleepcot.domain import AgeBand, Habits, Night, NightKind, Profile, Sex, Stage, Tag, TagKind
 
 EPOCH_S = 30
@@ -546,6 +546,9 @@ class SimulatorAdapter(Adapter):
                 vendor_id = f"sim-{self.persona.value}-{self.seed}-{day.isoformat()}-{plan.kind.value}"
                 nights.append(_build_night(plan, day, self.zone, vendor_id, self._person.hrv, rng))
         return nights
+
+    async def fetch(self, start: date, end: date) -> Parsed:
+        return Parsed(nights=self.fetch_nights(start, end), tags=self.fetch_tags(start, end))
 
     def fetch_tags(self, start: date, end: date) -> list[Tag]:
         tags = []

@@ -1,24 +1,36 @@
-"""Pulling a user's nights from their connected sources into the store: incremental from the newest night
-we hold, with an overlap for data the vendor adds or corrects late; idempotent (upserts keyed on the
-vendor's ids, tags only added once). Credentials come out of the store encrypted and are opened here."""
+"""Pulling users' nights from their connected sources into the store.
+
+`Hub` is the running integrations of one process: one `VendorClient` per vendor, shared by every user so
+that the vendor's app-wide rate limits hold, our OAuth registrations, and the vault that opens credentials.
+`sync` reads one source incrementally from the newest night we hold minus an overlap (late or corrected
+data), and upserts (keyed on the vendor's ids: a re-sync never duplicates; tags only added once).
+`sync_all` does every source of one user; `sync_users` runs many users concurrently. A source whose grant
+was revoked is marked (the user is told once, by whoever called) and skipped until they reconnect.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from integrations.base import Adapter
+import httpx
+
+from integrations.base import Adapter, PayloadError
+from integrations.http import ReconnectNeeded, VendorClient, VendorError
+from integrations.oauth import ClientCredentials, OAuthAdapter, TokenKeeper, authorization_url, exchange_code, read_state
 from integrations.simulator import Persona, SimulatorAdapter
-from sleepcot.crypto import Vault
-from sleepcot.domain import Profile
-from sleepcot.store import UserStore
+from integrations.vendors import VENDORS
+from sleepcot.config import Settings
+from sleepcot.crypto import CredentialError, Vault
+from sleepcot.store import Store, UserStore
 
 log = logging.getLogger(__name__)
 FIRST_SYNC_DAYS = 30  # how far back a newly connected source is read
 OVERLAP_DAYS = 3  # nights re-read on every sync, for late or corrected data
-CONNECTABLE = ("simulator",)  # the vendors a user can connect today
 
 
 @dataclass(frozen=True)
@@ -28,47 +40,161 @@ class SyncResult:
     end: date
     nights_changed: int
     tags_added: int
+    rejected: int = 0
 
 
-def adapter_for(vendor: str, secret: dict[str, Any], profile: Profile, today: date) -> Adapter:
-    """The adapter for a connected vendor, built from its decrypted credential."""
-    if vendor == "simulator":
-        return SimulatorAdapter(Persona(secret["persona"]), int(secret["seed"]), today, tz=profile.timezone)
-    raise ValueError(f"unknown vendor {vendor!r}")
+@dataclass
+class SyncReport:
+    """What syncing one user did: results per source, sources newly revoked (tell the user to reconnect),
+    and sources that failed this time (retried at the next sync)."""
+
+    results: list[SyncResult] = field(default_factory=list)
+    reconnect: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def connect(user: UserStore, vault: Vault, vendor: str, secret: dict[str, Any]) -> None:
-    """Store the (encrypted) credential for `vendor`, replacing an earlier one."""
-    if vendor not in CONNECTABLE:
-        raise ValueError(f"unknown vendor {vendor!r}")
-    user.save_credential(vendor, *vault.encrypt(secret))
+class Hub:
+    """The integrations of one running process (see the module docstring). `time_scale` compresses the
+    vendors' rate-limit windows (benchmarks only); `transport` replaces the network (tests may use it)."""
+
+    def __init__(self, settings: Settings, vault: Vault, *, time_scale: float = 1.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.settings, self.vault, self.time_scale, self.transport = settings, vault, time_scale, transport
+        self._clients: dict[str, VendorClient] = {}
+
+    def connectable(self) -> list[str]:
+        """The vendors a user can connect here: the simulator, and every OAuth vendor we are registered with."""
+        names = ["simulator"]
+        if not self.settings.public_url:  # the OAuth callback needs to be reachable
+            return names
+        names += [name for name, vendor in VENDORS.items()
+                  if vendor.adapter is not None and self.settings.vendor_client(name) is not None]
+        return names
+
+    def adapter_class(self, name: str) -> type[OAuthAdapter]:
+        vendor = VENDORS.get(name)
+        if vendor is None or vendor.adapter is None:
+            raise ValueError(f"{name!r} is not a vendor we fetch from")
+        return vendor.adapter
+
+    def client(self, name: str) -> VendorClient:
+        if name not in self._clients:
+            adapter = self.adapter_class(name)
+            self._clients[name] = VendorClient(
+                name, adapter.limits, origin=self.settings.vendor_origins.get(name),
+                time_scale=self.time_scale, transport=self.transport, check_body=adapter.check_body)
+        return self._clients[name]
+
+    def credentials(self, name: str) -> ClientCredentials:
+        registration = self.settings.vendor_client(name)
+        if registration is None:
+            raise ValueError(f"{name} is not configured (SLEEPCOT_{name.upper()}_CLIENT_ID/_SECRET)")
+        if not self.settings.public_url:
+            raise ValueError("OAuth needs SLEEPCOT_PUBLIC_URL (where the callback is reachable)")
+        return ClientCredentials(*registration, redirect_uri=f"{self.settings.public_url.rstrip('/')}/oauth/{name}/callback",
+                                 origin=self.settings.vendor_origins.get(name))
+
+    def authorization_url(self, name: str, user_id: int) -> str:
+        return authorization_url(self.adapter_class(name).oauth, self.credentials(name), self.vault, user_id)
+
+    async def complete(self, store: Store, name: str, state: str, code: str) -> int:
+        """The OAuth callback: check `state`, trade the code for tokens, let the vendor finish (Polar
+        registers the user), store the credential encrypted. Returns our user id; raises ConnectError with
+        a message for the user."""
+        adapter = self.adapter_class(name)
+        data = read_state(self.vault, adapter.oauth, state)
+        token = await asyncio.to_thread(exchange_code, adapter.oauth, self.credentials(name), code, data["verifier"])
+        secret = {"token": token, **await adapter.after_connect(self.client(name), token, data["user"])}
+        user = store.for_user(data["user"])
+        await asyncio.to_thread(user.save_credential, name, *self.vault.encrypt(secret))
+        log.info("%s: connected user %d", name, user.user_id)
+        return user.user_id
+
+    def state_user(self, name: str, state: str) -> int:
+        """The user inside a callback's `state`; ConnectError when forged, stale or for another vendor."""
+        return int(read_state(self.vault, self.adapter_class(name).oauth, state)["user"])
+
+    def adapter(self, user: UserStore, name: str, today: date) -> Adapter:
+        """The adapter for a source the user connected, ready to fetch with their credential."""
+        profile = user.profile()
+        if name == "simulator":
+            stored = user.credential(name)
+            if stored is None:
+                raise ReconnectNeeded("simulator: not connected")
+            secret = self.vault.decrypt(stored[0])
+            return SimulatorAdapter(Persona(secret["persona"]), int(secret["seed"]), today, tz=profile.timezone)
+        adapter = self.adapter_class(name)
+        tokens = TokenKeeper(user, self.vault, adapter.oauth, self.credentials(name))
+        return adapter(self.client(name), tokens, profile.tz)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
 
-def sync(user: UserStore, adapter: Adapter, today: date) -> SyncResult:
+def connect_simulator(user: UserStore, vault: Vault, persona: Persona, seed: int) -> None:
+    """Connect the simulated wearable (the demo's source), replacing an earlier one."""
+    user.save_credential("simulator", *vault.encrypt({"persona": persona.value, "seed": seed}))
+
+
+async def sync(user: UserStore, adapter: Adapter, today: date) -> SyncResult:
     """Fetch the nights (and any tags) from the last one we hold minus the overlap, up to `today`."""
-    latest = user.sources().get(adapter.vendor)
-    start = today - timedelta(days=FIRST_SYNC_DAYS - 1) if latest is None else min(latest[1], today) - timedelta(days=OVERLAP_DAYS)
-    changed = user.upsert_nights(adapter.fetch_nights(start, today))
-    known = {(t.local_date, t.kind, t.note) for t in user.tags(start, today)}
+    latest = (await asyncio.to_thread(user.sources)).get(adapter.vendor)
+    if latest is None:
+        start = today - timedelta(days=FIRST_SYNC_DAYS - 1)
+    else:
+        start = min(latest[1], today) - timedelta(days=OVERLAP_DAYS)
+    if adapter.history_days is not None:
+        start = max(start, today - timedelta(days=adapter.history_days - 1))
+    fetched = await adapter.fetch(start, today)
+    changed = await asyncio.to_thread(user.upsert_nights, fetched.nights)
+    added = await asyncio.to_thread(_add_new_tags, user, fetched.tags, start, today)
+    log.info("synced %s for user %d: %d night(s) changed, %d tag(s) added, %d record(s) rejected",
+             adapter.vendor, user.user_id, changed, added, len(fetched.rejected))
+    return SyncResult(adapter.vendor, start, today, changed, added, len(fetched.rejected))
+
+
+def _add_new_tags(user: UserStore, tags: Iterable[Any], start: date, end: date) -> int:
+    known = {(t.local_date, t.kind, t.note) for t in user.tags(start, end)}
     added = 0
-    for tag in adapter.fetch_tags(start, today):
+    for tag in tags:
         if (tag.local_date, tag.kind, tag.note) not in known:
             user.add_tag(tag)
             known.add((tag.local_date, tag.kind, tag.note))
             added += 1
-    log.info("synced %s for user %d: %d night(s) changed, %d tag(s) added", adapter.vendor, user.user_id, changed, added)
-    return SyncResult(adapter.vendor, start, today, changed, added)
+    return added
 
 
-def sync_all(user: UserStore, vault: Vault, now: datetime | None = None) -> list[SyncResult]:
-    """Sync every source the user has connected, up to today in their timezone."""
-    profile = user.profile()
+async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> SyncReport:
+    """Sync every source the user has connected, up to today in their timezone. One failing source never
+    stops the others."""
+    profile = await asyncio.to_thread(user.profile)
     today = (now or datetime.now(profile.tz)).astimezone(profile.tz).date()
-    results = []
-    for vendor in user.vendors():
-        stored = user.credential(vendor)
-        if stored is None:  # disconnected meanwhile
+    report = SyncReport()
+    revoked = await asyncio.to_thread(user.revoked_vendors)
+    for name in await asyncio.to_thread(user.vendors):
+        if name in revoked:
             continue
-        adapter = adapter_for(vendor, vault.decrypt(stored[0]), profile, today)
-        results.append(sync(user, adapter, today))
-    return results
+        try:
+            adapter = await asyncio.to_thread(hub.adapter, user, name, today)
+            report.results.append(await sync(user, adapter, today))
+        except ReconnectNeeded:
+            if await asyncio.to_thread(user.mark_revoked, name):
+                report.reconnect.append(name)
+        except (VendorError, PayloadError, CredentialError, ValueError) as exc:
+            log.warning("sync of %s for user %d failed: %s", name, user.user_id, exc)
+            report.failed.append((name, str(exc)))
+    return report
+
+
+async def sync_users(users: Iterable[UserStore], hub: Hub, concurrency: int | None = None,
+                     now: datetime | None = None) -> dict[int, SyncReport]:
+    """Sync many users at once (at most `concurrency` at a time); the vendors' limits are shared."""
+    gate = asyncio.Semaphore(concurrency or hub.settings.sync_concurrency)
+
+    async def one(user: UserStore) -> tuple[int, SyncReport]:
+        async with gate:
+            return user.user_id, await sync_all(user, hub, now)
+
+    return dict(await asyncio.gather(*(one(user) for user in users)))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.latest import analyze_latest
@@ -19,6 +21,7 @@ from sleepcot.coach.generation import CoachReply
 from sleepcot.coach.llm import LLM, LLMUnavailable, make_llm
 from sleepcot.config import Settings
 from sleepcot.store import Store, UserStore
+from sleepcot.units import format_duration
 
 app = typer.Typer(help="SleepCoT: a self-hosted sleep coach.", no_args_is_help=True, add_completion=False)
 out = Console()
@@ -199,6 +202,68 @@ def invite_command() -> None:
     out.print(f"Invite code (single use, valid {settings.invite_valid_hours} h): [bold]{code}[/]", highlight=False)
     out.print(f"The user sends [bold]/start {code}[/] to your bot, or opens https://t.me/<your_bot>?start={code}",
               highlight=False)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a saved API response or an export")],
+    vendor: Annotated[str, typer.Option(help="oura, whoop, withings, polar, google_health, fitbit, garmin, apple_health")],
+    tz: Annotated[str, typer.Option(help="IANA timezone for timestamps without a UTC offset (legacy Fitbit)")] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="print the canonical nights as one JSON document")] = False,
+    telegram_id: Annotated[int | None, typer.Option(help="also store the nights for this bot user")] = None,
+) -> None:
+    """Parse a vendor payload or export (Apple Health export.zip/export.xml, a saved Oura/WHOOP/… response,
+    a Fitbit or Garmin export) and print the canonical nights; records that cannot be read are listed."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from integrations.base import PayloadError
+    from integrations.vendors import VENDORS
+
+    if vendor not in VENDORS:
+        err.print(f"[red]Unknown vendor {vendor!r}.[/] Choose one of: {', '.join(sorted(VENDORS))}")
+        raise typer.Exit(2)
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        err.print(f"[red]Unknown timezone {tz!r}[/] (an IANA name such as Europe/Berlin).")
+        raise typer.Exit(2) from None
+    try:
+        parsed = VENDORS[vendor].read_export(file, zone)
+    except PayloadError as exc:
+        err.print(f"[red]Cannot import {file.name}:[/] {exc}")
+        raise typer.Exit(1) from None
+    nights = sorted(parsed.nights, key=lambda n: n.start)
+    if telegram_id is not None:
+        settings = Settings()
+        store = Store(settings.effective_database_url)
+        store.migrate()
+        user_id = store.user_by_telegram_id(telegram_id)
+        if user_id is None:
+            err.print(f"[red]No bot user with Telegram id {telegram_id}.[/]")
+            raise typer.Exit(2)
+        changed = store.for_user(user_id).upsert_nights(nights)
+        err.print(f"stored {changed} new or changed night(s) for Telegram user {telegram_id}")
+    for line in parsed.rejected:
+        err.print(f"[yellow]rejected:[/] {line}", highlight=False)
+    if as_json:
+        print(json.dumps({"vendor": vendor, "nights": [n.model_dump(mode="json") for n in nights],
+                          "rejected": parsed.rejected}, ensure_ascii=False))
+        return
+    table = Table("date", "kind", "in bed", "asleep", "eff %", "deep", "REM", "low HR", "HRV", "source id")
+    for n in nights:
+        table.add_row(str(n.local_date), n.kind.value, f"{n.start:%H:%M}–{n.end:%H:%M}", _duration(n.total_sleep_s),
+                      _maybe(n.efficiency_pct), _duration(n.deep_s), _duration(n.rem_s), _maybe(n.hr_lowest_bpm),
+                      _maybe(n.hrv_rmssd_ms), n.vendor_id)
+    out.print(table)
+    out.print(f"{len(nights)} night(s), {len(parsed.rejected)} record(s) rejected")
+
+
+def _maybe(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def _duration(seconds: int | None) -> str:
+    return "–" if seconds is None else format_duration(seconds)
 
 
 @app.command("db-upgrade")

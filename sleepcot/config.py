@@ -54,10 +54,34 @@ class Settings(BaseSettings):
     conversation_turns: int = Field(default=6, ge=0, description="earlier turns given to the model as context")
     conversation_keep: int = Field(default=40, ge=1, description="turns kept per user; older ones are deleted")
 
-    # The web app inside `sleepcot run`: the Telegram webhook and, later, OAuth callbacks.
+    # The web app inside `sleepcot run`: the Telegram webhook and the OAuth callbacks.
     public_url: str | None = Field(default=None, description="where the web app is reachable from outside")
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+
+    # Wearables. A vendor is offered by /connect once our OAuth app registration with it is configured
+    # (redirect URI: <public_url>/oauth/<vendor>/callback).
+    oura_client_id: str | None = None
+    oura_client_secret: SecretStr | None = None
+    whoop_client_id: str | None = None
+    whoop_client_secret: SecretStr | None = None
+    withings_client_id: str | None = None
+    withings_client_secret: SecretStr | None = None
+    polar_client_id: str | None = None
+    polar_client_secret: SecretStr | None = None
+    google_health_client_id: str | None = None
+    google_health_client_secret: SecretStr | None = None
+    vendor_origins: dict[str, str] = Field(
+        default_factory=dict, description='JSON {"oura": "http://host:port"}: replaces a vendor\'s hosts '
+                                          "(a proxy, or the loopback servers of the tests)")
+    sync_concurrency: int = Field(default=8, ge=1, description="users synced at once")
+
+    def vendor_client(self, vendor: str) -> tuple[str, str] | None:
+        """Our (client id, client secret) with `vendor`, when configured."""
+        client_id, secret = getattr(self, f"{vendor}_client_id", None), getattr(self, f"{vendor}_client_secret", None)
+        if not client_id or secret is None:
+            return None
+        return client_id, secret.get_secret_value()
 
     @field_validator("telegram_allowed_users", "telegram_admins", mode="before")
     @classmethod

@@ -60,8 +60,10 @@ class Vault:
         """The ciphertext of `secret` and the id of the key that made it."""
         return self._fernets[0].encrypt(json.dumps(secret).encode()), self.current_key_id
 
-    def decrypt(self, ciphertext: bytes) -> dict[str, Any]:
+    def decrypt(self, ciphertext: bytes, max_age_s: int | None = None) -> dict[str, Any]:
+        """The secret inside `ciphertext`; with `max_age_s`, only if it was made at most that long ago
+        (Fernet tokens carry their creation time: OAuth `state` values use this to expire)."""
         try:
-            return json.loads(self._multi.decrypt(ciphertext))
+            return json.loads(self._multi.decrypt(ciphertext, ttl=max_age_s))
         except InvalidToken as exc:
-            raise CredentialError("no configured key decrypts this credential") from exc
+            raise CredentialError("no configured key decrypts this credential (or it expired)") from exc

@@ -223,7 +223,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:

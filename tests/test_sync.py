@@ -3,22 +3,29 @@ duplicate nights or tags, and credentials are stored encrypted."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet
 
 from integrations.simulator import Persona, persona_profile
-from integrations.sync import FIRST_SYNC_DAYS, OVERLAP_DAYS, connect, sync_all
+from integrations.sync import FIRST_SYNC_DAYS, OVERLAP_DAYS, Hub, connect_simulator
+from integrations.sync import sync_all as sync_all_async
+from sleepcot.config import Settings
 from sleepcot.crypto import Vault
-from sleepcot.store import Store
+from sleepcot.store import Store, UserStore
 
 
-def test_sync_is_incremental_and_idempotent(store: Store):
+def test_sync_is_incremental_and_idempotent(store: Store, tmp_path):
     vault = Vault([Fernet.generate_key()])
     profile = persona_profile(Persona.EVENING_ALCOHOL)
     user = store.for_user(store.create_user(profile))
-    connect(user, vault, "simulator", {"persona": "evening_alcohol", "seed": 3})
+    connect_simulator(user, vault, Persona.EVENING_ALCOHOL, 3)
     assert b"evening_alcohol" not in user.credential("simulator")[0]  # encrypted at rest
+    hub = Hub(Settings(data_dir=tmp_path), vault)
+
+    def sync_all(user: UserStore, _: Vault, now: datetime):
+        return asyncio.run(sync_all_async(user, hub, now)).results
 
     now = datetime.now(profile.tz)
     first = sync_all(user, vault, now)[0]

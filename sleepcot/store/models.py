@@ -203,7 +203,8 @@ class OutboxRow(Base):
 
 
 class CredentialRow(Base):
-    """A vendor's OAuth tokens, encrypted by the caller; `key_id` names the key that encrypted them."""
+    """A vendor's OAuth tokens, encrypted by the caller; `key_id` names the key that encrypted them.
+    `revoked_at` is set when the vendor refused the grant; the user must reconnect."""
 
     __tablename__ = "credentials"
     __table_args__ = (UniqueConstraint("user_id", "vendor"),)
@@ -214,6 +215,7 @@ class CredentialRow(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class InviteRow(Base):

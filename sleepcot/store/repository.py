@@ -138,6 +138,11 @@ class Store:
         with _transaction(self.engine) as s:
             return s.scalar(select(User.id).where(User.telegram_id == telegram_id))
 
+    def telegram_id(self, user_id: int) -> int | None:
+        """The Telegram id (= private chat id) of a user, or None."""
+        with _transaction(self.engine) as s:
+            return s.scalar(select(User.telegram_id).where(User.id == user_id))
+
     def user_counts(self) -> tuple[int, int]:
         """How many users there are, and how many of them finished onboarding."""
         with _transaction(self.engine) as s:
@@ -368,12 +373,47 @@ class UserStore:
         """Store (or replace) the encrypted credential for `vendor`; the caller encrypts."""
         with _transaction(self._engine) as s:
             insert = _upsert_insert(s)(CredentialRow).values(
-                user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow()
+                user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow(),
+                revoked_at=None,
             )
             s.execute(insert.on_conflict_do_update(
                 index_elements=("user_id", "vendor"),
-                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at")},
+                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at", "revoked_at")},
             ))
+
+    def update_credential(self, vendor: str, change: Callable[[bytes], tuple[bytes, str] | None]) -> bytes | None:
+        """Read-modify-write of one credential under its row lock (SELECT … FOR UPDATE on PostgreSQL, so
+        that several workers never refresh the same single-use token twice): `change` gets the stored
+        ciphertext and returns a replacement (ciphertext, key id) or None to keep it. Returns the ciphertext
+        now stored, or None when the credential is gone."""
+        query = select(CredentialRow).where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor)
+        with _transaction(self._engine) as s:
+            row = s.scalars(query.with_for_update()).first()
+            if row is None:
+                return None
+            replacement = change(bytes(row.ciphertext))
+            if replacement is not None:
+                row.ciphertext, row.key_id = replacement
+                row.revoked_at = None
+            return bytes(row.ciphertext)
+
+    def mark_revoked(self, vendor: str) -> bool:
+        """Mark the vendor's grant as revoked; True only the first time (so the user is told once)."""
+        with _transaction(self._engine) as s:
+            result = s.execute(
+                update(CredentialRow)
+                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor,
+                       CredentialRow.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def revoked_vendors(self) -> set[str]:
+        """The connected vendors whose grant was revoked (the user must reconnect them)."""
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
+                                                   CredentialRow.revoked_at.is_not(None))
+        with _transaction(self._engine) as s:
+            return set(s.scalars(query))
 
     def credential(self, vendor: str) -> tuple[bytes, str] | None:
         """The encrypted credential for `vendor` and the id of the key that encrypted it."""
