@@ -1,10 +1,12 @@
 """`sleepcot run`: the python-telegram-bot Application, wired to SleepCoT's handlers, and the web app that
-runs beside it (the Telegram webhook, health check and, with the integrations, OAuth callbacks).
+runs beside it (the Telegram webhook, a health check, and the wearables' OAuth callbacks).
 
 Polling is the default. In webhook mode Telegram POSTs updates to `SLEEPCOT_PUBLIC_URL`/telegram/webhook
-with the secret token we registered; anything without it is refused. Outgoing calls go through PTB's
-AIORateLimiter (Telegram's ~30 messages/s), and updates are processed concurrently across users but in
-order for each user.
+with the secret token we registered; anything without it is refused. The web app runs whenever
+`SLEEPCOT_PUBLIC_URL` is set, since vendors send users back to `<public_url>/oauth/<vendor>/callback`.
+Outgoing calls go through PTB's AIORateLimiter (Telegram's ~30 messages/s), and updates are processed
+concurrently across users but in order for each user. The process holds one integrations `Hub` (shared
+vendor clients and their rate limits), closed when the bot stops.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from html import escape
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -35,7 +38,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import Coach, SleepBot
+from bot.handlers import Coach, SleepBot, WebPage
+from bot.texts import say
+from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
@@ -44,6 +49,14 @@ from sleepcot.store import Store
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+OAUTH_CALLBACK_PATH = "/oauth/{vendor}/callback"
+SERVER_START_S = 30.0
+PAGE_HEADERS = {  # the callback URL holds the authorization code: never cached, never sent on as a Referer
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+}
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATES_AT_ONCE = 64
 SENDS_PER_S = 29  # Telegram allows about 30 messages/s in all
@@ -97,7 +110,9 @@ def rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SENDS_PER_S, max_retries=5)
 
 
-def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None) -> Application:
+def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None,
+                      hub: Hub) -> tuple[Application, SleepBot]:
+    """The Application with every handler, and the handlers themselves (the web app calls them too)."""
     if settings.telegram_token is None:
         raise ValueError("SLEEPCOT_TELEGRAM_TOKEN is not set (ask @BotFather for a token)")
     api = settings.telegram_api_url.rstrip("/")
@@ -114,7 +129,7 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
         builder = builder.updater(None)
     application = builder.build()
     coach = Coach(llm, llm_reason, asyncio.Semaphore(settings.llm_concurrency))
-    handlers = SleepBot(store, settings, Vault.from_settings(settings), coach)
+    handlers = SleepBot(store, settings, hub, coach)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     for name, callback in [
         ("start", handlers.start), ("help", handlers.help), ("today", handlers.today), ("week", handlers.week),
@@ -126,14 +141,26 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.LOCATION, handlers.location))
+    application.add_handler(MessageHandler(filters.Document.ALL, handlers.document))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_error_handler(handlers.error)
-    return application
+    return application, handlers
 
 
-def web_app(application: Application, webhook_secret: str | None) -> Starlette:
-    """The HTTP endpoints: the Telegram webhook (when a secret is given) and a health check."""
+def render_page(page: WebPage) -> HTMLResponse:
+    """A small self-contained HTML page; `page.title` and `page.text` are already escaped HTML."""
+    html = (f'<!doctype html><html lang="{escape(page.language.value)}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>SleepCoT · {page.title}</title></head>"
+            '<body style="font-family: system-ui, sans-serif; max-width: 32em; margin: 3em auto; padding: 0 1em">'
+            f"<h1>{page.title}</h1><p>{page.text}</p></body></html>")
+    return HTMLResponse(html, status_code=page.status, headers=PAGE_HEADERS)
+
+
+def web_app(application: Application, webhook_secret: str | None, handlers: SleepBot | None = None) -> Starlette:
+    """The HTTP endpoints: the Telegram webhook (when a secret is given), a health check and, with the
+    handlers, the OAuth callbacks."""
 
     async def webhook(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -149,7 +176,19 @@ def web_app(application: Application, webhook_secret: str | None) -> Starlette:
     async def health(_: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route(WEBHOOK_PATH, webhook, methods=["POST"]), Route("/healthz", health)])
+    async def oauth_callback(request: Request) -> Response:
+        vendor = request.path_params["vendor"]
+        try:
+            page = await handlers.oauth_callback(application, vendor, request.query_params)
+        except Exception as exc:  # logged here, without the request (its query holds the code)
+            log.error("the OAuth callback of %r failed: %s", vendor[:40], type(exc).__name__)
+            page = WebPage(500, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_error"))
+        return render_page(page)
+
+    routes = [Route(WEBHOOK_PATH, webhook, methods=["POST"]), Route("/healthz", health)]
+    if handlers is not None:
+        routes.append(Route(OAUTH_CALLBACK_PATH, oauth_callback, methods=["GET"]))
+    return Starlette(routes=routes)
 
 
 async def _set_commands(application: Application) -> None:
@@ -160,12 +199,37 @@ async def _set_commands(application: Application) -> None:
         )
 
 
+async def _listening(server: uvicorn.Server, serving: asyncio.Task, where: str) -> None:
+    """Wait until the web app accepts connections (callbacks and webhooks must not race its start)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SERVER_START_S
+    while not server.started:
+        if serving.done():
+            await serving  # its exception, if it has one
+            raise RuntimeError(f"the web app could not listen on {where}")
+        if loop.time() > deadline:
+            raise RuntimeError(f"the web app did not start listening on {where} within {SERVER_START_S:.0f} s")
+        await asyncio.sleep(0.01)
+
+
 async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None, *,
-              stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
-    """Serve until `stop` is set: the bot (polling or webhook) and, when needed, the web app."""
+              stop: asyncio.Event, on_ready: Callable[[], None] | None = None, hub: Hub | None = None) -> None:
+    """Serve until `stop` is set: the bot (polling or webhook) and, when needed, the web app. `hub`: the
+    integrations to use (tests pass one); by default one is made from `settings`. Either way it is closed
+    when the bot stops: its HTTP clients belong to this event loop (a closed Hub makes new ones if used
+    again)."""
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    application = build_application(settings, store, llm, llm_reason)
+    hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
+    try:
+        await _serve(settings, store, llm, llm_reason, hub, stop, on_ready)
+    finally:
+        await hub.aclose()
+
+
+async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None, hub: Hub,
+                 stop: asyncio.Event, on_ready: Callable[[], None] | None) -> None:
+    application, handlers = build_application(settings, store, llm, llm_reason, hub)
     webhook = settings.telegram_mode == "webhook"
     secret = None
     if webhook:
@@ -175,26 +239,31 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
                   else secrets.token_urlsafe(32))
     server = None
     if webhook or settings.public_url:
-        config = uvicorn.Config(web_app(application, secret), host=settings.http_host, port=settings.http_port,
-                                log_level="warning", lifespan="off")
+        # No access log: a callback's query string holds the authorization code.
+        config = uvicorn.Config(web_app(application, secret, handlers), host=settings.http_host,
+                                port=settings.http_port, log_level="warning", lifespan="off", access_log=False)
         server = uvicorn.Server(config)
     async with application:
         await application.start()
-        await _set_commands(application)
         serving = asyncio.create_task(server.serve()) if server else None
-        if webhook:
-            url = settings.public_url.rstrip("/") + WEBHOOK_PATH
-            await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-        else:
-            await application.bot.delete_webhook()
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("SleepCoT bot @%s is running (%s)", application.bot.username, settings.telegram_mode)
-        if on_ready is not None:
-            on_ready()
-        await stop.wait()
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if server is not None:
-            server.should_exit = True
-            await serving
-        await application.stop()
+        try:
+            if serving is not None:
+                await _listening(server, serving, f"{settings.http_host}:{settings.http_port}")
+            await _set_commands(application)
+            if webhook:
+                url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+                await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+            else:
+                await application.bot.delete_webhook()
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("SleepCoT bot @%s is running (%s)", application.bot.username, settings.telegram_mode)
+            if on_ready is not None:
+                on_ready()
+            await stop.wait()
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if serving is not None:
+                server.should_exit = True
+                await asyncio.gather(serving, return_exceptions=True)
+            await application.stop()  # waits for background work (a first sync after a callback)

@@ -1,32 +1,47 @@
 """What the bot does with each update: access control, onboarding and /settings, the commands, free text
-(a question for the coach, or something to log), buttons, and errors.
+(a question for the coach, or something to log), buttons, uploaded exports, the OAuth callback, and errors.
 
 Every handler acts for the Telegram user who sent the update and reaches data only through that user's
-`UserStore`; nothing in a message or a button can name another user. Blocking work (database, the model,
-charts) runs in worker threads so one user's briefing never stalls another's chat.
+`UserStore`; nothing in a message or a button can name another user. The OAuth callback is the one entry
+that does not come from Telegram: it acts for the user named inside the encrypted, expiring `state` that
+our own /connect link carried. Blocking work (database, the model, charts, parsing an export) runs in worker
+threads so one user's briefing never stalls another's chat.
+
+Wearables go through the process's one `Hub` (integrations.sync). Wherever a sync runs, a source whose
+grant was just found revoked is reported to the user once, in their language; other failures are only
+logged (the next sync retries them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+import os
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ChatAction
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction, FileSizeLimit
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot import onboarding
 from bot.charts import week_chart
 from bot.onboarding import Message
 from bot.render import coach_html, split_html
 from bot.streaming import StreamedReply
-from bot.texts import language_of, say
+from bot.texts import escape_text, language_of, say
+from integrations import vendors as registry
+from integrations.base import PayloadError
+from integrations.oauth import STATE_TTL_S, ConnectError
 from integrations.simulator import Persona
-from integrations.sync import CONNECTABLE, connect, sync_all
+from integrations.sync import Hub, SyncReport, connect_simulator, sync_all
 from sleepcot.analysis.latest import HISTORY_DAYS, analyze_latest
 from sleepcot.analysis.baseline import compute_baseline
 from sleepcot.coach.answering import MAX_QUESTION_CHARS, answer
@@ -34,7 +49,6 @@ from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import CoachReply, Progress
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
-from sleepcot.crypto import Vault
 from sleepcot.domain import Language, Profile, Tag, TagKind
 from sleepcot.store import Store, UnknownUser, UserStore
 from sleepcot.tagging import TAG_LABELS, is_log_statement, parse_tags
@@ -47,6 +61,12 @@ ZH_WEEKDAYS = "一二三四五六日"
 SOURCES_LABEL = {Language.EN: "Sources", Language.ZH: "来源"}
 ADMIN_COMMANDS = ("/invite", "/users")
 REFUSED_MEMORY = 10_000  # strangers remembered (per process) so each is refused only once
+SIMULATOR = "simulator"
+APPLE_HEALTH = "apple_health"
+EXPORT_SUFFIXES = (".zip", ".xml")  # an uploaded document with one of these is an Apple Health export
+OFFICIAL_API_HOST = "api.telegram.org"  # bots download at most 20 MB from it (a self-hosted server: no limit)
+DOWNLOAD_TIMEOUT_S = 300.0
+MAX_STATE_CHARS = 4096  # a longer `state` is not one of ours
 
 
 @dataclass
@@ -69,11 +89,34 @@ def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
                                  for row in rows])
 
 
+def vendor_label(name: str, language: Language) -> str:
+    """How a source is called to the user ("Oura", "Apple Health"); its name when we know no better."""
+    if name == SIMULATOR:
+        return say(language, "simulator_label")
+    vendor = registry.VENDORS.get(name)
+    return vendor.label if vendor is not None else name
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.0f}"
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """What the web app answers a browser: an HTTP status and a short page, in the user's language. `title`
+    and `text` are HTML (from bot.texts, values escaped)."""
+
+    status: int
+    language: Language
+    title: str
+    text: str
+
+
 class SleepBot:
     """The handlers, bound to the store, settings, credential vault and model they share."""
 
-    def __init__(self, store: Store, settings: Settings, vault: Vault, coach: Coach) -> None:
-        self.store, self.settings, self.vault, self.coach = store, settings, vault, coach
+    def __init__(self, store: Store, settings: Settings, hub: Hub, coach: Coach) -> None:
+        self.store, self.settings, self.hub, self.coach = store, settings, hub, coach
         self._refused: set[int] = set()
 
     # -- access ---------------------------------------------------------------------------------------
@@ -243,7 +286,8 @@ class SleepBot:
         user = await asyncio.to_thread(self._user, update)
         if not await self._onboarded(update, context, user):
             return
-        await self._sync(user)
+        language = (await asyncio.to_thread(user.profile)).language
+        await self._sync(user, context.bot, update.effective_chat.id, language)
         analysis = await asyncio.to_thread(analyze_latest, user)
         profile = analysis.profile if analysis else await asyncio.to_thread(user.profile)
         if analysis is None:
@@ -274,12 +318,27 @@ class SleepBot:
             html += f"\n\n<i>{say(language, 'without_model')}</i>"
         return html
 
-    async def _sync(self, user: UserStore) -> None:
-        """Pull new nights before answering from them; a failing source must not stop the answer."""
+    async def _sync(self, user: UserStore, bot: Bot, chat_id: int | None, language: Language) -> SyncReport | None:
+        """Pull new nights before answering from them; a failing source must not stop the answer. A source
+        whose grant was just found revoked is reported to the user (once: sync_all reports it only the
+        first time); other failures are only logged, and the next sync retries them."""
         try:
-            await asyncio.to_thread(sync_all, user, self.vault)
+            report = await sync_all(user, self.hub)
         except Exception:
             log.exception("sync failed for user %d", user.user_id)
+            return None
+        for name, _ in report.failed:  # sync_all logged why
+            log.info("user %d: %s is retried at the next sync", user.user_id, name)
+        for name in report.reconnect:
+            log.info("user %d: %s needs reconnecting; telling them", user.user_id, name)
+            if chat_id is None:
+                continue
+            try:
+                await bot.send_message(chat_id, say(language, "reconnect", label=vendor_label(name, language),
+                                                    name=name))
+            except TelegramError as exc:
+                log.warning("could not tell user %d to reconnect: %s", user.user_id, type(exc).__name__)
+        return report
 
     async def week(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
@@ -293,7 +352,7 @@ class SleepBot:
         if not WEEK_NIGHTS[0] <= count <= WEEK_NIGHTS[1]:
             await self._send(update, context, say(profile.language, "week_usage"))
             return
-        await self._sync(user)
+        await self._sync(user, context.bot, update.effective_chat.id, profile.language)
         latest = await asyncio.to_thread(user.latest_night)
         if latest is None:
             await self._send(update, context, say(profile.language, "no_nights"))
@@ -379,38 +438,144 @@ class SleepBot:
         if not await self._onboarded(update, context, user):
             return
         profile = await asyncio.to_thread(user.profile)
-        await self._send(update, context, Message(say(profile.language, "connect_pick"),
-                                                  _buttons([[(say(profile.language, "simulator"), "connect:simulator")]])))
+        if context.args:
+            await self._connect_vendor(update, context, user, profile, " ".join(context.args))
+            return
+        language = profile.language
+        ready, unconfigured, files = self._offer()
+        rows = [[(say(language, "simulator"), f"connect:{SIMULATOR}")]]
+        rows += [[(vendor_label(name, language), f"connect:{name}")] for name in ready + files]
+        text = say(language, "connect_pick")
+        if unconfigured:
+            names = ", ".join(vendor_label(name, language) for name in unconfigured)
+            text += "\n\n" + say(language, "connect_unconfigured", names=names)
+        await self._send(update, context, Message(text, _buttons(rows)))
+
+    def _offer(self) -> tuple[list[str], list[str], list[str]]:
+        """The vendors /connect offers, looked up now (vendor modules register as they land): OAuth vendors
+        ready to connect, OAuth vendors this deployment has not set up, and vendors read from files."""
+        connectable = set(self.hub.connectable())
+        ready, unconfigured, files = [], [], []
+        for name, vendor in registry.VENDORS.items():
+            if vendor.adapter is None:
+                if name == APPLE_HEALTH:
+                    files.append(name)  # the others are imported by the operator (sleepcot import)
+            elif name in connectable:
+                ready.append(name)
+            else:
+                unconfigured.append(name)
+        return ready, unconfigured, files
+
+    def _missing_settings(self, name: str) -> list[str]:
+        """The settings the operator must add before users can connect the OAuth vendor `name`."""
+        missing = []
+        if self.settings.vendor_client(name) is None:
+            missing += [f"SLEEPCOT_{name.upper()}_CLIENT_ID", f"SLEEPCOT_{name.upper()}_CLIENT_SECRET"]
+        if not self.settings.public_url:
+            missing.append("SLEEPCOT_PUBLIC_URL")
+        return missing
+
+    @staticmethod
+    def _vendor_name(text: str, known: list[str]) -> str | None:
+        """The vendor a user typed ("oura", "Apple Health", "apple-health", "google"), or None."""
+        wanted = "_".join(text.lower().replace("-", " ").split())
+        if wanted in known:
+            return wanted
+        by_label = {name: vendor.label for name, vendor in registry.VENDORS.items()}
+        matches = [name for name in known if name.startswith(wanted)
+                   or "_".join(by_label.get(name, "").lower().split()) == wanted] if wanted else []
+        return matches[0] if len(matches) == 1 else None
+
+    async def _connect_vendor(self, update: Update, context: Context, user: UserStore, profile: Profile,
+                              typed: str) -> None:
+        """/connect NAME, or a vendor's button under /connect."""
+        language = profile.language
+        known = [SIMULATOR, *registry.VENDORS]
+        name = self._vendor_name(typed, known)
+        vendor = registry.VENDORS.get(name) if name else None
+        if name == SIMULATOR:
+            rows = [[(p.value.replace("_", " "), f"connect:{SIMULATOR}:{p.value}")] for p in Persona]
+            await self._send(update, context, Message(say(language, "persona_pick"), _buttons(rows)))
+        elif vendor is None:
+            names = ", ".join(f"{vendor_label(n, language)} ({n})" for n in known)
+            await self._send(update, context, say(language, "vendor_unknown", name=typed[:40], names=names))
+        elif name == APPLE_HEALTH:
+            await self._send(update, context, say(language, "apple_health_howto",
+                                                  limit=_megabytes(FileSizeLimit.FILESIZE_DOWNLOAD)))
+        elif vendor.adapter is None:
+            await self._send(update, context, say(language, "vendor_files_only", label=vendor.label, name=name))
+        else:
+            await self._send_authorization_link(update, context, user, language, name)
+
+    async def _send_authorization_link(self, update: Update, context: Context, user: UserStore,
+                                       language: Language, name: str) -> None:
+        label = vendor_label(name, language)
+        missing = self._missing_settings(name)
+        url = None
+        if not missing and name in self.hub.connectable():
+            try:
+                url = self.hub.authorization_url(name, user.user_id)
+            except ValueError:  # not registered after all
+                log.warning("%s: could not make an authorization link", name)
+        if url is None:
+            missing = missing or [f"SLEEPCOT_{name.upper()}_CLIENT_ID", f"SLEEPCOT_{name.upper()}_CLIENT_SECRET"]
+            await self._send(update, context, say(language, "vendor_not_configured", label=label,
+                                                  missing=", ".join(missing)))
+            return
+        button = InlineKeyboardMarkup([[InlineKeyboardButton(say(language, "oauth_button", label=label), url=url)]])
+        text = say(language, "oauth_link", label=label, name=name, minutes=STATE_TTL_S // 60)
+        await self._send(update, context, Message(text, button))
 
     async def sources(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
         if not await self._onboarded(update, context, user):
             return
-        profile = await asyncio.to_thread(user.profile)
+        language = (await asyncio.to_thread(user.profile)).language
         vendors = await asyncio.to_thread(user.vendors)
         held = await asyncio.to_thread(user.sources)
+        revoked = await asyncio.to_thread(user.revoked_vendors)
         lines = []
         for vendor in dict.fromkeys([*vendors, *held]):
+            label = vendor_label(vendor, language)
             if vendor in held:
                 count, latest = held[vendor]
-                lines.append(say(profile.language, "source_line", vendor=vendor, count=count,
-                                 latest=day_label(latest, profile.language)))
+                line = say(language, "source_line", vendor=label, count=count, latest=day_label(latest, language))
             else:
-                lines.append(say(profile.language, "source_connected_only", vendor=vendor))
-        text = say(profile.language, "sources", lines="\n".join(lines)) if lines else say(profile.language, "no_sources")
+                line = say(language, "source_connected_only", vendor=label)
+            if vendor in revoked:
+                line += say(language, "source_reconnect", name=vendor)
+            lines.append(line)
+        text = say(language, "sources", lines="\n".join(lines)) if lines else say(language, "no_sources")
         await self._send(update, context, text)
 
     async def disconnect_command(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
         if not await self._onboarded(update, context, user):
             return
-        profile = await asyncio.to_thread(user.profile)
+        language = (await asyncio.to_thread(user.profile)).language
         vendors = await asyncio.to_thread(user.vendors)
-        if not vendors:
-            await self._send(update, context, say(profile.language, "no_sources"))
+        if context.args:
+            held = await asyncio.to_thread(user.sources)
+            typed = " ".join(context.args)
+            name = self._vendor_name(typed, list(dict.fromkeys([*vendors, *held, SIMULATOR, *registry.VENDORS])))
+            await self._disconnect(update, context, user, language, name or typed[:40])
             return
-        rows = [[(vendor, f"disconnect:{vendor}")] for vendor in vendors]
-        await self._send(update, context, Message(say(profile.language, "disconnect_pick"), _buttons(rows)))
+        if not vendors:
+            await self._send(update, context, say(language, "no_sources"))
+            return
+        rows = [[(vendor_label(vendor, language), f"disconnect:{vendor}")] for vendor in vendors]
+        await self._send(update, context, Message(say(language, "disconnect_pick"), _buttons(rows)))
+
+    async def _disconnect(self, update: Update, context: Context, user: UserStore, language: Language,
+                          name: str) -> None:
+        label = vendor_label(name, language)
+        if await asyncio.to_thread(user.delete_credential, name):
+            log.info("user %d disconnected %s", user.user_id, name)
+            await self._send(update, context, say(language, "disconnected", vendor=label))
+        elif name in await asyncio.to_thread(user.sources):
+            await self._send(update, context, say(language, "disconnect_files", vendor=label))
+        else:
+            await self._send(update, context, say(language, "not_connected", vendor=label))
 
     async def export(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
@@ -514,9 +679,9 @@ class SleepBot:
         elif kind == "connect":
             await self._connect_button(update, context, user, profile, value)
         elif kind == "disconnect":
-            removed = await asyncio.to_thread(user.delete_credential, value)
-            if removed:
-                await self._send(update, context, say(profile.language, "disconnected", vendor=value))
+            if value not in await asyncio.to_thread(user.vendors):
+                return  # a stale button
+            await self._disconnect(update, context, user, profile.language, value)
         elif kind == "delete" and value == "yes":
             await asyncio.to_thread(user.delete)
             log.info("a user deleted their data")
@@ -544,20 +709,170 @@ class SleepBot:
     async def _connect_button(self, update: Update, context: Context, user: UserStore, profile: Profile,
                               value: str) -> None:
         vendor, _, persona = value.partition(":")
-        if vendor not in CONNECTABLE:
-            return
-        if not persona:
-            rows = [[(p.value.replace("_", " "), f"connect:{vendor}:{p.value}")] for p in Persona]
-            await self._send(update, context, Message(say(profile.language, "persona_pick"), _buttons(rows)))
+        if vendor != SIMULATOR or not persona:
+            await self._connect_vendor(update, context, user, profile, vendor)
             return
         if persona not in {p.value for p in Persona}:
             return
-        await asyncio.to_thread(connect, user, self.vault, vendor, {"persona": persona, "seed": user.user_id})
+        await asyncio.to_thread(connect_simulator, user, self.hub.vault, Persona(persona), user.user_id)
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-        await self._sync(user)
+        await self._sync(user, context.bot, update.effective_chat.id, profile.language)
         held = await asyncio.to_thread(user.sources)
         count = held.get(vendor, (0, None))[0]
-        await self._send(update, context, say(profile.language, "connected", vendor=vendor, count=count))
+        await self._send(update, context, say(profile.language, "connected",
+                                              vendor=vendor_label(vendor, profile.language), count=count))
+
+    # -- uploaded exports -----------------------------------------------------------------------------
+
+    def _download_limit(self) -> int | None:
+        """The most bytes a bot may download from the Bot API: 20 MB from Telegram's own servers; a
+        self-hosted Bot API server decides for itself (a refusal is handled when it comes)."""
+        host = urlsplit(self.settings.telegram_api_url).hostname
+        return FileSizeLimit.FILESIZE_DOWNLOAD if host == OFFICIAL_API_HOST else None
+
+    async def document(self, update: Update, context: Context) -> None:
+        """A file sent to the bot: an Apple Health export (export.zip or export.xml) is imported."""
+        user = await asyncio.to_thread(self._user, update)
+        if not await self._onboarded(update, context, user):
+            return
+        profile = await asyncio.to_thread(user.profile)
+        language = profile.language
+        document = update.effective_message.document
+        suffix = Path((document.file_name or "").lower()).suffix
+        if suffix not in EXPORT_SUFFIXES:
+            await self._send(update, context, say(language, "file_unsupported"))
+            return
+        vendor = registry.VENDORS.get(APPLE_HEALTH)  # looked up now: vendor modules register as they land
+        if vendor is None:
+            await self._send(update, context, say(language, "apple_health_unavailable"))
+            return
+        limit = self._download_limit()
+        if limit is not None and (document.file_size or 0) > limit:
+            await self._send(update, context, say(language, "file_too_big", size=_megabytes(document.file_size),
+                                                  limit=_megabytes(limit)))
+            return
+        await self._send(update, context, say(language, "import_reading"))
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+        handle, name = tempfile.mkstemp(prefix="sleepcot-upload-", suffix=suffix)
+        os.close(handle)
+        path = Path(name)
+        try:
+            try:
+                telegram_file = await context.bot.get_file(document.file_id)
+                await telegram_file.download_to_drive(path, read_timeout=DOWNLOAD_TIMEOUT_S)
+            except BadRequest as exc:
+                if "too big" not in exc.message.lower():
+                    raise
+                size = document.file_size or 0
+                await self._send(update, context, say(language, "file_too_big", size=_megabytes(size),
+                                                      limit=_megabytes(limit or FileSizeLimit.FILESIZE_DOWNLOAD)))
+                return
+            try:
+                parsed = await asyncio.to_thread(vendor.read_export, path, profile.tz)
+            except PayloadError as exc:
+                log.info("user %d sent an export that could not be read", user.user_id)
+                reason = str(exc).removeprefix(f"{APPLE_HEALTH}: ")[:300]
+                await self._send(update, context, say(language, "import_unreadable", reason=reason))
+                return
+            except Exception as exc:  # the parser's bug or a file it did not foresee: never the bot's end
+                log.warning("an uploaded export could not be read: %s", type(exc).__name__)
+                await self._send(update, context, say(language, "import_unreadable", reason=""))
+                return
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        changed = await asyncio.to_thread(user.upsert_nights, parsed.nights)
+        log.info("user %d imported %s: %d night(s), %d changed, %d record(s) rejected", user.user_id, APPLE_HEALTH,
+                 len(parsed.nights), changed, len(parsed.rejected))
+        if not parsed.nights:
+            await self._send(update, context, say(language, "import_empty", rejected=len(parsed.rejected)))
+            return
+        await self._send(update, context, say(language, "import_done", label=vendor.label, nights=len(parsed.nights),
+                                              changed=changed, rejected=len(parsed.rejected)))
+
+    # -- the OAuth callback ---------------------------------------------------------------------------
+
+    def _state_user(self, vendor: str, state: str | None) -> int | None:
+        """The user inside one of our `state` values, or None when it is forged, stale or for another vendor."""
+        if not state or len(state) > MAX_STATE_CHARS:
+            return None
+        try:
+            return self.hub.state_user(vendor, state)
+        except (ConnectError, ValueError, KeyError, TypeError):
+            return None
+
+    async def _user_by_id(self, user_id: int | None) -> tuple[UserStore | None, Language, int | None]:
+        """A user from a callback: their store, language and chat (None, English, None when gone)."""
+        if user_id is None:
+            return None, Language.EN, None
+        try:
+            user = await asyncio.to_thread(self.store.for_user, user_id)
+            language = (await asyncio.to_thread(user.profile)).language
+        except UnknownUser:
+            return None, Language.EN, None
+        return user, language, await asyncio.to_thread(self.store.telegram_id, user_id)
+
+    async def _tell(self, bot: Bot, chat_id: int | None, text: str) -> None:
+        if chat_id is None:
+            return
+        try:
+            await bot.send_message(chat_id, text)
+        except TelegramError as exc:
+            log.warning("could not message a user after the OAuth callback: %s", type(exc).__name__)
+
+    async def oauth_callback(self, application: Application, vendor: str, query: Mapping[str, str]) -> WebPage:
+        """`GET /oauth/{vendor}/callback`: the vendor sends the user's browser back with `code` and our
+        `state` (or with `error`). On success the credential is stored, the user is told in Telegram and
+        their first sync starts in the background. Neither the code nor a token is ever logged."""
+        known = registry.VENDORS.get(vendor)
+        if known is None or known.adapter is None:
+            return WebPage(404, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_unknown_vendor"))
+        state, code, error = query.get("state"), query.get("code"), query.get("error")
+        user, language, chat_id = await self._user_by_id(self._state_user(vendor, state))
+        label, failed = known.label, say(language, "web_failed_title")
+        if error is not None or not code or not state:
+            log.info("%s: a callback without a grant (%s)", vendor,
+                     "access denied" if error == "access_denied" else "error" if error is not None else "incomplete")
+            if user is not None:
+                key = "oauth_denied" if error is not None else "oauth_failed"
+                await self._tell(application.bot, chat_id, say(language, key, label=label, name=vendor))
+            return WebPage(400, language, failed, say(language, "web_denied" if error is not None else "web_bad_request"))
+        if user is None:  # forged, expired, for another vendor, or the user deleted themselves meanwhile
+            try:
+                self.hub.state_user(vendor, state[:MAX_STATE_CHARS])
+            except ConnectError as exc:
+                return WebPage(400, language, failed, escape_text(str(exc)))
+            return WebPage(400, language, failed, say(language, "web_bad_request"))
+        try:
+            user_id = await self.hub.complete(self.store, vendor, state, code)
+        except ConnectError as exc:
+            await self._tell(application.bot, chat_id, say(language, "oauth_failed", label=label, name=vendor))
+            return WebPage(400, language, failed, escape_text(str(exc)))
+        except Exception as exc:  # the vendor, the network or a bug: logged without the request's values
+            log.error("%s: the OAuth callback failed: %s", vendor, type(exc).__name__)
+            await self._tell(application.bot, chat_id, say(language, "oauth_failed", label=label, name=vendor))
+            return WebPage(500, language, failed, say(language, "web_error"))
+        if user_id != user.user_id:  # hub.complete read the same state, so this should never happen
+            user, language, chat_id = await self._user_by_id(user_id)
+            if user is None:
+                return WebPage(500, language, failed, say(language, "web_error"))
+        await self._tell(application.bot, chat_id, say(language, "oauth_connected", label=label))
+        application.create_task(self._first_sync(application.bot, user, vendor, chat_id, language),
+                                name=f"first sync of {vendor}")
+        return WebPage(200, language, say(language, "web_connected_title"), say(language, "web_connected"))
+
+    async def _first_sync(self, bot: Bot, user: UserStore, vendor: str, chat_id: int | None,
+                          language: Language) -> None:
+        """Right after a connection: fetch the recent nights and say how many arrived."""
+        report = await self._sync(user, bot, chat_id, language)
+        if report is not None and vendor in report.reconnect:
+            return  # they were just told to reconnect
+        held = await asyncio.to_thread(user.sources)
+        result = next((r for r in report.results if r.vendor == vendor), None) if report else None
+        count = held[vendor][0] if vendor in held else (result.nights_changed if result else 0)
+        label = vendor_label(vendor, language)
+        key = "first_sync_done" if count else "first_sync_none"
+        await self._tell(bot, chat_id, say(language, key, label=label, count=count))
 
     # -- errors ---------------------------------------------------------------------------------------
 

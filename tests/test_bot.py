@@ -1,14 +1,23 @@
 """End to end: the real python-telegram-bot Application, run by `bot.app.run` exactly as `sleepcot run` runs
 it, polling (or receiving the webhook of) a loopback Bot API, while the test plays the users. The model is
-the embedded SmolLM2 for real, or a loopback Ollama generating with it, or an unreachable one."""
+the embedded SmolLM2 for real, or a loopback Ollama generating with it, or an unreachable one. Wearables:
+the simulator, Apple Health exports sent as files, and Oura's OAuth and API played by a loopback vendor
+server, with the test as the user's browser."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
+import re
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,9 +26,13 @@ from typer.testing import CliRunner
 
 from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
+from bot.texts import TEXTS, say
+from integrations.sync import Hub
 from loopback import closed_port
-from loopback.bot_runner import RunningBot
+from loopback.bot_runner import RunningBot, web_endpoint
 from loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
+from loopback.vendor_apis import OuraAPI
+from loopback.vendor_server import VendorServer
 from sleepcot.analysis.latest import analyze_latest
 from sleepcot.cli import app as cli
 from sleepcot.coach import prompts
@@ -42,12 +55,14 @@ def telegram() -> Iterator[BotAPIServer]:
 
 @pytest.fixture
 def launch(telegram: BotAPIServer, tmp_path) -> Iterator[Callable[..., RunningBot]]:
-    """Start the bot against the loopback Bot API: `launch(llm, reason, database_url=..., **settings)`."""
+    """Start the bot against the loopback Bot API: `launch(llm, reason, database_url=..., hub=..., **settings)`;
+    `hub` makes the bot's integrations Hub from its Settings (default: the bot makes its own)."""
     running: list[RunningBot] = []
     key = Fernet.generate_key().decode()
 
     def start(llm: LLM | None = None, reason: str | None = "no model in this test", *,
-              database_url: str | None = None, **overrides: object) -> RunningBot:
+              database_url: str | None = None, hub: Callable[[Settings], Hub] | None = None,
+              **overrides: object) -> RunningBot:
         values = dict(data_dir=tmp_path / "data", database_url=database_url or f"sqlite:///{tmp_path / 'bot.db'}",
                       telegram_token=telegram.token, telegram_api_url=telegram.url, telegram_admins=[ADMIN],
                       telegram_allowed_users=[ANN, BEN], telegram_stream_interval_s=0.2, secret_keys=key,
@@ -56,7 +71,7 @@ def launch(telegram: BotAPIServer, tmp_path) -> Iterator[Callable[..., RunningBo
         settings = Settings(**values)
         store = Store(settings.effective_database_url)
         store.migrate()
-        bot = RunningBot(settings, store, llm, reason).start()
+        bot = RunningBot(settings, store, llm, reason, hub=hub(settings) if hub else None).start()
         running.append(bot)
         return bot
 
@@ -372,3 +387,255 @@ def test_webhook_mode_accepts_only_telegrams_secret(telegram, launch):
     assert httpx.post(url, json=forged).status_code == 403
     assert httpx.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
     assert httpx.get(f"http://127.0.0.1:{port}/healthz").text == "ok"
+
+
+# --- wearables: /connect, OAuth callbacks, Apple Health uploads, /sources ------------------------------------
+
+
+@pytest.fixture
+def oura() -> Iterator[VendorServer]:
+    """A loopback Oura: its OAuth endpoints and API v2, serving the recorded sleep period."""
+    server = VendorServer(OuraAPI()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    """The folder where the bot's temporary files go (it must be empty after each upload)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def oauth_bot(launch: Callable[..., RunningBot], oura: VendorServer, **overrides: object) -> RunningBot:
+    client_id, secret = oura.api.client
+    return launch(oura_client_id=client_id, oura_client_secret=secret, vendor_origins={"oura": oura.url},
+                  **web_endpoint(), **overrides)
+
+
+def test_every_text_exists_in_both_languages_and_is_valid_telegram_html():
+    for key, versions in TEXTS.items():
+        assert set(versions) == set(Language), key
+        fields = [set(re.findall(r"{(\w+)}", text)) for text in versions.values()]
+        assert fields[0] == fields[1], key
+        for language in Language:
+            parse_telegram_html(say(language, key, **{name: "<b>&</b>" for name in fields[0]}))
+
+
+def test_connect_lists_the_simulator_and_reports_unconfigured_vendors(telegram, launch):
+    launch()
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    ann.send("/connect")
+    offer = ann.wait_for_messages(1)[0]
+    assert offer.buttons()[0] == "🧪 Simulator" and "Apple Health" in offer.buttons()
+    assert "Oura" not in offer.buttons()  # no client registration, no public URL
+    assert "Not set up on this SleepCoT yet: Oura" in offer.text and "SLEEPCOT_PUBLIC_URL" in offer.text
+
+    ann.send("/connect oura")
+    refusal = ann.wait_for_messages(1)[0].text
+    assert refusal.startswith("Oura Ring is not set up on this SleepCoT")
+    assert "SLEEPCOT_OURA_CLIENT_ID, SLEEPCOT_OURA_CLIENT_SECRET, SLEEPCOT_PUBLIC_URL" in refusal
+    ann.send("/connect fitbot")
+    assert "I don't know a source called “fitbot”" in ann.wait_for_messages(1)[0].text
+
+    ann.press("Apple Health")
+    howto = ann.wait_for_messages(1)[0].text
+    assert "Export All Health Data" in howto and "export.zip" in howto and "20 MB" in howto
+    assert "sleepcot import --vendor apple_health FILE" in howto
+    ann.send("/connect simulator")
+    ann.wait_for_messages(1)
+    ann.press("connect:simulator:healthy")
+    assert "30 nights synced" in ann.wait_for_messages(1)[0].text
+
+
+def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_once(telegram, launch, oura,
+                                                                                        caplog):
+    caplog.set_level(logging.INFO)
+    bot = oauth_bot(launch, oura)
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    ann.send("/connect")
+    assert "Oura Ring" in ann.wait_for_messages(1)[0].buttons()
+    ann.press("connect:oura")
+    link = ann.wait_for_messages(1)[0]
+    assert "The link works for 10 minutes" in link.text
+    url = httpx.URL(link.reply_markup["inline_keyboard"][0][0]["url"])
+    assert url.path == "/oauth/authorize" and str(url).startswith(oura.url)
+    assert url.params["client_id"] == oura.api.client[0] and url.params["redirect_uri"] == bot.callback_url("oura")
+    state = url.params["state"]
+
+    declined = httpx.get(bot.callback_url("oura"), params={"error": "access_denied", "state": state})
+    assert declined.status_code == 400 and "nothing was connected" in declined.text
+    assert "Oura Ring was not connected: access was not granted" in ann.wait_for_messages(1)[0].text
+    refused = httpx.get(bot.callback_url("oura"), params={"code": "stale-code", "state": state})
+    assert refused.status_code == 400 and "did not accept the sign-in" in refused.text  # the vendor said invalid_grant
+    assert "Connecting Oura Ring did not work. Send /connect oura" in ann.wait_for_messages(1)[0].text
+    assert bot.user_store(ANN).vendors() == []
+
+    today = datetime.now(UTC).date()
+    account = oura.pending_account = oura.add_account([today - timedelta(days=i) for i in range(1, 29)], tokens=False)
+    consent = httpx.get(str(url), follow_redirects=False)  # the user approves at the vendor...
+    assert consent.status_code == 302 and consent.headers["Location"].startswith(bot.callback_url("oura"))
+    page = httpx.get(consent.headers["Location"])  # ...and the browser comes back to us
+    assert page.status_code == 200 and "Connected. You can go back to Telegram." in page.text
+    assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+    confirmed, arrived = ann.wait_for_messages(2)
+    assert "Oura Ring is connected" in confirmed.text
+    assert "28 nights arrived from Oura Ring" in arrived.text
+    ciphertext, _ = bot.user_store(ANN).credential("oura")
+    assert account.access_token.encode() not in ciphertext  # encrypted at rest
+    ann.send("/sources")
+    assert "Oura Ring: 28 nights, newest" in ann.wait_for_messages(1)[0].text
+
+    oura.revoke(account)  # the user withdrew our access at Oura: the data call and the refresh are refused
+    ann.send("/today")
+    notice, briefing = ann.wait_for_messages(2)
+    assert notice.text == ("⚠️ Your Oura Ring connection stopped working (access was revoked or expired). "
+                           "Send /connect oura to reconnect.")
+    assert briefing.text.startswith("Good morning, Ann")
+    ann.send("/week")
+    assert ann.wait_for_messages(1)[0].method == "sendPhoto"  # told once: no second notice
+    ann.send("/sources")
+    assert "Oura Ring: 28 nights" in (listing := ann.wait_for_messages(1)[0].text) and "needs reconnect" in listing
+    ann.send("/disconnect oura")
+    assert "Disconnected Oura Ring" in ann.wait_for_messages(1)[0].text
+    assert bot.user_store(ANN).vendors() == []
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+    for secret in (code, state, account.refresh_token, "stale-code"):
+        assert secret not in caplog.text
+
+
+def test_the_callback_refuses_a_forged_or_expired_state_and_stores_nothing(telegram, launch, oura, caplog):
+    caplog.set_level(logging.INFO)
+    bot = oauth_bot(launch, oura)
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    told = len(ann.messages())
+    user_id = bot.user_store(ANN).user_id
+    key = bot.settings.secret_keys.get_secret_value().encode()
+    claims = {"user": user_id, "vendor": "oura", "verifier": None, "nonce": "n"}
+    expired = Fernet(key).encrypt_at_time(json.dumps(claims).encode(), int(time.time()) - 3600).decode()
+    other_vendor = Fernet(key).encrypt(json.dumps(claims | {"vendor": "whoop"}).encode()).decode()
+    foreign_key = Fernet(Fernet.generate_key()).encrypt(json.dumps(claims).encode()).decode()
+    hostile = "<script>alert('x')</script>"
+    for state in ("forged", expired, other_vendor, foreign_key, hostile):
+        page = httpx.get(bot.callback_url("oura"), params={"code": "c0de-" + hostile, "state": state})
+        assert page.status_code == 400 and page.headers["content-type"].startswith("text/html"), state
+        assert "<script>" not in page.text and "c0de" not in page.text
+        if state == expired:
+            assert "This link has expired or is not valid" in page.text
+    for params in ({"state": expired}, {"code": "c0de"}, {"error": hostile}, {}):
+        page = httpx.get(bot.callback_url("oura"), params=params)
+        assert page.status_code == 400 and "<script>" not in page.text
+    assert httpx.get(bot.web_url + "/oauth/nosuch/callback", params={"code": "c", "state": "s"}).status_code == 404
+    assert rows_of_user(bot.store.engine, user_id)["credentials"] == 0
+    ann.send("/help")
+    ann.wait_for_messages(1)
+    assert len(ann.messages()) == told + 1  # nobody could be told: no state was readable
+    assert "c0de" not in caplog.text and expired not in caplog.text
+
+
+def apple_health_export(last_night: date) -> bytes:
+    """A small export.xml as the Health app writes it: two nights, each with the iPhone's InBed and the
+    Watch's sleep stages (HKTimeZone on the Watch's records)."""
+    zone = ZoneInfo("Europe/Berlin")
+
+    def stamp(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S %z")
+
+    records = []
+    for night_end in (last_night - timedelta(days=1), last_night):
+        bed = datetime.combine(night_end - timedelta(days=1), datetime.min.time(), zone) + timedelta(hours=23)
+        records.append(f'<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Ann’s iPhone" '
+                       f'sourceVersion="17.3" creationDate="{stamp(bed + timedelta(hours=8))}" '
+                       f'startDate="{stamp(bed)}" endDate="{stamp(bed + timedelta(hours=8))}" '
+                       f'value="HKCategoryValueSleepAnalysisInBed"/>')
+        minute = 15
+        for stage, minutes in (("AsleepCore", 100), ("AsleepDeep", 60), ("AsleepREM", 40), ("Awake", 10),
+                               ("AsleepCore", 120), ("AsleepREM", 50), ("AsleepCore", 70)):
+            start, end = bed + timedelta(minutes=minute), bed + timedelta(minutes=minute + minutes)
+            records.append(
+                f'<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Ann’s Apple Watch" '
+                f'sourceVersion="10.3" creationDate="{stamp(end)}" startDate="{stamp(start)}" '
+                f'endDate="{stamp(end)}" value="HKCategoryValueSleepAnalysis{stage}">'
+                f'<MetadataEntry key="HKTimeZone" value="Europe/Berlin"/></Record>')
+            minute += minutes
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<!DOCTYPE HealthData [\n<!ELEMENT HealthData (ExportDate,Me,(Record|Workout)*)>\n'
+            '<!ATTLIST HealthData locale CDATA #REQUIRED>\n]>\n'
+            '<HealthData locale="en_DE">\n'
+            f'<ExportDate value="{stamp(datetime.combine(last_night, datetime.min.time(), zone))}"/>\n'
+            '<Me HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale"/>\n'
+            + "\n".join(records) + "\n</HealthData>\n").encode()
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE HealthData [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<HealthData locale="en_US"><Record type="&lol9;"/></HealthData>
+"""
+
+
+def test_an_apple_health_export_imports_nights_that_show_in_sources(telegram, launch, uploads):
+    bot = launch()
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    export = apple_health_export(date(2025, 3, 5))
+    ann.send_document("export.xml", export, "text/xml")
+    reading, imported = ann.wait_for_messages(2, timeout=60)
+    assert "Reading your Apple Health export" in reading.text
+    assert "Imported 2 nights from Apple Health (2 new or updated); 0 records were rejected" in imported.text
+    nights = bot.user_store(ANN).nights(kind=None)
+    assert [(n.source, n.local_date.isoformat()) for n in nights] == [("apple_health", "2025-03-04"),
+                                                                     ("apple_health", "2025-03-05")]
+    ann.send("/sources")
+    assert "Apple Health: 2 nights, newest Wednesday 05 March" in ann.wait_for_messages(1)[0].text
+
+    archive = io.BytesIO()  # the same data as the Health app zips it: nothing new
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("apple_health_export/export.xml", export)
+    ann.send_document("export.zip", archive.getvalue(), "application/zip")
+    assert "Imported 2 nights from Apple Health (0 new or updated)" in ann.wait_for_messages(2)[1].text
+    ann.send("/disconnect apple health")
+    assert "its nights came from a file you sent" in ann.wait_for_messages(1)[0].text
+    assert len(bot.user_store(ANN).nights(kind=None)) == 2
+    assert not list(uploads.iterdir())  # every temporary file is gone
+
+
+def test_hostile_unreadable_or_too_big_uploads_are_refused_and_the_bot_keeps_serving(telegram, launch,
+                                                                                    uploads):
+    bot = launch()
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    started = time.monotonic()
+    ann.send_document("export.xml", BILLION_LAUGHS, "text/xml")
+    refused = ann.wait_for_messages(2)[1].text
+    assert "could not read that file as an Apple Health export, so nothing was imported" in refused
+    assert "entities" in refused and time.monotonic() - started < 10
+    ann.send_document("export.zip", b"PK\x03\x04 but not a zip", "application/zip")
+    assert "could not read that file" in ann.wait_for_messages(2)[1].text
+    ann.send_document("report.pdf", b"%PDF-1.4", "application/pdf")
+    assert "I can read an Apple Health export" in ann.wait_for_messages(1)[0].text
+
+    telegram.download_limit = 1000  # what Telegram does past 20 MB
+    ann.send_document("export.xml", apple_health_export(date(2025, 3, 5)), "text/xml")
+    too_big = ann.wait_for_messages(2)[1].text
+    assert "too big" in too_big and "sleepcot import --vendor apple_health FILE" in too_big
+    assert "SLEEPCOT_TELEGRAM_API_URL" in too_big
+    ann.send("/help")
+    assert "/today" in ann.wait_for_messages(1)[0].text  # still serving
+    assert bot.user_store(ANN).nights(kind=None) == []
+    assert not list(uploads.iterdir())

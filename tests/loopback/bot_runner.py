@@ -1,22 +1,40 @@
 """The bot under test: `bot.app.run`, exactly as `sleepcot run` runs it, on its own event loop in a
-background thread, so a test or a benchmark can play its users against the loopback Bot API."""
+background thread, so a test or a benchmark can play its users against the loopback Bot API.
+
+With `public_url` set (`web_endpoint()` gives a free local one) the bot's web app serves too, and
+`RunningBot.web_url` / `callback_url(vendor)` say where: a test plays the browser that a vendor sends back
+to `/oauth/<vendor>/callback`. `hub` injects the integrations (`integrations.sync.Hub`), e.g. one whose
+vendor origins point at loopback vendor servers; by default the bot makes its own from the settings.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
-from bot.app import run
+from bot.app import OAUTH_CALLBACK_PATH, run
+from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
 from sleepcot.store import Store, UserStore
 
 
-class RunningBot:
-    """`bot.app.run` on its own event loop in a background thread, stopped the way Ctrl-C stops it."""
+def web_endpoint(host: str = "127.0.0.1") -> dict[str, Any]:
+    """Settings for a web app on a free local port that is also its public URL: pass them to Settings."""
+    from loopback import closed_port
 
-    def __init__(self, settings: Settings, store: Store, llm: LLM | None, reason: str | None) -> None:
-        self.settings, self.store = settings, store
+    port = closed_port()
+    return {"public_url": f"http://{host}:{port}", "http_host": host, "http_port": port}
+
+
+class RunningBot:
+    """`bot.app.run` on its own event loop in a background thread, stopped the way Ctrl-C stops it. `start()`
+    returns once the bot polls (or its webhook is set) and, when it has one, its web app listens."""
+
+    def __init__(self, settings: Settings, store: Store, llm: LLM | None, reason: str | None, *,
+                 hub: Hub | None = None) -> None:
+        self.settings, self.store, self.hub = settings, store, hub
         self._args = (settings, store, llm, reason)
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -26,7 +44,7 @@ class RunningBot:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            await run(*self._args, stop=self._stop, on_ready=self._ready.set)
+            await run(*self._args, stop=self._stop, on_ready=self._ready.set, hub=self.hub)
 
         try:
             asyncio.run(main())
@@ -48,6 +66,16 @@ class RunningBot:
         assert not self._thread.is_alive(), "the bot did not stop"
         if self._error:
             raise self._error
+
+    @property
+    def web_url(self) -> str:
+        """The base URL where the bot's web app listens (it runs when public_url is set, or for a webhook)."""
+        assert self.settings.public_url or self.settings.telegram_mode == "webhook", "the bot has no web app"
+        return f"http://{self.settings.http_host}:{self.settings.http_port}"
+
+    def callback_url(self, vendor: str) -> str:
+        """Where `vendor` sends the user's browser back after the consent screen."""
+        return self.web_url + OAUTH_CALLBACK_PATH.format(vendor=vendor)
 
     def user_store(self, telegram_id: int) -> UserStore:
         user_id = self.store.user_by_telegram_id(telegram_id)

@@ -13,7 +13,9 @@ Protocol, as Telegram speaks it:
 - Text and captions with parse_mode "HTML" follow Telegram's HTML rules (`parse_telegram_html`, stricter
   than Telegram about bare "&") and come back as the parsed plain text; at most 4096 UTF-16 code units for
   text, 1024 for captions. Message ids count up per chat, shared by both sides as in a private chat.
-- Photos must be PNG or JPEG; uploaded files (the bot's and the user's) can be fetched with getFile.
+- Photos must be PNG or JPEG; uploaded files (the bot's and the user's) can be fetched with getFile and
+  downloaded from `/file/bot{token}/{file_path}`. With `download_limit` set, getFile refuses a larger file
+  with 400 "Bad Request: file is too big", as Telegram does past 20 MB.
 - getUpdates long-polls at most `MAX_POLL_S`, so a stopping bot never waits long; with a webhook set,
   updates are POSTed to it in order from a background thread instead.
 - `fail_next()` (from the base) answers the next calls with an injected status, or drops the connection.
@@ -414,10 +416,12 @@ class BotAPIServer(LoopbackServer):
 
     handler = BotAPIHandler
 
-    def __init__(self, token: str = "123456:TEST-TOKEN", *, rate_limit_per_s: float | None = None):
+    def __init__(self, token: str = "123456:TEST-TOKEN", *, rate_limit_per_s: float | None = None,
+                 download_limit: int | None = None):
         super().__init__()
         self.token = token
         self.rate_limit_per_s = rate_limit_per_s
+        self.download_limit = download_limit  # bytes getFile hands out (Telegram: 20 MB); None: no limit
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "SleepCoT Test",
                          "username": BOT_USERNAME, "can_join_groups": False,
                          "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -778,6 +782,8 @@ class BotAPIServer(LoopbackServer):
         stored = self._files.get(str(params.get("file_id")))
         if stored is None:
             raise _bad_request("invalid file_id")
+        if self.download_limit is not None and len(stored.data) > self.download_limit:
+            raise _bad_request("file is too big")
         return stored.info() | {"file_path": stored.file_path}
 
     def _api_close(self, params: dict) -> bool:
