@@ -34,7 +34,7 @@ from telegram.ext import ExtBot  # noqa: E402
 from bot.app import rate_limiter  # noqa: E402
 
 from integrations.simulator import Persona, persona_profile  # noqa: E402
-from integrations.sync import connect, sync_all  # noqa: E402
+from integrations.sync import Hub, connect_simulator, sync_users  # noqa: E402
 from sleepcot.coach.llm import EmbeddedLLM, LLM, smollm2_gguf  # noqa: E402
 from sleepcot.config import Settings  # noqa: E402
 from sleepcot.crypto import Vault  # noqa: E402
@@ -52,14 +52,15 @@ def percentile(values: list[float], q: float) -> float:
 def seed_users(store: Store, vault: Vault, count: int) -> list[int]:
     """Users who finished onboarding, with a simulated wearable and its nights already synced."""
     personas = list(Persona)
-    telegram_ids = []
+    telegram_ids, users = [], []
     for i in range(count):
         persona = personas[i % len(personas)]
         user = store.for_user(store.create_user(persona_profile(persona), telegram_id=FIRST_ID + i))
         user.consent()
-        connect(user, vault, "simulator", {"persona": persona.value, "seed": i})
-        sync_all(user, vault)
+        connect_simulator(user, vault, persona, i)
+        users.append(user)
         telegram_ids.append(FIRST_ID + i)
+    asyncio.run(sync_users(users, Hub(Settings(), vault)))
     return telegram_ids
 
 
