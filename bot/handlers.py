@@ -792,14 +792,17 @@ class SleepBot:
 
     # -- the OAuth callback ---------------------------------------------------------------------------
 
-    def _state_user(self, vendor: str, state: str | None) -> int | None:
-        """The user inside one of our `state` values, or None when it is forged, stale or for another vendor."""
+    def _state_user(self, vendor: str, state: str | None) -> tuple[int | None, str | None]:
+        """The user inside one of our `state` values; when it is forged, stale or for another vendor: None,
+        and the reason to show (if there is one worth showing)."""
         if not state or len(state) > MAX_STATE_CHARS:
-            return None
+            return None, None
         try:
-            return self.hub.state_user(vendor, state)
-        except (ConnectError, ValueError, KeyError, TypeError):
-            return None
+            return self.hub.state_user(vendor, state), None
+        except ConnectError as exc:
+            return None, str(exc)
+        except (ValueError, KeyError, TypeError):
+            return None, None
 
     async def _user_by_id(self, user_id: int | None) -> tuple[UserStore | None, Language, int | None]:
         """A user from a callback: their store, language and chat (None, English, None when gone)."""
@@ -828,7 +831,8 @@ class SleepBot:
         if known is None or known.adapter is None:
             return WebPage(404, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_unknown_vendor"))
         state, code, error = query.get("state"), query.get("code"), query.get("error")
-        user, language, chat_id = await self._user_by_id(self._state_user(vendor, state))
+        user_id, unreadable = self._state_user(vendor, state)
+        user, language, chat_id = await self._user_by_id(user_id)
         label, failed = known.label, say(language, "web_failed_title")
         if error is not None or not code or not state:
             log.info("%s: a callback without a grant (%s)", vendor,
@@ -838,13 +842,10 @@ class SleepBot:
                 await self._tell(application.bot, chat_id, say(language, key, label=label, name=vendor))
             return WebPage(400, language, failed, say(language, "web_denied" if error is not None else "web_bad_request"))
         if user is None:  # forged, expired, for another vendor, or the user deleted themselves meanwhile
-            try:
-                self.hub.state_user(vendor, state[:MAX_STATE_CHARS])
-            except ConnectError as exc:
-                return WebPage(400, language, failed, escape_text(str(exc)))
-            return WebPage(400, language, failed, say(language, "web_bad_request"))
+            return WebPage(400, language, failed,
+                           escape_text(unreadable) if unreadable else say(language, "web_bad_request"))
         try:
-            user_id = await self.hub.complete(self.store, vendor, state, code)
+            await self.hub.complete(self.store, vendor, state, code)  # the same state: the same user
         except ConnectError as exc:
             await self._tell(application.bot, chat_id, say(language, "oauth_failed", label=label, name=vendor))
             return WebPage(400, language, failed, escape_text(str(exc)))
@@ -852,10 +853,6 @@ class SleepBot:
             log.error("%s: the OAuth callback failed: %s", vendor, type(exc).__name__)
             await self._tell(application.bot, chat_id, say(language, "oauth_failed", label=label, name=vendor))
             return WebPage(500, language, failed, say(language, "web_error"))
-        if user_id != user.user_id:  # hub.complete read the same state, so this should never happen
-            user, language, chat_id = await self._user_by_id(user_id)
-            if user is None:
-                return WebPage(500, language, failed, say(language, "web_error"))
         await self._tell(application.bot, chat_id, say(language, "oauth_connected", label=label))
         application.create_task(self._first_sync(application.bot, user, vendor, chat_id, language),
                                 name=f"first sync of {vendor}")
@@ -867,9 +864,7 @@ class SleepBot:
         report = await self._sync(user, bot, chat_id, language)
         if report is not None and vendor in report.reconnect:
             return  # they were just told to reconnect
-        held = await asyncio.to_thread(user.sources)
-        result = next((r for r in report.results if r.vendor == vendor), None) if report else None
-        count = held[vendor][0] if vendor in held else (result.nights_changed if result else 0)
+        count = (await asyncio.to_thread(user.sources)).get(vendor, (0, None))[0]
         label = vendor_label(vendor, language)
         key = "first_sync_done" if count else "first_sync_none"
         await self._tell(bot, chat_id, say(language, key, label=label, count=count))

@@ -43,7 +43,7 @@ from typing import Any
 from integrations.base import Parsed, PayloadError, count_awakenings, load_json, parse_records, parse_time
 from sleepcot.domain import Night, NightKind, Segment, Stage
 
-SOURCE = "fitbit"
+VENDOR = "fitbit"
 
 _LEVELS = {
     "wake": Stage.AWAKE,
@@ -66,12 +66,12 @@ def parse_sleep_log(payload: Any, tz: tzinfo) -> Parsed:
     logs = payload.get("sleep") if isinstance(payload, dict) else payload
     if not isinstance(logs, list):
         raise PayloadError("fitbit: expected a sleep log response ({\"sleep\": [...]}) or an export's list of logs")
-    return parse_records(SOURCE, logs, lambda log: _night(log, tz), _describe)
+    return parse_records(VENDOR, logs, lambda log: _night(log, tz), _describe)
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
     """A saved sleep log response or an export file (sleep-YYYY-MM-DD.json)."""
-    payload = load_json(path, SOURCE)
+    payload = load_json(path, VENDOR)
     return parse_sleep_log(payload, tz)
 
 
@@ -85,7 +85,7 @@ def _night(log: dict, tz: tzinfo) -> Night:
     staged = log["type"] == "stages"
     segments = _segments(log["levels"], tz)
     return Night(
-        source=SOURCE,
+        source=VENDOR,
         vendor_id=str(log["logId"]),
         start=parse_time(log["startTime"], tz),
         end=parse_time(log["endTime"], tz),

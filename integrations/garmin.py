@@ -49,7 +49,7 @@ from typing import Any
 from integrations.base import Parsed, PayloadError, count_awakenings, from_epoch, load_json, offset, parse_records, plausible
 from sleepcot.domain import Night, NightKind, Segment, Stage
 
-SOURCE = "garmin"
+VENDOR = "garmin"
 
 _LEVELS = {"deep": Stage.DEEP, "light": Stage.LIGHT, "rem": Stage.REM, "awake": Stage.AWAKE}
 
@@ -62,7 +62,7 @@ def parse_daily_sleep(payload: Any, hrv: Any = None) -> Parsed:
     hrv_ms = parse_hrv(hrv)
     if hrv_ms is not None:
         _check_same_day(payload["dailySleepDTO"], hrv["hrvSummary"])
-    return parse_records(SOURCE, [payload], lambda day: _connect_night(day, hrv_ms), _describe_day)
+    return parse_records(VENDOR, [payload], lambda day: _connect_night(day, hrv_ms), _describe_day)
 
 
 def parse_hrv(payload: Any) -> float | None:
@@ -82,16 +82,16 @@ def parse_health_api_sleeps(payload: Any) -> Parsed:
         raise PayloadError("garmin: expected a Health API push {\"sleeps\": [...]}")
     if any(isinstance(summary, dict) and "callbackURL" in summary for summary in sleeps):
         raise PayloadError("garmin: this is a Health API ping notification; its callbackURL serves the summaries")
-    parsed = parse_records(SOURCE, sleeps, _health_night, _describe_summary)
+    parsed = parse_records(VENDOR, sleeps, _health_night, _describe_summary)
     naps = [(summary, nap) for summary in sleeps if isinstance(summary, dict)
             and isinstance(summary.get("naps"), list) for nap in summary["naps"]]
-    return parsed.extend(parse_records(SOURCE, naps, _health_nap, lambda pair: f"{_describe_summary(pair[0])} nap"))
+    return parsed.extend(parse_records(VENDOR, naps, _health_nap, lambda pair: f"{_describe_summary(pair[0])} nap"))
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
     """A saved dailySleepData response (sleep-service or wellness-service), a JSON array of them, or a saved
     Health API push. `tz` is unused: Garmin sends each time with its offset."""
-    payload = load_json(path, SOURCE)
+    payload = load_json(path, VENDOR)
     if isinstance(payload, dict) and "sleeps" in payload:
         return parse_health_api_sleeps(payload)
     parsed = Parsed()
@@ -113,7 +113,7 @@ def _connect_night(day: dict, hrv_ms: float | None) -> Night | None:
     start = _connect_time(dto["sleepStartTimestampGMT"], dto["sleepStartTimestampLocal"])
     end = _connect_time(dto["sleepEndTimestampGMT"], dto["sleepEndTimestampLocal"])
     return Night(
-        source=SOURCE,
+        source=VENDOR,
         vendor_id=str(dto["id"]),
         start=start,
         end=end,
@@ -153,7 +153,7 @@ def _health_night(summary: dict) -> Night | None:
     spo2 = list((summary.get("timeOffsetSleepSpo2") or {}).values())
     breaths = list((summary.get("timeOffsetSleepRespiration") or {}).values())
     return Night(
-        source=SOURCE,
+        source=VENDOR,
         vendor_id=summary["summaryId"],
         start=start,
         end=start + timedelta(seconds=summary["durationInSeconds"]),
@@ -178,7 +178,7 @@ def _health_nap(pair: tuple[dict, dict]) -> Night:
     start = from_epoch(nap["napStartTimeInSeconds"], offset(nap["napOffsetInSeconds"]))
     duration = nap["napDurationInSeconds"]
     return Night(
-        source=SOURCE,
+        source=VENDOR,
         vendor_id=f"{summary['summaryId']}-nap-{nap['napStartTimeInSeconds']}",
         start=start,
         end=start + timedelta(seconds=duration),

@@ -39,7 +39,7 @@ from integrations.base import (Parsed, PayloadError, RateLimit, count_awakenings
 from integrations.oauth import OAuthAdapter, OAuthApp
 from sleepcot.domain import Night, NightKind, Segment, Stage
 
-SOURCE = "google_health"
+VENDOR = "google_health"
 
 _STAGES = {
     "AWAKE": Stage.AWAKE,
@@ -61,7 +61,7 @@ def parse_data_points(payload: Any) -> Parsed:
     if not isinstance(points, list):
         raise PayloadError(f"google_health: 'dataPoints' must be a list, got {_type_name(points)}")
     page_marks_main_sleep = any("mainSleep" in _metadata(point) for point in points)
-    return parse_records(SOURCE, points, lambda point: _night(point, page_marks_main_sleep), _describe)
+    return parse_records(VENDOR, points, lambda point: _night(point, page_marks_main_sleep), _describe)
 
 
 def next_page_token(payload: Any) -> str | None:
@@ -73,7 +73,7 @@ def next_page_token(payload: Any) -> str | None:
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
     """A saved list response, or a JSON array of saved pages. `tz` is unused: every time carries its offset."""
-    payload = load_json(path, SOURCE)
+    payload = load_json(path, VENDOR)
     pages = payload if isinstance(payload, list) else [payload]
     parsed = Parsed()
     for page in pages:
@@ -99,7 +99,7 @@ def _night(point: dict, page_marks_main_sleep: bool) -> Night | None:
     staged = sleep.get("type") == "STAGES"
     segments = _segments(sleep.get("stages", []))
     return Night(
-        source=SOURCE,
+        source=VENDOR,
         vendor_id=_vendor_id(point, start),
         start=start,
         end=end,
@@ -140,7 +140,7 @@ def _vendor_id(point: dict, start: datetime) -> str:
     name = point.get("name")
     if name:
         return name.rsplit("/", 1)[-1]
-    return f"{SOURCE}-{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{VENDOR}-{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def _metadata(point: Any) -> dict:
@@ -161,7 +161,7 @@ def _type_name(value: Any) -> str:
 # -- the API ---------------------------------------------------------------------------------------------
 API = "https://health.googleapis.com/v4/users/me/dataTypes/sleep/dataPoints"
 OAUTH = OAuthApp(
-    vendor=SOURCE, authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+    vendor=VENDOR, authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
     token_url="https://oauth2.googleapis.com/token",
     scope="https://www.googleapis.com/auth/googlehealth.sleep.readonly", pkce=True,
     authorize_params={"access_type": "offline", "prompt": "consent"},  # a refresh token, every time
@@ -172,7 +172,7 @@ class GoogleHealthAdapter(OAuthAdapter):
     """Fitbit and Pixel sleep through the Google Health API (Fitbit's legacy Web API answers 410 since
     November 2026), filtered by the local day a sleep ends."""
 
-    vendor = SOURCE
+    vendor = VENDOR
     oauth = OAUTH
     limits = (RateLimit(150, 3600.0, "user", "Fitbit's per-user budget, kept until Google publishes the "
                                               "Health API's per-user quota"),)

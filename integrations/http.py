@@ -146,7 +146,6 @@ class VendorClient:
         self.vendor, self.origin, self.time_scale = vendor, origin, time_scale
         self.limiter = RateLimiter(limits, time_scale)
         self.check_body = check_body
-        self.requests_sent = 0
         self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport,
                                          headers={"User-Agent": "SleepCoT/0.1 (self-hosted sleep coach)"})
 
@@ -164,7 +163,6 @@ class VendorClient:
         target = self.url(url)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await self.limiter.acquire(user_key)
-            self.requests_sent += 1
             try:
                 response = await self._client.request(method, target, params=params, data=data, json=json,
                                                       headers=headers)

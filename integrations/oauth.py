@@ -143,7 +143,6 @@ class TokenKeeper:
 
     def __init__(self, user: UserStore, vault: Vault, app: OAuthApp, creds: ClientCredentials):
         self.user, self.vault, self.app, self.creds = user, vault, app, creds
-        self.refreshes = 0  # how many refreshes this keeper performed (tests and logs)
         stored = user.credential(app.vendor)
         if stored is None:
             raise ReconnectNeeded(f"{app.vendor}: not connected")
@@ -190,7 +189,6 @@ class TokenKeeper:
         if "access_token" not in fresh:
             raise VendorUnavailable(f"{self.app.vendor}: the token endpoint answered without a token")
         fresh.setdefault("refresh_token", token["refresh_token"])
-        self.refreshes += 1
         log.info("%s: refreshed the access token of user %d", self.app.vendor, self.user.user_id)
         return self.vault.encrypt({**current, "token": fresh})
 

@@ -26,6 +26,7 @@ from integrations.simulator import Persona, SimulatorAdapter
 from integrations.vendors import VENDORS
 from sleepcot.config import Settings
 from sleepcot.crypto import CredentialError, Vault
+from sleepcot.domain import Profile
 from sleepcot.store import Store, UserStore
 
 log = logging.getLogger(__name__)
@@ -114,9 +115,8 @@ class Hub:
         """The user inside a callback's `state`; ConnectError when forged, stale or for another vendor."""
         return int(read_state(self.vault, self.adapter_class(name).oauth, state)["user"])
 
-    def adapter(self, user: UserStore, name: str, today: date) -> Adapter:
+    def adapter(self, user: UserStore, name: str, profile: Profile, today: date) -> Adapter:
         """The adapter for a source the user connected, ready to fetch with their credential."""
-        profile = user.profile()
         if name == "simulator":
             stored = user.credential(name)
             if stored is None:
@@ -177,7 +177,7 @@ async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> Sy
         if name in revoked:
             continue
         try:
-            adapter = await asyncio.to_thread(hub.adapter, user, name, today)
+            adapter = await asyncio.to_thread(hub.adapter, user, name, profile, today)
             report.results.append(await sync(user, adapter, today))
         except ReconnectNeeded:
             if await asyncio.to_thread(user.mark_revoked, name):

@@ -138,8 +138,7 @@ class VendorServer(LoopbackServer):
 
     handler = VendorHandler
 
-    def __init__(self, api: Any, *, time_scale: float = 1.0, access_ttl_s: int = 3600,
-                 enforce_limits: bool = True):
+    def __init__(self, api: Any, *, time_scale: float = 1.0, access_ttl_s: int = 3600):
         super().__init__()
         self.api, self.time_scale, self.access_ttl_s = api, time_scale, access_ttl_s
         self.accounts: dict[str, Account] = {}
@@ -150,7 +149,6 @@ class VendorServer(LoopbackServer):
         self.data_requests = 0
         self.throttled = 0
         self.request_times: list[tuple[float, str]] = []
-        self.enforce_limits = enforce_limits
         self._app_windows = [SlidingWindow(n, p / time_scale) for n, p, scope in api.limits if scope == "app"]
         self._token_windows: dict[str, list[SlidingWindow]] = {}
         self._state_lock = threading.Lock()
@@ -215,8 +213,6 @@ class VendorServer(LoopbackServer):
         return self.api.route(self, request, account)
 
     def _admit(self, token: str) -> float | None:
-        if not self.enforce_limits:
-            return None
         with self._state_lock:
             now = time.monotonic()
             if token not in self._token_windows:
