@@ -106,7 +106,7 @@ def bare_ptb_burst(server: BotAPIServer, telegram_ids: list[int]) -> float:
 
 def run_bot(server: BotAPIServer, data: Path, name: str, llm: LLM | None, count: int,
             key: str) -> tuple[RunningBot, list[int]]:
-    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / name}.db", telegram_token=server.token,
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / name}.db", telegram_token=server.token, scheduler=False,
                         telegram_api_url=server.url, telegram_stream_interval_s=0, secret_keys=key)
     store = Store(settings.effective_database_url)
     store.migrate()

@@ -12,11 +12,12 @@ vendor clients and their rate limits), closed when the bot stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape
 
 import uvicorn
@@ -24,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -39,6 +40,7 @@ from telegram.ext import (
 )
 
 from bot.handlers import Coach, SleepBot, WebPage
+from bot.scheduler import Scheduler
 from bot.texts import say
 from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
@@ -110,17 +112,40 @@ def rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SENDS_PER_S, max_retries=5)
 
 
-def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None,
-                      hub: Hub) -> tuple[Application, SleepBot]:
-    """The Application with every handler, and the handlers themselves (the web app calls them too)."""
+def _api_urls(settings: Settings) -> tuple[str, str]:
     if settings.telegram_token is None:
         raise ValueError("SLEEPCOT_TELEGRAM_TOKEN is not set (ask @BotFather for a token)")
     api = settings.telegram_api_url.rstrip("/")
+    return f"{api}/bot", f"{api}/file/bot"
+
+
+@contextlib.asynccontextmanager
+async def scheduling(settings: Settings, store: Store, hub: Hub, coach: Coach) -> AsyncIterator[Scheduler | None]:
+    """The scheduler, running on this loop until the block ends, with its own Bot for the scheduled
+    messages (paced through the database, so every process shares Telegram's budget). None when the
+    settings turn it off for the bot process."""
+    if not settings.scheduler:
+        yield None
+        return
+    base_url, base_file_url = _api_urls(settings)
+    async with Bot(settings.telegram_token.get_secret_value(), base_url=base_url, base_file_url=base_file_url) as bot:
+        scheduler = Scheduler(store, settings, hub, coach, bot)
+        scheduler.start()
+        try:
+            yield scheduler
+        finally:
+            await scheduler.stop()
+
+
+def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None,
+                      hub: Hub) -> tuple[Application, SleepBot]:
+    """The Application with every handler, and the handlers themselves (the web app calls them too)."""
+    base_url, base_file_url = _api_urls(settings)
     builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
+        .base_url(base_url)
+        .base_file_url(base_file_url)
         .rate_limiter(rate_limiter())
         .concurrent_updates(PerUserUpdateProcessor(MAX_UPDATES_AT_ONCE))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
@@ -213,8 +238,10 @@ async def _listening(server: uvicorn.Server, serving: asyncio.Task, where: str) 
 
 
 async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None, *,
-              stop: asyncio.Event, on_ready: Callable[[], None] | None = None, hub: Hub | None = None) -> None:
-    """Serve until `stop` is set: the bot (polling or webhook) and, when needed, the web app. `hub`: the
+              stop: asyncio.Event, on_ready: Callable[[], None] | None = None, hub: Hub | None = None,
+              worker: bool = False) -> None:
+    """Serve until `stop` is set: the bot (polling or webhook), the scheduler and, when needed, the web app;
+    or, with `worker`, only the scheduler (more processes sharing the scheduled work). `hub`: the
     integrations to use (tests pass one); by default one is made from `settings`. Either way it is closed
     when the bot stops: its HTTP clients belong to this event loop (a closed Hub makes new ones if used
     again)."""
@@ -222,7 +249,15 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     logging.getLogger("httpx").setLevel(logging.WARNING)
     hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
     try:
-        await _serve(settings, store, llm, llm_reason, hub, stop, on_ready)
+        if worker:
+            coach = Coach(llm, llm_reason, asyncio.Semaphore(settings.llm_concurrency))
+            async with scheduling(settings.model_copy(update={"scheduler": True}), store, hub, coach) as scheduler:
+                log.info("SleepCoT worker %s is running", scheduler.outbox.worker)
+                if on_ready is not None:
+                    on_ready()
+                await stop.wait()
+        else:
+            await _serve(settings, store, llm, llm_reason, hub, stop, on_ready)
     finally:
         await hub.aclose()
 
@@ -243,7 +278,7 @@ async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: 
         config = uvicorn.Config(web_app(application, secret, handlers), host=settings.http_host,
                                 port=settings.http_port, log_level="warning", lifespan="off", access_log=False)
         server = uvicorn.Server(config)
-    async with application:
+    async with application, scheduling(settings, store, hub, handlers.coach):
         await application.start()
         serving = asyncio.create_task(server.serve()) if server else None
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ChatAction, FileSizeLimit
+from telegram.constants import ChatAction, FileSizeLimit, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
@@ -95,6 +95,45 @@ def vendor_label(name: str, language: Language) -> str:
         return say(language, "simulator_label")
     vendor = registry.VENDORS.get(name)
     return vendor.label if vendor is not None else name
+
+
+def briefing_title(profile: Profile, day: date) -> str:
+    return say(profile.language, "briefing_title", name=profile.name or "👋", day=day_label(day, profile.language))
+
+
+def briefing_html(profile: Profile, day: date, text: str, meta: dict) -> str:
+    """A stored or new briefing as the user sees it: title, the coach's text, its sources, and a note when
+    it was written without the model."""
+    language = profile.language
+    html = coach_html(text, title=briefing_title(profile, day), sources=meta.get("sources") or (),
+                      sources_label=SOURCES_LABEL[language])
+    if meta.get("model_unavailable"):
+        html += f"\n\n<i>{say(language, 'without_model')}</i>"
+    return html
+
+
+async def sync_and_tell(user: UserStore, hub: Hub, bot: Bot, chat_id: int | None, language: Language,
+                        now: datetime | None = None) -> SyncReport | None:
+    """Pull new nights (up to `now`'s date; default: the present); a failing source must not stop what comes
+    next. A source whose grant was just found revoked is reported to the user (once: sync_all reports it
+    only the first time); other failures are only logged, and the next sync retries them."""
+    try:
+        report = await sync_all(user, hub, now)
+    except Exception:
+        log.exception("sync failed for user %d", user.user_id)
+        return None
+    for name, _ in report.failed:  # sync_all logged why
+        log.info("user %d: %s is retried at the next sync", user.user_id, name)
+    for name in report.reconnect:
+        log.info("user %d: %s needs reconnecting; telling them", user.user_id, name)
+        if chat_id is None:
+            continue
+        try:
+            await bot.send_message(chat_id, say(language, "reconnect", label=vendor_label(name, language), name=name),
+                                   parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("could not tell user %d to reconnect: %s", user.user_id, type(exc).__name__)
+    return report
 
 
 def _megabytes(size: int) -> str:
@@ -287,58 +326,29 @@ class SleepBot:
         if not await self._onboarded(update, context, user):
             return
         language = (await asyncio.to_thread(user.profile)).language
-        await self._sync(user, context.bot, update.effective_chat.id, language)
+        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, language)
         analysis = await asyncio.to_thread(analyze_latest, user)
         profile = analysis.profile if analysis else await asyncio.to_thread(user.profile)
         if analysis is None:
             await self._send(update, context, say(profile.language, "no_nights"))
             return
         day = analysis.night.local_date
-        title = say(profile.language, "briefing_title", name=profile.name or "👋", day=day_label(day, profile.language))
         stored = await asyncio.to_thread(user.briefing, day)
         if stored is not None and not (stored[1].get("model_unavailable") and self.coach.llm is not None):
             text, meta = stored
-            await self._send(update, context, self._briefing_html(title, text, meta, profile.language))
+            await self._send(update, context, briefing_html(profile, day, text, meta))
             return
 
         def write(progress: Progress) -> CoachReply:
             return write_briefing(analysis, self.coach.llm, max_tokens=self.settings.llm_max_tokens,
                                   unavailable_reason=self.coach.reason, on_progress=progress)
 
+        title = briefing_title(profile, day)
         reply = await self._write(
             update, context, write,
-            render=lambda r: self._briefing_html(title, r.text, r.as_dict(), profile.language),
+            render=lambda r: briefing_html(profile, day, r.text, r.as_dict()),
             preview=lambda text: coach_html(text, title=title))
         await asyncio.to_thread(user.save_briefing, day, reply.text, reply.as_dict())
-
-    @staticmethod
-    def _briefing_html(title: str, text: str, meta: dict, language: Language) -> str:
-        html = coach_html(text, title=title, sources=meta.get("sources") or (), sources_label=SOURCES_LABEL[language])
-        if meta.get("model_unavailable"):
-            html += f"\n\n<i>{say(language, 'without_model')}</i>"
-        return html
-
-    async def _sync(self, user: UserStore, bot: Bot, chat_id: int | None, language: Language) -> SyncReport | None:
-        """Pull new nights before answering from them; a failing source must not stop the answer. A source
-        whose grant was just found revoked is reported to the user (once: sync_all reports it only the
-        first time); other failures are only logged, and the next sync retries them."""
-        try:
-            report = await sync_all(user, self.hub)
-        except Exception:
-            log.exception("sync failed for user %d", user.user_id)
-            return None
-        for name, _ in report.failed:  # sync_all logged why
-            log.info("user %d: %s is retried at the next sync", user.user_id, name)
-        for name in report.reconnect:
-            log.info("user %d: %s needs reconnecting; telling them", user.user_id, name)
-            if chat_id is None:
-                continue
-            try:
-                await bot.send_message(chat_id, say(language, "reconnect", label=vendor_label(name, language),
-                                                    name=name))
-            except TelegramError as exc:
-                log.warning("could not tell user %d to reconnect: %s", user.user_id, type(exc).__name__)
-        return report
 
     async def week(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
@@ -352,7 +362,7 @@ class SleepBot:
         if not WEEK_NIGHTS[0] <= count <= WEEK_NIGHTS[1]:
             await self._send(update, context, say(profile.language, "week_usage"))
             return
-        await self._sync(user, context.bot, update.effective_chat.id, profile.language)
+        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, profile.language)
         latest = await asyncio.to_thread(user.latest_night)
         if latest is None:
             await self._send(update, context, say(profile.language, "no_nights"))
@@ -716,7 +726,7 @@ class SleepBot:
             return
         await asyncio.to_thread(connect_simulator, user, self.hub.vault, Persona(persona), user.user_id)
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-        await self._sync(user, context.bot, update.effective_chat.id, profile.language)
+        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, profile.language)
         held = await asyncio.to_thread(user.sources)
         count = held.get(vendor, (0, None))[0]
         await self._send(update, context, say(profile.language, "connected",
@@ -861,7 +871,7 @@ class SleepBot:
     async def _first_sync(self, bot: Bot, user: UserStore, vendor: str, chat_id: int | None,
                           language: Language) -> None:
         """Right after a connection: fetch the recent nights and say how many arrived."""
-        report = await self._sync(user, bot, chat_id, language)
+        report = await sync_and_tell(user, self.hub, bot, chat_id, language)
         if report is not None and vendor in report.reconnect:
             return  # they were just told to reconnect
         count = (await asyncio.to_thread(user.sources)).get(vendor, (0, None))[0]

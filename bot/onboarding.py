@@ -3,7 +3,8 @@ answer — a button, typed text or a shared location — changes the user's Prof
 
 A user's pending question lives in the database (`users.onboarding_step`), so a restart mid-onboarding
 resumes where it stopped. During onboarding the steps run in `STEPS` order; from /settings a single step is
-asked, stored as "edit:<step>", and answering it ends there.
+asked, stored as "edit:<step>", and answering it ends there. The weekly summary's day and what to do when a
+night arrives after the briefing time are settings only: onboarding leaves them at their defaults.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
-from telegram import ReplyKeyboardRemove
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.places import resolve_timezone, timezone_for_location
-from bot.texts import say
+from bot.texts import WEEKDAYS, WEEKDAYS_SHORT, say
 from sleepcot.domain import AgeBand, Habits, Language, Profile, Sex
 
 STEPS = ("language", "consent", "timezone", "briefing_time", "age", "sex", "goal", "caffeine", "alcohol")
-EDITABLE = tuple(step for step in STEPS if step != "consent")
+SETTINGS_ONLY = ("weekly_day", "late_briefing")  # asked from /settings, never during onboarding
+EDITABLE = tuple(step for step in STEPS if step != "consent") + SETTINGS_ONLY
 TEXT_STEPS = ("timezone", "briefing_time", "goal")  # the steps a typed answer can settle
 EDIT = "edit:"
 CALLBACK = "ob"  # callback data: "ob:<step>:<value>"
@@ -28,7 +35,13 @@ BRIEFING_TIMES = ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00")
 GOALS = ("goal_faster", "goal_longer", "goal_rested", "goal_regular")
 CAFFEINE = {"none": None, "morning": time(11, 0), "afternoon": time(15, 0), "evening": time(19, 0)}
 ALCOHOL = {"0": 0, "1-3": 2, "4-7": 5, "8+": 10}  # a typical week's drinks, by the middle of each band
-_CLOCK = re.compile(r"^\s*(\d{1,2})[:.h时]\s?(\d{2})\s*(am|pm)?\s*$|^\s*(\d{1,2})\s*(am|pm)\s*$", re.I)
+WEEKLY_OFF = "off"
+WEEKLY_CHOICES = tuple(str(day) for day in range(7)) + (WEEKLY_OFF,)  # button values: a weekday (0 Monday) or off
+LATE_BRIEFING = {"on": True, "off": False}
+_ZH_DAY_NUMBERS = "一二三四五六日"
+_ZH_WEEKDAY = re.compile(r"^每?(?:周|星期|礼拜)([一二三四五六日天])$")
+_TYPED_OFF = {"off", "none", "never", "关", "关闭", "不要"}
+_CLOCK = re.compile(r"^\s*(\d{1,2})[:.h时]\s?(\d{2})\s*(am|pm)?\s*$|^\s*(\d{1,2})\s*(am|pm)\s*$", re.IGNORECASE)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -87,6 +100,13 @@ def question(step: str, profile: Profile) -> Message:
         return Message(say(lang, "ask_caffeine"), _buttons([row[:2], row[2:]]))
     if step == "alcohol":
         return Message(say(lang, "ask_alcohol"), _buttons([[(band, _choice(step, band)) for band in ALCOHOL]]))
+    if step == "weekly_day":
+        days = [(name, _choice(step, str(day))) for day, name in enumerate(WEEKDAYS_SHORT[lang])]
+        return Message(say(lang, "ask_weekly_day"),
+                       _buttons([days[:4], days[4:], [(say(lang, "off"), _choice(step, WEEKLY_OFF))]]))
+    if step == "late_briefing":
+        return Message(say(lang, "ask_late_briefing"),
+                       _buttons([[(say(lang, value), _choice(step, value)) for value in LATE_BRIEFING]]))
     raise ValueError(f"unknown step {step!r}")
 
 
@@ -103,6 +123,23 @@ def parse_clock(text: str) -> time | None:
             return None
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
     return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+def parse_weekday(text: str) -> str | None:
+    """A typed weekday in English or Chinese ("sunday", "Sun", "周日", "星期天") or "off"/"关闭" -> its button
+    value ("6", "off"); anything else -> None."""
+    word = text.strip().lower().rstrip(".")
+    if word in _TYPED_OFF:
+        return WEEKLY_OFF
+    chinese = _ZH_WEEKDAY.match(word)
+    if chinese:
+        return str(_ZH_DAY_NUMBERS.index(chinese.group(1).replace("天", "日")))  # 星期天 is 星期日
+    for candidate in (word, word.removesuffix("s")):  # "sundays"
+        if len(candidate) >= 3:
+            for day, name in enumerate(WEEKDAYS[Language.EN]):
+                if name.lower().startswith(candidate):
+                    return str(day)
+    return None
 
 
 def _timezone_set(profile: Profile, zone: str) -> Outcome:
@@ -135,6 +172,10 @@ def answer_choice(step: str, value: str, profile: Profile) -> Outcome:
     if step == "alcohol" and value in ALCOHOL:
         habits = profile.habits.model_copy(update={"alcohol_drinks_per_week": ALCOHOL[value]})
         return Outcome(profile.model_copy(update={"habits": habits}))
+    if step == "weekly_day" and value in WEEKLY_CHOICES:
+        return Outcome(profile.model_copy(update={"weekly_day": None if value == WEEKLY_OFF else int(value)}))
+    if step == "late_briefing" and value in LATE_BRIEFING:
+        return Outcome(profile.model_copy(update={"late_briefing": LATE_BRIEFING[value]}))
     return Outcome(None)
 
 
@@ -157,6 +198,8 @@ def answer_text(step: str, text: str, profile: Profile) -> Outcome:
         return Outcome(profile.model_copy(update={"briefing_time": clock}))
     if step == "goal" and 0 < len(text) <= 200:
         return Outcome(profile.model_copy(update={"goals": [text]}))
+    if step == "weekly_day" and (day := parse_weekday(text[:20])) is not None:
+        return answer_choice(step, day, profile)
     return Outcome(None, [question(step, profile)])
 
 
@@ -195,9 +238,11 @@ def habits_label(habits: Habits, language: Language) -> tuple[str, str]:
 def settings_page(profile: Profile) -> Message:
     lang = profile.language
     caffeine, alcohol = habits_label(profile.habits, lang)
+    weekly = say(lang, "off") if profile.weekly_day is None else WEEKDAYS[lang][profile.weekly_day]
     html = say(lang, "settings", language="English" if lang is Language.EN else "中文", zone=profile.timezone,
                time=profile.briefing_time.strftime("%H:%M"), age=profile.age_band.value,
                sex=say(lang, profile.sex.value) if profile.sex else say(lang, "not_set"),
-               goal=profile.goals[0] if profile.goals else say(lang, "not_set"), caffeine=caffeine, alcohol=alcohol)
+               goal=profile.goals[0] if profile.goals else say(lang, "not_set"), caffeine=caffeine, alcohol=alcohol,
+               weekly=weekly, late=say(lang, "late_on" if profile.late_briefing else "late_off"))
     buttons = [(say(lang, f"setting_{step}"), f"settings:{step}") for step in EDITABLE]
     return Message(html, _buttons([buttons[i:i + 2] for i in range(0, len(buttons), 2)]))

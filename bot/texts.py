@@ -98,9 +98,11 @@ TEXTS: dict[str, dict[Language, str]] = {
     "finish_onboarding": {EN: "Let's finish setting up first.", ZH: "我们先完成设置吧。"},
     "settings": {
         EN: "<b>Your settings</b>\nLanguage: {language}\nTimezone: {zone}\nBriefing: {time}\nAge group: {age}\n"
-            "Sex: {sex}\nGoal: {goal}\nLast caffeine: {caffeine}\nDrinks a week: {alcohol}\n\nTap one to change it.",
+            "Sex: {sex}\nGoal: {goal}\nLast caffeine: {caffeine}\nDrinks a week: {alcohol}\n"
+            "Weekly summary: {weekly}\nLate data: {late}\n\nTap one to change it.",
         ZH: "<b>你的设置</b>\n语言：{language}\n时区：{zone}\n简报时间：{time}\n年龄段：{age}\n"
-            "性别：{sex}\n目标：{goal}\n最后一次咖啡因：{caffeine}\n每周饮酒：{alcohol}\n\n点击一项即可修改。",
+            "性别：{sex}\n目标：{goal}\n最后一次咖啡因：{caffeine}\n每周饮酒：{alcohol}\n"
+            "每周总结：{weekly}\n数据迟到时：{late}\n\n点击一项即可修改。",
     },
     "setting_language": {EN: "Language", ZH: "语言"},
     "setting_timezone": {EN: "Timezone", ZH: "时区"},
@@ -110,6 +112,22 @@ TEXTS: dict[str, dict[Language, str]] = {
     "setting_goal": {EN: "Goal", ZH: "目标"},
     "setting_caffeine": {EN: "Caffeine", ZH: "咖啡因"},
     "setting_alcohol": {EN: "Alcohol", ZH: "饮酒"},
+    "setting_weekly_day": {EN: "Weekly summary", ZH: "每周总结"},
+    "setting_late_briefing": {EN: "Late data", ZH: "数据迟到时"},
+    "ask_weekly_day": {
+        EN: "On which day should your weekly sleep summary arrive? Pick a day, or turn it off.",
+        ZH: "每周睡眠总结在哪一天发给你？选择一天，或者关闭。",
+    },
+    "ask_late_briefing": {
+        EN: "When last night's data reaches me after your briefing time: <b>On</b> — at briefing time a short "
+            "“no data yet” note, then the briefing as soon as the data comes; <b>Off</b> — only the note.",
+        ZH: "如果昨晚的数据在简报时间之后才到：<b>开启</b>——简报时间先发一条简短的“还没有数据”提醒，数据一到就发简报；"
+            "<b>关闭</b>——只发提醒。",
+    },
+    "on": {EN: "On", ZH: "开启"},
+    "off": {EN: "Off", ZH: "关闭"},
+    "late_on": {EN: "briefing when the data arrives", ZH: "数据到达后发送简报"},
+    "late_off": {EN: "only a note", ZH: "只发提醒"},
     "not_set": {EN: "not set", ZH: "未设置"},
     "help": {
         EN: "<b>SleepCoT</b> — your sleep coach\n\n"
@@ -142,6 +160,22 @@ TEXTS: dict[str, dict[Language, str]] = {
         ZH: "我还没有你的睡眠数据。请用 /connect 连接你的可穿戴设备（或模拟器）。",
     },
     "briefing_title": {EN: "Good morning, {name} — {day}", ZH: "早上好，{name} — {day}"},
+    "no_data_yet_late": {
+        EN: "☀️ Good morning! No night from your wearable has arrived yet for {day}. "
+            "Your briefing follows as soon as it does.",
+        ZH: "☀️ 早上好！{day} 这一晚的数据还没有从你的可穿戴设备传过来。数据一到，简报就会发给你。",
+    },
+    "no_data_yet": {
+        EN: "☀️ Good morning! No night from your wearable has arrived yet for {day}. "
+            "Send /today later to see your briefing.",
+        ZH: "☀️ 早上好！{day} 这一晚的数据还没有从你的可穿戴设备传过来。请稍后发送 /today 查看简报。",
+    },
+    "resent_note": {
+        EN: "<i>Sent again because a restart interrupted its first delivery: if you already received it, "
+            "ignore this copy.</i>",
+        ZH: "<i>由于重启打断了第一次发送，这条消息又发了一次：如果你已经收到过，请忽略这一份。</i>",
+    },
+    "weekly_title": {EN: "<b>Your week of sleep</b> ({start} – {end})", ZH: "<b>你这一周的睡眠</b>（{start} – {end}）"},
     "without_model": {
         EN: "Written from your data without the language model, which is not available right now.",
         ZH: "语言模型暂时不可用，这份内容直接根据你的数据生成。",
@@ -337,6 +371,15 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "users": {EN: "{count} people use this bot ({onboarded} finished setting up).",
               ZH: "共有 {count} 人使用这个机器人（{onboarded} 人已完成设置）。"},
+}
+
+WEEKDAYS: dict[Language, tuple[str, ...]] = {  # Monday first, as datetime.weekday() counts
+    EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    ZH: ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+}
+WEEKDAYS_SHORT: dict[Language, tuple[str, ...]] = {
+    EN: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    ZH: ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
 }
 
 

@@ -164,8 +164,12 @@ def ask_command(
 
 
 @app.command("run")
-def run_command() -> None:
-    """The Telegram bot (SLEEPCOT_TELEGRAM_TOKEN), with its web endpoints; Ctrl-C stops it cleanly."""
+def run_command(
+    worker: bool = typer.Option(False, "--worker", help="only the scheduler: one more process sharing the "
+                                                         "scheduled syncs, briefings and deliveries"),
+) -> None:
+    """The Telegram bot (SLEEPCOT_TELEGRAM_TOKEN) with its scheduler and web endpoints, or (--worker) one more
+    scheduler process; Ctrl-C stops it cleanly."""
     import asyncio
     import logging
     import signal
@@ -187,7 +191,7 @@ def run_command() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run(settings, store, llm, reason, stop=stop)
+        await run(settings, store, llm, reason, stop=stop, worker=worker)
 
     asyncio.run(main())
 

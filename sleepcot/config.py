@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     conversation_turns: int = Field(default=6, ge=0, description="earlier turns given to the model as context")
     conversation_keep: int = Field(default=40, ge=1, description="turns kept per user; older ones are deleted")
 
+    # The scheduler in `sleepcot run` and in each `sleepcot run --worker`.
+    scheduler: bool = Field(default=True, description="schedule in `sleepcot run` too (false: only its workers do)")
+    scheduler_tick_s: float = Field(default=15, gt=0, description="seconds between looks at what is due")
+    scheduler_lease_s: float = Field(
+        default=300, gt=0, description="how long a worker's claim on a message lasts; a crashed worker's work is "
+                                       "taken over after it")
+    telegram_broadcast_rate: float = Field(
+        default=28, gt=0, description="scheduled messages per second, shared by all workers (Telegram: about 30)")
+
     # The web app inside `sleepcot run`: the Telegram webhook and the OAuth callbacks.
     public_url: str | None = Field(default=None, description="where the web app is reachable from outside")
     http_host: str = "127.0.0.1"

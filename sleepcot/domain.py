@@ -189,6 +189,8 @@ class Profile(BaseModel):
     sex: Sex | None = None
     timezone: str = "UTC"
     briefing_time: time = time(7, 30)
+    weekly_day: int | None = Field(default=6, ge=0, le=6)  # the weekly summary's weekday (0 Monday); None: off
+    late_briefing: bool = True  # night data arriving after briefing time: send the briefing then (after a note)
     language: Language = Language.EN
     goals: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=10)
     habits: Habits = Field(default_factory=Habits)

@@ -66,7 +66,7 @@ def launch(telegram: BotAPIServer, tmp_path) -> Iterator[Callable[..., RunningBo
         values = dict(data_dir=tmp_path / "data", database_url=database_url or f"sqlite:///{tmp_path / 'bot.db'}",
                       telegram_token=telegram.token, telegram_api_url=telegram.url, telegram_admins=[ADMIN],
                       telegram_allowed_users=[ANN, BEN], telegram_stream_interval_s=0.2, secret_keys=key,
-                      llm_max_tokens=160)
+                      llm_max_tokens=160, scheduler=False)  # test_scheduler.py runs the scheduler
         values.update(overrides)
         settings = Settings(**values)
         store = Store(settings.effective_database_url)

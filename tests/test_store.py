@@ -183,7 +183,8 @@ def _fill_every_table(store: Store, user_id: int) -> None:
     user.save_briefing(date(2024, 5, 1), "text", {"k": 1})
     user.add_turn("user", "hello")
     with Session(store.engine) as s, s.begin():  # tables the UserStore has no methods for yet
-        s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1}))
+        s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1},
+                        due_at=datetime(2024, 5, 1, 7, 30, tzinfo=timezone.utc)))
         s.add(CredentialRow(user_id=user_id, vendor="oura", ciphertext=b"\x00secret", key_id="k1"))
     code = store.create_invite(timedelta(hours=1))
     with Session(store.engine) as s, s.begin():
@@ -223,7 +224,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:

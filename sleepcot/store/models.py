@@ -185,21 +185,50 @@ class TurnRow(Base):
 
 
 class OutboxRow(Base):
-    """A scheduled delivery (a sync, a briefing), claimed once per user, local date and kind."""
+    """One scheduled message for a user's local date — a briefing, its "no data yet" note, a weekly
+    summary — and where it stands: pending (waiting for the night; syncs at `next_attempt_at`) ->
+    generated (`payload` is the message; due at `due_at`) -> sent, or skipped (`reason` says why).
+
+    A worker works on a row only while it holds the claim (`claimed_by` until `claimed_until`); every change
+    it makes is conditional on still holding it. `sending_since` is written before the message goes to
+    Telegram and `sent_at` after, so a row with the first and not the second may have been delivered."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("user_id", "local_date", "kind"),
-        CheckConstraint("state IN ('pending', 'generated', 'sent')", name="state"),
+        Index(None, "state", "next_attempt_at"),
+        Index(None, "state", "due_at"),
+        CheckConstraint("state IN ('pending', 'generated', 'sent', 'skipped')", name="state"),
+        CheckConstraint("kind IN ('briefing', 'no_data', 'weekly')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = user_fk()
     local_date: Mapped[date]
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(40))
     payload: Mapped[dict[str, Any] | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    due_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None]
+    sending_since: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    generated_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class SendPacingRow(Base):
+    """Telegram's message budget, shared by every process of the bot: the next free send slot, in epoch
+    seconds, per `channel` (one: "telegram")."""
+
+    __tablename__ = "send_pacing"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)
 
 
 class CredentialRow(Base):

@@ -8,23 +8,28 @@ PostgreSQL through psycopg 3.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, ColumnElement, Text, cast, create_engine, delete, event, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    JSON, ColumnElement, Text, cast, create_engine, delete, event, func, or_, select, text, update,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from sleepcot.domain import Night, NightKind, Profile, Tag
+from sleepcot.store.dialects import upsert_insert
+from sleepcot.store.outbox import Outbox, Pacer, reschedule
 from sleepcot.store.models import (
     NIGHT_VALUE_FIELDS,
     BriefingRow,
@@ -39,6 +44,7 @@ from sleepcot.store.models import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x51EE9C07  # the advisory lock migrations take on PostgreSQL
 ROLES = ("user", "assistant")
 
 
@@ -79,11 +85,6 @@ def _transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def _upsert_insert(session: Session) -> Callable[..., Any]:
-    """The dialect's INSERT, which offers ON CONFLICT … DO UPDATE."""
-    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
-
-
 class Store:
     """The database: users, migrations, and a `UserStore` per user."""
 
@@ -91,12 +92,29 @@ class Store:
         self.engine = _engine(url)
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (does nothing when it is already there)."""
+        """Bring the schema to the newest revision (does nothing when it is already there). Processes
+        starting together (the bot and its workers) migrate one after the other: a PostgreSQL advisory
+        lock, or a lock file beside a SQLite database."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._migration_lock(), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def create_user(self, profile: Profile, telegram_id: int | None = None) -> int:
         with _transaction(self.engine) as s:
@@ -143,6 +161,19 @@ class Store:
         with _transaction(self.engine) as s:
             return s.scalar(select(User.telegram_id).where(User.id == user_id))
 
+    def telegram_ids(self, user_ids: list[int]) -> dict[int, int]:
+        """The Telegram ids (= private chat ids) of those of `user_ids` who have one."""
+        query = select(User.id, User.telegram_id).where(User.id.in_(user_ids), User.telegram_id.is_not(None))
+        with _transaction(self.engine) as s:
+            return dict(s.execute(query).all())
+
+    def users_with_sources(self, user_ids: list[int]) -> list[int]:
+        """Those of `user_ids` with a connected source whose grant holds (the ones a sync can fetch for)."""
+        query = (select(CredentialRow.user_id).distinct()
+                 .where(CredentialRow.user_id.in_(user_ids), CredentialRow.revoked_at.is_(None)))
+        with _transaction(self.engine) as s:
+            return sorted(s.scalars(query))
+
     def user_counts(self) -> tuple[int, int]:
         """How many users there are, and how many of them finished onboarding."""
         with _transaction(self.engine) as s:
@@ -154,6 +185,43 @@ class Store:
     def user_ids(self) -> list[int]:
         with _transaction(self.engine) as s:
             return list(s.scalars(select(User.id).order_by(User.id)))
+
+    def outbox(self, worker: str) -> Outbox:
+        """The scheduled messages, as the worker named `worker` (unique per process) claims them."""
+        return Outbox(self.engine, worker)
+
+    def pacer(self, rate_per_s: float) -> Pacer:
+        """Telegram's message budget, shared by every process on this database."""
+        return Pacer(self.engine, rate_per_s)
+
+    def recent_data(self, days: dict[int, date], back_days: int, tag_days: int) -> dict[int, RecentData]:
+        """For many users at once (the scheduler's batches): each user's profile, main nights with local
+        dates in [day - back_days, day] (without hypnograms), and tags in [day - tag_days, day], where `day`
+        is that user's entry in `days`. Each user's data is read by their own id only."""
+        if not days:
+            return {}
+        ids = list(days)
+        low, high = min(days.values()), max(days.values())
+        night_columns = [c for c in NightRow.__table__.c if c.name != "segments"]
+        with _transaction(self.engine) as s:
+            profiles = dict(s.execute(select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(ids))).all())
+            nights = s.execute(select(*night_columns).where(
+                NightRow.user_id.in_(ids), NightRow.kind == NightKind.MAIN.value,
+                NightRow.local_date >= low - timedelta(days=back_days), NightRow.local_date <= high,
+            ).order_by(NightRow.user_id, NightRow.local_date, NightRow.start_utc, NightRow.id)).all()
+            tags = s.execute(select(TagRow.user_id, TagRow.local_date, TagRow.kind, TagRow.note).where(
+                TagRow.user_id.in_(ids), TagRow.local_date >= low - timedelta(days=tag_days), TagRow.local_date <= high,
+            ).order_by(TagRow.id)).all()
+        data = {uid: RecentData(Profile.model_validate(profiles[uid])) for uid in ids if uid in profiles}
+        for row in nights:
+            entry, day = data.get(row.user_id), days[row.user_id]
+            if entry is not None and day - timedelta(days=back_days) <= row.local_date <= day:
+                entry.nights.append(_night(row))
+        for tag in tags:
+            entry, day = data.get(tag.user_id), days[tag.user_id]
+            if entry is not None and day - timedelta(days=tag_days) <= tag.local_date <= day:
+                entry.tags.append(Tag(local_date=tag.local_date, kind=tag.kind, note=tag.note))
+        return data
 
     def for_user(self, user_id: int) -> UserStore:
         with _transaction(self.engine) as s:
@@ -202,7 +270,17 @@ def _local(utc: datetime, offset_s: int) -> datetime:
     return utc.astimezone(timezone(timedelta(seconds=offset_s)))
 
 
-def _night(row: NightRow) -> Night:
+@dataclass
+class RecentData:
+    """One user's recent data for the scheduler (see `Store.recent_data`)."""
+
+    profile: Profile
+    nights: list[Night] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+
+
+def _night(row: Any) -> Night:
+    """A Night from a row of `nights` (a row read without its hypnogram gives a Night without one)."""
     return Night(
         source=row.source,
         vendor_id=row.vendor_id,
@@ -210,7 +288,7 @@ def _night(row: NightRow) -> Night:
         end=_local(row.end_utc, row.end_offset_s),
         local_date=row.local_date,
         kind=NightKind(row.kind),
-        segments=row.segments,
+        segments=getattr(row, "segments", None),
         **{name: getattr(row, name) for name in NIGHT_VALUE_FIELDS},
     )
 
@@ -230,6 +308,8 @@ class UserStore:
         return Profile.model_validate(data)
 
     def save_profile(self, profile: Profile) -> None:
+        """Save the profile; the scheduled mornings follow it (a new briefing time, timezone or weekly day
+        applies to every message not sent yet)."""
         with _transaction(self._engine) as s:
             result = s.execute(
                 update(ProfileRow)
@@ -238,6 +318,7 @@ class UserStore:
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise UnknownUser(self.user_id)
+            reschedule(s, self.user_id, profile)
 
     def onboarding_step(self) -> str | None:
         """The question the bot is waiting for this user to answer (None: none)."""
@@ -263,7 +344,7 @@ class UserStore:
         if not rows:
             return 0
         with _transaction(self._engine) as s:
-            insert = _upsert_insert(s)(NightRow.__table__)
+            insert = upsert_insert(s)(NightRow.__table__)
             key = ("user_id", "source", "vendor_id")
             changing = [c for c in rows[0] if c not in key]
             current = NightRow.__table__.c
@@ -328,7 +409,7 @@ class UserStore:
     def save_briefing(self, local_date: date, text: str, meta: dict[str, Any]) -> None:
         """Store the briefing for a local date, replacing any earlier one for that date."""
         with _transaction(self._engine) as s:
-            insert = _upsert_insert(s)(BriefingRow).values(
+            insert = upsert_insert(s)(BriefingRow).values(
                 user_id=self.user_id, local_date=local_date, text=text, meta=meta, created_at=utcnow()
             )
             s.execute(
@@ -372,7 +453,7 @@ class UserStore:
     def save_credential(self, vendor: str, ciphertext: bytes, key_id: str) -> None:
         """Store (or replace) the encrypted credential for `vendor`; the caller encrypts."""
         with _transaction(self._engine) as s:
-            insert = _upsert_insert(s)(CredentialRow).values(
+            insert = upsert_insert(s)(CredentialRow).values(
                 user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow(),
                 revoked_at=None,
             )

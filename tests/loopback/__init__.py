@@ -4,7 +4,9 @@
 ephemeral port, served from a background thread, speaking HTTP/1.1 (keep-alive, chunked streaming like
 the real services). `stop()` shuts the listener, closes every open keep-alive connection and joins the
 handler threads, so nothing outlives the test. Each server records the JSON bodies it received in
-`requests`, and `fail_next()` queues faults for the next requests.
+`requests`, `fail_next()` queues faults for the next requests, and `hold_next()` makes the next request
+of a kind wait, before or after the server acted on it, until the test releases it (a client killed
+meanwhile never gets its answer).
 """
 
 from __future__ import annotations
@@ -45,6 +47,22 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     after_pieces: int = 0
+
+
+@dataclass
+class Hold:
+    """A request kept waiting: `arrived` is set once one is waiting; `release()` lets it go on."""
+
+    name: str
+    after: bool
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+HOLD_LIMIT_S = 60.0  # a held request goes on by itself after this, so no handler thread waits forever
 
 
 class JSONHandler(BaseHTTPRequestHandler):
@@ -125,6 +143,7 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.requests: list[dict] = []  # JSON bodies received, in order
         self.faults: deque[Fault] = deque()
+        self.holds: list[Hold] = []
         self._connections: set[socket.socket] = set()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -147,6 +166,8 @@ class LoopbackServer:
     def stop(self) -> None:
         if self._httpd is None:
             return
+        for hold in self.holds:
+            hold.release()
         self._httpd.shutdown()  # stops accepting; returns once serve_forever has left its loop
         for connection in list(self._connections):  # wake keep-alive handlers waiting for a next request
             try:
@@ -168,6 +189,24 @@ class LoopbackServer:
         """The next `count` requests get this fault instead of a real answer."""
         for _ in range(count):
             self.faults.append(Fault(status, body, dict(headers or {}), after_pieces))
+
+    def hold_next(self, name: str, *, after: bool = False) -> Hold:
+        """The next request called `name` (the subclass says what its names are: a Bot API method, a path)
+        waits until the test releases it: before the server acts on it, or (`after`) once it has acted
+        and before it answers."""
+        hold = Hold(name, after)
+        with self._lock:
+            self.holds.append(hold)
+        return hold
+
+    def pause(self, name: str, *, after: bool) -> None:
+        """Called by handlers at both points of each request: wait here if a hold was set for it."""
+        with self._lock:
+            hold = next((h for h in self.holds if h.name == name and h.after == after and not h.arrived.is_set()), None)
+            if hold is not None:
+                hold.arrived.set()
+        if hold is not None:
+            hold.released.wait(HOLD_LIMIT_S)
 
     def record(self, body: dict) -> Fault | None:
         """Log a request body and take the fault queued for it, if any (thread-safe)."""

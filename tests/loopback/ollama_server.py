@@ -72,6 +72,7 @@ class OllamaHandler(JSONHandler):
         except json.JSONDecodeError as exc:
             self.send_json(400, {"error": f"invalid JSON: {exc}"})
             return
+        self.owner.pause("/api/chat", after=False)
         fault = self.owner.record(body)
         if fault is not None and fault.status is not None:
             self.send_json(fault.status, fault.body or {"error": "injected fault"}, fault.headers)

@@ -18,7 +18,8 @@ Protocol, as Telegram speaks it:
   with 400 "Bad Request: file is too big", as Telegram does past 20 MB.
 - getUpdates long-polls at most `MAX_POLL_S`, so a stopping bot never waits long; with a webhook set,
   updates are POSTed to it in order from a background thread instead.
-- `fail_next()` (from the base) answers the next calls with an injected status, or drops the connection.
+- `fail_next()` (from the base) answers the next calls with an injected status, or drops the connection;
+  `hold_next("sendMessage", after=...)` keeps the next such call waiting before or after it is carried out.
 
 Test side: `server.user(id)` gives a `TelegramUser` who sends messages, presses inline buttons, shares a
 location or a document, and reads (or waits for) what the bot sent as `SentMessage`s.
@@ -379,11 +380,14 @@ class BotAPIHandler(JSONHandler):
         if fault is not None:
             self._answer_fault(fault)
             return
+        name = self.owner._methods.get(method.lower(), method)
+        self.owner.pause(name, after=False)
         try:
             result = self.owner.call(method, params)
         except APIError as error:
             self.send_json(error.status, error.body())
         else:
+            self.owner.pause(name, after=True)
             self.send_json(200, {"ok": True, "result": result})
 
     def _answer_fault(self, fault: Fault) -> None:

@@ -1,0 +1,393 @@
+"""The morning on schedule: each user's sync after they usually wake, their briefing generated as soon as
+the night is in, and delivered at their briefing time; a "no data yet" note when the night is late; the
+weekly summary on their day. Runs inside `sleepcot run` and in each `sleepcot run --worker`.
+
+APScheduler ticks (`tick_s`, aligned to the minute) ask the database what is due; the work itself runs in
+two loops that each claim a batch of outbox rows at a time (sleepcot.store.outbox), so one slow vendor
+never holds up a delivery and any number of workers share the load:
+
+- plan: every user who should get briefings has their next morning planned (times from sleepcot.schedule);
+  late briefings get their note;
+- prepare: sync the user (if they have a connected source), then write the briefing (the model when there
+  is one, at most `llm_concurrency` calls at once; the deterministic briefing otherwise), or retry later
+  while the night is late, until it is given up; write the weekly summary and its chart;
+- deliver: send what is due, paced by the budget every process shares, each message once.
+
+Exactly once: a crash before a message goes to Telegram loses nothing (the row is taken over when its
+claim lapses, and re-generated or re-sent); a message recorded as sent is never sent again. The Bot API has
+no idempotency key for sendMessage and no way to ask whether a message arrived, so if a process dies after
+Telegram accepted a message and before the database recorded it, we cannot know; that message is sent
+again, marked as a possible repeat (at least once, never lost). README, "Scheduling", says the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import secrets
+import socket
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.charts import week_chart
+from bot.handlers import Coach, briefing_html, day_label, sync_and_tell
+from bot.render import MAX_CAPTION, escape, split_html
+from bot.texts import say
+from integrations.sync import Hub
+from sleepcot.analysis import analyze
+from sleepcot.analysis.baseline import compute_baseline
+from sleepcot.analysis.latest import HISTORY_DAYS
+from sleepcot.coach.briefing import write_briefing
+from sleepcot.coach.weekly import weekly_summary
+from sleepcot.config import Settings
+from sleepcot.domain import Language, Night, Profile
+from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
+from sleepcot.store import Store
+from sleepcot.store.outbox import BRIEFING, WEEKLY, Generated, Job
+from sleepcot.store.repository import RecentData
+
+log = logging.getLogger(__name__)
+PLAN_BATCH = 1000  # users planned per query
+PREPARE_BATCH = 200  # rows claimed at once for the deterministic briefing
+DELIVER_BATCH = 100  # rows claimed at once for delivery
+SEND_CONCURRENCY = 16  # users whose messages are in flight at once (Telegram's round trip hides behind it)
+PRUNE_AFTER = timedelta(days=35)
+WEEK = 7
+RETRY_SEND_AFTER = timedelta(seconds=30)  # a send that failed on the network is tried again this much later
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_name() -> str:
+    """Unique per process, readable in the database: host, pid and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class _NotSent(Exception):
+    """Telegram certainly did not get the message (the connection failed before it was sent)."""
+
+
+class _InDoubt(Exception):
+    """The request may have reached Telegram (a timeout or a broken connection after sending)."""
+
+
+def _retry_after_s(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _night_of(data: RecentData, day: date) -> Night | None:
+    """The main night that ends on `day` (the latest one, if a source gave two)."""
+    nights = [n for n in data.nights if n.local_date == day]
+    return nights[-1] if nights else None
+
+
+class Scheduler:
+    """One process's scheduler. `clock` gives the time the schedule is judged by (tests move it); Telegram's
+    pacing always runs on real time. `bot` sends the scheduled messages: a plain Bot, apart from the
+    application's, because the pacing here is shared with the other workers through the database."""
+
+    def __init__(self, store: Store, settings: Settings, hub: Hub, coach: Coach, bot: Bot, *,
+                 clock: Clock = utc_now, worker: str | None = None) -> None:
+        self.store, self.settings, self.hub, self.coach, self.bot, self.clock = store, settings, hub, coach, bot, clock
+        self.outbox = store.outbox(worker or worker_name())
+        self.pacer = store.pacer(settings.telegram_broadcast_rate)
+        self.lease = timedelta(seconds=settings.scheduler_lease_s)
+        self._aps: AsyncIOScheduler | None = None
+        self._loops: dict[str, asyncio.Task] = {}
+        self._stopping = False
+
+    # -- running under APScheduler ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Tick now and then every `scheduler_tick_s` on whole multiples of it past the minute (so a
+        briefing due at 07:30 goes out at 07:30:00), on the running event loop."""
+        tick_s = self.settings.scheduler_tick_s
+        now = utc_now()
+        aligned = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        self._aps = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        self._aps.add_job(self.tick, IntervalTrigger(seconds=tick_s, start_date=aligned, timezone=UTC),
+                          next_run_time=now, coalesce=True, max_instances=1, misfire_grace_time=max(1, int(tick_s)),
+                          id="tick")
+        self._aps.add_job(self._prune, IntervalTrigger(hours=1, timezone=UTC), next_run_time=now, id="prune")
+        self._aps.start()
+        log.info("scheduler %s started (tick %.0f s)", self.outbox.worker, tick_s)
+
+    async def stop(self) -> None:
+        """Stop claiming; let what is in flight finish; hand back the claims not started."""
+        self._stopping = True
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+        loops = list(self._loops.values())
+        if loops:
+            await asyncio.wait(loops, timeout=self.settings.llm_timeout_s)
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        released = await asyncio.to_thread(self.outbox.release)
+        log.info("scheduler %s stopped (%d claim(s) handed back)", self.outbox.worker, released)
+
+    async def tick(self) -> None:
+        """Plan, then make sure both loops run (a tick never waits for them: they may take minutes)."""
+        if self._stopping:
+            return
+        try:
+            await asyncio.to_thread(self.plan)
+        except Exception:
+            log.exception("planning failed")
+        for name, work in (("prepare", self.prepare_batch), ("deliver", self.deliver_batch)):
+            if name not in self._loops or self._loops[name].done():
+                self._loops[name] = asyncio.create_task(self._loop(name, work), name=f"scheduler-{name}")
+
+    async def _loop(self, name: str, work: Callable[[], Awaitable[int]]) -> None:
+        while not self._stopping:
+            try:
+                if not await work():
+                    return
+            except Exception:
+                log.exception("the %s loop failed; it runs again at the next tick", name)
+                return
+
+    async def _prune(self) -> None:
+        pruned = await asyncio.to_thread(self.outbox.prune, (self.clock() - PRUNE_AFTER).date())
+        if pruned:
+            log.info("pruned %d finished outbox row(s)", pruned)
+
+    async def run_until_idle(self) -> None:
+        """Plan, prepare and deliver until nothing more is due at the clock's time (tests, benchmarks)."""
+        busy = True
+        while busy:
+            busy = bool(await asyncio.to_thread(self.plan))
+            while await self.prepare_batch():
+                busy = True
+            while await self.deliver_batch():
+                busy = True
+
+    # -- plan -----------------------------------------------------------------------------------------
+
+    def plan(self) -> int:
+        """Plan the next morning of every user who needs one, and add the notes of late briefings; returns
+        how many rows that added."""
+        now = self.clock()
+        today = now.date()
+        added = 0
+        while users := self.outbox.users_to_plan(today, PLAN_BATCH):
+            last = self.outbox.last_planned(users)
+            data = self.store.recent_data(dict.fromkeys(users, today), back_days=WEEK * 2, tag_days=0)
+            plans = {}
+            for user_id, recent in data.items():
+                day = next_day_to_plan(recent.profile, now, last.get(user_id))
+                plans[user_id] = plan_day(recent.profile, day, typical_wake(recent.nights))
+            added += self.outbox.plan(plans, now)
+            if len(users) < PLAN_BATCH:
+                break
+        late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)
+        if late:
+            data = self.store.recent_data({job.user_id: job.local_date for job in late}, back_days=0, tag_days=0)
+            added += self.outbox.add_notes({job: self._note(data[job.user_id].profile, job.local_date)
+                                            for job in late if job.user_id in data}, now)
+        return added
+
+    @staticmethod
+    def _note(profile: Profile, day: date) -> dict:
+        key = "no_data_yet_late" if profile.late_briefing else "no_data_yet"
+        return {"html": say(profile.language, key, day=day_label(day, profile.language)),
+                "language": profile.language.value}
+
+    # -- prepare --------------------------------------------------------------------------------------
+
+    async def prepare_batch(self) -> int:
+        """Claim rows whose sync or writing is due and do them; returns how many were claimed."""
+        if self._stopping:
+            return 0
+        now = self.clock()
+        size = PREPARE_BATCH if self.coach.llm is None else 2 * self.settings.llm_concurrency
+        jobs = await asyncio.to_thread(self.outbox.claim_pending, now, size, self.lease)
+        if not jobs:
+            return 0
+        await self._sync([job for job in jobs if job.kind == BRIEFING], now)
+        days = {job.user_id: job.local_date for job in jobs}
+        data = await asyncio.to_thread(self.store.recent_data, days, HISTORY_DAYS + WEEK, WEEK - 1)
+        if self.coach.llm is None:
+            done = await asyncio.to_thread(lambda: [self._prepare(job, data.get(job.user_id), now) for job in jobs])
+        else:
+            done = await asyncio.gather(*(self._prepare_with_model(job, data.get(job.user_id), now) for job in jobs))
+        await asyncio.to_thread(self.outbox.generated, [item for item in done if item is not None], self.clock())
+        return len(jobs)
+
+    async def _sync(self, jobs: list[Job], now: datetime) -> None:
+        """Sync the users who have a connected source, several at once (their vendors' limits hold)."""
+        if not jobs:
+            return
+        with_sources = await asyncio.to_thread(self.store.users_with_sources, [job.user_id for job in jobs])
+        gate = asyncio.Semaphore(self.settings.sync_concurrency)
+
+        async def one(user_id: int) -> None:
+            async with gate:
+                user = await asyncio.to_thread(self.store.for_user, user_id)
+                profile = await asyncio.to_thread(user.profile)
+                chat_id = await asyncio.to_thread(self.store.telegram_id, user_id)
+                await sync_and_tell(user, self.hub, self.bot, chat_id, profile.language, now)
+
+        await asyncio.gather(*(one(user_id) for user_id in with_sources), return_exceptions=True)
+
+    async def _prepare_with_model(self, job: Job, data: RecentData | None, now: datetime) -> Generated | None:
+        async with self.coach.slots:
+            return await asyncio.to_thread(self._prepare, job, data, now)
+
+    def _prepare(self, job: Job, data: RecentData | None, now: datetime) -> Generated | None:
+        """Write the job's message, or decide what happens instead (retry, skip); None: nothing written."""
+        if data is None:  # the user is gone: the cascade removes the row
+            return None
+        try:
+            if job.kind == WEEKLY:
+                return self._weekly(job, data)
+            return self._briefing(job, data, now)
+        except Exception:
+            log.exception("writing the %s of user %d failed", job.kind, job.user_id)
+            self.outbox.retry(job, retry_at(now, job.attempts))
+            return None
+
+    def _briefing(self, job: Job, data: RecentData, now: datetime) -> Generated | None:
+        night = _night_of(data, job.local_date)
+        if night is None:
+            if now >= job.due_at + GIVE_UP_AFTER_DUE:
+                self.outbox.skip(job, "no_data")
+            else:
+                self.outbox.retry(job, retry_at(now, job.attempts))
+            return None
+        if now > job.due_at and not data.profile.late_briefing:
+            self.outbox.skip(job, "late_off")
+            return None
+        history = [n for n in data.nights
+                   if job.local_date - timedelta(days=HISTORY_DAYS) <= n.local_date < job.local_date]
+        analysis = analyze(night, history, data.profile, [t for t in data.tags if t.local_date == job.local_date])
+        reply = write_briefing(analysis, self.coach.llm, max_tokens=self.settings.llm_max_tokens,
+                               unavailable_reason=self.coach.reason)
+        meta = reply.as_dict()
+        html = briefing_html(data.profile, job.local_date, reply.text, meta)
+        return Generated(job, {"html": html, "language": data.profile.language.value}, (reply.text, meta))
+
+    def _weekly(self, job: Job, data: RecentData) -> Generated | None:
+        first = job.local_date - timedelta(days=WEEK - 1)
+        week = [n for n in data.nights if first <= n.local_date <= job.local_date]
+        before = [n for n in data.nights if n.local_date < first]
+        summary = weekly_summary(week, before, data.profile, data.tags)
+        if summary is None:
+            self.outbox.skip(job, "no_data")
+            return None
+        language = data.profile.language
+        title = say(language, "weekly_title", start=day_label(first, language), end=day_label(job.local_date, language))
+        photo = week_chart(week, compute_baseline(before, WEEK * 2), language=language)
+        return Generated(job, {"caption": f"{title}\n\n{escape(summary.text)}", "photo": base64.b64encode(photo).decode(),
+                               "language": language.value})
+
+    # -- deliver --------------------------------------------------------------------------------------
+
+    async def deliver_batch(self) -> int:
+        """Claim due messages and send them, each user's in order; returns how many were claimed."""
+        if self._stopping:
+            return 0
+        jobs = await asyncio.to_thread(self.outbox.claim_due, self.clock(), DELIVER_BATCH, self.lease)
+        if not jobs:
+            return 0
+        chats = await asyncio.to_thread(self.store.telegram_ids, list({job.user_id for job in jobs}))
+        by_user: defaultdict[int, list[Job]] = defaultdict(list)
+        for job in jobs:
+            by_user[job.user_id].append(job)
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def user_messages(user_jobs: list[Job]) -> None:
+            async with gate:
+                for job in user_jobs:
+                    await self._deliver(job, chats.get(job.user_id))
+
+        await asyncio.gather(*(user_messages(user_jobs) for user_jobs in by_user.values()))
+        return len(jobs)
+
+    async def _deliver(self, job: Job, chat_id: int | None) -> None:
+        now = self.clock()
+        if chat_id is None or job.payload is None:
+            await asyncio.to_thread(self.outbox.skip, job, "no_chat")
+            return
+        if now > job.due_at + STALE_AFTER_DUE:
+            await asyncio.to_thread(self.outbox.skip, job, "expired")
+            return
+        if not await asyncio.to_thread(self.outbox.start_sending, job, now, self.lease):
+            return  # another worker holds it now
+        try:
+            message_id = await self._send(chat_id, job)
+        except Forbidden:
+            log.info("user %d blocked the bot: their %s is dropped", job.user_id, job.kind)
+            await asyncio.to_thread(self.outbox.skip, job, "blocked")
+        except BadRequest as exc:
+            log.error("Telegram refused user %d's %s: %s", job.user_id, job.kind, exc.message[:200])
+            await asyncio.to_thread(self.outbox.skip, job, "refused")
+        except _NotSent:
+            await asyncio.to_thread(self.outbox.not_sent, job, self.clock() + RETRY_SEND_AFTER)
+        except _InDoubt:
+            log.warning("user %d's %s may or may not have arrived; it is sent again, marked", job.user_id, job.kind)
+            await asyncio.to_thread(self.outbox.in_doubt, job, self.clock() + RETRY_SEND_AFTER)
+        else:
+            await asyncio.to_thread(self.outbox.sent, job, message_id, self.clock())
+
+    async def _send(self, chat_id: int, job: Job) -> int:
+        """Send the job's message (several if it is long); the id of the last one."""
+        payload = job.payload
+        note = say(Language(payload["language"]), "resent_note") if job.maybe_sent else None
+        if "photo" in payload:
+            caption = payload["caption"] + (f"\n\n{note}" if note else "")
+            parts = split_html(caption, MAX_CAPTION)
+            photo = base64.b64decode(payload["photo"])
+            message = await self._call(lambda: self.bot.send_photo(chat_id, photo, caption=parts[0],
+                                                                   parse_mode=ParseMode.HTML))
+            for part in parts[1:]:
+                message = await self._call(lambda part=part: self._text(chat_id, part))
+            return message.message_id
+        for part in split_html(payload["html"] + (f"\n\n{note}" if note else "")):
+            message = await self._call(lambda part=part: self._text(chat_id, part))
+        return message.message_id
+
+    def _text(self, chat_id: int, html: str) -> Awaitable:
+        return self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+    async def _call(self, send: Callable[[], Awaitable]) -> object:
+        """One Bot API send in the next free slot of the shared budget; a 429 holds the budget for everyone
+        and the same send is tried again (Telegram did not take it)."""
+        while True:
+            slot = await asyncio.to_thread(self.pacer.slot)
+            await asyncio.sleep(max(0.0, slot - time.time()))
+            try:
+                return await send()
+            except RetryAfter as exc:
+                await asyncio.to_thread(self.pacer.hold, _retry_after_s(exc))
+            except (Forbidden, BadRequest):
+                raise
+            except NetworkError as exc:  # TimedOut included
+                cause = exc.__cause__
+                if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+                    raise _NotSent from exc
+                raise _InDoubt from exc
+            except TelegramError as exc:  # another refusal: Telegram took nothing
+                log.warning("Telegram refused a send: %s", type(exc).__name__)
+                raise _NotSent from exc
+

@@ -1,0 +1,283 @@
+"""The outbox: every scheduled message as a row that workers claim, fill and mark, so that each one is
+generated once and sent once however many workers run and wherever one of them crashes.
+
+A claim is one UPDATE over rows picked with `FOR UPDATE SKIP LOCKED` (PostgreSQL: concurrent workers take
+different rows and never wait on each other; SQLite has one writer at a time, which gives the same
+result). A claim lasts `lease`; a crashed worker's rows are taken over when it ends. Every later change is
+conditional on the worker still holding the claim, so a worker that lost it changes nothing.
+
+`Pacer` is Telegram's message budget shared by all processes: each send takes the next free slot.
+
+This is the operator's view across users (like `Store.user_ids`); what a worker does for one user goes
+through that user's `UserStore`.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, exists, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from sleepcot.domain import Profile
+from sleepcot.schedule import DayPlan, local_instant
+from sleepcot.store.dialects import upsert_insert
+from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, OutboxRow, SendPacingRow, User
+
+BRIEFING, NO_DATA, WEEKLY = "briefing", "no_data", "weekly"
+ACTIVE_NIGHTS_DAYS = 14  # a user without a connected source is planned for while their nights are this recent
+WEEKLY_BEFORE_DUE = timedelta(minutes=10)  # the weekly summary is written this long before it is due
+_outbox = OutboxRow.__table__
+_c = _outbox.c
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed outbox row. `maybe_sent`: an earlier attempt started sending it and never recorded the
+    outcome, so Telegram may already have delivered it."""
+
+    id: int
+    user_id: int
+    local_date: date
+    kind: str
+    due_at: datetime
+    attempts: int
+    payload: dict[str, Any] | None
+    maybe_sent: bool
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A job's finished message; for a briefing also what the briefings table keeps (text, meta)."""
+
+    job: Job
+    payload: dict[str, Any]
+    briefing: tuple[str, dict[str, Any]] | None = None
+
+
+def _job(row: Any) -> Job:
+    return Job(row.id, row.user_id, row.local_date, row.kind, row.due_at, row.attempts, row.payload,
+               row.sending_since is not None)
+
+
+_JOB_COLUMNS = (_c.id, _c.user_id, _c.local_date, _c.kind, _c.due_at, _c.attempts, _c.payload, _c.sending_since)
+
+
+class Outbox:
+    """The outbox as seen by one worker, `worker` being its unique name."""
+
+    def __init__(self, engine: Engine, worker: str) -> None:
+        self.engine, self.worker = engine, worker
+
+    # -- planning -------------------------------------------------------------------------------------
+
+    def users_to_plan(self, today: date, limit: int) -> list[int]:
+        """Users who should get briefings and have no morning planned that has not started yet: they
+        agreed to the terms, have a Telegram chat, and a connected source or recent nights."""
+        untouched = exists().where(_c.user_id == User.id, _c.kind == BRIEFING, _c.state == "pending",
+                                   _c.attempts == 0)
+        source = exists().where(CredentialRow.user_id == User.id, CredentialRow.revoked_at.is_(None))
+        recent = exists().where(NightRow.user_id == User.id,
+                                NightRow.local_date >= today - timedelta(days=ACTIVE_NIGHTS_DAYS))
+        query = (select(User.id)
+                 .where(User.consented_at.is_not(None), User.telegram_id.is_not(None), or_(source, recent), ~untouched)
+                 .order_by(User.id).limit(limit))
+        with Session(self.engine) as s:
+            return list(s.scalars(query))
+
+    def last_planned(self, user_ids: Iterable[int]) -> dict[int, date]:
+        """The latest local date each user has a briefing row for."""
+        query = (select(_c.user_id, _c.local_date.label("day")).where(_c.user_id.in_(list(user_ids)), _c.kind == BRIEFING)
+                 .order_by(_c.user_id, _c.local_date))
+        with Session(self.engine) as s:
+            return {row.user_id: row.day for row in s.execute(query)}
+
+    def plan(self, plans: dict[int, DayPlan], now: datetime) -> int:
+        """Add each user's planned morning (a briefing row, and a weekly one on their weekly day). Rows that
+        exist already are left alone, so planning twice, or by two workers at once, plans once."""
+        rows = []
+        for user_id, plan in plans.items():
+            rows.append(dict(user_id=user_id, local_date=plan.day, kind=BRIEFING, due_at=plan.due_at,
+                             next_attempt_at=plan.sync_at))
+            if plan.weekly:  # generated once the briefing's sync has had its chance
+                rows.append(dict(user_id=user_id, local_date=plan.day, kind=WEEKLY, due_at=plan.due_at,
+                                 next_attempt_at=plan.due_at - WEEKLY_BEFORE_DUE))
+        return self._insert_new([{**row, "state": "pending", "attempts": 0, "created_at": now} for row in rows])
+
+    def _insert_new(self, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        with Session(self.engine) as s, s.begin():
+            statement = upsert_insert(s)(_outbox).on_conflict_do_nothing(index_elements=("user_id", "local_date", "kind"))
+            return len(s.execute(statement.returning(_c.id), rows).all())
+
+    def late_briefings(self, now: datetime, stale_after: timedelta, limit: int) -> list[Job]:
+        """Briefings due by now whose night has not arrived, and which have no "no data yet" note yet."""
+        notes = _outbox.alias("notes")
+        noted = exists().where(notes.c.user_id == _c.user_id, notes.c.local_date == _c.local_date,
+                               notes.c.kind == NO_DATA)
+        query = (select(*_JOB_COLUMNS)
+                 .where(_c.kind == BRIEFING, _c.state == "pending", _c.due_at <= now, _c.due_at > now - stale_after,
+                        ~noted)
+                 .order_by(_c.due_at, _c.id).limit(limit))
+        with Session(self.engine) as s:
+            return [_job(row) for row in s.execute(query)]
+
+    def add_notes(self, notes: dict[Job, dict[str, Any]], now: datetime) -> int:
+        """A "no data yet" note (its payload ready) for each late briefing, due at once; once per morning."""
+        return self._insert_new([dict(user_id=job.user_id, local_date=job.local_date, kind=NO_DATA, state="generated",
+                                      payload=payload, due_at=job.due_at, attempts=0, created_at=now,
+                                      generated_at=now) for job, payload in notes.items()])
+
+    # -- claims ---------------------------------------------------------------------------------------
+
+    def _claim(self, condition: ColumnElement[bool], order: tuple, now: datetime, limit: int, lease: timedelta,
+               **changes: Any) -> list[Job]:
+        free = or_(_c.claimed_until.is_(None), _c.claimed_until < now)
+        picked = select(_c.id).where(condition, free).order_by(*order).limit(limit).with_for_update(skip_locked=True)
+        statement = (update(_outbox).where(_c.id.in_(picked.scalar_subquery()))
+                     .values(claimed_by=self.worker, claimed_until=now + lease, **changes)
+                     .returning(*_JOB_COLUMNS))
+        with Session(self.engine) as s, s.begin():
+            jobs = [_job(row) for row in s.execute(statement)]
+        return sorted(jobs, key=lambda job: (job.due_at, job.id))
+
+    def claim_pending(self, now: datetime, limit: int, lease: timedelta) -> list[Job]:
+        """Rows waiting for their night (or a weekly summary) whose next attempt is due; counts the attempt."""
+        return self._claim(and_(_c.state == "pending", _c.next_attempt_at <= now), (_c.next_attempt_at, _c.id),
+                           now, limit, lease, attempts=_c.attempts + 1)
+
+    def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Job]:
+        """Generated messages whose time has come, oldest first."""
+        return self._claim(and_(_c.state == "generated", _c.due_at <= now), (_c.due_at, _c.id), now, limit, lease)
+
+    # -- changes by the claim's holder ----------------------------------------------------------------
+
+    def _mine(self, job: Job) -> ColumnElement[bool]:
+        return and_(_c.id == job.id, _c.claimed_by == self.worker)
+
+    def _change(self, job: Job, **values: Any) -> bool:
+        with Session(self.engine) as s, s.begin():
+            return s.execute(update(_outbox).where(self._mine(job)).values(**values)).rowcount == 1  # type: ignore[attr-defined]
+
+    def generated(self, done: list[Generated], now: datetime) -> list[int]:
+        """Record finished messages (and briefings) in one transaction; a late one (its due time passed) is
+        due now, after the "no data yet" note that went before it, which it makes unnecessary if still
+        unsent. Returns the ids of the rows still held (the others were taken over; their work is dropped)."""
+        if not done:
+            return []
+        held: list[int] = []
+        with Session(self.engine) as s, s.begin():
+            for item in done:
+                job = item.job
+                changed = s.execute(
+                    update(_outbox).where(self._mine(job), _c.state == "pending")
+                    .values(state="generated", payload=item.payload, generated_at=now, claimed_by=None,
+                            claimed_until=None, next_attempt_at=None,
+                            due_at=case((_c.due_at < now, now), else_=_c.due_at)))
+                if changed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                held.append(job.id)
+                if item.briefing is not None:
+                    self._save_briefing(s, job, *item.briefing, now)
+                    s.execute(update(_outbox).where(
+                        _c.user_id == job.user_id, _c.local_date == job.local_date, _c.kind == NO_DATA,
+                        _c.state == "generated", _c.sending_since.is_(None), _c.claimed_by.is_(None))
+                        .values(state="skipped", reason="superseded", payload=None))
+        return held
+
+    @staticmethod
+    def _save_briefing(s: Session, job: Job, text: str, meta: dict[str, Any], now: datetime) -> None:
+        statement = upsert_insert(s)(BriefingRow).values(user_id=job.user_id, local_date=job.local_date, text=text,
+                                                         meta=meta, created_at=now)
+        s.execute(statement.on_conflict_do_update(
+            index_elements=("user_id", "local_date"),
+            set_={c: statement.excluded[c] for c in ("text", "meta", "created_at")}))
+
+    def retry(self, job: Job, at: datetime) -> bool:
+        """Nothing to send yet: try again at `at`, by whichever worker is free then."""
+        return self._change(job, next_attempt_at=at, claimed_by=None, claimed_until=None)
+
+    def skip(self, job: Job, reason: str) -> bool:
+        """This message will not be sent (`reason`: no_data, late_off, expired, blocked, rejected, ...)."""
+        return self._change(job, state="skipped", reason=reason[:40], payload=None, claimed_by=None, claimed_until=None)
+
+    def start_sending(self, job: Job, now: datetime, lease: timedelta) -> bool:
+        """Written before the message goes to Telegram (and the claim renewed for the send). False: the claim
+        was lost, so this worker must not send."""
+        return self._change(job, sending_since=now, claimed_until=now + lease)
+
+    def not_sent(self, job: Job, at: datetime) -> bool:
+        """The send certainly failed before Telegram took the message: send again from `at`."""
+        return self._change(job, sending_since=None, due_at=at, claimed_by=None, claimed_until=None)
+
+    def in_doubt(self, job: Job, at: datetime) -> bool:
+        """The send failed in a way that may have delivered it: send again (marked as a repeat) from `at`."""
+        return self._change(job, due_at=at, claimed_by=None, claimed_until=None)
+
+    def sent(self, job: Job, message_id: int | None, now: datetime) -> bool:
+        """Delivered: record it and drop the message text from the outbox (the briefings table keeps it)."""
+        return self._change(job, state="sent", message_id=message_id, sent_at=now, payload=None, claimed_by=None,
+                            claimed_until=None)
+
+    def release(self) -> int:
+        """Give back this worker's claims on rows it has not started sending (a clean shutdown)."""
+        with Session(self.engine) as s, s.begin():
+            result = s.execute(update(_outbox).where(_c.claimed_by == self.worker, _c.sending_since.is_(None))
+                               .values(claimed_by=None, claimed_until=None))
+            return result.rowcount  # type: ignore[attr-defined]
+
+    def prune(self, before: date) -> int:
+        """Forget finished rows of local dates before `before`."""
+        with Session(self.engine) as s, s.begin():
+            result = s.execute(delete(_outbox).where(_c.local_date < before, _c.state.in_(("sent", "skipped"))))
+            return result.rowcount  # type: ignore[attr-defined]
+
+
+def reschedule(s: Session, user_id: int, profile: Profile) -> None:
+    """After the user changed their settings: mornings not started yet are planned again from the new
+    profile (the scheduler re-plans them), and messages not sent yet move to the new briefing time."""
+    s.execute(delete(_outbox).where(_c.user_id == user_id, _c.state == "pending", _c.attempts == 0,
+                                    _c.kind.in_((BRIEFING, WEEKLY))))
+    unsent = s.execute(select(_c.id, _c.local_date, _c.kind).where(
+        _c.user_id == user_id, _c.state.in_(("pending", "generated")), _c.sending_since.is_(None),
+        _c.kind.in_((BRIEFING, WEEKLY)))).all()
+    for row in unsent:
+        due = local_instant(row.local_date, profile.briefing_time, profile.tz)
+        s.execute(update(_outbox).where(_c.id == row.id).values(due_at=due))
+
+
+class Pacer:
+    """Sends spaced `1 / rate` seconds apart across every process sharing the database: `slot()` takes the
+    next free moment (epoch seconds; wait until then, then send) in one atomic UPDATE; `hold(seconds)`
+    pushes every later slot back (Telegram said 429: retry after)."""
+
+    CHANNEL = "telegram"
+
+    def __init__(self, engine: Engine, rate_per_s: float) -> None:
+        self.engine, self.interval = engine, 1.0 / rate_per_s
+        with Session(engine) as s, s.begin():
+            s.execute(upsert_insert(s)(SendPacingRow).values(channel=self.CHANNEL, next_slot=0.0)
+                      .on_conflict_do_nothing(index_elements=("channel",)))
+
+    def slot(self) -> float:
+        now = clock.time()
+        column = SendPacingRow.next_slot
+        statement = (update(SendPacingRow).where(SendPacingRow.channel == self.CHANNEL)
+                     .values(next_slot=case((column > now, column), else_=now) + self.interval)
+                     .returning(column))
+        with Session(self.engine) as s, s.begin():
+            return s.execute(statement).scalar_one() - self.interval
+
+    def hold(self, seconds: float) -> None:
+        until = clock.time() + seconds
+        column = SendPacingRow.next_slot
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(SendPacingRow).where(SendPacingRow.channel == self.CHANNEL)
+                      .values(next_slot=case((column > until, column), else_=until)))
