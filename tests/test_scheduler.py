@@ -163,3 +163,150 @@ def test_each_user_gets_one_briefing_a_day_at_their_local_minute_across_dst(stor
         assert all(m.method == "sendMessage" for m in messages)  # nothing else: no notes, no weekly summary
         assert len(messages) == len([row for row in sent.values() if row.state == "sent"])
 
+
+
+@pytest.mark.parametrize(("zone", "clock_time", "day", "expected"), [
+    ("America/New_York", time(2, 30), date(2026, 3, 8), datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+    ("America/New_York", time(1, 30), date(2026, 11, 1), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+], ids=["skipped-hour", "repeated-hour"])
+def test_ticking_every_minute_through_the_change_sends_once(store, settings, telegram, zone, clock_time, day,
+                                                            expected):
+    user = add_user(store, settings, 31, Profile(timezone=zone, briefing_time=clock_time, weekly_day=None))
+    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+    clock = Clock(midnight - timedelta(hours=3))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, midnight + timedelta(hours=5), step=timedelta(minutes=1))
+
+    asyncio.run(run())
+    assert rows(store, user.user_id, "briefing")[day].sent_at == expected
+    assert len(briefings_for(telegram.user(31).messages(), day)) == 1
+
+
+# --- late nights, the weekly summary, changed settings -------------------------------------------------------
+
+
+def store_nights(user: UserStore, persona: Persona, seed: int, today: date, days: list[date]) -> None:
+    """Nights arriving the way an uploaded export brings them (no connected source)."""
+    nights = SimulatorAdapter(persona, seed, today, tz=user.profile().timezone).fetch_nights(min(days), max(days))
+    user.upsert_nights([n for n in nights if n.local_date in days])
+
+
+def test_a_late_night_gets_a_note_then_the_briefing_and_a_missing_one_only_the_note(store, settings, telegram):
+    day = date(2026, 11, 20)
+    past = [day - timedelta(days=i) for i in range(1, 11)]
+    late = add_user(store, settings, 41, Profile(timezone="Europe/Berlin", briefing_time=time(7, 0)), persona=None)
+    quiet = add_user(store, settings, 42, Profile(timezone="Europe/Berlin", briefing_time=time(7, 0),
+                                                  late_briefing=False), persona=None)
+    never = add_user(store, settings, 43, Profile(timezone="Europe/Berlin", briefing_time=time(7, 0)), persona=None)
+    for user, seed in ((late, 1), (quiet, 2), (never, 3)):
+        store_nights(user, Persona.HEALTHY, seed, day, past)
+    clock = Clock(datetime(2026, 11, 19, 12, 0, tzinfo=UTC))
+    zone = ZoneInfo("Europe/Berlin")
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 20, 9, 0, tzinfo=zone))
+            for user, seed in ((late, 1), (quiet, 2)):  # the night arrives at 09:00, two hours late
+                store_nights(user, Persona.HEALTHY, seed, day, [day])
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 20, 18, 0, tzinfo=zone))
+
+    asyncio.run(run())
+    label = day_label(day, Language.EN)
+    for tid, user in ((41, late), (42, quiet), (43, never)):
+        texts = [m.text for m in telegram.user(tid).messages() if label in m.text]
+        notes = [t for t in texts if "No night from your wearable has arrived yet" in t]
+        assert len(notes) == 1, (tid, texts)
+        note_row = rows(store, user.user_id, "no_data")[day]
+        assert note_row.sent_at == datetime(2026, 11, 20, 7, 0, tzinfo=zone)  # at the briefing time
+        briefing = rows(store, user.user_id, "briefing")[day]
+        briefings = briefings_for(telegram.user(tid).messages(), day)
+        if tid == 41:  # the briefing follows at the first sync after the night came, after the note
+            assert briefing.state == "sent" and len(briefings) == 1
+            assert datetime(2026, 11, 20, 9, 0, tzinfo=zone) <= briefing.sent_at <= datetime(2026, 11, 20, 10, 0, tzinfo=zone)
+            assert texts.index(notes[0]) < texts.index(briefings[0].text)
+            assert "follows as soon as it does" in notes[0]
+        else:  # late briefings turned off, or the night never came: the note was all
+            assert briefings == [] and briefing.state == "skipped"
+            assert briefing.reason == ("late_off" if tid == 42 else "no_data")
+    assert "/today" in next(t for t in (m.text for m in telegram.user(42).messages()) if "No night" in t)
+
+
+def test_the_weekly_summary_comes_once_on_the_chosen_day(store, settings, telegram):
+    sunday = date(2026, 11, 22)
+    user = add_user(store, settings, 51, Profile(timezone="Asia/Shanghai", briefing_time=time(8, 0), weekly_day=6,
+                                                 language=Language.ZH), persona=Persona.EVENING_ALCOHOL)
+    clock = Clock(datetime(2026, 11, 18, 0, 0, tzinfo=UTC))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 25, 0, 0, tzinfo=UTC))
+
+    asyncio.run(run())
+    photos = [m for m in telegram.user(51).messages() if m.method == "sendPhoto"]
+    assert len(photos) == 1 and photos[0].photo.startswith(PNG_MAGIC)
+    assert day_label(sunday, Language.ZH) in photos[0].text and "每周" in photos[0].text or "本周" in photos[0].text
+    weekly = rows(store, user.user_id, "weekly")
+    assert list(weekly) == [sunday] and weekly[sunday].state == "sent"
+    assert weekly[sunday].payload is None  # the chart and text leave the outbox once sent
+    briefing_sent = rows(store, user.user_id, "briefing")[sunday].sent_at
+    assert weekly[sunday].sent_at == briefing_sent == datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    messages = telegram.user(51).messages()
+    assert messages.index(photos[0]) == messages.index(briefings_for(messages, sunday, Language.ZH)[0]) + 1
+
+
+def test_changed_settings_move_the_next_briefing(store, settings, telegram):
+    user = add_user(store, settings, 61, Profile(timezone="Europe/London", briefing_time=time(7, 0), weekly_day=None))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 21, 6, 50, tzinfo=UTC))
+            # already synced and written for 07:00; the user moves it to 08:15 and to New York
+            assert rows(store, user.user_id, "briefing")[date(2026, 11, 21)].state == "generated"
+            user.save_profile(user.profile().model_copy(update={"briefing_time": time(8, 15),
+                                                                "timezone": "America/New_York"}))
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
+
+    asyncio.run(run())
+    sent = rows(store, user.user_id, "briefing")
+    new_york = ZoneInfo("America/New_York")
+    assert sent[date(2026, 11, 21)].sent_at == datetime(2026, 11, 21, 8, 15, tzinfo=new_york)
+    assert sent[date(2026, 11, 22)].sent_at == datetime(2026, 11, 22, 8, 15, tzinfo=new_york)
+    assert len(telegram.user(61).messages()) == 2
+
+
+# --- Telegram answering badly ------------------------------------------------------------------------------
+
+
+def test_a_blocked_user_a_429_and_a_dropped_connection_lose_nothing(store, settings, telegram):
+    zone = ZoneInfo("Europe/Paris")
+    users = {tid: add_user(store, settings, tid, Profile(timezone="Europe/Paris", briefing_time=time(7, 0),
+                                                         weekly_day=None)) for tid in range(71, 77)}
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 21, 6, 59, tzinfo=zone))
+            telegram.fail_next(1, 403, {"ok": False, "error_code": 403,
+                                        "description": "Forbidden: bot was blocked by the user"})
+            telegram.fail_next(1, 429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                        "parameters": {"retry_after": 1}})
+            telegram.fail_next(1, None)  # the connection drops after the request went out
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 21, 9, 0, tzinfo=zone))
+
+    asyncio.run(run())
+    day = date(2026, 11, 21)
+    states = {tid: rows(store, user.user_id, "briefing")[day] for tid, user in users.items()}
+    blocked = [tid for tid, row in states.items() if row.state == "skipped"]
+    assert len(blocked) == 1 and states[blocked[0]].reason == "blocked"
+    for tid, row in states.items():
+        if tid in blocked:
+            continue
+        briefings = briefings_for(telegram.user(tid).messages(), day)
+        assert row.state == "sent" and len(briefings) == 1, tid
+    repeats = [tid for tid in users if tid not in blocked
+               and "Sent again because" in briefings_for(telegram.user(tid).messages(), day)[0].text]
+    assert len(repeats) == 1  # the dropped one: it may have arrived, so its second copy says so
+    assert states[repeats[0]].sent_at > datetime(2026, 11, 21, 7, 0, tzinfo=zone)

@@ -4,7 +4,8 @@ generated once and sent once however many workers run and wherever one of them c
 A claim is one UPDATE over rows picked with `FOR UPDATE SKIP LOCKED` (PostgreSQL: concurrent workers take
 different rows and never wait on each other; SQLite has one writer at a time, which gives the same
 result). A claim lasts `lease`; a crashed worker's rows are taken over when it ends. Every later change is
-conditional on the worker still holding the claim, so a worker that lost it changes nothing.
+conditional on the worker still holding the claim, so a worker that lost it changes nothing; `claimed_by`
+keeps the name of the last worker that claimed the row.
 
 `Pacer` is Telegram's message budget shared by all processes: each send takes the next free slot.
 
@@ -178,8 +179,8 @@ class Outbox:
                 job = item.job
                 changed = s.execute(
                     update(_outbox).where(self._mine(job), _c.state == "pending")
-                    .values(state="generated", payload=item.payload, generated_at=now, claimed_by=None,
-                            claimed_until=None, next_attempt_at=None,
+                    .values(state="generated", payload=item.payload, generated_at=now, claimed_until=None,
+                            next_attempt_at=None,
                             due_at=case((_c.due_at < now, now), else_=_c.due_at)))
                 if changed.rowcount != 1:  # type: ignore[attr-defined]
                     continue
@@ -188,7 +189,8 @@ class Outbox:
                     self._save_briefing(s, job, *item.briefing, now)
                     s.execute(update(_outbox).where(
                         _c.user_id == job.user_id, _c.local_date == job.local_date, _c.kind == NO_DATA,
-                        _c.state == "generated", _c.sending_since.is_(None), _c.claimed_by.is_(None))
+                        _c.state == "generated", _c.sending_since.is_(None),
+                        or_(_c.claimed_until.is_(None), _c.claimed_until < now))
                         .values(state="skipped", reason="superseded", payload=None))
         return held
 
@@ -202,11 +204,11 @@ class Outbox:
 
     def retry(self, job: Job, at: datetime) -> bool:
         """Nothing to send yet: try again at `at`, by whichever worker is free then."""
-        return self._change(job, next_attempt_at=at, claimed_by=None, claimed_until=None)
+        return self._change(job, next_attempt_at=at, claimed_until=None)
 
     def skip(self, job: Job, reason: str) -> bool:
         """This message will not be sent (`reason`: no_data, late_off, expired, blocked, rejected, ...)."""
-        return self._change(job, state="skipped", reason=reason[:40], payload=None, claimed_by=None, claimed_until=None)
+        return self._change(job, state="skipped", reason=reason[:40], payload=None, claimed_until=None)
 
     def start_sending(self, job: Job, now: datetime, lease: timedelta) -> bool:
         """Written before the message goes to Telegram (and the claim renewed for the send). False: the claim
@@ -215,22 +217,22 @@ class Outbox:
 
     def not_sent(self, job: Job, at: datetime) -> bool:
         """The send certainly failed before Telegram took the message: send again from `at`."""
-        return self._change(job, sending_since=None, due_at=at, claimed_by=None, claimed_until=None)
+        return self._change(job, sending_since=None, due_at=at, claimed_until=None)
 
     def in_doubt(self, job: Job, at: datetime) -> bool:
         """The send failed in a way that may have delivered it: send again (marked as a repeat) from `at`."""
-        return self._change(job, due_at=at, claimed_by=None, claimed_until=None)
+        return self._change(job, due_at=at, claimed_until=None)
 
     def sent(self, job: Job, message_id: int | None, now: datetime) -> bool:
         """Delivered: record it and drop the message text from the outbox (the briefings table keeps it)."""
-        return self._change(job, state="sent", message_id=message_id, sent_at=now, payload=None, claimed_by=None,
-                            claimed_until=None)
+        return self._change(job, state="sent", message_id=message_id, sent_at=now, payload=None, claimed_until=None)
 
     def release(self) -> int:
         """Give back this worker's claims on rows it has not started sending (a clean shutdown)."""
         with Session(self.engine) as s, s.begin():
-            result = s.execute(update(_outbox).where(_c.claimed_by == self.worker, _c.sending_since.is_(None))
-                               .values(claimed_by=None, claimed_until=None))
+            result = s.execute(update(_outbox).where(_c.claimed_by == self.worker, _c.claimed_until.is_not(None),
+                                                     _c.sending_since.is_(None))
+                               .values(claimed_until=None))
             return result.rowcount  # type: ignore[attr-defined]
 
     def prune(self, before: date) -> int:
