@@ -56,7 +56,7 @@ from sleepcot.config import Settings
 from sleepcot.domain import Language, Night, Profile
 from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
 from sleepcot.store import Store
-from sleepcot.store.outbox import BRIEFING, WEEKLY, Generated, Job
+from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
 from sleepcot.store.repository import RecentData
 
 log = logging.getLogger(__name__)
@@ -262,9 +262,9 @@ class Scheduler:
             if job.kind == WEEKLY:
                 return self._weekly(job, data)
             return self._briefing(job, data, now)
-        except Exception:
+        except Exception as exc:
             log.exception("writing the %s of user %d failed", job.kind, job.user_id)
-            self.outbox.retry(job, retry_at(now, job.attempts))
+            self.outbox.retry(job, retry_at(now, job.attempts), type(exc).__name__)
             return None
 
     def _briefing(self, job: Job, data: RecentData, now: datetime) -> Generated | None:
@@ -273,7 +273,7 @@ class Scheduler:
             if now >= job.due_at + GIVE_UP_AFTER_DUE:
                 self.outbox.skip(job, "no_data")
             else:
-                self.outbox.retry(job, retry_at(now, job.attempts))
+                self.outbox.retry(job, retry_at(now, job.attempts), NO_NIGHT)
             return None
         if now > job.due_at and not data.profile.late_briefing:
             self.outbox.skip(job, "late_off")

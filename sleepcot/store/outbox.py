@@ -32,6 +32,7 @@ from sleepcot.store.dialects import upsert_insert
 from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, OutboxRow, SendPacingRow, User
 
 BRIEFING, NO_DATA, WEEKLY = "briefing", "no_data", "weekly"
+NO_NIGHT = "no_night"  # why a briefing waits: its last sync found no night yet
 ACTIVE_NIGHTS_DAYS = 14  # a user without a connected source is planned for while their nights are this recent
 WEEKLY_BEFORE_DUE = timedelta(minutes=10)  # the weekly summary is written this long before it is due
 _outbox = OutboxRow.__table__
@@ -119,13 +120,14 @@ class Outbox:
             return len(s.execute(statement.returning(_c.id), rows).all())
 
     def late_briefings(self, now: datetime, stale_after: timedelta, limit: int) -> list[Job]:
-        """Briefings due by now whose night has not arrived, and which have no "no data yet" note yet."""
+        """Briefings due by now whose last sync found no night, and which have no "no data yet" note yet
+        (one still being written, or whose worker died writing it, is not late: it is taken over)."""
         notes = _outbox.alias("notes")
         noted = exists().where(notes.c.user_id == _c.user_id, notes.c.local_date == _c.local_date,
                                notes.c.kind == NO_DATA)
         query = (select(*_JOB_COLUMNS)
-                 .where(_c.kind == BRIEFING, _c.state == "pending", _c.due_at <= now, _c.due_at > now - stale_after,
-                        ~noted)
+                 .where(_c.kind == BRIEFING, _c.state == "pending", _c.reason == NO_NIGHT, _c.due_at <= now,
+                        _c.due_at > now - stale_after, ~noted)
                  .order_by(_c.due_at, _c.id).limit(limit))
         with Session(self.engine) as s:
             return [_job(row) for row in s.execute(query)]
@@ -180,7 +182,7 @@ class Outbox:
                 changed = s.execute(
                     update(_outbox).where(self._mine(job), _c.state == "pending")
                     .values(state="generated", payload=item.payload, generated_at=now, claimed_until=None,
-                            next_attempt_at=None,
+                            next_attempt_at=None, reason=None,
                             due_at=case((_c.due_at < now, now), else_=_c.due_at)))
                 if changed.rowcount != 1:  # type: ignore[attr-defined]
                     continue
@@ -202,9 +204,10 @@ class Outbox:
             index_elements=("user_id", "local_date"),
             set_={c: statement.excluded[c] for c in ("text", "meta", "created_at")}))
 
-    def retry(self, job: Job, at: datetime) -> bool:
-        """Nothing to send yet: try again at `at`, by whichever worker is free then."""
-        return self._change(job, next_attempt_at=at, claimed_until=None)
+    def retry(self, job: Job, at: datetime, reason: str) -> bool:
+        """Nothing to send yet (`reason`: NO_NIGHT, or why writing failed): try again at `at`, by whichever
+        worker is free then."""
+        return self._change(job, next_attempt_at=at, reason=reason[:40], claimed_until=None)
 
     def skip(self, job: Job, reason: str) -> bool:
         """This message will not be sent (`reason`: no_data, late_off, expired, blocked, rejected, ...)."""

@@ -57,8 +57,14 @@ class Hold:
     after: bool
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    dropped: bool = False
 
     def release(self) -> None:
+        self.released.set()
+
+    def drop(self) -> None:
+        """Let it go without the server acting on it: as if the request had never arrived."""
+        self.dropped = True
         self.released.set()
 
 
@@ -199,14 +205,17 @@ class LoopbackServer:
             self.holds.append(hold)
         return hold
 
-    def pause(self, name: str, *, after: bool) -> None:
-        """Called by handlers at both points of each request: wait here if a hold was set for it."""
+    def pause(self, name: str, *, after: bool) -> bool:
+        """Called by handlers at both points of each request: wait here if a hold was set for it. True: the
+        hold was dropped, and the handler must close the connection without acting or answering."""
         with self._lock:
             hold = next((h for h in self.holds if h.name == name and h.after == after and not h.arrived.is_set()), None)
             if hold is not None:
                 hold.arrived.set()
-        if hold is not None:
-            hold.released.wait(HOLD_LIMIT_S)
+        if hold is None:
+            return False
+        hold.released.wait(HOLD_LIMIT_S)
+        return hold.dropped
 
     def record(self, body: dict) -> Fault | None:
         """Log a request body and take the fault queued for it, if any (thread-safe)."""

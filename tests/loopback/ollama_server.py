@@ -72,7 +72,9 @@ class OllamaHandler(JSONHandler):
         except json.JSONDecodeError as exc:
             self.send_json(400, {"error": f"invalid JSON: {exc}"})
             return
-        self.owner.pause("/api/chat", after=False)
+        if self.owner.pause("/api/chat", after=False):
+            self.break_connection()
+            return
         fault = self.owner.record(body)
         if fault is not None and fault.status is not None:
             self.send_json(fault.status, fault.body or {"error": "injected fault"}, fault.headers)

@@ -381,7 +381,9 @@ class BotAPIHandler(JSONHandler):
             self._answer_fault(fault)
             return
         name = self.owner._methods.get(method.lower(), method)
-        self.owner.pause(name, after=False)
+        if self.owner.pause(name, after=False):
+            self.break_connection()
+            return
         try:
             result = self.owner.call(method, params)
         except APIError as error:
