@@ -192,19 +192,20 @@ class Scheduler:
         added = 0
         while users := self.outbox.users_to_plan(today, PLAN_BATCH):
             last = self.outbox.last_planned(users)
-            data = self.store.recent_data(dict.fromkeys(users, today), back_days=WEEK * 2, tag_days=0)
+            profiles = self.store.profiles(users)
+            wakes = self.store.wake_times(users, today - timedelta(days=WEEK * 3))
             plans = {}
-            for user_id, recent in data.items():
-                day = next_day_to_plan(recent.profile, now, last.get(user_id))
-                plans[user_id] = plan_day(recent.profile, day, typical_wake(recent.nights))
+            for user_id, profile in profiles.items():
+                day = next_day_to_plan(profile, now, last.get(user_id))
+                plans[user_id] = plan_day(profile, day, typical_wake(wakes.get(user_id, [])))
             added += self.outbox.plan(plans, now)
             if len(users) < PLAN_BATCH:
                 break
         late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)
         if late:
-            data = self.store.recent_data({job.user_id: job.local_date for job in late}, back_days=0, tag_days=0)
-            added += self.outbox.add_notes({job: self._note(data[job.user_id].profile, job.local_date)
-                                            for job in late if job.user_id in data}, now)
+            profiles = self.store.profiles([job.user_id for job in late])
+            added += self.outbox.add_notes({job: self._note(profiles[job.user_id], job.local_date)
+                                            for job in late if job.user_id in profiles}, now)
         return added
 
     @staticmethod

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sleepcot.domain import Night, Profile
+from sleepcot.domain import Profile
 
 SYNC_AFTER_WAKE = timedelta(minutes=15)  # vendors need a little while after waking to have the night
 SYNC_BEFORE_DUE = timedelta(minutes=30)  # ... but the first sync is never later than this before the briefing
@@ -37,13 +37,13 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
-def typical_wake(nights: Sequence[Night]) -> time | None:
-    """The median local clock time at which the user's recent main nights ended (None without nights).
-    Times are taken around noon, so a median of 23:50 and 00:10 is midnight, not noon."""
-    recent = sorted(nights, key=lambda n: n.end)[-WAKE_NIGHTS:]
+def typical_wake(wake_times: Sequence[time]) -> time | None:
+    """The median of the user's most recent wake times (oldest first; None without any). Times are taken
+    around midnight, so a median of 23:50 and 00:10 is midnight, not noon."""
+    recent = wake_times[-WAKE_NIGHTS:]
     if not recent:
         return None
-    minutes = [(n.end.hour * 60 + n.end.minute + 720) % 1440 - 720 for n in recent]
+    minutes = [(t.hour * 60 + t.minute + 720) % 1440 - 720 for t in recent]
     middle = round(statistics.median(minutes)) % 1440
     return time(middle // 60, middle % 60)
 

@@ -182,14 +182,14 @@ def _fact_values(fact: Fact, unit: Unit | None) -> list[tuple[float, float]]:
     value = abs(fact.value)
     if fact.unit in SECONDS_PER:
         seconds = value * SECONDS_PER[fact.unit]
-        choices = {
-            Unit.SECONDS: [(seconds, 0.0)],
-            Unit.MINUTES: [(seconds / 60, 0.5), (seconds % 3600 / 60, 0.5)],  # "6 h 12 min" says 12 minutes too
-            Unit.HOURS: [(seconds / 3600, 0.0), (seconds // 3600, 0.0)],  # "6.2 h" and the "6" of "6 h 12 min"
-        }
-        if unit is None:
-            return [pair for pairs in choices.values() for pair in pairs]
-        return choices.get(unit, [])
+        pairs = []
+        if unit in (None, Unit.SECONDS):
+            pairs.append((seconds, 0.0))
+        if unit in (None, Unit.MINUTES):  # "6 h 12 min" says 12 minutes too
+            pairs += [(seconds / 60, 0.5), (seconds % 3600 / 60, 0.5)]
+        if unit in (None, Unit.HOURS):  # "6.2 h" and the "6" of "6 h 12 min"
+            pairs += [(seconds / 3600, 0.0), (seconds // 3600, 0.0)]
+        return pairs
     if unit is None or unit is fact.unit:
         return [(value, 0.0)]
     if fact.unit is Unit.COUNT and unit is Unit.NIGHTS or fact.unit is Unit.NIGHTS and unit is Unit.COUNT:
@@ -197,18 +197,29 @@ def _fact_values(fact: Fact, unit: Unit | None) -> list[tuple[float, float]]:
     return []
 
 
-def supported(mention: Mention, facts: list[Fact]) -> bool:
-    for fact in facts:
-        if mention.unit is Unit.CLOCK or fact.unit is Unit.CLOCK:
-            if mention.unit is Unit.CLOCK and fact.unit is Unit.CLOCK:
-                diff = abs(mention.value - fact.value) % 1440
+class FactIndex:
+    """Facts ready to be matched: what each can be written as, worked out once per unit asked about."""
+
+    def __init__(self, facts: list[Fact]) -> None:
+        self._clocks = [fact.value for fact in facts if fact.unit is Unit.CLOCK]
+        self._others = [fact for fact in facts if fact.unit is not Unit.CLOCK]
+        self._pairs: dict[Unit | None, list[tuple[float, float]]] = {}
+
+    def supports(self, mention: Mention) -> bool:
+        if mention.unit is Unit.CLOCK:
+            for value in self._clocks:
+                diff = abs(mention.value - value) % 1440
                 if min(diff, 1440 - diff) <= mention.tolerance or abs(diff - 720) <= mention.tolerance:
                     return True  # 11:40 for 23:40 is the same clock time written without am/pm
-            continue
-        for value, slack in _fact_values(fact, mention.unit):
-            if abs(mention.value - value) <= mention.tolerance + slack + 1e-6:
-                return True
-    return False
+            return False
+        if mention.unit not in self._pairs:
+            self._pairs[mention.unit] = [pair for fact in self._others for pair in _fact_values(fact, mention.unit)]
+        return any(abs(mention.value - value) <= mention.tolerance + slack + 1e-6
+                   for value, slack in self._pairs[mention.unit])
+
+
+def supported(mention: Mention, facts: list[Fact]) -> bool:
+    return FactIndex(facts).supports(mention)
 
 
 def check(
@@ -227,8 +238,9 @@ def check(
     text = reply.strip()
     given = list(facts) + facts_in(allowed_text, "given", "from the question")
     mentions = extract_mentions(text)
-    unsupported = [m.text for m in mentions if not supported(m, given)]
-    too_few = sum(1 for m in mentions if supported(m, facts)) < min_figures
+    from_given, from_facts = FactIndex(given), FactIndex(facts)
+    unsupported = [m.text for m in mentions if not from_given.supports(m)]
+    too_few = sum(1 for m in mentions if from_facts.supports(m)) < min_figures
     diagnoses = [m.group(0) for pattern in _DIAGNOSIS for m in pattern.finditer(text)]
     diagnoses += [m.group(0) for m in _PRESCRIPTION.finditer(text)]
     missing_advice = red_flag and not _CLINICIAN.search(text)

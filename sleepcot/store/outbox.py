@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -175,34 +175,30 @@ class Outbox:
         unsent. Returns the ids of the rows still held (the others were taken over; their work is dropped)."""
         if not done:
             return []
-        held: list[int] = []
         with Session(self.engine) as s, s.begin():
-            for item in done:
-                job = item.job
-                changed = s.execute(
-                    update(_outbox).where(self._mine(job), _c.state == "pending")
-                    .values(state="generated", payload=item.payload, generated_at=now, claimed_until=None,
-                            next_attempt_at=None, reason=None,
-                            due_at=case((_c.due_at < now, now), else_=_c.due_at)))
-                if changed.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                held.append(job.id)
-                if item.briefing is not None:
-                    self._save_briefing(s, job, *item.briefing, now)
+            s.execute(update(_outbox)
+                      .where(_c.id == bindparam("job_id"), _c.claimed_by == self.worker, _c.state == "pending")
+                      .values(state="generated", payload=bindparam("message"), generated_at=now, claimed_until=None,
+                              next_attempt_at=None, reason=None, due_at=case((_c.due_at < now, now), else_=_c.due_at)),
+                      [{"job_id": item.job.id, "message": item.payload} for item in done])
+            held = set(s.scalars(select(_c.id).where(_c.id.in_([item.job.id for item in done]),
+                                                     _c.claimed_by == self.worker, _c.generated_at == now)))
+            briefings = [item for item in done if item.job.id in held and item.briefing is not None]
+            if briefings:
+                statement = upsert_insert(s)(BriefingRow)
+                s.execute(statement.on_conflict_do_update(
+                    index_elements=("user_id", "local_date"),
+                    set_={c: statement.excluded[c] for c in ("text", "meta", "created_at")}),
+                    [{"user_id": item.job.user_id, "local_date": item.job.local_date, "text": item.briefing[0],
+                      "meta": item.briefing[1], "created_at": now} for item in briefings])
+            for item in briefings:
+                if item.job.due_at < now:  # late: its note, if not on its way yet, is no longer needed
                     s.execute(update(_outbox).where(
-                        _c.user_id == job.user_id, _c.local_date == job.local_date, _c.kind == NO_DATA,
+                        _c.user_id == item.job.user_id, _c.local_date == item.job.local_date, _c.kind == NO_DATA,
                         _c.state == "generated", _c.sending_since.is_(None),
                         or_(_c.claimed_until.is_(None), _c.claimed_until < now))
                         .values(state="skipped", reason="superseded", payload=None))
-        return held
-
-    @staticmethod
-    def _save_briefing(s: Session, job: Job, text: str, meta: dict[str, Any], now: datetime) -> None:
-        statement = upsert_insert(s)(BriefingRow).values(user_id=job.user_id, local_date=job.local_date, text=text,
-                                                         meta=meta, created_at=now)
-        s.execute(statement.on_conflict_do_update(
-            index_elements=("user_id", "local_date"),
-            set_={c: statement.excluded[c] for c in ("text", "meta", "created_at")}))
+        return sorted(held)
 
     def retry(self, job: Job, at: datetime, reason: str) -> bool:
         """Nothing to send yet (`reason`: NO_NIGHT, or why writing failed): try again at `at`, by whichever

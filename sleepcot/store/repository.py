@@ -9,12 +9,13 @@ PostgreSQL through psycopg 3.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -203,8 +204,8 @@ class Store:
         ids = list(days)
         low, high = min(days.values()), max(days.values())
         night_columns = [c for c in NightRow.__table__.c if c.name != "segments"]
+        profiles = self.profiles(ids)
         with _transaction(self.engine) as s:
-            profiles = dict(s.execute(select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(ids))).all())
             nights = s.execute(select(*night_columns).where(
                 NightRow.user_id.in_(ids), NightRow.kind == NightKind.MAIN.value,
                 NightRow.local_date >= low - timedelta(days=back_days), NightRow.local_date <= high,
@@ -212,7 +213,7 @@ class Store:
             tags = s.execute(select(TagRow.user_id, TagRow.local_date, TagRow.kind, TagRow.note).where(
                 TagRow.user_id.in_(ids), TagRow.local_date >= low - timedelta(days=tag_days), TagRow.local_date <= high,
             ).order_by(TagRow.id)).all()
-        data = {uid: RecentData(Profile.model_validate(profiles[uid])) for uid in ids if uid in profiles}
+        data = {uid: RecentData(profiles[uid]) for uid in ids if uid in profiles}
         for row in nights:
             entry, day = data.get(row.user_id), days[row.user_id]
             if entry is not None and day - timedelta(days=back_days) <= row.local_date <= day:
@@ -222,6 +223,24 @@ class Store:
             if entry is not None and day - timedelta(days=tag_days) <= tag.local_date <= day:
                 entry.tags.append(Tag(local_date=tag.local_date, kind=tag.kind, note=tag.note))
         return data
+
+    def profiles(self, user_ids: list[int]) -> dict[int, Profile]:
+        """The profiles of those of `user_ids` who exist."""
+        query = select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(user_ids))
+        with _transaction(self.engine) as s:
+            return {user_id: Profile.model_validate(data) for user_id, data in s.execute(query)}
+
+    def wake_times(self, user_ids: list[int], since: date) -> dict[int, list[time]]:
+        """Local clock times at which each user's main nights since `since` ended, oldest first."""
+        query = (select(NightRow.user_id, NightRow.end_utc, NightRow.end_offset_s)
+                 .where(NightRow.user_id.in_(user_ids), NightRow.kind == NightKind.MAIN.value,
+                        NightRow.local_date >= since)
+                 .order_by(NightRow.user_id, NightRow.end_utc))
+        times: dict[int, list[time]] = {}
+        with _transaction(self.engine) as s:
+            for user_id, end, offset in s.execute(query):
+                times.setdefault(user_id, []).append(_local(end, offset).time())
+        return times
 
     def for_user(self, user_id: int) -> UserStore:
         with _transaction(self.engine) as s:
@@ -266,8 +285,13 @@ def _differs(current: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElem
     return current.is_distinct_from(new)
 
 
+@functools.lru_cache(maxsize=256)
+def _offset_zone(offset_s: int) -> timezone:
+    return timezone(timedelta(seconds=offset_s))
+
+
 def _local(utc: datetime, offset_s: int) -> datetime:
-    return utc.astimezone(timezone(timedelta(seconds=offset_s)))
+    return utc.astimezone(_offset_zone(offset_s))
 
 
 @dataclass
@@ -280,17 +304,21 @@ class RecentData:
 
 
 def _night(row: Any) -> Night:
-    """A Night from a row of `nights` (a row read without its hypnogram gives a Night without one)."""
-    return Night(
-        source=row.source,
-        vendor_id=row.vendor_id,
-        start=_local(row.start_utc, row.start_offset_s),
-        end=_local(row.end_utc, row.end_offset_s),
-        local_date=row.local_date,
-        kind=NightKind(row.kind),
-        segments=getattr(row, "segments", None),
+    """A Night from a row of `nights`. A row read without its hypnogram is built without validation: it
+    was validated when it was stored (the scheduler reads hundreds of thousands of them)."""
+    values = {
+        "source": row.source,
+        "vendor_id": row.vendor_id,
+        "start": _local(row.start_utc, row.start_offset_s),
+        "end": _local(row.end_utc, row.end_offset_s),
+        "local_date": row.local_date,
+        "kind": NightKind(row.kind),
         **{name: getattr(row, name) for name in NIGHT_VALUE_FIELDS},
-    )
+    }
+    segments = getattr(row, "segments", None)
+    if segments is None:
+        return Night.model_construct(**values)
+    return Night(**values, segments=segments)
 
 
 class UserStore:

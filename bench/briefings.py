@@ -1,0 +1,231 @@
+"""Benchmark: 10,000 users whose briefings are due in the same minute, served by real `sleepcot run --worker`
+processes, on SQLite and on PostgreSQL, with one and with two workers.
+
+Each configuration gets a fresh database: the users (eight timezones, each user's briefing time set to the
+same UTC minute, a couple of minutes ahead) with two weeks of simulated nights already stored, as a sync
+would have left them. The workers plan every user's morning, write every briefing on the deterministic
+path (no model) and deliver them to a loopback Bot API that enforces Telegram's 30 messages/s (429 beyond).
+
+Measured per configuration:
+- generation: from the first morning planned to the last briefing written (the outbox's own timestamps;
+  goal: 10 s or less), against the baseline measured in the same run — the one-user-at-a-time path
+  `/today` takes (analyze_latest, write_briefing, save_briefing) timed on a sample and scaled to all users;
+- delivery: messages per second at the loopback Bot API from the first to the last (goal: at least 90% of
+  30/s), how many 429s, and how many users got no briefing or two (goal: none).
+
+Usage: .venv/bin/python bench/briefings.py [--users 10000] [--workers 1,2] [--databases sqlite,postgresql]
+PostgreSQL comes from SLEEPCOT_TEST_POSTGRES_URL (scripts/postgres-test-server.sh starts one); without it
+only SQLite runs. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # the repository, not bench/
+sys.path.insert(1, str(ROOT / "tests"))
+
+from loopback.telegram_server import BotAPIServer  # noqa: E402
+
+from integrations.simulator import Persona, SimulatorAdapter  # noqa: E402
+from sleepcot.analysis.latest import analyze_latest  # noqa: E402
+from sleepcot.coach.briefing import write_briefing  # noqa: E402
+from sleepcot.domain import Profile  # noqa: E402
+from sleepcot.store import Store  # noqa: E402
+from sleepcot.store.models import NIGHT_VALUE_FIELDS, NightRow, OutboxRow, ProfileRow, User  # noqa: E402
+
+SLEEPCOT = Path(sys.executable).parent / "sleepcot"
+TIMEZONES = ("UTC", "Europe/Berlin", "Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Australia/Sydney",
+             "America/Sao_Paulo", "Asia/Tokyo")
+LIMIT_PER_S = 30
+GOAL_GENERATION_S = 10.0
+GOAL_DELIVERY_RATIO = 0.9
+NIGHTS = 14
+SEEDS = 3
+BASELINE_SAMPLE = 300
+LEAD = timedelta(minutes=2)  # how far ahead of the seeding's end the briefings are due
+FIRST_TELEGRAM_ID = 100_000
+
+
+def templates(today_by_zone: dict[str, date]) -> dict[tuple[str, int], list[dict]]:
+    """Night rows (without hypnograms) per (timezone, variant), from the simulator's personas."""
+    made = {}
+    for zone, today in today_by_zone.items():
+        for variant in range(len(Persona) * SEEDS):
+            persona = list(Persona)[variant % len(Persona)]
+            nights = SimulatorAdapter(persona, variant, today, tz=zone).fetch_nights(today - timedelta(days=NIGHTS - 1), today)
+            made[zone, variant] = [{
+                "source": "simulator", "vendor_id": n.vendor_id, "local_date": n.local_date, "kind": n.kind.value,
+                "start_utc": n.start, "start_offset_s": int(n.start.utcoffset().total_seconds()),
+                "end_utc": n.end, "end_offset_s": int(n.end.utcoffset().total_seconds()), "segments": None,
+                **{name: getattr(n, name) for name in NIGHT_VALUE_FIELDS}} for n in nights]
+    return made
+
+
+def seed(store: Store, users: int) -> None:
+    """The users, their profiles and nights up to the local date of the coming briefing (`retime` sets it)."""
+    now = datetime.now(UTC)
+    due = now + LEAD + timedelta(minutes=1)
+    today_by_zone = {zone: due.astimezone(ZoneInfo(zone)).date() for zone in TIMEZONES}
+    nights = templates(today_by_zone)
+    with store.engine.begin() as connection:
+        connection.execute(insert(User), [{"id": i + 1, "telegram_id": FIRST_TELEGRAM_ID + i, "created_at": now,
+                                           "consented_at": now} for i in range(users)])
+        connection.execute(insert(ProfileRow), [{
+            "user_id": i + 1,
+            "data": Profile(timezone=TIMEZONES[i % len(TIMEZONES)], weekly_day=None).model_dump(mode="json")}
+            for i in range(users)])
+        rows = []
+        for i in range(users):
+            zone = TIMEZONES[i % len(TIMEZONES)]
+            rows += [{**night, "user_id": i + 1} for night in nights[zone, i % (len(Persona) * SEEDS)]]
+        for start in range(0, len(rows), 20_000):
+            connection.execute(insert(NightRow), rows[start:start + 20_000])
+
+
+def retime(store: Store, users: int) -> datetime:
+    """Move every briefing to one UTC minute, `LEAD` from now (seeding took a while)."""
+    due = (datetime.now(UTC) + LEAD).replace(second=0, microsecond=0)
+    statement = text("UPDATE profiles SET data = json_set(data, '$.briefing_time', :clock) WHERE user_id = :user"
+                     if store.engine.dialect.name == "sqlite" else
+                     "UPDATE profiles SET data = jsonb_set(data::jsonb, '{briefing_time}', to_jsonb(CAST(:clock AS text)))::json"
+                     " WHERE user_id = :user")
+    with store.engine.begin() as connection:
+        connection.execute(statement, [{"clock": due.astimezone(ZoneInfo(TIMEZONES[i % len(TIMEZONES)])).time().isoformat(),
+                                        "user": i + 1} for i in range(users)])
+    return due
+
+
+def baseline_per_user_s(store: Store, users: int) -> float:
+    """The one-user-at-a-time path (what /today does): seconds per user, on a sample."""
+    sample = range(1, users + 1, max(1, users // BASELINE_SAMPLE))
+    started = time.perf_counter()
+    for user_id in sample:
+        user = store.for_user(user_id)
+        analysis = analyze_latest(user)
+        reply = write_briefing(analysis, None, unavailable_reason="benchmark")
+        user.save_briefing(analysis.night.local_date, reply.text, reply.as_dict())
+    elapsed = time.perf_counter() - started
+    with store.engine.begin() as connection:  # leave the workers a clean table
+        connection.execute(text("DELETE FROM briefings"))
+    return elapsed / len(sample)
+
+
+def database(kind: str, tmp: Path, postgres: str | None) -> tuple[str, Callable[[], None]]:
+    """A fresh database: a SQLite file, or a new schema on the PostgreSQL server (and how to drop it)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}", lambda: None
+    server = make_url(postgres)
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    url = server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    return url, drop
+
+
+def run_config(kind: str, workers: int, users: int, tmp: Path, postgres: str | None) -> dict:
+    url, drop = database(kind, tmp, postgres)
+    store = Store(url)
+    store.migrate()
+    try:
+        seed(store, users)
+        per_user = baseline_per_user_s(store, users)
+        due = retime(store, users)
+        with BotAPIServer(rate_limit_per_s=LIMIT_PER_S) as telegram:
+            env = {key: value for key, value in os.environ.items() if not key.startswith("SLEEPCOT_")}
+            env.update(SLEEPCOT_DATABASE_URL=url, SLEEPCOT_DATA_DIR=str(tmp / "data"),
+                       SLEEPCOT_TELEGRAM_TOKEN=telegram.token, SLEEPCOT_TELEGRAM_API_URL=telegram.url,
+                       SLEEPCOT_SECRET_KEYS=Fernet.generate_key().decode(), SLEEPCOT_SCHEDULER_TICK_S="1",
+                       SLEEPCOT_LLM_BACKEND="none")
+            logs = [open(tmp / f"{kind}-{workers}-{n}.log", "w") for n in range(workers)]  # noqa: SIM115
+            processes = [subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env=env, stdout=log,
+                                          stderr=subprocess.STDOUT) for log in logs]
+            try:
+                generated = wait_generated(store, users, due)
+                deadline = time.monotonic() + (due - datetime.now(UTC)).total_seconds() + users / 15 + 120
+                while len(telegram.all_messages()) < users and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                time.sleep(2)  # a late duplicate would show now
+            finally:
+                for process in processes:
+                    process.send_signal(signal.SIGTERM)
+                for process in processes:
+                    process.wait(60)
+            chats = [m.chat_id for m in telegram.all_messages()]
+            times = telegram.delivered_at
+            rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+            return {"database": kind, "workers": workers, "users": users, "generation_s": round(generated, 2),
+                    "baseline_generation_s": round(per_user * users, 1),
+                    "generation_speedup": round(per_user * users / generated, 1),
+                    "delivery_per_s": round(rate, 2), "delivery_of_limit": round(rate / LIMIT_PER_S, 3),
+                    "lost": users - len(set(chats)), "duplicates": len(chats) - len(set(chats)),
+                    "throttled": telegram.throttled}
+    finally:
+        store.close()
+        drop()
+
+
+def wait_generated(store: Store, users: int, due: datetime) -> float:
+    """Seconds from the first morning planned to the last briefing written, once all are written."""
+    c = OutboxRow.__table__.c
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        with store.engine.connect() as connection:
+            done = connection.scalar(select(func.count()).where(
+                c.kind == "briefing", c.generated_at.is_not(None), c.due_at <= due + timedelta(minutes=1)))
+            if done >= users:
+                first, last = connection.execute(select(func.min(c.created_at), func.max(c.generated_at)).where(
+                    c.kind == "briefing", c.generated_at.is_not(None))).one()
+                return (last - first).total_seconds()
+        time.sleep(0.25)
+    raise RuntimeError("the briefings were not all written within 10 minutes")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    postgres = os.environ.get("SLEEPCOT_TEST_POSTGRES_URL")
+    kinds = [k for k in args.databases.split(",") if k == "sqlite" or postgres]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            for workers in (int(w) for w in args.workers.split(",")):
+                result = run_config(kind, workers, args.users, Path(tmp), postgres)
+                print(json.dumps(result), flush=True)
+                results.append(result)
+    print(json.dumps({
+        "users": args.users, "limit_per_s": LIMIT_PER_S, "results": results,
+        "goals": {"generation_s": GOAL_GENERATION_S, "delivery_of_limit": GOAL_DELIVERY_RATIO, "lost": 0},
+        "skipped": [] if postgres else ["postgresql: SLEEPCOT_TEST_POSTGRES_URL not set"],
+    }))
+
+
+if __name__ == "__main__":
+    main()
