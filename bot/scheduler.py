@@ -2,9 +2,9 @@
 the night is in, and delivered at their briefing time; a "no data yet" note when the night is late; the
 weekly summary on their day. Runs inside `sleepcot run` and in each `sleepcot run --worker`.
 
-APScheduler ticks (`tick_s`, aligned to the minute) ask the database what is due; the work itself runs in
-two loops that each claim a batch of outbox rows at a time (sleepcot.store.outbox), so one slow vendor
-never holds up a delivery and any number of workers share the load:
+APScheduler ticks (`tick_s`, aligned to the minute) start three loops, unless they are still running; the
+loops ask the database what is due and claim a batch of outbox rows at a time (sleepcot.store.outbox), so
+one slow vendor never holds up a delivery and any number of workers share the load:
 
 - plan: every user who should get briefings has their next morning planned (times from sleepcot.schedule);
   late briefings get their note;
@@ -147,14 +147,11 @@ class Scheduler:
         log.info("scheduler %s stopped (%d claim(s) handed back)", self.outbox.worker, released)
 
     async def tick(self) -> None:
-        """Plan, then make sure both loops run (a tick never waits for them: they may take minutes)."""
+        """Make sure the three loops run; a tick never waits for them (they may take minutes)."""
         if self._stopping:
             return
-        try:
-            await asyncio.to_thread(self.plan)
-        except Exception:
-            log.exception("planning failed")
-        for name, work in (("prepare", self.prepare_batch), ("deliver", self.deliver_batch)):
+        for name, work in (("plan", self._plan_round), ("prepare", self.prepare_batch),
+                           ("deliver", self.deliver_batch)):
             if name not in self._loops or self._loops[name].done():
                 self._loops[name] = asyncio.create_task(self._loop(name, work), name=f"scheduler-{name}")
 
@@ -166,6 +163,10 @@ class Scheduler:
             except Exception:
                 log.exception("the %s loop failed; it runs again at the next tick", name)
                 return
+
+    async def _plan_round(self) -> int:
+        await asyncio.to_thread(self.plan)
+        return 0  # plan() does all there is to do in one go
 
     async def _prune(self) -> None:
         pruned = await asyncio.to_thread(self.outbox.prune, (self.clock() - PRUNE_AFTER).date())
