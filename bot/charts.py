@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
+from bot.texts import WEEKDAYS_SHORT
 from sleepcot.analysis.baseline import Baseline
 from sleepcot.domain import Language, Night, NightKind
 
@@ -62,7 +63,7 @@ class _Words:
 
 _WORDS = {
     Language.EN: _Words(
-        weekdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        weekdays=WEEKDAYS_SHORT[Language.EN],
         day=lambda d: f"{d.day} {_EN_MONTHS[d.month - 1]}",
         title="Sleep, {start} – {end} {year}",
         hours="Hours",
@@ -80,7 +81,7 @@ _WORDS = {
         usual_hr="Usual lowest HR",
     ),
     Language.ZH: _Words(
-        weekdays=("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+        weekdays=WEEKDAYS_SHORT[Language.ZH],
         day=lambda d: f"{d.month}月{d.day}日",
         title="睡眠，{year}年{start} – {end}",
         hours="小时",

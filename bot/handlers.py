@@ -36,7 +36,7 @@ from bot.charts import week_chart
 from bot.onboarding import Message
 from bot.render import coach_html, split_html
 from bot.streaming import StreamedReply
-from bot.texts import escape_text, language_of, say
+from bot.texts import WEEKDAYS, escape_text, language_of, say
 from integrations import vendors as registry
 from integrations.base import PayloadError
 from integrations.oauth import STATE_TTL_S, ConnectError
@@ -57,7 +57,6 @@ from sleepcot.units import format_duration
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 WEEK_NIGHTS = (7, 30)
-ZH_WEEKDAYS = "一二三四五六日"
 SOURCES_LABEL = {Language.EN: "Sources", Language.ZH: "来源"}
 ADMIN_COMMANDS = ("/invite", "/users")
 REFUSED_MEMORY = 10_000  # strangers remembered (per process) so each is refused only once
@@ -80,7 +79,7 @@ class Coach:
 
 def day_label(day: date, language: Language) -> str:
     if language is Language.ZH:
-        return f"{day.month}月{day.day}日 星期{ZH_WEEKDAYS[day.weekday()]}"
+        return f"{day.month}月{day.day}日 {WEEKDAYS[Language.ZH][day.weekday()]}"
     return f"{day:%A %d %B}"
 
 
