@@ -120,13 +120,9 @@ def _api_urls(settings: Settings) -> tuple[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def scheduling(settings: Settings, store: Store, hub: Hub, coach: Coach) -> AsyncIterator[Scheduler | None]:
+async def scheduling(settings: Settings, store: Store, hub: Hub, coach: Coach) -> AsyncIterator[Scheduler]:
     """The scheduler, running on this loop until the block ends, with its own Bot for the scheduled
-    messages (paced through the database, so every process shares Telegram's budget). None when the
-    settings turn it off for the bot process."""
-    if not settings.scheduler:
-        yield None
-        return
+    messages (paced through the database, so every process shares Telegram's budget)."""
     base_url, base_file_url = _api_urls(settings)
     async with Bot(settings.telegram_token.get_secret_value(), base_url=base_url, base_file_url=base_file_url) as bot:
         scheduler = Scheduler(store, settings, hub, coach, bot)
@@ -251,7 +247,7 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     try:
         if worker:
             coach = Coach(llm, llm_reason, asyncio.Semaphore(settings.llm_concurrency))
-            async with scheduling(settings.model_copy(update={"scheduler": True}), store, hub, coach) as scheduler:
+            async with scheduling(settings, store, hub, coach) as scheduler:
                 log.info("SleepCoT worker %s is running", scheduler.outbox.worker)
                 if on_ready is not None:
                     on_ready()
@@ -278,7 +274,9 @@ async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: 
         config = uvicorn.Config(web_app(application, secret, handlers), host=settings.http_host,
                                 port=settings.http_port, log_level="warning", lifespan="off", access_log=False)
         server = uvicorn.Server(config)
-    async with application, scheduling(settings, store, hub, handlers.coach):
+    scheduled = (scheduling(settings, store, hub, handlers.coach) if settings.scheduler
+                 else contextlib.nullcontext())  # SLEEPCOT_SCHEDULER=false: the workers do it all
+    async with application, scheduled:
         await application.start()
         serving = asyncio.create_task(server.serve()) if server else None
         try:

@@ -18,9 +18,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
-from bot.texts import WEEKDAYS_SHORT
 from sleepcot.analysis.baseline import Baseline
 from sleepcot.domain import Language, Night, NightKind
+from sleepcot.units import WEEKDAYS_SHORT
 
 MAX_DAYS = 30
 MAX_TICK_LABELS = 10

@@ -36,7 +36,7 @@ from bot.charts import week_chart
 from bot.onboarding import Message
 from bot.render import coach_html, split_html
 from bot.streaming import StreamedReply
-from bot.texts import WEEKDAYS, escape_text, language_of, say
+from bot.texts import escape_text, language_of, say
 from integrations import vendors as registry
 from integrations.base import PayloadError
 from integrations.oauth import STATE_TTL_S, ConnectError
@@ -52,7 +52,7 @@ from sleepcot.config import Settings
 from sleepcot.domain import Language, Profile, Tag, TagKind
 from sleepcot.store import Store, UnknownUser, UserStore
 from sleepcot.tagging import TAG_LABELS, is_log_statement, parse_tags
-from sleepcot.units import format_duration
+from sleepcot.units import WEEKDAYS, format_duration
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -22,8 +22,9 @@ from telegram import (
 )
 
 from bot.places import resolve_timezone, timezone_for_location
-from bot.texts import WEEKDAYS, WEEKDAYS_SHORT, say
+from bot.texts import say
 from sleepcot.domain import AgeBand, Habits, Language, Profile, Sex
+from sleepcot.units import WEEKDAYS, WEEKDAYS_SHORT
 
 STEPS = ("language", "consent", "timezone", "briefing_time", "age", "sex", "goal", "caffeine", "alcohol")
 SETTINGS_ONLY = ("weekly_day", "late_briefing")  # asked from /settings, never during onboarding

@@ -373,16 +373,6 @@ TEXTS: dict[str, dict[Language, str]] = {
               ZH: "共有 {count} 人使用这个机器人（{onboarded} 人已完成设置）。"},
 }
 
-WEEKDAYS: dict[Language, tuple[str, ...]] = {  # Monday first, as datetime.weekday() counts
-    EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    ZH: ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
-}
-WEEKDAYS_SHORT: dict[Language, tuple[str, ...]] = {
-    EN: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    ZH: ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
-}
-
-
 def say(language: Language, key: str, /, **values: object) -> str:
     """The `key` text in `language`, with `values` HTML-escaped and filled in."""
     return TEXTS[key][language].format(**{name: escape(str(value), quote=False) for name, value in values.items()})

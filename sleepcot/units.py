@@ -1,4 +1,4 @@
-"""How figures are written for people, and the conversions between the units we allow them in.
+"""How figures (and weekdays) are written for people, and the conversions between the units we allow them in.
 
 The coach shows the model figures formatted here; the guard reads figures back out of a reply and
 converts them with the same rules, so "6 h 12 min", "6.2 hours" and "372 minutes" all mean 22,320 s.
@@ -6,7 +6,17 @@ converts them with the same rules, so "6 h 12 min", "6.2 hours" and "372 minutes
 
 from __future__ import annotations
 
-from sleepcot.domain import Unit
+from sleepcot.domain import Language, Unit
+
+# Weekday names, Monday first as `date.weekday()` counts: in full, and short (charts, Chinese prose).
+WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    Language.EN: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    Language.ZH: ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+}
+WEEKDAYS_SHORT: dict[Language, tuple[str, ...]] = {
+    Language.EN: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    Language.ZH: ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+}
 
 # Seconds per unit for the duration units; the guard converts through these.
 SECONDS_PER = {Unit.SECONDS: 1.0, Unit.MINUTES: 60.0, Unit.HOURS: 3600.0}

@@ -26,7 +26,7 @@ from integrations.sync import Hub, connect_simulator
 from loopback.telegram_server import BotAPIServer, SentMessage
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
-from sleepcot.domain import Language, NightKind, Profile
+from sleepcot.domain import Language, Profile
 from sleepcot.store import Store, UserStore
 from sleepcot.store.models import OutboxRow
 
@@ -246,7 +246,7 @@ def test_the_weekly_summary_comes_once_on_the_chosen_day(store, settings, telegr
     asyncio.run(run())
     photos = [m for m in telegram.user(51).messages() if m.method == "sendPhoto"]
     assert len(photos) == 1 and photos[0].photo.startswith(PNG_MAGIC)
-    assert day_label(sunday, Language.ZH) in photos[0].text and "每周" in photos[0].text or "本周" in photos[0].text
+    assert day_label(sunday, Language.ZH) in photos[0].text and ("每周" in photos[0].text or "本周" in photos[0].text)
     weekly = rows(store, user.user_id, "weekly")
     assert list(weekly) == [sunday] and weekly[sunday].state == "sent"
     assert weekly[sunday].payload is None  # the chart and text leave the outbox once sent

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Store, UnknownUser
 from conftest import rows_of_user
-from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow, User
+from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
 
 PLUS_8 = timezone(timedelta(hours=8))
 MINUS_5 = timezone(timedelta(hours=-5))

@@ -16,6 +16,7 @@ from sleepcot.analysis.baseline import MIN_NIGHTS, bedtime_sd, compute_baseline
 from sleepcot.analysis.norms import NORMS, sleep_need_range_h
 from sleepcot.coach.briefing import CLINICIAN_NOTE
 from sleepcot.domain import Fact, Language, Night, Profile, Tag, TagKind, Unit
+from sleepcot.units import WEEKDAYS, WEEKDAYS_SHORT
 
 DAYS_IN_WEEK = 7
 BASELINE_WINDOW = 60  # `before` spans the 60 days before the week
@@ -86,7 +87,7 @@ class _Words:
 
 _WORDS = {
     Language.EN: _Words(
-        weekdays=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        weekdays=WEEKDAYS[Language.EN],
         night=("night", "nights"),
         tags={TagKind.ALCOHOL: "alcohol", TagKind.LATE_CAFFEINE: "late caffeine", TagKind.STRESS: "stress",
               TagKind.LATE_MEAL: "a late meal", TagKind.SCREEN: "late screen time",
@@ -119,7 +120,7 @@ _WORDS = {
         advice_keep="Next week, keep the same routine: it is working.",
     ),
     Language.ZH: _Words(
-        weekdays=("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+        weekdays=WEEKDAYS_SHORT[Language.ZH],
         night=("晚", "晚"),
         tags={TagKind.ALCOHOL: "饮酒", TagKind.LATE_CAFFEINE: "晚间咖啡因", TagKind.STRESS: "压力",
               TagKind.LATE_MEAL: "吃得晚", TagKind.SCREEN: "睡前看屏幕", TagKind.LATE_WORKOUT: "晚间运动",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -95,10 +95,10 @@ class Outbox:
 
     def last_planned(self, user_ids: Iterable[int]) -> dict[int, date]:
         """The latest local date each user has a briefing row for."""
-        query = (select(_c.user_id, _c.local_date.label("day")).where(_c.user_id.in_(list(user_ids)), _c.kind == BRIEFING)
-                 .order_by(_c.user_id, _c.local_date))
+        query = (select(_c.user_id, func.max(_c.local_date))
+                 .where(_c.user_id.in_(list(user_ids)), _c.kind == BRIEFING).group_by(_c.user_id))
         with Session(self.engine) as s:
-            return {row.user_id: row.day for row in s.execute(query)}
+            return dict(s.execute(query).all())
 
     def plan(self, plans: dict[int, DayPlan], now: datetime) -> int:
         """Add each user's planned morning (a briefing row, and a weekly one on their weekly day). Rows that
