@@ -19,7 +19,7 @@ LICHSTEIN = "Lichstein et al., Quantitative criteria for insomnia, Behav Res The
 AASM_SCORING = "AASM Manual for the Scoring of Sleep and Associated Events (hypopnea: >=3-4% desaturation; hypoxemia SpO2 <=88%)"
 HYPOXEMIA = "Nocturnal hypoxemia: SpO2 <=88% (AASM scoring manual; CMS home-oxygen criterion)"
 RESP_RATE = "Normal adult respiratory rate 12-20 breaths/min during rest (StatPearls, Physiology, Respiratory Rate)"
-WEARABLE_RESP = "Natarajan et al., Heart rate variability and respiratory rate from a consumer wearable, npj Digit Med 2020"
+WEARABLE_RESP = "Natarajan et al., Assessment of physiological signs associated with COVID-19 measured using wearable devices, npj Digit Med 2020"
 HRV_ALCOHOL = "Pietilä et al., Acute effect of alcohol intake on cardiovascular autonomic regulation during the first hours of sleep, JMIR Ment Health 2018"
 TEMP_ILLNESS = "Mason et al., Detection of COVID-19 using multimodal data from a wearable device (skin temperature), Sci Rep 2022"
 REGULARITY = "Phillips et al., Irregular sleep/wake patterns are associated with poorer academic performance, Sci Rep 2017"

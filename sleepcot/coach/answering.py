@@ -11,7 +11,7 @@ from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE
 from sleepcot.coach.generation import CoachReply, Progress, guarded
-from sleepcot.coach.knowledge import retrieve
+from sleepcot.coach.knowledge import Card, language_of, retrieve
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language
 
@@ -20,10 +20,16 @@ _PERSONAL = re.compile(
     r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
 )
 NO_KNOWLEDGE = {
-    Language.EN: "I don't have a sourced answer to that. I can explain sleep stages, caffeine, alcohol, naps, "
-                 "sleep schedules, sleep debt, insomnia, oxygen dips and what your wearable measures.",
-    Language.ZH: "我没有可靠来源来回答这个问题。我可以讲解睡眠阶段、咖啡因、酒精、小睡、作息、睡眠债、失眠、血氧下降以及可穿戴设备的测量。",
+    Language.EN: "I don't have a sourced answer to that. I can explain sleep stages and how much sleep you need, "
+                 "the body clock, light, jet lag and shift work, sleep habits and CBT-I, caffeine, alcohol and "
+                 "exercise, sleep at every age, common sleep disorders and when to see a doctor, and what your "
+                 "wearable's numbers mean.",
+    Language.ZH: "我没有可靠来源来回答这个问题。我可以讲解睡眠阶段与睡眠需求、生物钟、光照、时差与倒班、睡眠习惯与失眠认知行为疗法、"
+                 "咖啡因、酒精与运动、各年龄段的睡眠、常见睡眠障碍及何时就医，以及可穿戴设备数据的含义。",
 }
+
+
+SOURCE_LABEL = {Language.EN: "Source", Language.ZH: "来源"}
 
 
 def is_personal(question: str) -> bool:
@@ -58,29 +64,30 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
     return " ".join(parts)
 
 
-def deterministic_knowledge(question: str, language: Language) -> str:
-    cards = retrieve(question, k=1)
+def deterministic_knowledge(cards: list[Card], language: Language) -> str:
+    """The best card's text and source, or what the coach can talk about when no card fits."""
     if not cards:
         return NO_KNOWLEDGE[language]
-    card = cards[0]
-    return f"{card.text} (Source: {card.source})"
+    return f"{cards[0].text} ({SOURCE_LABEL[language]}: {cards[0].source})"
 
 
 def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
            language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None,
            on_progress: Progress | None = None) -> CoachReply:
-    """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded."""
+    """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded. Cards
+    and a knowledge answer are in the question's own language (`language` when it does not tell)."""
     question = clip(question)
+    language = language_of(question, language)
     if analysis is not None and is_personal(question):
-        cards = retrieve(question, k=1)
+        cards = retrieve(question, k=1, language=language)
         return guarded(
             lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
             llm, lambda: deterministic_followup(question, analysis),
             max_tokens=max_tokens, unavailable_reason=unavailable_reason, on_progress=on_progress,
         )
-    cards = retrieve(question, k=2)
+    cards = retrieve(question, k=2, language=language)
     return guarded(
         lambda strict: prompts.knowledge(question, cards, language, strict=strict),
-        llm, lambda: deterministic_knowledge(question, language),
+        llm, lambda: deterministic_knowledge(cards, language),
         max_tokens=max_tokens, unavailable_reason=unavailable_reason,
     )

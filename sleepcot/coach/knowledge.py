@@ -1,130 +1,147 @@
-"""Sleep knowledge cards and their retrieval: short, sourced statements the coach grounds answers in.
+"""The sleep knowledge base and its retrieval: short, sourced cards, in English and Chinese, that the coach
+grounds its answers in.
 
-Card texts take their clinical numbers from the norms table (`{norm_key}` placeholders), so a threshold
-lives in one place. Retrieval is BM25 over title, keywords and text.
+The cards live in `cards/<area>.toml`, one file per area (physiology, circadian rhythm, insomnia, lifestyle,
+disorders, life stages, wearables). Each card holds one idea in both languages and names its source. Card
+texts take their clinical numbers from the norms table (`{norm_key}` placeholders), so a threshold lives in
+one place. Retrieval is BM25 over title, keywords and text of both languages: English words (lower-cased,
+plural "s" folded, stop words dropped) and Chinese character bigrams, so a question in either language, or
+in a mix ("HRV是什么"), finds its card.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from sleepcot.analysis.norms import NORMS
 from sleepcot.coach.guard import facts_in
-from sleepcot.domain import Fact
+from sleepcot.domain import Fact, Language
+
+K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalization constants
+MIN_SCORE = 1.5  # below this a match rests on common words only: the question is not about these cards
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by can could do does did for from get got have has how i if in into is it its "
+    "me my of on or should so than that the their them then there these they this to too was we what when where "
+    "which who why will with would you your yours about any some much many very just really also not no yes s t".split()
+)
+# Chinese function characters (particles, pronouns, question words) split runs, so "HRV是什么意思" indexes
+# as "hrv", "意思" and no "是什", "什么"
+CHINESE_STOP = "的了吗呢吧啊呀么什怎是我你他她它们这那个哪些就都也还很"
+_LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_CJK_RUN = re.compile(rf"[^\W\da-z_{CHINESE_STOP}]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
 class Card:
+    """One card in one language."""
+
     key: str
+    area: str
+    topic: str
+    language: Language
     title: str
     text: str
+    keywords: str
     source: str
-    keywords: str = ""
 
     def facts(self) -> list[Fact]:
         """The figures this card states, so an answer may repeat them."""
         return facts_in(self.text, f"card.{self.key}", self.title)
 
 
-def _n(key: str) -> str:
-    value = NORMS[key].value
-    return f"{value:g}"
-
-
-_CARDS = [
-    Card("duration", "How much sleep adults need",
-         f"Adults 18-64 need {_n('sleep_min_adult_h')}-{_n('sleep_max_adult_h')} h a night; adults over 65 "
-         f"{_n('sleep_min_older_h')}-{_n('sleep_max_older_h')} h; teenagers {_n('sleep_min_teen_h')}-{_n('sleep_max_teen_h')} h. "
-         "Regularly sleeping less raises the risk of poor attention, mood and metabolic health.",
-         NORMS["sleep_min_adult_h"].source, "hours enough need duration short long how much"),
-    Card("deep", "Deep sleep",
-         "Deep (slow-wave, N3) sleep restores the body and comes mostly in the first half of the night. It shrinks "
-         "with age, and late caffeine, alcohol, a warm room and an irregular schedule reduce it; daytime exercise "
-         "and a regular schedule support it.",
-         NORMS["deep_low_pct"].source, "deep slow wave n3 restorative"),
-    Card("rem", "REM sleep",
-         "REM sleep supports memory and emotional processing and comes mostly in the last hours of the night, so a "
-         "short night or an early alarm cuts it most. Alcohol in the evening suppresses REM.",
-         NORMS["rem_low_pct"].source, "rem dream dreaming memory"),
-    Card("caffeine", "Caffeine and sleep",
-         f"Caffeine has a half-life of about five hours. Even {_n('caffeine_cutoff_h')} h before bed it shortens sleep "
-         "and lightens deep sleep, often without you noticing; keep coffee, tea, cola and energy drinks to the morning.",
-         NORMS["caffeine_cutoff_h"].source, "coffee caffeine tea espresso energy drink cola afternoon"),
-    Card("alcohol", "Alcohol and sleep",
-         "Alcohol helps you fall asleep but fragments the second half of the night, suppresses REM, raises the "
-         "heart rate and lowers HRV. Stopping a few hours before bed limits the damage.",
-         "Ebrahim et al., Alcohol and sleep I: effects on normal sleep, Alcohol Clin Exp Res 2013", "alcohol wine beer drink drinking nightcap"),
-    Card("efficiency", "Sleep efficiency and insomnia",
-         f"Sleep efficiency is time asleep divided by time in bed; {_n('efficiency_good_pct')}% or more is good. "
-         f"Taking over {_n('latency_insomnia_min')} min to fall asleep or lying awake over {_n('waso_insomnia_min')} min, "
-         "three nights a week for months, fits insomnia; CBT-I (stimulus control, a fixed wake time, "
-         "sleep restriction) is the first-line treatment, guided by a clinician.",
-         NORMS["latency_insomnia_min"].source, "insomnia efficiency awake fall asleep cbt-i can't sleep lying awake"),
-    Card("hygiene", "Habits that help sleep",
-         "A fixed wake time, morning daylight, a cool, dark and quiet bedroom, a wind-down routine, no screens in "
-         "bed and no heavy meals or alcohol late in the evening are the basics of good sleep.",
-         "Irish et al., The role of sleep hygiene in promoting public health, Sleep Med Rev 2015", "tips habits hygiene routine improve better bedroom light screens"),
-    Card("regularity", "Regular sleep schedule",
-         f"Bedtimes that vary by more than {_n('bedtime_sd_irregular_min')} min, or a mid-sleep shift of over "
-         f"{_n('social_jetlag_h')} h on free days (social jetlag), confuse the body clock; anchor the wake time first.",
-         NORMS["social_jetlag_h"].source, "schedule regular weekend jetlag circadian body clock shift work"),
-    Card("apnea", "Breathing pauses and oxygen dips",
-         f"Repeated dips of blood oxygen to {_n('spo2_min_red_flag_pct')}% or lower, loud snoring, gasping or "
-         "daytime sleepiness can be signs of obstructive sleep apnea. Only a sleep test can tell: see a doctor. "
-         "Wrist SpO2 readings are noisy, so look for repeated patterns rather than one night.",
-         NORMS["spo2_min_red_flag_pct"].source, "apnea apnoea snoring oxygen spo2 breathing gasping"),
-    Card("hrv", "HRV and resting heart rate",
-         "HRV (RMSSD) and the lowest night-time heart rate reflect recovery; compare them with your own baseline, "
-         "not with other people. Alcohol, late hard exercise, stress and illness lower HRV and raise heart rate.",
-         NORMS["hr_rise_bpm"].source, "hrv heart rate variability resting recovery rmssd"),
-    Card("naps", "Naps",
-         "A short early-afternoon nap of about twenty minutes can restore alertness; long or late naps make it "
-         "harder to fall asleep at night.",
-         "Milner & Cote, Benefits of napping in healthy adults, J Sleep Res 2009", "nap napping afternoon siesta"),
-    Card("debt", "Sleep debt",
-         f"Sleep lost adds up: a week of short nights impairs attention even when you feel used to it, and "
-         f"averaging under {_n('chronic_short_h')} h is chronic short sleep. Recover gradually with earlier bedtimes.",
-         NORMS["debt_notable_h"].source, "debt catch up weekend recover tired sleepy"),
-    Card("wearables", "What wearables measure",
-         "Wearables estimate sleep stages from movement and heart rate; they are good at total sleep and trends "
-         "but can misjudge individual stages. Use them to follow your own trends, not as a diagnosis.",
-         "de Zambotti et al., Wearable sleep technology in clinical and research settings, Med Sci Sports Exerc 2019",
-         "wearable tracker ring watch accuracy accurate stages measure"),
-]
-CARDS: dict[str, Card] = {c.key: c for c in _CARDS}
-
-_TOKEN = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
-
-
-def _tokens(text: str) -> list[str]:
-    return [t[:-1] if len(t) > 3 and t.endswith("s") else t for t in _TOKEN.findall(text.lower())]
+def _norm_values() -> dict[str, str]:
+    return {key: f"{norm.value:g}" for key, norm in NORMS.items()}
 
 
 @cache
-def _index() -> tuple[list[Counter], dict[str, int], float]:
-    docs = [Counter(_tokens(f"{c.title} {c.keywords} {c.keywords} {c.text}")) for c in _CARDS]
-    df: Counter = Counter(t for d in docs for t in d)
-    avg = sum(sum(d.values()) for d in docs) / len(docs)
-    return docs, dict(df), avg
+def cards() -> dict[str, dict[Language, Card]]:
+    """Every card, by key and language, in file order."""
+    values, out = _norm_values(), {}
+    folder = resources.files("sleepcot.coach") / "cards"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        area = entry.name.removesuffix(".toml")
+        for raw in tomllib.loads(entry.read_text(encoding="utf-8"))["cards"]:
+            if raw["key"] in out:
+                raise ValueError(f"card {raw['key']!r} is defined twice")
+            out[raw["key"]] = {
+                language: Card(raw["key"], area, raw["topic"], language, raw[language.value]["title"],
+                               raw[language.value]["text"].format_map(values), raw[language.value]["keywords"],
+                               raw["source"])
+                for language in Language
+            }
+    return out
 
 
-def retrieve(question: str, k: int = 2, *, k1: float = 1.2, b: float = 0.75) -> list[Card]:
-    """The k cards that best match the question (BM25); none when nothing matches."""
-    docs, df, avg = _index()
-    n = len(docs)
-    query = set(_tokens(question))
+def card(key: str, language: Language = Language.EN) -> Card:
+    return cards()[key][language]
+
+
+def language_of(text: str, default: Language = Language.EN) -> Language:
+    """The language a question is written in: Chinese if it has Chinese characters, English if it has
+    Latin words only, `default` when it has neither."""
+    if _CJK.search(text):
+        return Language.ZH
+    return Language.EN if re.search(r"[A-Za-z]", text) else default
+
+
+def tokens(text: str) -> list[str]:
+    """Index terms: English words without stop words (a plural "s" folded; "can't" is "can" and "t") and
+    Chinese character bigrams between function characters (a lone character stands for itself)."""
+    text = text.lower()
+    out = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+           for w in _LATIN.findall(text) if w not in STOP_WORDS]
+    for run in _CJK_RUN.findall(_LATIN.sub(" ", text)):
+        out += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    return out
+
+
+@dataclass(frozen=True)
+class _Index:
+    keys: list[str]
+    docs: list[Counter]
+    lengths: list[int]
+    df: Counter
+    avg_length: float
+
+
+@cache
+def _index() -> _Index:
+    keys, docs = [], []
+    for key, views in cards().items():
+        text = " ".join(f"{c.title} {c.keywords} {c.keywords} {c.title} {c.text}" for c in views.values())
+        keys.append(key)
+        docs.append(Counter(tokens(text)))
+    lengths = [sum(d.values()) for d in docs]
+    return _Index(keys, docs, lengths, Counter(t for d in docs for t in d), sum(lengths) / max(1, len(docs)))
+
+
+def scores(question: str) -> list[tuple[float, str]]:
+    """BM25 score of every card that shares a term with the question, best first."""
+    index = _index()
+    n = len(index.docs)
+    query = set(tokens(question))
+    idf = {t: math.log(1 + (n - index.df[t] + 0.5) / (index.df[t] + 0.5)) for t in query if t in index.df}
     scored = []
-    for card, doc in zip(_CARDS, docs, strict=True):
-        length = sum(doc.values())
-        score = sum(
-            math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) * doc[t] * (k1 + 1) / (doc[t] + k1 * (1 - b + b * length / avg))
-            for t in query if t in doc
-        )
+    for key, doc, length in zip(index.keys, index.docs, index.lengths, strict=True):
+        norm = K1 * (1 - B + B * length / index.avg_length)
+        score = sum(w * doc[t] * (K1 + 1) / (doc[t] + norm) for t, w in idf.items() if t in doc)
         if score > 0:
-            scored.append((score, card))
-    scored.sort(key=lambda pair: -pair[0])
-    return [card for _, card in scored[:k]]
+            scored.append((score, key))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return scored
+
+
+def retrieve(question: str, k: int = 2, language: Language | None = None) -> list[Card]:
+    """The k cards that best answer the question, in `language` (default: the question's own); none when
+    nothing in the knowledge base is about it."""
+    language = language or language_of(question)
+    return [card(key, language) for score, key in scores(question)[:k] if score >= MIN_SCORE]
