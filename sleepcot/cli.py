@@ -204,7 +204,7 @@ def eval_command(
     = "reports,followups,knowledge",
     retrieval: Annotated[str, typer.Option("--retrieval", help="off, on, or both")] = "both",
     reports: Annotated[int, typer.Option("--reports", min=1, help="simulated reports (held-out seeds)")] = 100,
-    questions: Annotated[int | None, typer.Option("--questions", min=1, help="first N questions of the split "
+    questions: Annotated[int | None, typer.Option("--questions", min=1, help="N questions spread over the split "
                                                                             "(default: all)")] = None,
     split: Annotated[str, typer.Option("--split", help="question-bank split: test or dev")] = "test",
     judge: Annotated[str | None, typer.Option("--judge", help="a judge model at the OpenAI-compatible endpoint "

@@ -168,7 +168,7 @@ def evaluate(config: EvalConfig, settings: Settings, *, progress: Progress | Non
     config.out.mkdir(parents=True, exist_ok=True)
     needs_reports = {"reports", "followups"} & set(config.tasks)
     reports = simulated_reports(config.reports, EVAL_SEEDS) if needs_reports else []
-    questions = bank.load(config.split)[: config.questions] if "knowledge" in config.tasks else []
+    questions = bank.sample(config.split, config.questions) if "knowledge" in config.tasks else []
     judge = Judge(load_model(f"openai:{config.judge}", settings)) if config.judge else None
     by_id = {r.id: r for r in reports}
     answers = {q.id: q.answer for q in questions}

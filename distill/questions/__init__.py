@@ -79,3 +79,11 @@ def _bank() -> tuple[Question, ...]:
 def load(split: Split | None = None, *, language: Language | None = None) -> list[Question]:
     """The questions of one split (None: all), optionally in one language, in file order."""
     return [q for q in _bank() if (split is None or q.split == split) and (language is None or q.language is language)]
+
+
+def sample(split: Split, count: int | None = None) -> list[Question]:
+    """`count` questions of a split spread evenly over it (every area, both languages); None: all of them."""
+    questions = load(split)
+    if count is None or count >= len(questions):
+        return questions
+    return [questions[i * len(questions) // count] for i in range(count)]
