@@ -37,6 +37,7 @@ from sleepcot.analysis.latest import analyze_latest
 from sleepcot.cli import app as cli
 from sleepcot.coach import prompts
 from sleepcot.coach.guard import extract_mentions, supported
+from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM, OllamaLLM
 from sleepcot.config import Settings
 from sleepcot.domain import AgeBand, Language, TagKind
@@ -232,7 +233,7 @@ def test_today_week_followup_and_export(telegram, launch, embedded_llm, caplog):
     ann.send(question)
     answer = reply(ann)
     night_facts = [f for f in analysis.facts() if f.key.startswith("night.")]
-    mentions = figures_are_from(answer, prompts.followup(question, analysis).facts)
+    mentions = figures_are_from(answer, prompts.followup(question, analysis, cards=retrieve(question, k=1)).facts)
     assert any(supported(m, night_facts) for m in mentions), answer  # it cites this user's numbers
 
     ann.send("/week")
