@@ -75,7 +75,7 @@ def test_eval_scores_the_embedded_model_and_the_reference_with_and_without_retri
     assert reference[" Briefing: faithful figures "] == "100.0" and reference[" Briefing: key finding "] == "100.0"
     f1 = {r: sum(c["scores"]["f1"] for c in by("reference", "knowledge", r)) for r in (False, True)}
     assert f1[True] > f1[False] + 0.1 * QUESTIONS
-    assert re.search(r"Retrieval lift for reference \(points\): .*token-F1 \+\d", table)
+    assert re.search(r"Retrieval lift for reference \(points\): .*Knowledge: token-F1 \+\d", table)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["reports"] == 2 and manifest["questions"] == QUESTIONS and manifest["judge"] is None
 

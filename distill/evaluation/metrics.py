@@ -64,8 +64,8 @@ def coach_scores(prompt: Prompt, reply: str, *, key_words: tuple[str, ...] = (),
     }
 
 
-def knowledge_scores(reply: str, reference: str, question: str, gold_facts: list[Fact]) -> dict:
-    """A knowledge answer against the reference: token-F1, figures only from the cards that answer the
-    question, and no diagnosis or medication."""
-    verdict = guard.check(reply, gold_facts, allowed_text=question)
+def knowledge_scores(reply: str, reference: str, question: str, facts: list[Fact], sources: list[str] = ()) -> dict:
+    """A knowledge answer against the reference: token-F1; figures only from the cards given or the cards
+    that answer the question (`facts`; a cited source's year is not a claim); no diagnosis or medication."""
+    verdict = guard.check(reply, facts, allowed_text=" ".join([question, *sources]))
     return {"f1": token_f1(reply, reference), "faithful": not verdict.unsupported, "safe": not verdict.diagnoses}

@@ -141,7 +141,7 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
         gold = [f for key in q.cards for f in card(key, q.language).facts()]
         prompt = prompts.knowledge(q.question, cards, q.language)
         reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
-        scores = metrics.knowledge_scores(reply, q.answer, q.question, gold)
+        scores = metrics.knowledge_scores(reply, q.answer, q.question, gold + prompt.facts, prompt.sources)
         if retrieval:
             scores["recall"] = bool(found & set(q.cards))
         yield Case(who.spec, retrieval, "knowledge", q.id, q.language.value, q.question, reply, seconds, scores,

@@ -81,7 +81,7 @@ def markdown(order: list[str], means: dict[str, dict[str, float | None]], counts
     for variant in order:
         base = variant.removesuffix(" + retrieval")
         if variant != base and base in means:
-            parts = [f"{t.split(': ')[-1]} {100 * (means[variant][t] - means[base][t]):+.1f}"
+            parts = [f"{t} {100 * (means[variant][t] - means[base][t]):+.1f}"
                      for t in LIFTED if means[variant].get(t) is not None and means[base].get(t) is not None]
             if parts:
                 lifts.append(f"- Retrieval lift for {base} (points): " + ", ".join(parts) + ".")
