@@ -55,6 +55,14 @@ FOLLOWUPS: dict[str, dict[Language, tuple[str, ...]]] = {
                    Language.ZH: ("我昨晚睡得好吗？", "我昨晚哪些做得对？")},
 }
 GENERAL = {Language.EN: "What should I do tonight to sleep better?", Language.ZH: "今晚我该怎么做才能睡得更好？"}
+# Questions about one number of the night, asked after the ones above (each names a metric in METRIC_WORDS).
+ABOUT_A_NUMBER = {
+    Language.EN: ("How was my deep sleep last night?", "What was my HRV last night?", "How long did it take me to fall asleep?",
+                  "What was my lowest heart rate last night?", "How efficient was my sleep last night?",
+                  "How much REM sleep did I get?", "How long did I sleep last night?"),
+    Language.ZH: ("我昨晚的深睡怎么样？", "我昨晚的心率变异性是多少？", "我昨晚多久才入睡？", "我昨晚的最低心率是多少？",
+                  "我昨晚的睡眠效率怎么样？", "我昨晚的快速眼动睡眠有多少？", "我昨晚睡了多久？"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,11 @@ class Report:
         return self.analysis.profile.language
 
     def followups(self, count: int = 2) -> list[str]:
-        """Plausible follow-up questions: about the top finding first, then a general one."""
+        """Plausible follow-up questions: about the top finding first, then a general one, then about one
+        number of the night (which one depends on the seed)."""
         asked = list(FOLLOWUPS.get(self.analysis.top.code, {}).get(self.language, ()))
-        return (asked + [GENERAL[self.language]])[:count]
+        numbers = ABOUT_A_NUMBER[self.language]
+        return (asked + [GENERAL[self.language], numbers[self.seed % len(numbers)]])[:count]
 
 
 def simulated_report(persona: Persona, seed: int, language: Language = Language.EN, day: date = REPORT_DAY) -> Report:
@@ -86,13 +96,16 @@ def simulated_report(persona: Persona, seed: int, language: Language = Language.
     return Report(f"{persona.value}-{seed}", persona, seed, analyze(story, nights, profile, tags))
 
 
+def nth_report(i: int, seeds: range) -> Report:
+    """Report number `i` of a set: the personas in turn, one seed (one person) each from `seeds`, and every
+    `CHINESE_EVERY`th user Chinese-speaking."""
+    personas = list(Persona)
+    language = Language.ZH if i % CHINESE_EVERY == CHINESE_EVERY - 1 else Language.EN
+    return simulated_report(personas[i % len(personas)], seeds[i], language)
+
+
 def simulated_reports(count: int, seeds: range) -> list[Report]:
-    """`count` reports cycling through the personas, one seed (one person) each, from `seeds`."""
+    """The first `count` reports of the set `nth_report` draws from `seeds`."""
     if count > len(seeds):
         raise ValueError(f"{count} reports need {count} seeds; the range has {len(seeds)}")
-    personas = list(Persona)
-    return [
-        simulated_report(personas[i % len(personas)], seeds[i],
-                         Language.ZH if i % CHINESE_EVERY == CHINESE_EVERY - 1 else Language.EN)
-        for i in range(count)
-    ]
+    return [nth_report(i, seeds) for i in range(count)]

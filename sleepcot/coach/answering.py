@@ -9,7 +9,7 @@ import re
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
-from sleepcot.coach.briefing import CLINICIAN_NOTE
+from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
 from sleepcot.coach.generation import CoachReply, Progress, guarded
 from sleepcot.coach.knowledge import Card, language_of, retrieve
 from sleepcot.coach.llm import LLM
@@ -43,24 +43,24 @@ def clip(question: str) -> str:
 
 
 def deterministic_followup(question: str, analysis: Analysis) -> str:
-    """Answer from the findings and facts the question is about (the top finding if none is named)."""
-    q = question.lower()
+    """Answer from the findings and facts the question is about (the top finding if none is named),
+    starting from the number the question asks about, as a model's follow-up answer does."""
+    q, language = question.lower(), analysis.profile.language
     about = [f for f in analysis.findings if any(w in q for w in FINDING_TOPICS.get(f.code, ())) and f.code != "good_night"]
     parts: list[str] = []
-    if not about:
-        by_key = {f.key: f for f in analysis.facts()}
-        named = [by_key[k] for k in prompts.metrics_named(question) if k in by_key]
-        if named:
-            parts.append("Last night: " + "; ".join(f"{f.label} {f.render()}" for f in named) + ".")
-        about = analysis.findings[:1]
-    for finding in about[:2]:
+    by_key = {f.key: f for f in analysis.facts()}
+    named = [by_key[k] for k in prompts.metrics_named(question) if k in by_key]
+    if named:
+        end = "。" if language is Language.ZH else "."
+        parts.append(prompts.FOLLOWUP_OPENER[language].format(label=named[0].label) + f" {named[0].render()}{end}")
+    for finding in (about or analysis.findings[:1])[:2]:
         parts.append(finding.detail)
         if finding.likely_causes:
-            parts.append("Likely linked to: " + ", ".join(c.value.replace("_", " ") for c in finding.likely_causes) + ".")
+            parts.append(linked_to(finding.likely_causes, language))
         if finding.advice:
             parts.append(finding.advice)
     if analysis.red_flags:
-        parts.append(CLINICIAN_NOTE[analysis.profile.language])
+        parts.append(CLINICIAN_NOTE[language])
     return " ".join(parts)
 
 

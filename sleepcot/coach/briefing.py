@@ -19,16 +19,20 @@ NO_CAUSE = {
 }
 
 
-def _cause_text(analysis: Analysis, language: Language) -> str:
+LINKED = {Language.EN: "Likely linked to: {}.", Language.ZH: "可能与以下因素有关：{}。"}
+
+
+def linked_to(causes: list[TagKind], language: Language) -> str:
+    """The sentence naming what the user logged that likely explains a finding."""
+    return LINKED[language].format(", ".join(c.value.replace("_", " ") for c in causes))
+
+
+def cause_text(analysis: Analysis, language: Language) -> str:
+    """Why the night likely went as it did: the logged causes of the top findings, or that none explains it."""
     causes: list[TagKind] = []
     for finding in analysis.findings[:3]:
         causes += [c for c in finding.likely_causes if c not in causes]
-    if not causes:
-        return NO_CAUSE[language]
-    names = ", ".join(c.value.replace("_", " ") for c in causes)
-    if language is Language.ZH:
-        return f"可能与以下因素有关：{names}。"
-    return f"Likely linked to: {names}."
+    return linked_to(causes, language) if causes else NO_CAUSE[language]
 
 
 def deterministic_briefing(analysis: Analysis) -> str:
@@ -41,7 +45,7 @@ def deterministic_briefing(analysis: Analysis) -> str:
     lines = [
         f"1. {steps[0]}: " + "; ".join(f"{f.label} {f.render()}" for f in shown) + ".",
         f"2. {steps[1]}: " + " ".join(f"{f.title}: {f.detail}" for f in top),
-        f"3. {steps[2]}: " + _cause_text(analysis, language),
+        f"3. {steps[2]}: " + cause_text(analysis, language),
         f"4. {steps[3]}: " + " ".join(dict.fromkeys(f.advice for f in top[:2] if f.advice)),
     ]
     if analysis.red_flags:

@@ -201,7 +201,8 @@ def multiple_choice(question: str, choices: list[str], cards: list[Card], langua
     options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(MCQ_LETTERS, choices, strict=False))
     user = f"{background}Question: {question}\n{options}\n{MCQ_RULE}"
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-    return Prompt("mcq", messages, [f for c in cards for f in c.facts()], question=question, language=language,
+    # the options are in the prompt, so a figure they contain is the user's to repeat, as the question's is
+    return Prompt("mcq", messages, [f for c in cards for f in c.facts()], question=f"{question}\n{options}", language=language,
                   sources=[c.source for c in cards], steps=(MCQ_OPENER[language],))
 
 
