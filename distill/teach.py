@@ -1,0 +1,127 @@
+"""Stage teach: for every report the teacher writes chain-of-thought answers for the paper's three tasks —
+the morning briefing, 2-4 follow-up questions about that night, and domain-knowledge questions from the
+bank's train split (free-form and multiple choice) — each prompt rendered by the coach's prompt module as
+serving renders it. Every answer must pass the serving guard (figures only from the data, no diagnosis,
+red flags referred to a doctor, the step openers in place; a multiple-choice answer must pick the right
+letter) or it is dropped; why, is counted in the manifest and kept in `teach/rejected.jsonl`.
+
+Output: `teach/examples.jsonl`, one chat per line (the prompt's messages and the teacher's answer).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from distill import questions as bank
+from distill.evaluation.metrics import chosen_letter
+from distill.reports import Report
+from distill.run import RunDir
+from distill.synth import load_reports
+from distill.teacher import Task, Teacher
+from sleepcot.coach import prompts
+from sleepcot.coach.generation import judge
+from sleepcot.coach.knowledge import retrieve
+
+EXAMPLES_FILE = "examples.jsonl"
+REJECTED_FILE = "rejected.jsonl"
+KNOWLEDGE_CARDS = 2  # as serving and evaluation retrieve for a knowledge question
+FOLLOWUP_CARDS = 1
+
+
+def build_tasks(reports: list[Report], run: RunDir) -> list[Task]:
+    config = run.config.teach
+    rng = random.Random(run.config.synth.first_seed)
+    train = bank.load("train")
+    free = [q for q in train if not q.is_mcq]
+    mcq = [q for q in train if q.is_mcq]
+    rng.shuffle(free)
+    rng.shuffle(mcq)
+    tasks: list[Task] = []
+    for i, report in enumerate(reports):
+        analysis = report.analysis
+        tasks.append(Task(f"{report.id}/briefing", "briefing", prompts.briefing(analysis), analysis))
+        for n, question in enumerate(report.followups(rng.randint(*config.followups))):
+            cards = retrieve(question, k=FOLLOWUP_CARDS, language=report.language)
+            tasks.append(Task(f"{report.id}/followup{n}", "followup",
+                              prompts.followup(question, analysis, cards=cards), analysis))
+        for n in range(config.knowledge_per_report):
+            q = free[(i * config.knowledge_per_report + n) % len(free)]
+            cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
+                if rng.random() < config.retrieval_share else []
+            tasks.append(Task(f"{report.id}/{q.id}", "knowledge", prompts.knowledge(q.question, cards, q.language),
+                              question=q))
+        for n in range(config.mcq_per_report):
+            q = mcq[(i * config.mcq_per_report + n) % len(mcq)]
+            cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
+                if rng.random() < config.retrieval_share else []
+            tasks.append(Task(f"{report.id}/{q.id}", "mcq",
+                              prompts.multiple_choice(q.question, list(q.choices), cards, q.language), question=q))
+    return tasks
+
+
+def problems(task: Task, answer: str | None) -> list[str]:
+    """Why an answer may not be taught (empty: it may)."""
+    if not answer or not answer.strip():
+        return ["no answer"]
+    prompt = task.prompt
+    found = judge(prompt, answer, structured=bool(prompt.steps)).problems
+    lines = answer.split("\n")
+    if prompt.task == "briefing" and (len(lines) != len(prompt.steps)
+                                      or any(not line.startswith(s) for line, s in zip(lines, prompt.steps, strict=False))):
+        found.append("lines do not follow the step openers")
+    elif prompt.steps and not answer.startswith(prompt.steps[0]):
+        found.append("does not start with the opener")
+    if task.kind == "mcq" and chosen_letter(answer, list(task.question.choices), prompt.steps[0]) != \
+            task.question.correct_letter:
+        found.append("wrong option")
+    return found
+
+
+def _reason(problem: str) -> str:
+    """A problem's kind, for counting ("figure not in the data: 7 h" -> "figure not in the data")."""
+    head = problem.split(":")[0]
+    return "a step says nothing" if head.startswith("step ") else head
+
+
+def make_teacher(run: RunDir) -> Teacher:
+    config = run.config.teach
+    if config.teacher == "reference":
+        from distill.teacher.reference import ReferenceTeacher
+
+        return ReferenceTeacher()
+    from distill.teacher.endpoint import EndpointTeacher
+
+    return EndpointTeacher(config, run.path("teach") / "cache.jsonl")
+
+
+def teach(run: RunDir, teacher: Teacher | None = None, on_done: Callable[[int, int], None] | None = None) -> dict:
+    run.require("synth")
+    started = time.perf_counter()
+    teacher = teacher or make_teacher(run)
+    tasks = build_tasks(load_reports(run), run)
+    answers = teacher.write(tasks, on_done)
+    folder = run.path("teach")
+    asked, kept, rejected = Counter(), Counter(), Counter()
+    with (folder / EXAMPLES_FILE).open("w", encoding="utf-8") as good, \
+            (folder / REJECTED_FILE).open("w", encoding="utf-8") as bad:
+        for task, answer in zip(tasks, answers, strict=True):
+            asked[task.kind] += 1
+            found = problems(task, answer)
+            row = {"id": task.id, "kind": task.kind, "language": task.prompt.language.value}
+            if found:
+                rejected.update(_reason(p) for p in found)
+                bad.write(json.dumps({**row, "problems": found, "answer": answer}, ensure_ascii=False) + "\n")
+                continue
+            kept[task.kind] += 1
+            messages = [*task.prompt.messages, {"role": "assistant", "content": answer}]
+            good.write(json.dumps({**row, "messages": messages}, ensure_ascii=False) + "\n")
+    counts = {"asked": dict(asked), "kept": dict(kept), "examples": sum(kept.values()),
+              "rejected": sum(asked.values()) - sum(kept.values()), "rejections_by_reason": dict(rejected)}
+    stats = getattr(getattr(teacher, "client", None), "stats", None)
+    metrics = {"teacher": teacher.name, **({"client": vars(stats)} if stats is not None else {})}
+    return run.record("teach", started=started, counts=counts, metrics=metrics,
+                      artifacts=[str(folder / EXAMPLES_FILE), str(folder / REJECTED_FILE)])
