@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     llm_backend: LLMBackendName = "auto"
     # auto: Ollama when SLEEPCOT_OLLAMA_MODEL is set, else OpenAI-compatible when SLEEPCOT_OPENAI_MODEL is
     # set, else the embedded model.
-    embedded_model_path: Path | None = Field(default=None, description="a GGUF; default: the SmolLM2 wheel's")
+    embedded_model_path: Path | None = Field(default=None, description="a GGUF; default: the distilled model in "
+                                                "data_dir/models/distilled.gguf if there is one, else the SmolLM2 wheel's")
     embedded_threads: int | None = None
     embedded_context: int = 2048
     ollama_url: str = "http://127.0.0.1:11434"

