@@ -321,6 +321,7 @@ def write_modelfile(path: Path, gguf_path: Path, *, system: str, chat_template_k
     lines += [f"PARAMETER {key} {value}" for key, value in parameters.items()]
     lines.append(f'SYSTEM """{system}"""')
     text = "\n".join(lines) + "\n"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
     return text
 
@@ -363,7 +364,6 @@ def export(run: RunDir) -> dict:
         written.append(path)
     served = next((p for p in written if p.name.endswith(".q8_0.gguf")), written[-1])
     modelfile = Path(MODELFILES) / f"{config.name}.Modelfile"
-    modelfile.parent.mkdir(parents=True, exist_ok=True)
     write_modelfile(modelfile, served, system=SYSTEM,
                     parameters={"temperature": 0.3, "repeat_penalty": REPEAT_PENALTY, "num_ctx": config.num_ctx})
     deploy = deploy_commands(modelfile, config.name)

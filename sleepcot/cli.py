@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -196,6 +198,22 @@ def run_command(
     asyncio.run(main())
 
 
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A `progress(label, done, total)` callback that draws one bar per label on stderr while it is open."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        shown: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in shown:
+                shown[label] = bar.add_task(label, total=total)
+            bar.update(shown[label], completed=done)
+
+        yield progress
+
+
 @app.command("eval")
 def eval_command(
     models: Annotated[str, typer.Option("--models", help="comma-separated: embedded, gguf:PATH, ollama:NAME, "
@@ -214,8 +232,6 @@ def eval_command(
 ) -> None:
     """Score models on held-out simulated reports and the question bank: a Markdown table and a PNG chart in
     the run directory."""
-    from rich.progress import Progress
-
     from distill.evaluation import EvalConfig, evaluate
 
     settings = Settings()
@@ -232,14 +248,7 @@ def eval_command(
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    with Progress(console=err, transient=True) as bar:
-        shown: dict[str, int] = {}
-
-        def progress(label: str, done: int, total: int) -> None:
-            if label not in shown:
-                shown[label] = bar.add_task(label, total=total)
-            bar.update(shown[label], completed=done)
-
+    with _progress_bars() as progress:
         try:
             table = evaluate(config, settings, progress=progress)
         except (LLMUnavailable, ValueError) as exc:
@@ -264,19 +273,10 @@ def distill_command(
     from distill.pipeline import run_stages
     from distill.run import RunDir, StageOrderError
 
-    from rich.progress import Progress
-
     try:
         recipe = load(config, overrides or [])
         run = RunDir(recipe, run_dir)
-        with Progress(console=err, transient=True) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(name: str, done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=total)
-                bar.update(tasks[name], completed=done)
-
+        with _progress_bars() as progress:
             run_stages(run, stage, force=force, say=lambda line: err.print(line, highlight=False), progress=progress)
     except (ValueError, FileNotFoundError, StageOrderError, LLMUnavailable) as exc:
         err.print(f"[red]distill {stage} stopped:[/] {exc}")
