@@ -114,6 +114,20 @@ class DistillConfig:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+SCALARS = (bool, int, float, str)
+
+
+def _scalar(value, hint, where: str):
+    """`value` as the scalar type `hint` allows (an int where a float goes), or a clear error."""
+    allowed = [t for t in (typing.get_args(hint) or (hint,)) if t in SCALARS]
+    if not allowed or (value is None and type(None) in typing.get_args(hint)):
+        return value
+    for kind in allowed:
+        if type(value) is kind or (kind is float and type(value) is int):
+            return kind(value)
+    raise ValueError(f"{where}: expected {' or '.join(t.__name__ for t in allowed)}, got {value!r}")
+
+
 def _build(cls: type, data: dict, where: str):
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}")
@@ -129,8 +143,8 @@ def _build(cls: type, data: dict, where: str):
             value = _build(hint, value or {}, f"{where}.{name}" if where else name)
         elif typing.get_origin(hint) is tuple and isinstance(value, list):
             value = tuple(value)
-        elif hint is float and isinstance(value, int):
-            value = float(value)
+        else:
+            value = _scalar(value, hint, f"{where}.{name}" if where else name)
         values[name] = value
     try:
         return cls(**values)

@@ -152,6 +152,8 @@ def test_recipes_that_are_wrong_are_refused_with_a_reason(tmp_path):
     overlap = _distill(tmp_path, "synth", "--config", str(_recipe(tmp_path)), "--set",
                        f"synth.first_seed={EVAL_SEEDS.start - 2}")
     assert overlap.returncode == 1 and "evaluation holds the rest" in overlap.stderr
+    wrong_type = _distill(tmp_path, "synth", "--config", str(_recipe(tmp_path)), "--set", "synth.reports=many")
+    assert wrong_type.returncode == 1 and "synth.reports: expected int, got 'many'" in wrong_type.stderr
     early = _distill(tmp_path, "train", "--config", str(_recipe(tmp_path)))
     assert early.returncode == 1 and "stage 'teach' has not finished" in early.stderr
     unknown = _distill(tmp_path, "distil", "--config", str(_recipe(tmp_path)))
