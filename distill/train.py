@@ -132,6 +132,7 @@ def training_arguments(config: TrainConfig, output_dir: Path, examples: int):
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=2,
         use_cpu=not torch.cuda.is_available(), bf16=config.dtype == "bfloat16", seed=config.seed,
         gradient_checkpointing=config.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},  # with a frozen base, LoRA's grads still flow
         report_to="none", remove_unused_columns=False, dataloader_pin_memory=False, disable_tqdm=False,
     )
 
