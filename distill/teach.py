@@ -25,6 +25,7 @@ from distill.teacher import Task, Teacher
 from sleepcot.coach import prompts
 from sleepcot.coach.generation import judge
 from sleepcot.coach.knowledge import retrieve
+from sleepcot.coach.llm import LLMUnavailable
 
 EXAMPLES_FILE = "examples.jsonl"
 REJECTED_FILE = "rejected.jsonl"
@@ -104,6 +105,10 @@ def teach(run: RunDir, teacher: Teacher | None = None, on_done: Callable[[int, i
     teacher = teacher or make_teacher(run)
     tasks = build_tasks(load_reports(run), run)
     answers = teacher.write(tasks, on_done)
+    if tasks and all(answer is None for answer in answers):  # not "done": a rerun asks again (the cache keeps any)
+        stats = getattr(getattr(teacher, "client", None), "stats", None)
+        raise LLMUnavailable(f"the teacher {teacher.name} gave no answer"
+                             + (f" ({stats.stopped_by})" if stats is not None and stats.stopped_by else ""))
     folder = run.path("teach")
     asked, kept, rejected = Counter(), Counter(), Counter()
     with (folder / EXAMPLES_FILE).open("w", encoding="utf-8") as good, \

@@ -20,6 +20,7 @@ from distill.reports import EVAL_SEEDS
 from distill.run import RunDir
 from distill.synth import synth
 from distill.teach import teach
+from sleepcot.coach.llm import LLMUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = """
@@ -144,6 +145,20 @@ def test_an_endpoint_teacher_is_guarded_survives_faults_and_a_rerun_costs_no_req
         assert len(server.requests) == asked_before  # every answer came from the cache
         assert again["metrics"]["client"]["cache_hits"] == sum(counts["asked"].values())
         assert again["counts"] == counts
+
+
+def test_a_teacher_that_refuses_every_request_leaves_teach_undone_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOY_TEACHER_KEY", "sk-wrong")
+    with OpenAILoopback(ScriptedTeacher(), ["teacher-large"], api_key="sk-right") as server:
+        endpoint = (f"teach: {{teacher: openai, base_url: '{server.base_url}', model: teacher-large, "
+                    "api_key_env: TOY_TEACHER_KEY}")
+        recipe = load(_recipe(tmp_path, TOY.replace("teach: {followups: [2, 2], knowledge_per_report: 1, "
+                                                    "mcq_per_report: 1}", endpoint)))
+        run = RunDir(recipe)
+        synth(run)
+        with pytest.raises(LLMUnavailable, match="gave no answer.*HTTP 401"):
+            teach(run)
+        assert not run.done("teach") and len(server.requests) <= recipe.teach.concurrency
 
 
 def test_recipes_that_are_wrong_are_refused_with_a_reason(tmp_path):
