@@ -66,7 +66,7 @@ def plain(root: Path) -> dict:
     model = with_lora(model, config)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-    collate = Collator(tokenizer.pad_token_id)
+    collate = Collator(tokenizer)
     tokens, started = 0, time.perf_counter()
     for i in range(0, len(examples), config.batch_size):
         batch = collate(examples[i:i + config.batch_size])

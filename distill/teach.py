@@ -23,24 +23,23 @@ from distill.run import RunDir
 from distill.synth import load_reports
 from distill.teacher import Task, Teacher
 from sleepcot.coach import prompts
+from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS
 from sleepcot.coach.generation import judge
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLMUnavailable
 
 EXAMPLES_FILE = "examples.jsonl"
 REJECTED_FILE = "rejected.jsonl"
-KNOWLEDGE_CARDS = 2  # as serving and evaluation retrieve for a knowledge question
-FOLLOWUP_CARDS = 1
 
 
 def build_tasks(reports: list[Report], run: RunDir) -> list[Task]:
     config = run.config.teach
     rng = random.Random(run.config.synth.first_seed)
     train = bank.load("train")
-    free = [q for q in train if not q.is_mcq]
-    mcq = [q for q in train if q.is_mcq]
-    rng.shuffle(free)
-    rng.shuffle(mcq)
+    pools = {"knowledge": [q for q in train if not q.is_mcq], "mcq": [q for q in train if q.is_mcq]}
+    for pool in pools.values():
+        rng.shuffle(pool)
+    per_report = {"knowledge": config.knowledge_per_report, "mcq": config.mcq_per_report}
     tasks: list[Task] = []
     for i, report in enumerate(reports):
         analysis = report.analysis
@@ -49,18 +48,14 @@ def build_tasks(reports: list[Report], run: RunDir) -> list[Task]:
             cards = retrieve(question, k=FOLLOWUP_CARDS, language=report.language)
             tasks.append(Task(f"{report.id}/followup{n}", "followup",
                               prompts.followup(question, analysis, cards=cards), analysis))
-        for n in range(config.knowledge_per_report):
-            q = free[(i * config.knowledge_per_report + n) % len(free)]
-            cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
-                if rng.random() < config.retrieval_share else []
-            tasks.append(Task(f"{report.id}/{q.id}", "knowledge", prompts.knowledge(q.question, cards, q.language),
-                              question=q))
-        for n in range(config.mcq_per_report):
-            q = mcq[(i * config.mcq_per_report + n) % len(mcq)]
-            cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
-                if rng.random() < config.retrieval_share else []
-            tasks.append(Task(f"{report.id}/{q.id}", "mcq",
-                              prompts.multiple_choice(q.question, list(q.choices), cards, q.language), question=q))
+        for kind, pool in pools.items():  # the bank's questions in turn, a share of them with their cards
+            for n in range(per_report[kind]):
+                q = pool[(i * per_report[kind] + n) % len(pool)]
+                cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
+                    if rng.random() < config.retrieval_share else []
+                prompt = prompts.knowledge(q.question, cards, q.language) if kind == "knowledge" else \
+                    prompts.multiple_choice(q.question, list(q.choices), cards, q.language)
+                tasks.append(Task(f"{report.id}/{q.id}", kind, prompt, question=q))
     return tasks
 
 
@@ -105,8 +100,8 @@ def teach(run: RunDir, teacher: Teacher | None = None, on_done: Callable[[int, i
     teacher = teacher or make_teacher(run)
     tasks = build_tasks(load_reports(run), run)
     answers = teacher.write(tasks, on_done)
+    stats = getattr(getattr(teacher, "client", None), "stats", None)  # an endpoint teacher's request counts
     if tasks and all(answer is None for answer in answers):  # not "done": a rerun asks again (the cache keeps any)
-        stats = getattr(getattr(teacher, "client", None), "stats", None)
         raise LLMUnavailable(f"the teacher {teacher.name} gave no answer"
                              + (f" ({stats.stopped_by})" if stats is not None and stats.stopped_by else ""))
     folder = run.path("teach")
@@ -126,7 +121,6 @@ def teach(run: RunDir, teacher: Teacher | None = None, on_done: Callable[[int, i
             good.write(json.dumps({**row, "messages": messages}, ensure_ascii=False) + "\n")
     counts = {"asked": dict(asked), "kept": dict(kept), "examples": sum(kept.values()),
               "rejected": sum(asked.values()) - sum(kept.values()), "rejections_by_reason": dict(rejected)}
-    stats = getattr(getattr(teacher, "client", None), "stats", None)
     metrics = {"teacher": teacher.name, **({"client": vars(stats)} if stats is not None else {})}
     return run.record("teach", started=started, counts=counts, metrics=metrics,
                       artifacts=[str(folder / EXAMPLES_FILE), str(folder / REJECTED_FILE)])

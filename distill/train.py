@@ -91,8 +91,8 @@ def load_examples(run: RunDir, tokenizer, max_length: int) -> tuple[list[Encoded
 class Collator:
     """Pads a batch on the right; padding is masked out of attention and loss."""
 
-    def __init__(self, pad_id: int):
-        self.pad_id = pad_id
+    def __init__(self, tokenizer):
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
     def __call__(self, batch: list[Encoded]) -> dict:
         import torch
@@ -166,7 +166,7 @@ def train(run: RunDir) -> dict:
         raise ValueError("no teach example fits train.max_length; raise it or check the teach stage")
     model = with_lora(model, config)
     trainer = Trainer(model=model, args=training_arguments(config, folder / CHECKPOINTS, len(examples)),
-                      train_dataset=examples, data_collator=Collator(tokenizer.pad_token_id or tokenizer.eos_token_id))
+                      train_dataset=examples, data_collator=Collator(tokenizer))
     resume = last_checkpoint(folder / CHECKPOINTS, run.config.stage_hash("train"))
     fit_started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)

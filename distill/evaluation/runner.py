@@ -23,7 +23,8 @@ from distill.evaluation.scoreboard import write_scoreboard
 from distill.reports import EVAL_SEEDS, Report, simulated_reports
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
-from sleepcot.coach.answering import deterministic_followup, deterministic_knowledge
+from sleepcot.coach.answering import (FOLLOWUP_CARDS, KNOWLEDGE_CARDS, deterministic_followup,
+                                      deterministic_knowledge)
 from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
 from sleepcot.coach.knowledge import card, retrieve
@@ -32,7 +33,6 @@ from sleepcot.config import Settings
 
 TASKS = ("reports", "followups", "knowledge")
 REFERENCE = "reference"
-RETRIEVED_CARDS = 2
 MCQ_MAX_TOKENS = 8
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -126,7 +126,7 @@ def _followup_cases(who: _Contestant, reports: list[Report], retrieval: bool, pe
     for report in reports:
         analysis = report.analysis
         for n, question in enumerate(report.followups(per_report)):
-            cards = retrieve(question, k=1, language=report.language) if retrieval else []
+            cards = retrieve(question, k=FOLLOWUP_CARDS, language=report.language) if retrieval else []
             prompt = prompts.followup(question, analysis, cards=cards)
             reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_followup(question, analysis)))
             scores = metrics.coach_scores(prompt, reply, min_figures=1)
@@ -136,7 +136,7 @@ def _followup_cases(who: _Contestant, reports: list[Report], retrieval: bool, pe
 
 def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval: bool) -> Iterator[Case]:
     for q in questions:
-        cards = retrieve(q.question, k=RETRIEVED_CARDS, language=q.language) if retrieval else []
+        cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) if retrieval else []
         found = {c.key for c in cards}
         gold = [f for key in q.cards for f in card(key, q.language).facts()]
         prompt = prompts.knowledge(q.question, cards, q.language)

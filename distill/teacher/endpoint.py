@@ -20,9 +20,9 @@ def format_rule(prompt: Prompt) -> str:
     """What the student will be prefilled with at serving, spelled out for a teacher that cannot prefill."""
     if not prompt.steps:
         return ""
-    lines = "\n".join(f"- line {i}: {step}" for i, step in enumerate(prompt.steps, 1))
-    if prompt.task in ("mcq", "followup"):
+    if len(prompt.steps) == 1:
         return f"\n\nBegin your answer with these words, verbatim: {prompt.steps[0]}"
+    lines = "\n".join(f"- line {i}: {step}" for i, step in enumerate(prompt.steps, 1))
     return f"\n\nWrite exactly {len(prompt.steps)} lines, each beginning with these words, verbatim:\n{lines}"
 
 

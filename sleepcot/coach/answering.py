@@ -29,6 +29,9 @@ NO_KNOWLEDGE = {
 }
 
 
+# Cards retrieved for a question (serving, and the evaluation and training that must match it).
+KNOWLEDGE_CARDS = 2
+FOLLOWUP_CARDS = 1
 SOURCE_LABEL = {Language.EN: "Source", Language.ZH: "来源"}
 
 
@@ -79,13 +82,13 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
     question = clip(question)
     language = language_of(question, language)
     if analysis is not None and is_personal(question):
-        cards = retrieve(question, k=1, language=language)
+        cards = retrieve(question, k=FOLLOWUP_CARDS, language=language)
         return guarded(
             lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
             llm, lambda: deterministic_followup(question, analysis),
             max_tokens=max_tokens, unavailable_reason=unavailable_reason, on_progress=on_progress,
         )
-    cards = retrieve(question, k=2, language=language)
+    cards = retrieve(question, k=KNOWLEDGE_CARDS, language=language)
     return guarded(
         lambda strict: prompts.knowledge(question, cards, language, strict=strict),
         llm, lambda: deterministic_knowledge(cards, language),
