@@ -234,9 +234,51 @@ class Tag(BaseModel):
     note: str | None = Field(default=None, max_length=500)
 
 
+class Metric(str, enum.Enum):
+    """What a figure measures: the subject of a claim. The guard reads it from a reply's words and supports a
+    figure only with a fact of the same subject."""
+
+    TOTAL_SLEEP = "total_sleep"
+    TIME_IN_BED = "time_in_bed"
+    DEEP = "deep"
+    REM = "rem"
+    LIGHT = "light"
+    AWAKE = "awake"  # awake after first falling asleep
+    LATENCY = "latency"  # time to fall asleep
+    EFFICIENCY = "efficiency"
+    HRV = "hrv"
+    HEART_RATE = "heart_rate"
+    SPO2 = "spo2"
+    BREATHING = "breathing"
+    TEMPERATURE = "temperature"
+    BEDTIME = "bedtime"
+    WAKE = "wake"  # wake-up time
+    AWAKENINGS = "awakenings"
+    SLEEP_DEBT = "sleep_debt"
+    REGULARITY = "regularity"  # how much bedtimes vary
+    MIDSLEEP = "midsleep"  # the shift of mid-sleep between free and work days
+    NIGHTS = "nights"  # nights recorded or considered
+    CAFFEINE = "caffeine"
+    ALCOHOL = "alcohol"
+    EXERCISE = "exercise"
+
+
+class Relation(str, enum.Enum):
+    """What a figure is of its subject."""
+
+    VALUE = "value"  # the night's own value
+    SHARE = "share"  # its share of the night's sleep
+    CHANGE = "change"  # the difference from the user's baseline (signed: negative is below), in units or percent
+    BASELINE = "baseline"  # the user's own average before the night
+    AGGREGATE = "aggregate"  # over a period: an average, the longest, the shortest
+    NORM = "norm"  # a recommended value or a limit from the norms table
+    COUNT = "count"  # a count of nights
+
+
 class Fact(BaseModel):
-    """A figure the coach may say: a value, its unit and what it measures. The guard checks every
-    number in a reply against the facts that were given to the model."""
+    """A figure the coach may say: a value, its unit, and what it is true of — its subject (a Metric) and its
+    relation to it. The guard supports a figure in a reply only with a fact of the subject and relation the
+    reply binds it to. `subject` None: a figure read from free text whose subject could not be read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -244,6 +286,8 @@ class Fact(BaseModel):
     label: str
     value: float
     unit: Unit
+    subject: Metric | None = None
+    relation: Relation = Relation.VALUE
 
     def render(self) -> str:
         from sleepcot.units import format_value

@@ -69,7 +69,7 @@ def test_low_deep_sleep_against_own_baseline_with_logged_cause():
     facts = {f.key: f.value for f in top.facts}
     assert facts["night.deep_s"] == 54 * 60
     assert facts["base14.deep_s"] == 90 * 60
-    assert facts["change.deep_s"] == 40
+    assert facts["change.deep_s"] == -40  # signed: below the baseline
     assert facts["night.deep_s_share"] == 12
     assert top.likely_causes == [TagKind.LATE_CAFFEINE]
     assert "40% under your usual 1 h 30 min" in top.detail
@@ -103,7 +103,7 @@ def test_alcohol_tag_explains_hrv_drop_and_raised_heart_rate():
     analysis = analyze(tonight, HISTORY, PROFILE, [Tag(local_date=DAYS[14], kind=TagKind.ALCOHOL)])
     hrv = next(f for f in analysis.findings if f.code == "hrv_down")
     hr = next(f for f in analysis.findings if f.code == "hr_up")
-    assert {f.key: f.value for f in hrv.facts}["change.hrv_rmssd_ms"] == 30
+    assert {f.key: f.value for f in hrv.facts}["change.hrv_rmssd_ms"] == -30  # signed: below the baseline
     assert {f.key: f.value for f in hr.facts}["change.hr_lowest_bpm"] == 7
     assert hrv.likely_causes == hr.likely_causes == [TagKind.ALCOHOL]
 

@@ -35,8 +35,7 @@ from loopback.vendor_apis import OuraAPI
 from loopback.vendor_server import VendorServer
 from sleepcot.analysis.latest import analyze_latest
 from sleepcot.cli import app as cli
-from sleepcot.coach import prompts
-from sleepcot.coach.guard import extract_mentions, supported
+from sleepcot.coach import guard, prompts
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM, OllamaLLM
 from sleepcot.config import Settings
@@ -121,10 +120,9 @@ def reply(user: TelegramUser, timeout: float = 180) -> str:
 def figures_are_from(text: str, facts: list) -> list:
     """The figures of a reply (its sources footer aside, whose years are not figures), all from `facts`."""
     text = text.split("\n\nSources:")[0]
-    mentions = extract_mentions(text)
-    unsupported = [m for m in mentions if not supported(m, facts)]
-    assert not unsupported, f"figures not in the user's data: {unsupported}\n{text}"
-    return mentions
+    unfaithful = guard.unfaithful(text, facts)
+    assert not unfaithful, f"figures not true of the user's data: {unfaithful}\n{text}"
+    return guard.stated(text, facts)
 
 
 # --- access ------------------------------------------------------------------------------------------------
@@ -233,8 +231,8 @@ def test_today_week_followup_and_export(telegram, launch, embedded_llm, caplog):
     ann.send(question)
     answer = reply(ann)
     night_facts = [f for f in analysis.facts() if f.key.startswith("night.")]
-    mentions = figures_are_from(answer, prompts.followup(question, analysis, cards=retrieve(question, k=1)).facts)
-    assert any(supported(m, night_facts) for m in mentions), answer  # it cites this user's numbers
+    figures_are_from(answer, prompts.followup(question, analysis, cards=retrieve(question, k=1)).facts)
+    assert guard.stated(answer.split("\n\nSources:")[0], night_facts), answer  # it cites this user's numbers
 
     ann.send("/week")
     chart = ann.wait_for_messages(1)[0]

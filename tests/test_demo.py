@@ -8,16 +8,17 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from integrations.simulator import Persona
+from sleepcot.analysis.facts import night_facts
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.cli import app
-from sleepcot.coach.guard import extract_mentions, supported
-from sleepcot.domain import NIGHT_FIELD_UNITS, Fact, Unit
+from sleepcot.coach import guard
+from sleepcot.coach.prompts import profile_facts
+from sleepcot.domain import Fact, Metric, Night, Profile
 
 pytestmark = pytest.mark.llm
 SEEDS = [1, 7, 42]
@@ -38,21 +39,12 @@ def run_demo(*args: str) -> dict:
 
 
 def facts_of(document: dict) -> list[Fact]:
-    """Every figure of the night, its findings and the profile's habits, rebuilt from the JSON alone."""
-    night = document["night"]
-    facts = [Fact(key=k, label=k, value=night[k], unit=u) for k, u in NIGHT_FIELD_UNITS.items() if night.get(k) is not None]
-    if night.get("awakenings") is not None:
-        facts.append(Fact(key="awakenings", label="awakenings", value=night["awakenings"], unit=Unit.COUNT))
-    for key in ("start", "end"):
-        moment = datetime.fromisoformat(night[key])
-        facts.append(Fact(key=key, label=key, value=moment.hour * 60 + moment.minute, unit=Unit.CLOCK))
+    """Every figure of the night, its findings and the profile's habits, rebuilt from the JSON alone, each with
+    what it measures."""
+    night = Night.model_validate(document["night"])
+    facts = night_facts(night)
     facts += [Fact(**fact) for finding in document["findings"] for fact in finding["facts"]]
-    habits = document["profile"]["habits"]
-    facts += [Fact(key=k, label=k, value=v, unit=Unit.COUNT) for k, v in habits.items() if isinstance(v, int)]
-    if habits.get("caffeine_last_time"):
-        hour, minute = map(int, habits["caffeine_last_time"].split(":")[:2])
-        facts.append(Fact(key="caffeine_last_time", label="last caffeine", value=hour * 60 + minute, unit=Unit.CLOCK))
-    return facts
+    return facts + profile_facts(Profile.model_validate(document["profile"]))
 
 
 def test_default_demo_briefing_is_written_by_the_embedded_model(data_dir):
@@ -70,9 +62,8 @@ def test_every_figure_in_every_briefing_is_in_the_night_or_findings(data_dir, pe
     document = run_demo("--persona", persona, "--seed", str(seed))
     briefing = document["briefing"]
     assert briefing["guard"]["ok"], briefing["guard"]
-    facts = facts_of(document)
-    unfaithful = [m.text for m in extract_mentions(briefing["text"]) if not supported(m, facts)]
-    assert unfaithful == [], briefing["text"]
+    # no figure bound to the wrong metric or relation (a deep-sleep share that is the drop from the usual…)
+    assert guard.unfaithful(briefing["text"], facts_of(document)) == [], briefing["text"]
     top = document["findings"][0]
     assert any(word in briefing["text"].lower() for word in FINDING_TOPICS[top["code"]]), (top["code"], briefing["text"])
     if any(f["severity"] == 3 for f in document["findings"]):  # red flag: the user is sent to a clinician
@@ -83,9 +74,8 @@ def test_chat_answers_why_deep_sleep_was_low_with_the_users_own_numbers(data_dir
     document = run_demo("--ask", "why was my deep sleep low?")
     reply = document["answer"]
     assert reply["guard"]["ok"], reply
-    deep = [Fact(**f) for finding in document["findings"] for f in finding["facts"] if "deep_s" in f["key"]]
-    cited = [m.text for m in extract_mentions(reply["text"]) if supported(m, deep)]
-    assert cited, reply["text"]
+    deep = [f for f in facts_of(document) if f.subject is Metric.DEEP]
+    assert guard.stated(reply["text"], deep), reply["text"]  # a deep-sleep figure, said of deep sleep
 
 
 def _cli(env_overrides: dict, data_dir, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -107,7 +97,7 @@ def test_with_the_llm_unavailable_the_demo_prints_a_correct_deterministic_briefi
     briefing = document["briefing"]
     assert briefing["backend"] == "deterministic" and briefing["guard"]["ok"]
     assert said in briefing["fallback_reason"]
-    assert [m.text for m in extract_mentions(briefing["text"]) if not supported(m, facts_of(document))] == []
+    assert guard.unfaithful(briefing["text"], facts_of(document)) == []
 
 
 def test_terminal_chat_reads_questions_and_answers_each(data_dir):

@@ -1,37 +1,46 @@
-"""The guard catches planted wrong figures, diagnoses and missing red-flag advice, and lets faithful
-replies through whatever units they use."""
+"""The guard reads each figure as a claim about a metric: a true figure in any unit, style or language passes,
+and a figure said about the wrong metric or relation, written in words, rounded the wrong way or invented is
+refused; diagnoses, drugs and missing red-flag advice are refused whatever the figures."""
 
 from __future__ import annotations
 
 import pytest
 
 from sleepcot.coach import guard
-from sleepcot.domain import Fact, Unit
+from sleepcot.domain import Fact, Metric, Relation, Unit
 
+M, R = Metric, Relation
 FACTS = [
-    Fact(key="night.total_sleep_s", label="total sleep", value=22_320, unit=Unit.SECONDS),  # 6 h 12 min
-    Fact(key="night.deep_s", label="deep sleep", value=2_880, unit=Unit.SECONDS),  # 48 min
-    Fact(key="base14.deep_s", label="usual deep sleep", value=4_560, unit=Unit.SECONDS),  # 1 h 16 min
-    Fact(key="change.deep_s", label="change", value=37, unit=Unit.PERCENT),
-    Fact(key="night.efficiency_pct", label="efficiency", value=84.6, unit=Unit.PERCENT),
-    Fact(key="night.hrv_rmssd_ms", label="HRV", value=41.2, unit=Unit.MS),
-    Fact(key="night.hr_lowest_bpm", label="lowest HR", value=55, unit=Unit.BPM),
-    Fact(key="night.bedtime", label="bedtime", value=23 * 60 + 40, unit=Unit.CLOCK),
-    Fact(key="night.skin_temp_dev_c", label="temp", value=0.4, unit=Unit.CELSIUS),
-    Fact(key="norm.sleep_min_h", label="minimum", value=7, unit=Unit.HOURS),
+    Fact(key="night.total_sleep_s", label="total sleep", value=22_320, unit=Unit.SECONDS, subject=M.TOTAL_SLEEP),  # 6 h 12 min
+    Fact(key="night.deep_s", label="deep sleep", value=2_880, unit=Unit.SECONDS, subject=M.DEEP),  # 48 min
+    Fact(key="night.rem_s", label="REM sleep", value=4_800, unit=Unit.SECONDS, subject=M.REM),  # 1 h 20 min
+    Fact(key="base14.deep_s", label="usual deep sleep", value=4_560, unit=Unit.SECONDS, subject=M.DEEP,
+         relation=R.BASELINE),  # 1 h 16 min
+    Fact(key="change.deep_s", label="change", value=-37, unit=Unit.PERCENT, subject=M.DEEP, relation=R.CHANGE),
+    Fact(key="share.deep_s", label="deep share", value=12.9, unit=Unit.PERCENT, subject=M.DEEP, relation=R.SHARE),
+    Fact(key="night.efficiency_pct", label="efficiency", value=84.6, unit=Unit.PERCENT, subject=M.EFFICIENCY),
+    Fact(key="night.hrv_rmssd_ms", label="HRV", value=41.2, unit=Unit.MS, subject=M.HRV),
+    Fact(key="night.hr_lowest_bpm", label="lowest HR", value=55, unit=Unit.BPM, subject=M.HEART_RATE),
+    Fact(key="night.bedtime", label="bedtime", value=23 * 60 + 40, unit=Unit.CLOCK, subject=M.BEDTIME),
+    Fact(key="night.skin_temp_dev_c", label="temp", value=0.4, unit=Unit.CELSIUS, subject=M.TEMPERATURE),
+    Fact(key="norm.sleep_min_h", label="minimum", value=7, unit=Unit.HOURS, subject=M.TOTAL_SLEEP, relation=R.NORM),
+    Fact(key="norm.sleep_max_h", label="maximum", value=9, unit=Unit.HOURS, subject=M.TOTAL_SLEEP, relation=R.NORM),
 ]
 
 
 @pytest.mark.parametrize("reply", [
     "1. What the data shows: you slept 6 h 12 min and went to bed at 23:40.",
     "You slept about 6.2 hours, or 372 minutes, with 48 minutes of deep sleep.",
-    "Deep sleep was 48 min, 37% below your usual 1 h 16 min; efficiency was 85%.",
+    "Deep sleep was 48 min (13% of your sleep), 37% under your usual 1 h 16 min; efficiency was 85%.",
+    "You got 28 minutes less deep sleep than your usual.",
     "Your HRV was 41 ms and your lowest heart rate 55 bpm; skin temperature +0.4 °C.",
-    "You went to bed at 11:40 pm. Adults need at least 7 hours.",
+    "You went to bed at 11:40 pm. Adults need at least 7 hours, and 7-9 hours is recommended.",
     "Step 2: compared with your baseline of 76 minutes of deep sleep, last night was lower.",
-    "你昨晚睡了6小时12分钟，深睡48分钟。",
+    "You slept about six hours, with over 40 minutes of deep sleep and 1 h 20 min of REM.",
+    "你昨晚睡了6小时12分钟，深睡48分钟，比平时少了37%。",
+    "你昨晚大约睡了六个小时，深睡占总睡眠的13%。",
 ])
-def test_faithful_replies_pass(reply):
+def test_true_figures_in_any_style_pass(reply):
     verdict = guard.check(reply, FACTS)
     assert verdict.ok, verdict.problems
 
@@ -42,44 +51,99 @@ def test_faithful_replies_pass(reply):
     ("Your efficiency was 92%.", "92%"),
     ("Your HRV of 62 ms is great.", "62 ms"),
     ("You went to bed at 22:15.", "22:15"),
-    ("Your deep sleep dropped 20% from your usual.", "20%"),
     ("Deep sleep was 48%.", "48%"),  # right number, wrong unit
     ("Your lowest heart rate was 48 bpm.", "48 bpm"),
+    ("You slept eight hours.", "8 hours"),  # a number in words
+    ("你昨晚睡了八个小时。", "8个小时"),
+    ("Your recovery score was 22.", "22"),  # a subject we hold no facts about
 ])
-def test_planted_wrong_numbers_are_caught(reply, planted):
+def test_figures_not_in_the_data_are_refused(reply, planted):
     verdict = guard.check(reply, FACTS)
     assert not verdict.ok
-    assert planted in " ".join(verdict.unsupported)
+    assert planted in " ".join(verdict.unsupported + verdict.misbound)
+
+
+@pytest.mark.parametrize("reply", [
+    "Your deep sleep was 1 h 20 min.",  # REM's figure
+    "The main finding is low deep sleep: 48 min, 37% of your sleep.",  # the change said as a share
+    "Your REM sleep was 37% under your usual.",  # deep sleep's change
+    "Last night you got 1 h 16 min of deep sleep.",  # the baseline said as the night's value
+    "Your deep sleep was 37% above your usual.",  # the right change, the wrong way
+    "You slept 7 hours, just as recommended.",  # a norm said as the night's value
+    "You slept 6 hours and 54 minutes... well, 9 hours really.",  # 9 h is a norm, not the night
+])
+def test_figures_bound_to_the_wrong_metric_or_relation_are_refused(reply):
+    verdict = guard.check(reply, FACTS)
+    assert verdict.misbound or verdict.unsupported, reply
+    assert not verdict.ok
+
+
+def test_rounding_is_to_the_nearest():
+    night = [Fact(key="night.total_sleep_s", label="total sleep", value=6 * 3600 + 54 * 60, unit=Unit.SECONDS,
+                  subject=M.TOTAL_SLEEP)]
+    assert guard.check("You slept about 7 hours last night.", night).ok
+    assert not guard.check("You slept 6 hours last night.", night).ok
+    assert not guard.check("你昨晚睡了6个小时。", night).ok
+
+
+def test_a_figure_whose_subject_cannot_be_read_passes_only_when_one_fact_fits():
+    same = [Fact(key="night.deep_s", label="deep", value=2_880, unit=Unit.SECONDS, subject=M.DEEP),
+            Fact(key="night.rem_s", label="REM", value=2_880, unit=Unit.SECONDS, subject=M.REM)]
+    assert guard.check("It was 48 min. Try an earlier night.", FACTS).ok
+    assert guard.check("It was 48 min. Try an earlier night.", same).misbound
 
 
 @pytest.mark.parametrize("reply", [
     "You have sleep apnea, so your oxygen drops.",
     "This confirms that you have insomnia.",
     "You are suffering from chronic insomnia.",
-    "You're an insomniac, clearly.",
-    "You should take zolpidem before bed.",
-    "Take 10 mg of melatonin tonight.",
+    "It could well be sleep apnoea.",
     "你患有睡眠呼吸暂停。",
 ])
-def test_diagnoses_and_prescriptions_are_caught(reply):
+def test_diagnoses_are_refused(reply):
     verdict = guard.check(reply, FACTS)
     assert verdict.diagnoses and not verdict.ok
 
 
+@pytest.mark.parametrize("reply", [
+    "You should take zolpidem before bed.",
+    "Take 10 mg of melatonin tonight.",
+    "Ask your doctor to prescribe you some Ambien.",
+])
+def test_medication_is_refused(reply):
+    verdict = guard.check(reply, FACTS)
+    assert verdict.medications and not verdict.ok
+
+
 def test_careful_wording_about_conditions_is_not_a_diagnosis():
-    reply = "Oxygen dips like these can come with sleep apnea; only a doctor can diagnose it, so please ask one."
+    reply = "Oxygen dips like these deserve a doctor's look; only a sleep study can tell what causes them, so please see one."
     assert guard.check(reply, FACTS, red_flag=True).ok
 
 
-def test_red_flag_without_clinician_advice_is_rejected():
+def test_red_flag_needs_affirmative_clinician_advice():
     reply = "Your deep sleep was 48 min. Sleep on your side tonight."
     assert guard.check(reply, FACTS, red_flag=True).missing_red_flag_advice
     assert guard.check(reply + " Please see a doctor about the oxygen dips.", FACTS, red_flag=True).ok
+    dismissed = guard.check(reply + " There is no need to see a doctor about it.", FACTS, red_flag=True)
+    assert not dismissed.ok
 
 
 def test_reply_must_name_the_top_finding_when_asked():
     verdict = guard.check("You slept 6 h 12 min. Keep it up.", FACTS, topic_words=("deep",))
     assert verdict.missing_topic and not verdict.ok
+
+
+def test_a_question_about_a_figure_must_be_answered_with_it():
+    asked = (M.DEEP,)
+    assert guard.check("Last night your deep sleep was 48 min.", FACTS, asked=asked).ok
+    assert guard.check("Deep sleep depends on caffeine and alcohol; try a cooler room.", FACTS, asked=asked).unanswered
+    assert guard.check("Your total sleep was 6 h 12 min; try a cooler room.", FACTS, asked=asked).unanswered
+    assert guard.check("I can't see your deep sleep for that week in your data.", FACTS, asked=asked).ok
+
+
+def test_empty_numbered_steps_and_talk_about_itself_are_refused():
+    assert guard.check("1. You slept 6 h 12 min.\n2. Deep sleep was 48 min.\n5.", FACTS).empty_steps == [5]
+    assert not guard.check("You slept 6 h 12 min. I've been doing this job a long time.", FACTS).ok
 
 
 def test_numbers_from_the_users_question_may_be_echoed():

@@ -78,7 +78,7 @@ def test_constructed_week_states_the_hand_computed_figures():
         "You recorded 6 of 7 nights this week and slept 7 h on average. "
         "That is 30 min less than your usual 7 h 30 min, within the recommended 7–9 h for your age. "
         "Your bedtimes were regular: they varied by 24 min (standard deviation). "
-        "On 2 nights tagged alcohol, your HRV averaged 38 ms, against 51 ms on the other 4. "
+        "On 2 nights tagged alcohol, your HRV averaged 38 ms, against 51 ms on the other 4 nights. "
         "Your longest night was Saturday (8 h), the shortest Friday (6 h). "
         "Next week, try fewer nights with alcohol and see whether your HRV follows."
     )
@@ -88,7 +88,7 @@ def test_constructed_week_states_the_hand_computed_figures():
     assert facts["week.nights"] == 6
     assert facts["week.mean_sleep_s"] == 7 * 3600
     assert facts["base.total_sleep_s"] == 7.5 * 3600
-    assert facts["change.total_sleep_s"] == 30 * 60
+    assert facts["change.total_sleep_s"] == -30 * 60  # signed: less than usual
     assert facts["week.longest_sleep_s"] == 8 * 3600
     assert facts["week.shortest_sleep_s"] == 6 * 3600
     assert facts["week.bedtime_sd_min"] == 24
@@ -102,7 +102,7 @@ def test_constructed_week_in_chinese():
         "本周 7 晚中记录了 6 晚，平均每晚睡 7 h。"
         "这比你平时的 7 h 30 min 少 30 min，在你这个年龄推荐的 7–9 h 之内。"
         "你的上床时间很规律，波动为 24 min（标准差）。"
-        "标记了饮酒的 2 晚，你的心率变异性平均为 38 ms，其余 4 晚为 51 ms。"
+        "标记了饮酒的 2 晚，你的心率变异性平均为 38 ms，其余 4 晚平均为 51 ms。"
         "睡得最长的是周六（8 h），最短的是周五（6 h）。"
         "下周试着减少饮酒的夜晚，看看你的心率变异性是否随之改善。"
     )
@@ -145,7 +145,7 @@ def test_spo2_at_the_red_flag_threshold_ends_with_the_clinician_note():
     week = WEEK[:3] + [night(day_of_week(4), spo2_min=88)] + WEEK[4:]
     summary = weekly_summary(week, BEFORE, PROFILE, [])
     assert summary.red_flag
-    assert "Your SpO2 fell as low as 88% on Friday, and to 88% or under on 1 of 6 nights." in summary.text
+    assert "Your lowest SpO2 this week was 88%, on Friday, and it fell to 88% or under on 1 of 6 nights." in summary.text
     assert summary.text.endswith(CLINICIAN_NOTE[Language.EN])
     assert passes_guard(summary)
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
-from sleepcot.analysis.norms import NORMS, sleep_need_range_h
+from sleepcot.analysis.facts import FIELD_METRIC, baseline_fact, derived, night_fact, night_facts, pct_change
+from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
 from sleepcot.domain import (
     AgeBand,
     Fact,
     Finding,
+    Metric,
     Night,
     NightKind,
     Profile,
+    Relation,
     Severity,
     Tag,
     TagKind,
     Unit,
 )
+from sleepcot.units import format_value
 
 # Which logged tags plausibly explain which findings (the "why it likely happened" step).
 TAG_EXPLAINS: dict[TagKind, set[str]] = {
@@ -78,49 +82,21 @@ class Analysis:
 
     def night_facts(self) -> list[Fact]:
         """The night's own figures as facts (what the data shows)."""
-        n = self.night
-        facts = [
-            Fact(key="night.bedtime", label="bedtime", value=n.bedtime_minutes, unit=Unit.CLOCK),
-            Fact(key="night.wake", label="wake time", value=n.wake_minutes, unit=Unit.CLOCK),
-            Fact(key="night.total_sleep_s", label="total sleep", value=n.total_sleep_s, unit=Unit.SECONDS),
-            Fact(key="night.time_in_bed_s", label="time in bed", value=n.time_in_bed_s, unit=Unit.SECONDS),
-        ]
-        for key, label, unit in (
-            ("latency_s", "time to fall asleep", Unit.SECONDS),
-            ("awake_s", "awake after falling asleep", Unit.SECONDS),
-            ("deep_s", "deep sleep", Unit.SECONDS),
-            ("rem_s", "REM sleep", Unit.SECONDS),
-            ("light_s", "light sleep", Unit.SECONDS),
-            ("efficiency_pct", "sleep efficiency", Unit.PERCENT),
-            ("hr_lowest_bpm", "lowest heart rate", Unit.BPM),
-            ("hrv_rmssd_ms", "HRV (RMSSD)", Unit.MS),
-            ("resp_rate_bpm", "respiratory rate", Unit.BREATHS),
-            ("spo2_avg_pct", "average SpO2", Unit.PERCENT),
-            ("spo2_min_pct", "lowest SpO2", Unit.PERCENT),
-            ("skin_temp_dev_c", "skin temperature deviation", Unit.CELSIUS),
-            ("awakenings", "awakenings", Unit.COUNT),
-        ):
-            value = getattr(n, key)
-            if value is not None:
-                facts.append(Fact(key=f"night.{key}", label=label, value=value, unit=unit))
-        return facts
+        return night_facts(self.night)
 
     def facts(self) -> list[Fact]:
-        """Every figure of this analysis: the night's, then each finding's, without repeats."""
+        """Every figure of this analysis: the night's, then each finding's, without repeats, then the figures
+        derived from them (stage shares, changes from the baseline)."""
         seen: dict[str, Fact] = {}
         for fact in self.night_facts() + [f for finding in self.findings for f in finding.facts]:
             seen.setdefault(fact.key, fact)
-        return list(seen.values())
+        return list(seen.values()) + derived(list(seen.values()))
 
 
 def _midsleep_min(night: Night) -> float:
     """Mid-sleep as minutes from the local midnight of the night's date (negative: before midnight)."""
     mid = night.midpoint
     return (mid.date() - night.local_date).days * 1440 + mid.hour * 60 + mid.minute
-
-
-def _pct_change(value: float, mean: float) -> float:
-    return round(100.0 * (value - mean) / mean) if mean else 0.0
 
 
 class _Rules:
@@ -148,14 +124,15 @@ class _Rules:
         last = self.profile.habits.caffeine_last_time
         return last is not None and last.hour >= LATE_CAFFEINE_HOUR
 
-    def _base_fact(self, metric: str, label: str, unit: Unit) -> Fact | None:
-        stat = self.b.get(metric)
-        if stat is None:
-            return None
-        return Fact(key=f"base14.{metric}", label=f"your {self.b.nights}-night average {label}", value=round(stat.mean, 1), unit=unit)
+    def _base_fact(self, metric: str, label: str) -> Fact | None:
+        return baseline_fact(self.b, metric, label)
 
-    def _night_fact(self, metric: str, label: str, unit: Unit) -> Fact:
-        return Fact(key=f"night.{metric}", label=label, value=getattr(self.n, metric), unit=unit)
+    def _night_fact(self, metric: str, label: str) -> Fact:
+        return night_fact(self.n, metric, label)
+
+    def _nights_fact(self) -> Fact:
+        return Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS,
+                    subject=Metric.NIGHTS, relation=Relation.COUNT)
 
     # --- duration and continuity -------------------------------------------------------------------
     def duration(self) -> None:
@@ -163,14 +140,14 @@ class _Rules:
         total_h = self.n.total_sleep_s / 3600
         if total_h >= need_min:
             return
-        norm = "sleep_min_teen_h" if self.profile.age_band is AgeBand.TEEN else "sleep_min_adult_h"
-        facts = [self._night_fact("total_sleep_s", "total sleep", Unit.SECONDS),
-                 Fact(key="norm.sleep_min_h", label="recommended minimum", value=need_min, unit=Unit.HOURS)]
-        if base := self._base_fact("total_sleep_s", "sleep", Unit.SECONDS):
+        norm = need_norm(self.profile.age_band)
+        facts = [self._night_fact("total_sleep_s", "total sleep"),
+                 norm_fact(norm, "recommended minimum", key="norm.sleep_min_h")]
+        if base := self._base_fact("total_sleep_s", "sleep"):
             facts.append(base)
         severity = Severity.CONCERN if total_h < NORMS["chronic_short_h"].value else Severity.NOTABLE
         self.add("short_sleep", "Short night",
-                 f"You slept {facts[0].render()}, under the {need_min:g} h adults need.",
+                 f"You slept {facts[0].render()}, under the {need_min:g} h recommended for your age.",
                  severity, (need_min - total_h) * 3, facts,
                  f"Protect a full sleep window tonight: set a bedtime that allows at least {need_min:g} h asleep.", norm)
 
@@ -183,17 +160,18 @@ class _Rules:
         above_usual = stat is not None and minutes >= 20 and self.n.latency_s > 1.5 * stat.mean
         if minutes <= limit and not above_usual:
             return
-        facts = [self._night_fact("latency_s", "time to fall asleep", Unit.SECONDS),
-                 Fact(key="norm.latency_max_min", label="good-quality limit", value=limit, unit=Unit.MINUTES)]
-        if base := self._base_fact("latency_s", "time to fall asleep", Unit.SECONDS):
+        facts = [self._night_fact("latency_s", "time to fall asleep"),
+                 norm_fact("latency_good_max_min", "good-quality limit", key="norm.latency_max_min")]
+        if base := self._base_fact("latency_s", "time to fall asleep"):
             facts.append(base)
         # one slow night is notable; three or more this week is the pattern insomnia criteria describe
         slow_nights = sum(1 for n in self.week if n.latency_s is not None and n.latency_s / 60 > limit)
         detail = f"It took {facts[0].render()} to fall asleep (good quality is within {limit:g} min)."
         if slow_nights >= 3:
-            facts.append(Fact(key="week.slow_onset_nights", label=f"nights over {limit:g} min to fall asleep", value=slow_nights, unit=Unit.NIGHTS))
+            facts.append(Fact(key="week.slow_onset_nights", label=f"nights over {limit:g} min to fall asleep", value=slow_nights,
+                               unit=Unit.NIGHTS, subject=Metric.LATENCY, relation=Relation.COUNT))
             detail += f" That happened on {slow_nights} of the last {len(self.week)} nights."
-            facts.append(Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS))
+            facts.append(self._nights_fact())
         self.add("long_latency", "Slow to fall asleep", detail,
                  Severity.CONCERN if slow_nights >= 3 else Severity.NOTABLE, abs(minutes - limit) / 10, facts,
                  "Go to bed only when sleepy; if you lie awake for long, get up and do something calm in dim light until sleepy.",
@@ -207,8 +185,8 @@ class _Rules:
         self.add("low_efficiency", "Low sleep efficiency",
                  f"You were asleep {eff:.0f}% of your time in bed (good quality is {limit:g}% or more).",
                  Severity.NOTABLE, (limit - eff) / 3,
-                 [self._night_fact("efficiency_pct", "sleep efficiency", Unit.PERCENT),
-                  Fact(key="norm.efficiency_pct", label="good-quality threshold", value=limit, unit=Unit.PERCENT)],
+                 [self._night_fact("efficiency_pct", "sleep efficiency"),
+                  norm_fact("efficiency_good_pct", "good-quality threshold", key="norm.efficiency_pct")],
                  "Keep the bed for sleep: a consistent wake time and less time lying awake raise efficiency.",
                  "efficiency_good_pct")
 
@@ -220,10 +198,10 @@ class _Rules:
         if minutes <= limit:
             return
         self.add("high_waso", "Long time awake during the night",
-                 f"You were awake {self.n.awake_s // 60} min after first falling asleep (over {limit:g} min fits insomnia criteria).",
+                 f"You were awake {self.n.awake_s // 60} min after first falling asleep (more than {limit:g} min is long enough to look into).",
                  Severity.CONCERN, (minutes - limit) / 15,
-                 [self._night_fact("awake_s", "awake after falling asleep", Unit.SECONDS),
-                  Fact(key="norm.waso_max_min", label="threshold", value=limit, unit=Unit.MINUTES)],
+                 [self._night_fact("awake_s", "awake after falling asleep"),
+                  norm_fact("waso_insomnia_min", "threshold", key="norm.waso_max_min")],
                  "Keep the room cool, dark and quiet; skip alcohol and late fluids; don't watch the clock.",
                  "waso_insomnia_min")
 
@@ -234,7 +212,7 @@ class _Rules:
             return
         share = 100.0 * value / self.n.total_sleep_s
         stat = self.b.get(metric)
-        drop = _pct_change(value, stat.mean) if stat else 0.0
+        drop = pct_change(value, stat.mean) if stat else 0.0
         low_norm = norm_low
         if metric == "deep_s" and self.profile.age_band is AgeBand.OLDER:
             low_norm = "deep_low_older_pct"
@@ -242,12 +220,15 @@ class _Rules:
         below_self = stat is not None and -drop >= NORMS["stage_drop_pct"].value
         if not (below_norm or below_self):
             return
-        facts = [self._night_fact(metric, label, Unit.SECONDS),
-                 Fact(key=f"night.{metric}_share", label=f"{label} share of sleep", value=round(share), unit=Unit.PERCENT)]
+        subject = FIELD_METRIC[metric]
+        facts = [self._night_fact(metric, label),
+                 Fact(key=f"night.{metric}_share", label=f"{label} share of sleep", value=round(share), unit=Unit.PERCENT,
+                      subject=subject, relation=Relation.SHARE)]
         detail = f"{label[0].upper()}{label[1:]} was {facts[0].render()} ({share:.0f}% of your sleep)"
         if stat:
-            facts += [self._base_fact(metric, label, Unit.SECONDS),
-                      Fact(key=f"change.{metric}", label=f"{label} versus your average", value=abs(drop), unit=Unit.PERCENT)]
+            facts += [self._base_fact(metric, label),
+                      Fact(key=f"change.{metric}", label=f"{label} versus your average", value=drop, unit=Unit.PERCENT,
+                           subject=subject, relation=Relation.CHANGE)]
             if below_self:
                 detail += f", {abs(drop):.0f}% under your usual {facts[2].render()}"
         self.add(code, f"Low {label}", detail + ".", Severity.NOTABLE, abs(drop) / 10 + (3 if below_norm else 0),
@@ -263,20 +244,22 @@ class _Rules:
         threshold = NORMS[norm].value
         delta = value - stat.mean
         if NORMS[norm].unit is Unit.PERCENT:
-            change = abs(_pct_change(value, stat.mean))
+            change = abs(pct_change(value, stat.mean))
             triggered = (delta < 0 if not rise else delta > 0) and change >= threshold
-            change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", value=change, unit=Unit.PERCENT)
+            change_unit = Unit.PERCENT
         else:
             change = round(abs(delta), 1)
             triggered = (delta > 0 if rise else delta < 0) and change >= threshold
-            change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", value=change, unit=unit)
+            change_unit = unit
+        change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", unit=change_unit,
+                           value=change if delta >= 0 else -change, subject=FIELD_METRIC[metric], relation=Relation.CHANGE)
         if not triggered:
             return
-        night_fact = self._night_fact(metric, label, unit)
-        base = self._base_fact(metric, label, unit)
+        night = self._night_fact(metric, label)
+        base = self._base_fact(metric, label)
         direction = "above" if rise else "below"
-        self.add(code, title, f"{label[0].upper()}{label[1:]} was {night_fact.render()}, {change_fact.render()} {direction} your usual {base.render()}.",
-                 Severity.NOTABLE, change / threshold * 2, [night_fact, base, change_fact], advice, norm)
+        self.add(code, title, f"{label[0].upper()}{label[1:]} was {night.render()}, {format_value(change, change_unit)} {direction} your usual {base.render()}.",
+                 Severity.NOTABLE, change / threshold * 2, [night, base, change_fact], advice, norm)
 
     def spo2(self) -> None:
         low = self.n.spo2_min_pct
@@ -288,20 +271,21 @@ class _Rules:
             return
         dips = sum(1 for n in self.week if n.spo2_min_pct is not None and n.spo2_min_pct < notable)
         fragmented = (self.n.awakenings or 0) >= NORMS["fragmented_awakenings"].value
-        facts = [self._night_fact("spo2_min_pct", "lowest SpO2", Unit.PERCENT),
-                 Fact(key="norm.spo2_red_flag_pct", label="hypoxemia threshold", value=red, unit=Unit.PERCENT),
-                 Fact(key="norm.spo2_notable_pct", label="dip threshold", value=notable, unit=Unit.PERCENT),
-                 Fact(key="week.spo2_dip_nights", label=f"nights with SpO2 under {notable:g}%", value=dips, unit=Unit.NIGHTS),
-                 Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS)]
+        facts = [self._night_fact("spo2_min_pct", "lowest SpO2"),
+                 norm_fact("spo2_min_red_flag_pct", "hypoxemia threshold", key="norm.spo2_red_flag_pct"),
+                 norm_fact("spo2_min_notable_pct", "dip threshold", key="norm.spo2_notable_pct"),
+                 Fact(key="week.spo2_dip_nights", label=f"nights with SpO2 under {notable:g}%", value=dips, unit=Unit.NIGHTS,
+                      subject=Metric.SPO2, relation=Relation.COUNT),
+                 self._nights_fact()]
         if self.n.awakenings is not None:
-            facts.append(self._night_fact("awakenings", "awakenings", Unit.COUNT))
+            facts.append(self._night_fact("awakenings", "awakenings"))
         if self.n.spo2_avg_pct is not None:
-            facts.append(self._night_fact("spo2_avg_pct", "average SpO2", Unit.PERCENT))
+            facts.append(self._night_fact("spo2_avg_pct", "average SpO2"))
         if low <= red or (fragmented and dips >= 3):
             self.add("possible_breathing_disturbance", "Oxygen dips during sleep",
                      f"Your lowest SpO2 was {low:.0f}% and it fell under {notable:g}% on {dips} of the last {len(self.week)} nights"
                      + (f", with {self.n.awakenings} awakenings" if fragmented else "") + ". "
-                     "This pattern can come with breathing pauses in sleep (such as sleep apnea); only a clinician can tell.",
+                     "Repeated dips like these deserve a doctor's look; only a sleep study can tell what causes them.",
                      Severity.RED_FLAG, (notable - low), facts,
                      "Please talk to a doctor or a sleep clinic about these oxygen dips; a home sleep test can check for sleep apnea. "
                      "Sleeping on your side and avoiding alcohol in the evening can help meanwhile.",
@@ -323,9 +307,10 @@ class _Rules:
         self.add("irregular_schedule", "Irregular sleep schedule",
                  f"Your bedtime varied by about {sd:.0f} min (standard deviation) over the last {len(recent)} nights.",
                  Severity.NOTABLE, sd / 30,
-                 [Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES),
-                  Fact(key="week.nights", label="nights considered", value=len(recent), unit=Unit.NIGHTS),
-                  Fact(key="norm.bedtime_sd_min", label="irregularity threshold", value=limit, unit=Unit.MINUTES)],
+                 [Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES,
+                       subject=Metric.REGULARITY, relation=Relation.AGGREGATE),
+                  self._nights_fact(),
+                  norm_fact("bedtime_sd_irregular_min", "irregularity threshold", key="norm.bedtime_sd_min")],
                  "Anchor your wake time first: the same time every day, even after a short night.",
                  "bedtime_sd_irregular_min")
 
@@ -342,8 +327,9 @@ class _Rules:
         self.add("social_jetlag", "Social jetlag",
                  f"On free days your sleep is centred {abs(shift_h):.1f} h {'later' if shift_h > 0 else 'earlier'} than on work days.",
                  Severity.NOTABLE, abs(shift_h) * 2,
-                 [Fact(key="fortnight.social_jetlag_h", label="mid-sleep shift on free days", value=round(abs(shift_h), 1), unit=Unit.HOURS),
-                  Fact(key="norm.social_jetlag_h", label="social jetlag threshold", value=limit, unit=Unit.HOURS)],
+                 [Fact(key="fortnight.social_jetlag_h", label="mid-sleep shift on free days", value=round(abs(shift_h), 1),
+                       unit=Unit.HOURS, subject=Metric.MIDSLEEP, relation=Relation.AGGREGATE),
+                  norm_fact("social_jetlag_h", "social jetlag threshold")],
                  "Keep weekend wake times close to weekday ones; get morning daylight on free days too.",
                  "social_jetlag_h")
 
@@ -355,9 +341,10 @@ class _Rules:
         mean_h = sum(n.total_sleep_s for n in self.week) / len(self.week) / 3600
         if mean_h < NORMS["chronic_short_h"].value:
             sleepy = any(w in c.lower() for c in self.profile.conditions for w in SLEEPINESS_WORDS)
-            facts = [Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.week)} nights", value=round(mean_h * 3600), unit=Unit.SECONDS),
-                     Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS),
-                     Fact(key="norm.chronic_short_h", label="chronic short sleep threshold", value=NORMS["chronic_short_h"].value, unit=Unit.HOURS)]
+            facts = [Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.week)} nights", value=round(mean_h * 3600),
+                          unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE),
+                     self._nights_fact(),
+                     norm_fact("chronic_short_h", "chronic short sleep threshold")]
             self.add("chronic_short_sleep", "Chronic short sleep",
                      f"You have averaged {facts[0].render()} over the last {len(self.week)} nights"
                      + (", and you report daytime sleepiness" if sleepy else "") + ".",
@@ -369,18 +356,19 @@ class _Rules:
             self.add("sleep_debt", "Sleep debt building up",
                      f"Over the last {len(self.week)} nights you slept about {debt_h:.1f} h less than the {need_min:g} h minimum.",
                      Severity.NOTABLE, debt_h / 2,
-                     [Fact(key="week.debt_h", label="sleep debt", value=round(debt_h, 1), unit=Unit.HOURS),
-                      Fact(key="week.nights", label="nights considered", value=len(self.week), unit=Unit.NIGHTS),
-                      Fact(key="norm.sleep_min_h", label="recommended minimum", value=need_min, unit=Unit.HOURS)],
+                     [Fact(key="week.debt_h", label="sleep debt", value=round(debt_h, 1), unit=Unit.HOURS,
+                           subject=Metric.SLEEP_DEBT, relation=Relation.AGGREGATE),
+                      self._nights_fact(),
+                      norm_fact(need_norm(self.profile.age_band), "recommended minimum", key="norm.sleep_min_h")],
                      "Pay it back gradually: going to bed a little earlier for several nights beats one long lie-in.",
                      "debt_notable_h")
 
     def good_night(self) -> None:
         if any(f.severity >= Severity.NOTABLE for f in self.out):
             return
-        facts = [self._night_fact("total_sleep_s", "total sleep", Unit.SECONDS)]
+        facts = [self._night_fact("total_sleep_s", "total sleep")]
         if self.n.efficiency_pct is not None:
-            facts.append(self._night_fact("efficiency_pct", "sleep efficiency", Unit.PERCENT))
+            facts.append(self._night_fact("efficiency_pct", "sleep efficiency"))
         self.add("good_night", "A solid night",
                  f"You slept {facts[0].render()}" + (f" at {self.n.efficiency_pct:.0f}% efficiency" if self.n.efficiency_pct else "")
                  + ", in line with your needs.", Severity.INFO, 0, facts,

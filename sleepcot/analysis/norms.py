@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sleepcot.domain import AgeBand, Unit
+from sleepcot.domain import AgeBand, Fact, Metric, Relation, Unit
 
 NSF_DURATION = "Hirshkowitz et al., National Sleep Foundation's sleep time duration recommendations, Sleep Health 2015"
 AASM_ADULT = "Watson et al., AASM/SRS consensus: recommended amount of sleep for a healthy adult, Sleep 2015"
@@ -33,6 +33,7 @@ class Norm:
     key: str
     value: float
     unit: Unit
+    subject: Metric | None  # what the threshold is of (None: any sleep stage)
     meaning: str
     source: str
 
@@ -40,43 +41,58 @@ class Norm:
 NORMS: dict[str, Norm] = {
     n.key: n
     for n in (
-        Norm("sleep_min_adult_h", 7, Unit.HOURS, "adults need at least 7 h of sleep", AASM_ADULT),
-        Norm("sleep_max_adult_h", 9, Unit.HOURS, "7-9 h recommended for adults 18-64", NSF_DURATION),
-        Norm("sleep_min_older_h", 7, Unit.HOURS, "7-8 h recommended for adults 65+", NSF_DURATION),
-        Norm("sleep_max_older_h", 8, Unit.HOURS, "7-8 h recommended for adults 65+", NSF_DURATION),
-        Norm("sleep_min_teen_h", 8, Unit.HOURS, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
-        Norm("sleep_max_teen_h", 10, Unit.HOURS, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
-        Norm("chronic_short_h", 6, Unit.HOURS, "averaging under 6 h is chronic short sleep", SLEEP_DEBT),
-        Norm("efficiency_good_pct", 85, Unit.PERCENT, "sleep efficiency of 85% or more indicates good quality", NSF_QUALITY),
-        Norm("latency_good_max_min", 30, Unit.MINUTES, "falling asleep within 30 min indicates good quality", NSF_QUALITY),
-        Norm("latency_insomnia_min", 30, Unit.MINUTES, "over 30 min to fall asleep, 3+ nights a week, fits insomnia criteria", LICHSTEIN),
-        Norm("waso_good_max_min", 20, Unit.MINUTES, "20 min or less awake after sleep onset indicates good quality", NSF_QUALITY),
-        Norm("waso_insomnia_min", 30, Unit.MINUTES, "over 30 min awake after sleep onset fits insomnia criteria", LICHSTEIN),
-        Norm("deep_low_pct", 10, Unit.PERCENT, "deep (N3) sleep is typically 13-23% of sleep in adults under 65", OHAYON_STAGES),
-        Norm("deep_low_older_pct", 5, Unit.PERCENT, "deep sleep declines with age; under 5% is low even after 65", OHAYON_STAGES),
-        Norm("rem_low_pct", 15, Unit.PERCENT, "REM is typically 20-25% of sleep in adults", OHAYON_STAGES),
-        Norm("spo2_avg_normal_pct", 95, Unit.PERCENT, "average SpO2 during sleep is normally 95% or more", AASM_SCORING),
-        Norm("spo2_min_notable_pct", 90, Unit.PERCENT, "dips of SpO2 under 90% are worth watching", AASM_SCORING),
-        Norm("spo2_min_red_flag_pct", 88, Unit.PERCENT, "SpO2 at or under 88% is nocturnal hypoxemia", HYPOXEMIA),
-        Norm("resp_rate_high", 20, Unit.BREATHS, "over 20 breaths/min at rest is above the normal adult range", RESP_RATE),
-        Norm("resp_rate_rise", 1.5, Unit.BREATHS, "a rise of 1.5+ breaths/min over your baseline often precedes illness", WEARABLE_RESP),
-        Norm("hrv_drop_pct", 15, Unit.PERCENT, "HRV 15%+ under your own baseline signals strain, alcohol or illness", HRV_ALCOHOL),
-        Norm("hr_rise_bpm", 5, Unit.BPM, "lowest heart rate 5+ bpm over your baseline signals strain, alcohol or illness", HRV_ALCOHOL),
-        Norm("temp_rise_c", 0.5, Unit.CELSIUS, "skin temperature 0.5 °C+ above your baseline can precede illness", TEMP_ILLNESS),
-        Norm("stage_drop_pct", 25, Unit.PERCENT, "a stage 25%+ under your own baseline is a real change, not noise", OHAYON_STAGES),
-        Norm("bedtime_sd_irregular_min", 60, Unit.MINUTES, "bedtimes varying by over 60 min (SD) are irregular", REGULARITY),
-        Norm("social_jetlag_h", 1, Unit.HOURS, "a mid-sleep shift of 1 h+ between work and free days is social jetlag", SOCIAL_JETLAG),
-        Norm("debt_notable_h", 5, Unit.HOURS, "5 h+ of sleep debt in a week measurably impairs attention", SLEEP_DEBT),
-        Norm("fragmented_awakenings", 15, Unit.COUNT, "15+ awakenings in a night is fragmented sleep", AASM_SCORING),
-        Norm("caffeine_cutoff_h", 6, Unit.HOURS, "caffeine even 6 h before bed cuts sleep by about 1 h", CAFFEINE),
+        Norm("sleep_min_adult_h", 7, Unit.HOURS, Metric.TOTAL_SLEEP, "adults need at least 7 h of sleep", AASM_ADULT),
+        Norm("sleep_max_adult_h", 9, Unit.HOURS, Metric.TOTAL_SLEEP, "7-9 h recommended for adults 18-64", NSF_DURATION),
+        Norm("sleep_min_older_h", 7, Unit.HOURS, Metric.TOTAL_SLEEP, "7-8 h recommended for adults 65+", NSF_DURATION),
+        Norm("sleep_max_older_h", 8, Unit.HOURS, Metric.TOTAL_SLEEP, "7-8 h recommended for adults 65+", NSF_DURATION),
+        Norm("sleep_min_teen_h", 8, Unit.HOURS, Metric.TOTAL_SLEEP, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
+        Norm("sleep_max_teen_h", 10, Unit.HOURS, Metric.TOTAL_SLEEP, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
+        Norm("chronic_short_h", 6, Unit.HOURS, Metric.TOTAL_SLEEP, "averaging under 6 h is chronic short sleep", SLEEP_DEBT),
+        Norm("efficiency_good_pct", 85, Unit.PERCENT, Metric.EFFICIENCY, "sleep efficiency of 85% or more indicates good quality", NSF_QUALITY),
+        Norm("latency_good_max_min", 30, Unit.MINUTES, Metric.LATENCY, "falling asleep within 30 min indicates good quality", NSF_QUALITY),
+        Norm("latency_insomnia_min", 30, Unit.MINUTES, Metric.LATENCY, "over 30 min to fall asleep, 3+ nights a week, fits insomnia criteria", LICHSTEIN),
+        Norm("waso_good_max_min", 20, Unit.MINUTES, Metric.AWAKE, "20 min or less awake after sleep onset indicates good quality", NSF_QUALITY),
+        Norm("waso_insomnia_min", 30, Unit.MINUTES, Metric.AWAKE, "over 30 min awake after sleep onset fits insomnia criteria", LICHSTEIN),
+        Norm("deep_low_pct", 10, Unit.PERCENT, Metric.DEEP, "deep (N3) sleep is typically 13-23% of sleep in adults under 65", OHAYON_STAGES),
+        Norm("deep_low_older_pct", 5, Unit.PERCENT, Metric.DEEP, "deep sleep declines with age; under 5% is low even after 65", OHAYON_STAGES),
+        Norm("rem_low_pct", 15, Unit.PERCENT, Metric.REM, "REM is typically 20-25% of sleep in adults", OHAYON_STAGES),
+        Norm("spo2_avg_normal_pct", 95, Unit.PERCENT, Metric.SPO2, "average SpO2 during sleep is normally 95% or more", AASM_SCORING),
+        Norm("spo2_min_notable_pct", 90, Unit.PERCENT, Metric.SPO2, "dips of SpO2 under 90% are worth watching", AASM_SCORING),
+        Norm("spo2_min_red_flag_pct", 88, Unit.PERCENT, Metric.SPO2, "SpO2 at or under 88% is nocturnal hypoxemia", HYPOXEMIA),
+        Norm("resp_rate_high", 20, Unit.BREATHS, Metric.BREATHING, "over 20 breaths/min at rest is above the normal adult range", RESP_RATE),
+        Norm("resp_rate_rise", 1.5, Unit.BREATHS, Metric.BREATHING, "a rise of 1.5+ breaths/min over your baseline often precedes illness", WEARABLE_RESP),
+        Norm("hrv_drop_pct", 15, Unit.PERCENT, Metric.HRV, "HRV 15%+ under your own baseline signals strain, alcohol or illness", HRV_ALCOHOL),
+        Norm("hr_rise_bpm", 5, Unit.BPM, Metric.HEART_RATE, "lowest heart rate 5+ bpm over your baseline signals strain, alcohol or illness", HRV_ALCOHOL),
+        Norm("temp_rise_c", 0.5, Unit.CELSIUS, Metric.TEMPERATURE, "skin temperature 0.5 °C+ above your baseline can precede illness", TEMP_ILLNESS),
+        Norm("stage_drop_pct", 25, Unit.PERCENT, None, "a stage 25%+ under your own baseline is a real change, not noise", OHAYON_STAGES),
+        Norm("bedtime_sd_irregular_min", 60, Unit.MINUTES, Metric.REGULARITY, "bedtimes varying by over 60 min (SD) are irregular", REGULARITY),
+        Norm("social_jetlag_h", 1, Unit.HOURS, Metric.MIDSLEEP, "a mid-sleep shift of 1 h+ between work and free days is social jetlag", SOCIAL_JETLAG),
+        Norm("debt_notable_h", 5, Unit.HOURS, Metric.SLEEP_DEBT, "5 h+ of sleep debt in a week measurably impairs attention", SLEEP_DEBT),
+        Norm("fragmented_awakenings", 15, Unit.COUNT, Metric.AWAKENINGS, "15+ awakenings in a night is fragmented sleep", AASM_SCORING),
+        Norm("caffeine_cutoff_h", 6, Unit.HOURS, Metric.CAFFEINE, "caffeine even 6 h before bed cuts sleep by about 1 h", CAFFEINE),
     )
 }
 
 
+def need_norm(age_band: AgeBand, *, highest: bool = False) -> str:
+    """The key of the norm that holds the recommended minimum (or maximum) nightly sleep for an age band."""
+    band = {AgeBand.TEEN: "teen", AgeBand.OLDER: "older"}.get(age_band, "adult")
+    return f"sleep_{'max' if highest else 'min'}_{band}_h"
+
+
 def sleep_need_range_h(age_band: AgeBand) -> tuple[float, float]:
     """The recommended nightly sleep (hours) for an age band."""
-    if age_band is AgeBand.TEEN:
-        return NORMS["sleep_min_teen_h"].value, NORMS["sleep_max_teen_h"].value
-    if age_band is AgeBand.OLDER:
-        return NORMS["sleep_min_older_h"].value, NORMS["sleep_max_older_h"].value
-    return NORMS["sleep_min_adult_h"].value, NORMS["sleep_max_adult_h"].value
+    return NORMS[need_norm(age_band)].value, NORMS[need_norm(age_band, highest=True)].value
+
+
+def norm_fact(norm_key: str, label: str, *, key: str | None = None, value: float | None = None) -> Fact:
+    """A norm as a fact the coach may say: its subject, relation NORM, the table's value (or `value`, one the
+    caller derived from the table, such as the age band's minimum) and unit."""
+    norm = NORMS[norm_key]
+    return Fact(key=key or f"norm.{norm_key}", label=label, value=norm.value if value is None else value,
+                unit=norm.unit, subject=norm.subject, relation=Relation.NORM)
+
+
+def norm_facts() -> list[Fact]:
+    """Every norm of the table as a fact: what a general answer may say."""
+    return [norm_fact(key, norm.meaning) for key, norm in NORMS.items()]

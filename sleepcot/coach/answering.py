@@ -8,9 +8,10 @@ import re
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
-from sleepcot.coach import prompts
+from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
-from sleepcot.coach.generation import CoachReply, Progress, guarded
+from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
+from sleepcot.coach.guard.safety import QuestionFlag, question_red_flags
 from sleepcot.coach.knowledge import Card, language_of, retrieve
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language
@@ -19,6 +20,56 @@ MAX_QUESTION_CHARS = 1000
 _PERSONAL = re.compile(
     r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
 )
+# A question about a longer stretch than last night and the recent baseline the analysis holds.
+_PERIOD = re.compile(
+    r"\b(?:this|last|past|previous)\s+(?:week|month|year|fortnight)|\b(?:weeks|months)\b|\bsince\b|"
+    r"\bin\s+(?:january|february|march|april|may|june|july|august|september|october|november|december)\b|"
+    r"\bweekends?\b|\bweekdays?\b|\bover\s+time\b|\btrend|\bhow\s+many\s+nights\b|"
+    r"本周|这周|上周|这个月|上个月|本月|最近几周|周末|工作日|趋势|以来|几个晚上",
+    re.I,
+)
+ONLY_LAST_NIGHT = {
+    Language.EN: "I can only see last night and your recent average here, not the longer stretch you asked about.",
+    Language.ZH: "我这里只能看到昨晚的数据和你最近的平均水平，看不到你问的更长时间段。",
+}
+# Said whatever else the answer says, when a question describes a symptom a clinician should see.
+SEE_A_CLINICIAN = {
+    QuestionFlag.BREATHING: {
+        Language.EN: "Breathing pauses or waking up gasping in sleep are a reason to see a doctor soon: only a sleep "
+                     "study can tell what causes them.",
+        Language.ZH: "睡眠中呼吸停顿或憋醒喘气，应该尽快去看医生：只有睡眠监测才能查明原因。",
+    },
+    QuestionFlag.DROWSY_DRIVING: {
+        Language.EN: "Falling asleep at the wheel is dangerous: do not drive while drowsy, and see a doctor soon about "
+                     "the sleepiness.",
+        Language.ZH: "开车时睡着非常危险：困倦时不要开车，并尽快就白天嗜睡去看医生。",
+    },
+    QuestionFlag.CHILD_SNORING: {
+        Language.EN: "A child who snores most nights should see their doctor: it can disturb their sleep, growth and "
+                     "behaviour, and it is often treatable.",
+        Language.ZH: "孩子如果大多数晚上都打鼾，应该带孩子去看医生：这会影响孩子的睡眠、生长和行为，而且通常可以治疗。",
+    },
+    QuestionFlag.RESTLESS_LEGS: {
+        Language.EN: "An urge to move your legs that keeps you from sleeping is worth seeing a doctor about: simple "
+                     "blood tests can point to the cause.",
+        Language.ZH: "腿部难受、总想活动以致睡不着，值得去看医生：简单的验血就能帮助找到原因。",
+    },
+    QuestionFlag.CHEST_PAIN: {
+        Language.EN: "Chest pain needs a doctor's assessment: if it is severe, spreading, or comes with breathlessness "
+                     "or sweating, call emergency services now.",
+        Language.ZH: "胸痛需要医生评估：如果疼痛剧烈、向别处放射，或伴有呼吸困难、出汗，请立即拨打急救电话。",
+    },
+}
+CRISIS = {
+    Language.EN: "Thank you for telling me. If you are thinking about harming yourself or feel you can't go on, "
+                 "please reach out now: call your local emergency number, or a crisis line (in the US call or text "
+                 "988; in the UK and Ireland call Samaritans on 116 123), and tell someone you trust how you feel. "
+                 "Weeks of poor sleep deserve a doctor's help too. You don't have to carry this alone.",
+    Language.ZH: "谢谢你告诉我。如果你有伤害自己的念头，或觉得撑不下去了，请现在就寻求帮助：拨打当地的急救电话，"
+                 "或拨打心理援助热线（中国大陆可拨打 12356），并把你的感受告诉一个你信任的人。连续几周睡不好，"
+                 "也值得请医生帮忙。你不必独自承受这些。",
+}
+CRISIS_REASON = "the question speaks of self-harm: crisis help, not a model's reply"
 NO_KNOWLEDGE = {
     Language.EN: "I don't have a sourced answer to that. I can explain sleep stages and how much sleep you need, "
                  "the body clock, light, jet lag and shift work, sleep habits and CBT-I, caffeine, alcohol and "
@@ -62,6 +113,8 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
             parts.append(linked_to(finding.likely_causes, language))
         if finding.advice:
             parts.append(finding.advice)
+    if _PERIOD.search(question):
+        parts.insert(1 if named else 0, ONLY_LAST_NIGHT[language])
     if analysis.red_flags:
         parts.append(CLINICIAN_NOTE[language])
     return " ".join(parts)
@@ -81,16 +134,31 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
     and a knowledge answer are in the question's own language (`language` when it does not tell)."""
     question = clip(question)
     language = language_of(question, language)
+    flags = question_red_flags(question)
+    if QuestionFlag.SELF_HARM in flags:
+        return crisis_reply(language)
+    referral = " ".join(SEE_A_CLINICIAN[flag][language] for flag in sorted(flags, key=lambda f: f.value))
     if analysis is not None and is_personal(question):
         cards = retrieve(question, k=FOLLOWUP_CARDS, language=language)
         return guarded(
-            lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards),
-            llm, lambda: deterministic_followup(question, analysis),
+            lambda strict: prompts.followup(question, analysis, history, strict=strict, cards=cards, symptom=bool(flags)),
+            llm, lambda: _with(deterministic_followup(question, analysis), referral),
             max_tokens=max_tokens, unavailable_reason=unavailable_reason, on_progress=on_progress,
         )
     cards = retrieve(question, k=KNOWLEDGE_CARDS, language=language)
     return guarded(
-        lambda strict: prompts.knowledge(question, cards, language, strict=strict),
-        llm, lambda: deterministic_knowledge(cards, language),
+        lambda strict: prompts.knowledge(question, cards, language, strict=strict, symptom=bool(flags)),
+        llm, lambda: _with(deterministic_knowledge(cards, language), referral),
         max_tokens=max_tokens, unavailable_reason=unavailable_reason,
     )
+
+
+def _with(text: str, referral: str) -> str:
+    return f"{referral} {text}" if referral else text
+
+
+def crisis_reply(language: Language) -> CoachReply:
+    """What a question that speaks of self-harm gets, whatever else it asks: crisis help, never a model's text."""
+    text = CRISIS[language]
+    verdict = guard.check(text, [], red_flag=True, allowed_text=text)
+    return CoachReply(text, FALLBACK, verdict.as_dict(), [], CRISIS_REASON)

@@ -56,12 +56,11 @@ def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdic
     """The guard's verdict on a reply to `prompt`; `structured`: the reply was written on the step openers."""
     return guard.check(text, prompt.facts, red_flag=prompt.red_flag, topic_words=prompt.topic_words,
                        allowed_text=prompt.question, steps=prompt.steps if structured else (),
-                       min_figures=prompt.min_figures)
+                       min_figures=prompt.min_figures, asked=prompt.asked, knowledge=prompt.general)
 
 
 def _clean(piece: str, prompt: Prompt) -> bool:
-    verdict = guard.check(piece, prompt.facts, allowed_text=prompt.question)
-    return not (verdict.unsupported or verdict.diagnoses)
+    return guard.clean_so_far(piece, prompt.facts, prompt.question, knowledge=prompt.general)
 
 
 def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float,

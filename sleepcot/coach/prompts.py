@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.analysis.norms import norm_facts
 from sleepcot.coach.knowledge import Card
-from sleepcot.domain import Fact, Language, Profile, Unit
+from sleepcot.domain import Fact, Language, Metric, Profile, Unit
 
 STEPS = {
     Language.EN: ("What the data shows", "Against your baseline and the norms", "Why it likely happened", "What to do tonight"),
@@ -33,6 +34,7 @@ SYSTEM = (
     "You are SleepCoT, a friendly sleep coach. Use only the numbers given to you, exactly as written. "
     "Never diagnose a disease and never recommend medication. If a red flag is listed, advise seeing a doctor."
 )
+SYMPTOM_RULE = "What I describe needs a doctor's look: tell me plainly to see one. "
 STRICT = (
     "Your last answer broke the rules. Copy numbers exactly from the data; do not invent any number; "
     "do not name a disease the user has."
@@ -45,6 +47,8 @@ METRIC_WORDS = {
     "night.spo2_min_pct": ("spo2", "oxygen", "血氧"), "night.awake_s": ("awake", "woke", "醒"),
     "night.resp_rate_bpm": ("breathing", "respirat", "呼吸"), "night.skin_temp_dev_c": ("temperature", "温度"),
     "night.total_sleep_s": ("how long", "how much sleep", "hours", "sleep time", "slept", "睡了多久", "时长"),
+    "night.bedtime": ("bedtime", "go to bed", "went to bed", "上床", "就寝"),
+    "night.wake": ("wake time", "wake up time", "got up", "起床"),
 }
 FOLLOWUP_OPENER = {Language.EN: "Last night your {label} was", Language.ZH: "昨晚你的{label}是"}
 NIGHT_FIELDS = ("night.total_sleep_s", "night.bedtime", "night.wake", "night.efficiency_pct", "night.deep_s",
@@ -63,6 +67,12 @@ class Prompt:
     sources: list[str] = field(default_factory=list)
     steps: tuple[str, ...] = ()  # the opening words of each line of a structured reply
     min_figures: int = 0  # how many of the user's figures the reply must cite
+    asked: tuple[Metric, ...] = ()  # the metrics a question asks about: the reply must state one (or say why not)
+
+    @property
+    def general(self) -> bool:
+        """A knowledge answer: its figures are general, checked against their subject, not the user's night."""
+        return self.task in ("knowledge", "mcq")
 
 
 def _line(fact: Fact) -> str:
@@ -94,14 +104,18 @@ def profile_facts(profile: Profile) -> list[Fact]:
     """The profile's own figures, which the reply may repeat."""
     habits, facts = profile.habits, []
     if habits.caffeine_cups_per_day is not None:
-        facts.append(Fact(key="profile.caffeine", label="caffeinated drinks a day", value=habits.caffeine_cups_per_day, unit=Unit.COUNT))
+        facts.append(Fact(key="profile.caffeine", label="caffeinated drinks a day", value=habits.caffeine_cups_per_day,
+                          unit=Unit.COUNT, subject=Metric.CAFFEINE))
     if habits.caffeine_last_time is not None:
         last = habits.caffeine_last_time
-        facts.append(Fact(key="profile.caffeine_last", label="last caffeine", value=last.hour * 60 + last.minute, unit=Unit.CLOCK))
+        facts.append(Fact(key="profile.caffeine_last", label="last caffeine", value=last.hour * 60 + last.minute,
+                          unit=Unit.CLOCK, subject=Metric.CAFFEINE))
     if habits.alcohol_drinks_per_week is not None:
-        facts.append(Fact(key="profile.alcohol", label="drinks a week", value=habits.alcohol_drinks_per_week, unit=Unit.COUNT))
+        facts.append(Fact(key="profile.alcohol", label="drinks a week", value=habits.alcohol_drinks_per_week, unit=Unit.COUNT,
+                          subject=Metric.ALCOHOL))
     if habits.exercise_days_per_week is not None:
-        facts.append(Fact(key="profile.exercise", label="exercise days a week", value=habits.exercise_days_per_week, unit=Unit.COUNT))
+        facts.append(Fact(key="profile.exercise", label="exercise days a week", value=habits.exercise_days_per_week,
+                          unit=Unit.COUNT, subject=Metric.EXERCISE))
     return facts
 
 
@@ -148,24 +162,29 @@ def step_openers(language: Language, top_title: str) -> tuple[str, ...]:
 
 
 def followup(question: str, analysis: Analysis, history: list[tuple[str, str]] = (), *, strict: bool = False,
-             cards: list[Card] = ()) -> Prompt:
+             cards: list[Card] = (), symptom: bool = False) -> Prompt:
+    """A question about my own data. `symptom`: the question describes a symptom a clinician should see."""
     language = analysis.profile.language
-    data, facts = data_block(analysis, max_findings=4)
+    data, shown = data_block(analysis, max_findings=4)
     background = "".join(f"\nBackground ({c.source}): {c.text}" for c in cards)
+    # every figure of the analysis may be said (the fallback names any finding the question is about)
+    facts = list({f.key: f for f in shown + analysis.facts() + profile_facts(analysis.profile)}.values())
     facts += [f for c in cards for f in c.facts()]
     user = (
         f"{data}{background}\n\nQuestion about my sleep: {question}\n"
         "Answer in 2-4 sentences: my numbers first, then the likely reason, then one thing to try. "
         + ("Remind me to see a doctor about the red flag. " if analysis.red_flags else "")
+        + (SYMPTOM_RULE if symptom else "")
         + LANGUAGE_RULE[language]
     )
-    prompt = _prompt("followup", user, facts, analysis, bool(analysis.red_flags), (), question, strict, history)
+    prompt = _prompt("followup", user, facts, analysis, bool(analysis.red_flags) or symptom, (), question, strict, history)
     prompt.sources = [c.source for c in cards]
     by_key = {f.key: f for f in facts}
     named = [by_key[k] for k in metrics_named(question) if k in by_key]
     if named:  # a question about one of my numbers is answered starting from that number
         prompt.steps = (FOLLOWUP_OPENER[language].format(label=named[0].label),)
         prompt.min_figures = 1
+        prompt.asked = (named[0].subject,)
     return prompt
 
 
@@ -179,15 +198,18 @@ def _background(cards: list[Card]) -> str:
     return "\n".join(f"- {c.title}: {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
 
 
-def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False) -> Prompt:
+def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False,
+              symptom: bool = False) -> Prompt:
+    """A general sleep question. `symptom`: the question describes a symptom a clinician should see."""
     user = (
         f"Background:\n{_background(cards)}\n\nQuestion: {question}\n"
-        "Answer in 2-4 sentences using the background. " + LANGUAGE_RULE[language]
+        "Answer in 2-4 sentences using the background. " + (SYMPTOM_RULE if symptom else "") + LANGUAGE_RULE[language]
     )
-    facts = [f for c in cards for f in c.facts()]
+    facts = [f for c in cards for f in c.facts()] + norm_facts()
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
                 {"role": "user", "content": user}]
-    return Prompt("knowledge", messages, facts, question=question, language=language, sources=[c.source for c in cards])
+    return Prompt("knowledge", messages, facts, red_flag=symptom, question=question, language=language,
+                  sources=[c.source for c in cards])
 
 
 MCQ_LETTERS = "ABCD"

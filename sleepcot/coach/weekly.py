@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sleepcot.analysis.baseline import MIN_NIGHTS, bedtime_sd, compute_baseline
-from sleepcot.analysis.norms import NORMS, sleep_need_range_h
+from sleepcot.analysis.facts import FIELD_METRIC
+from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
 from sleepcot.coach.briefing import CLINICIAN_NOTE
-from sleepcot.domain import Fact, Language, Night, Profile, Tag, TagKind, Unit
-from sleepcot.units import WEEKDAYS, WEEKDAYS_SHORT
+from sleepcot.domain import Fact, Language, Metric, Night, Profile, Relation, Tag, TagKind, Unit
+from sleepcot.units import WEEKDAYS, WEEKDAYS_SHORT, format_duration
 
 DAYS_IN_WEEK = 7
 BASELINE_WINDOW = 60  # `before` spans the 60 days before the week
@@ -108,8 +109,8 @@ _WORDS = {
         extremes="Your longest night was {long_day} ({long}), the shortest {short_day} ({short}).",
         irregular="Your bedtimes varied by {sd} (standard deviation), more than the {limit} that marks an irregular schedule.",
         regular="Your bedtimes were regular: they varied by {sd} (standard deviation).",
-        pattern="On {n_tag} {night} tagged {tag}, your {metric} averaged {tagged}, against {other} on the other {n_other}.",
-        spo2="Your SpO2 fell as low as {low} on {day}, and to {limit} or under on {n} of {total} nights.",
+        pattern="On {n_tag} {night} tagged {tag}, your {metric} averaged {tagged}, against {other} on the other {n_other} {night_other}.",
+        spo2="Your lowest SpO2 this week was {low}, on {day}, and it fell to {limit} or under on {n} of {total} nights.",
         chronic="Averaging under {limit} a night is chronic short sleep.",
         advice_spo2="Until you have seen a doctor, sleeping on your side and skipping evening alcohol may help.",
         advice_short="Next week, move your bedtime earlier so that you sleep at least {need}.",
@@ -140,8 +141,8 @@ _WORDS = {
         extremes="睡得最长的是{long_day}（{long}），最短的是{short_day}（{short}）。",
         irregular="你的上床时间波动了 {sd}（标准差），超过了作息不规律的界限 {limit}。",
         regular="你的上床时间很规律，波动为 {sd}（标准差）。",
-        pattern="标记了{tag}的 {n_tag} {night}，你的{metric}平均为 {tagged}，其余 {n_other} 晚为 {other}。",
-        spo2="你的血氧（SpO2）在{day}最低降到 {low}，{total} 晚中有 {n} 晚降到 {limit} 或以下。",
+        pattern="标记了{tag}的 {n_tag} {night}，你的{metric}平均为 {tagged}，其余 {n_other} 晚平均为 {other}。",
+        spo2="你的血氧（SpO2）本周最低为 {low}（{day}），{total} 晚中有 {n} 晚降到 {limit} 或以下。",
         chronic="每晚平均睡眠不足 {limit}，属于长期睡眠不足。",
         advice_spo2="在看医生之前，侧睡和晚上不饮酒可能会有帮助。",
         advice_short="下周试着把上床时间提前，让自己每晚至少睡够 {need}。",
@@ -184,23 +185,26 @@ class _Week:
         self.baseline = compute_baseline(before, BASELINE_WINDOW)
         self.need_low, self.need_high = sleep_need_range_h(profile.age_band)
         self.mean_sleep_s = _minutes(_mean_of(self.nights, "total_sleep_s"))
-        self.nights_fact = Fact(key="week.nights", label="nights recorded", value=len(self.nights), unit=Unit.NIGHTS)
-        self.norm_low_fact = Fact(key="norm.sleep_min_h", label="recommended minimum", value=self.need_low, unit=Unit.HOURS)
+        self.nights_fact = Fact(key="week.nights", label="nights recorded", value=len(self.nights), unit=Unit.NIGHTS,
+                                subject=Metric.NIGHTS, relation=Relation.COUNT)
+        self.norm_low_fact = norm_fact(need_norm(profile.age_band), "recommended minimum", key="norm.sleep_min_h")
 
     def weekday(self, night: Night) -> str:
         return self.words.weekdays[night.local_date.weekday()]
 
     # --- what the week shows ----------------------------------------------------------------------------
     def recorded(self) -> _Sentence:
-        days = Fact(key="week.days", label="days in the week", value=DAYS_IN_WEEK, unit=Unit.NIGHTS)
+        days = Fact(key="week.days", label="days in the week", value=DAYS_IN_WEEK, unit=Unit.NIGHTS, subject=Metric.NIGHTS,
+                    relation=Relation.COUNT)
         mean = Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.nights)} nights",
-                    value=self.mean_sleep_s, unit=Unit.SECONDS)
+                    value=self.mean_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP,
+                    relation=Relation.AGGREGATE if len(self.nights) > 1 else Relation.VALUE)  # one night: its own
         template = self.words.recorded_one if len(self.nights) == 1 else self.words.recorded
         text = template.format(n=len(self.nights), days=DAYS_IN_WEEK, mean=mean.render())
         return _Sentence(text, [self.nights_fact, days, mean])
 
     def comparison(self) -> _Sentence:
-        high = Fact(key="norm.sleep_max_h", label="recommended maximum", value=self.need_high, unit=Unit.HOURS)
+        high = norm_fact(need_norm(self.profile.age_band, highest=True), "recommended maximum", key="norm.sleep_max_h")
         mean_h = self.mean_sleep_s / 3600
         position = "under" if mean_h < self.need_low else "above" if mean_h > self.need_high else "within"
         norm = self.words.against_norm[position].format(low=f"{self.need_low:g}", high=high.render())
@@ -209,11 +213,12 @@ class _Week:
         if stat is None:
             return _Sentence(self.words.norm_alone.format(norm=norm), facts)
         usual = Fact(key="base.total_sleep_s", label=f"your {self.baseline.nights}-night average sleep",
-                     value=_minutes(stat.mean), unit=Unit.SECONDS)
+                     value=_minutes(stat.mean), unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.BASELINE)
         diff = Fact(key="change.total_sleep_s", label="average sleep versus your usual",
-                    value=abs(self.mean_sleep_s - usual.value), unit=Unit.SECONDS)
+                    value=self.mean_sleep_s - usual.value, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP,
+                    relation=Relation.CHANGE)
         direction = "same" if diff.value == 0 else "less" if self.mean_sleep_s < usual.value else "more"
-        usual_text = self.words.compare_usual[direction].format(usual=usual.render(), diff=diff.render())
+        usual_text = self.words.compare_usual[direction].format(usual=usual.render(), diff=format_duration(abs(diff.value)))
         text = usual_text + self.words.joiner + norm + self.words.sentence_end
         return _Sentence(text, facts + [usual, diff] if diff.value else facts + [usual])
 
@@ -223,9 +228,9 @@ class _Week:
         longest = max(self.nights, key=lambda n: n.total_sleep_s)
         shortest = min(self.nights, key=lambda n: n.total_sleep_s)
         long = Fact(key="week.longest_sleep_s", label=f"longest night ({longest.local_date:%A})",
-                    value=longest.total_sleep_s, unit=Unit.SECONDS)
+                    value=longest.total_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE)
         short = Fact(key="week.shortest_sleep_s", label=f"shortest night ({shortest.local_date:%A})",
-                     value=shortest.total_sleep_s, unit=Unit.SECONDS)
+                     value=shortest.total_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE)
         text = self.words.extremes.format(long_day=self.weekday(longest), long=long.render(),
                                           short_day=self.weekday(shortest), short=short.render())
         return _Sentence(text, [long, short])
@@ -235,11 +240,12 @@ class _Week:
         sd = bedtime_sd(self.nights)
         if sd is None:
             return None, False
-        spread = Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES)
+        spread = Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES,
+                      subject=Metric.REGULARITY, relation=Relation.AGGREGATE)
         limit = NORMS["bedtime_sd_irregular_min"]
         if spread.value <= limit.value:
             return _Sentence(self.words.regular.format(sd=spread.render()), [spread]), False
-        threshold = Fact(key="norm.bedtime_sd_min", label="irregularity threshold", value=limit.value, unit=limit.unit)
+        threshold = norm_fact("bedtime_sd_irregular_min", "irregularity threshold", key="norm.bedtime_sd_min")
         return _Sentence(self.words.irregular.format(sd=spread.render(), limit=threshold.render()), [spread, threshold]), True
 
     def pattern(self) -> tuple[_Sentence | None, _Pattern | None]:
@@ -268,16 +274,19 @@ class _Week:
             return None, None
         _, pattern, tagged_count, tagged_mean, other_count, other_mean = best
         tag, key = pattern.tag.value, f"{pattern.tag.value}.{pattern.metric}"
+        subject = FIELD_METRIC[pattern.metric]
         tagged_fact = Fact(key=f"tagged.{key}", label=f"average {pattern.label} on nights tagged {tag}",
-                           value=tagged_mean, unit=pattern.unit)
+                           value=tagged_mean, unit=pattern.unit, subject=subject, relation=Relation.AGGREGATE)
         other_fact = Fact(key=f"untagged.{key}", label=f"average {pattern.label} on the other nights",
-                          value=other_mean, unit=pattern.unit)
-        n_tag = Fact(key=f"tagged.{tag}.nights", label=f"nights tagged {tag}", value=tagged_count, unit=Unit.NIGHTS)
-        n_other = Fact(key=f"untagged.{tag}.nights", label="other nights", value=other_count, unit=Unit.NIGHTS)
+                          value=other_mean, unit=pattern.unit, subject=subject, relation=Relation.AGGREGATE)
+        n_tag = Fact(key=f"tagged.{tag}.nights", label=f"nights tagged {tag}", value=tagged_count, unit=Unit.NIGHTS,
+                     subject=Metric.NIGHTS, relation=Relation.COUNT)
+        n_other = Fact(key=f"untagged.{tag}.nights", label="other nights", value=other_count, unit=Unit.NIGHTS,
+                       subject=Metric.NIGHTS, relation=Relation.COUNT)
         text = self.words.pattern.format(
             n_tag=tagged_count, night=self.words.night[tagged_count > 1], tag=self.words.tags[pattern.tag],
             metric=self.words.metrics[pattern.metric], tagged=tagged_fact.render(), other=other_fact.render(),
-            n_other=other_count)
+            n_other=other_count, night_other=self.words.night[other_count > 1])
         worse = (tagged_fact.value < other_fact.value) == pattern.higher_is_better
         return _Sentence(text, [n_tag, tagged_fact, other_fact, n_other]), pattern if worse else None
 
@@ -290,11 +299,12 @@ class _Week:
             return None
         lowest = min(low_nights, key=lambda n: n.spo2_min_pct)
         low = Fact(key="week.spo2_min_pct", label=f"lowest SpO2 of the week ({lowest.local_date:%A})",
-                   value=lowest.spo2_min_pct, unit=Unit.PERCENT)
-        threshold = Fact(key="norm.spo2_red_flag_pct", label="red-flag threshold", value=limit.value, unit=limit.unit)
+                   value=lowest.spo2_min_pct, unit=Unit.PERCENT, subject=Metric.SPO2, relation=Relation.AGGREGATE)
+        threshold = norm_fact("spo2_min_red_flag_pct", "red-flag threshold", key="norm.spo2_red_flag_pct")
         count = Fact(key="week.spo2_red_flag_nights", label=f"nights with SpO2 at or under {limit.value:g}%",
-                     value=len(low_nights), unit=Unit.NIGHTS)
-        total = Fact(key="week.spo2_nights", label="nights with SpO2", value=len(measured), unit=Unit.NIGHTS)
+                     value=len(low_nights), unit=Unit.NIGHTS, subject=Metric.SPO2, relation=Relation.COUNT)
+        total = Fact(key="week.spo2_nights", label="nights with SpO2", value=len(measured), unit=Unit.NIGHTS,
+                     subject=Metric.NIGHTS, relation=Relation.COUNT)
         text = self.words.spo2.format(low=low.render(), day=self.weekday(lowest), limit=threshold.render(),
                                       n=len(low_nights), total=len(measured))
         return _Sentence(text, [low, threshold, count, total])
@@ -303,7 +313,7 @@ class _Week:
         limit = NORMS["chronic_short_h"]
         if len(self.nights) < MIN_NIGHTS or self.mean_sleep_s >= limit.value * 3600:
             return None
-        threshold = Fact(key="norm.chronic_short_h", label="chronic short sleep threshold", value=limit.value, unit=limit.unit)
+        threshold = norm_fact("chronic_short_h", "chronic short sleep threshold")
         return _Sentence(self.words.chronic.format(limit=threshold.render()), [threshold])
 
     # --- the suggestion -----------------------------------------------------------------------------------
