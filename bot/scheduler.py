@@ -50,6 +50,7 @@ from integrations.sync import Hub
 from sleepcot.analysis import analyze
 from sleepcot.analysis.baseline import compute_baseline
 from sleepcot.analysis.latest import HISTORY_DAYS
+from sleepcot.coach import guard
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.weekly import weekly_summary
 from sleepcot.config import Settings
@@ -300,8 +301,11 @@ class Scheduler:
         language = data.profile.language
         title = say(language, "weekly_title", start=day_label(first, language), end=day_label(job.local_date, language))
         photo = week_chart(week, compute_baseline(before, WEEK * 2), language=language)
-        return Generated(job, {"caption": f"{title}\n\n{escape(summary.text)}", "photo": base64.b64encode(photo).decode(),
-                               "language": language.value})
+        verdict = guard.check(summary.text, summary.facts, red_flag=summary.red_flag)
+        if not verdict.ok:  # never expected: the summary is written from its facts; the chart still goes
+            log.warning("the guard refused a weekly summary (%d problem(s)); sending the chart alone", len(verdict.problems))
+        caption = f"{title}\n\n{escape(summary.text)}" if verdict.ok else title
+        return Generated(job, {"caption": caption, "photo": base64.b64encode(photo).decode(), "language": language.value})
 
     # -- deliver --------------------------------------------------------------------------------------
 
