@@ -229,12 +229,20 @@ def eval_command(
                                                               "(SLEEPCOT_OPENAI_BASE_URL)")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="run directory (default: data_dir/runs/eval-<time>)")]
     = None,
+    rescore_run: Annotated[Path | None, typer.Option("--rescore", exists=True, file_okay=False,
+                                                     help="score an earlier run's replies again with today's guard "
+                                                          "(no model is asked)")] = None,
 ) -> None:
     """Score models on held-out simulated reports and the question bank: a Markdown table and a PNG chart in
     the run directory."""
-    from distill.evaluation import EvalConfig, evaluate
+    from distill.evaluation import EvalConfig, evaluate, rescore
 
     settings = Settings()
+    if rescore_run is not None:
+        table = rescore(rescore_run, out_dir or rescore_run.with_name(rescore_run.name + "-rescored"))
+        sys.stdout.write(table.read_text(encoding="utf-8"))
+        err.print(f"Run directory: {table.parent}")
+        return
     settings_of = {"off": (False,), "on": (True,), "both": (False, True)}
     if retrieval not in settings_of or split not in ("test", "dev"):
         err.print("[red]--retrieval is off, on or both; --split is test or dev.[/]")

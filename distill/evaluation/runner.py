@@ -111,23 +111,40 @@ def _timed(fn: Callable[[], str]) -> tuple[str, float]:
     return text, round(time.perf_counter() - start, 3)
 
 
+def _briefing_scores(report: Report, reply: str) -> dict:
+    prompt = prompts.briefing(report.analysis)
+    return metrics.coach_scores(prompt, reply, key_words=FINDING_TOPICS.get(report.analysis.top.code, ()),
+                                min_figures=prompt.min_figures)
+
+
+def _followup_prompt(report: Report, question: str, retrieval: bool) -> prompts.Prompt:
+    cards = retrieve(question, k=FOLLOWUP_CARDS, language=report.language) if retrieval else []
+    return prompts.followup(question, report.analysis, cards=cards)
+
+
+def _knowledge_cards(q: bank.Question, retrieval: bool) -> list:
+    return retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) if retrieval else []
+
+
+def _knowledge_scores(q: bank.Question, prompt: prompts.Prompt, reply: str) -> dict:
+    gold = [f for key in q.cards for f in card(key, q.language).facts()]
+    return metrics.knowledge_scores(reply, q.answer, q.question, gold + prompt.facts, prompt.sources)
+
+
 def _report_cases(who: _Contestant, reports: list[Report], retrieval: bool) -> Iterator[Case]:
     for report in reports:
         analysis = report.analysis
         prompt = prompts.briefing(analysis)
         reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_briefing(analysis)))
-        scores = metrics.coach_scores(prompt, reply, key_words=FINDING_TOPICS.get(analysis.top.code, ()),
-                                      min_figures=prompt.min_figures)
         yield Case(who.spec, retrieval, "reports", report.id, report.language.value, "morning briefing", reply,
-                   seconds, scores)
+                   seconds, _briefing_scores(report, reply))
 
 
 def _followup_cases(who: _Contestant, reports: list[Report], retrieval: bool, per_report: int) -> Iterator[Case]:
     for report in reports:
         analysis = report.analysis
         for n, question in enumerate(report.followups(per_report)):
-            cards = retrieve(question, k=FOLLOWUP_CARDS, language=report.language) if retrieval else []
-            prompt = prompts.followup(question, analysis, cards=cards)
+            prompt = _followup_prompt(report, question, retrieval)
             reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_followup(question, analysis)))
             scores = metrics.coach_scores(prompt, reply, min_figures=1)
             yield Case(who.spec, retrieval, "followups", f"{report.id}-q{n}", report.language.value, question,
@@ -136,14 +153,12 @@ def _followup_cases(who: _Contestant, reports: list[Report], retrieval: bool, pe
 
 def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval: bool) -> Iterator[Case]:
     for q in questions:
-        cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) if retrieval else []
-        found = {c.key for c in cards}
-        gold = [f for key in q.cards for f in card(key, q.language).facts()]
+        cards = _knowledge_cards(q, retrieval)
         prompt = prompts.knowledge(q.question, cards, q.language)
         reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
-        scores = metrics.knowledge_scores(reply, q.answer, q.question, gold + prompt.facts, prompt.sources)
+        scores = _knowledge_scores(q, prompt, reply)
         if retrieval:
-            scores["recall"] = bool(found & set(q.cards))
+            scores["recall"] = bool({c.key for c in cards} & set(q.cards))
         yield Case(who.spec, retrieval, "knowledge", q.id, q.language.value, q.question, reply, seconds, scores,
                    sources=prompt.sources)
         if q.is_mcq and who.llm is not None:
@@ -152,6 +167,33 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
             letter = metrics.chosen_letter(reply, list(q.choices), mcq.steps[0])
             yield Case(who.spec, retrieval, "mcq", q.id, q.language.value, q.question, reply, seconds,
                        {"correct": letter == q.correct_letter, "answered": letter is not None})
+
+
+def rescore(run: Path, out: Path) -> Path:
+    """Score the replies of an earlier run again with today's guard — the same cases, the same replies — into
+    `out` (results.jsonl, table.md, chart.png), and return the table: how a stricter guard changes what
+    passes, without asking any model again."""
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    reports = {r.id: r for r in simulated_reports(manifest["reports"], EVAL_SEEDS)} if manifest["reports"] else {}
+    questions = {q.id: q for q in bank.load()}
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as sink:
+        for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
+            case = json.loads(line)
+            if case["task"] == "reports":
+                case["scores"] = _briefing_scores(reports[case["case"]], case["reply"])
+            elif case["task"] == "followups":
+                report = reports[case["case"].rsplit("-q", 1)[0]]
+                prompt = _followup_prompt(report, case["request"], case["retrieval"])
+                case["scores"] = metrics.coach_scores(prompt, case["reply"], min_figures=1)
+            elif case["task"] == "knowledge":
+                q = questions[case["case"]]
+                prompt = prompts.knowledge(q.question, _knowledge_cards(q, case["retrieval"]), q.language)
+                case["scores"] = {**case["scores"], **_knowledge_scores(q, prompt, case["reply"])}
+            sink.write(json.dumps(case, ensure_ascii=False) + "\n")
+    (out / "manifest.json").write_text(json.dumps({**manifest, "rescored_from": str(run)}, indent=2, ensure_ascii=False),
+                                       encoding="utf-8")
+    return write_scoreboard(out / "results.jsonl", out)
 
 
 def _judge(judge: Judge, case: Case, reports: dict[str, Report], answers: dict[str, str]) -> dict | None:
