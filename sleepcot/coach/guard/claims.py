@@ -24,6 +24,9 @@ _APPROX = re.compile(r"(?:\b(?:about|around|roughly|approximately|nearly|almost|
                      r"just\s+under|some)\s+|约|大约|将近|接近|差不多|近)\s*$", re.I)
 
 
+_CUE_REACH = 60  # characters before a figure in which a cue that ends at it is looked for
+
+
 class Support(str, Enum):
     SUPPORTED = "supported"
     MISBOUND = "true of something else"  # the value is a fact, but not of this subject or relation
@@ -119,6 +122,7 @@ def _phrase_before(sentence: str, offset: int, previous_end: int) -> str:
 def _relations(mention: Mention, before: str, after: str, phrase: str, *, default: frozenset[Relation]
                ) -> tuple[frozenset[Relation], int, int, tuple[int, int] | None]:
     """(relations, direction, bound, where a share's "of your sleep" stands) from the cues around a figure."""
+    before = before[-_CUE_REACH:]  # the cues that end right before a figure are read from its last words
     if mention.unit is Unit.NIGHTS:
         return frozenset({Relation.COUNT}), 0, 0, None
     if (m := lexicon.CHANGE_AFTER.match(after)) and mention.unit is not Unit.CLOCK:
@@ -131,7 +135,8 @@ def _relations(mention: Mention, before: str, after: str, phrase: str, *, defaul
     share, share_before = lexicon.SHARE_AFTER.match(after), lexicon.SHARE_BEFORE.search(before)
     if mention.unit is Unit.PERCENT and (share or share_before):
         norm = any(cue.search(phrase) for cue, rel in lexicon.BEFORE_CUES if Relation.NORM in rel)
-        span = (mention.end, mention.end + share.end()) if share else (share_before.start(), mention.start)
+        span = (mention.end, mention.end + share.end()) if share else (mention.start - len(before) + share_before.start(),
+                                                                        mention.start)
         return frozenset({Relation.SHARE, Relation.NORM} if norm else {Relation.SHARE}), 0, 0, span
     bound = 0
     if m := lexicon.BOUND_BEFORE.search(before):
@@ -140,7 +145,7 @@ def _relations(mention: Mention, before: str, after: str, phrase: str, *, defaul
         if cue.match(after):
             return relations, 0, bound, None
     nearest, chosen = -1, None
-    for cue, relations in lexicon.BEFORE_CUES:
+    for cue, relations in (*lexicon.BEFORE_CUES, lexicon.ADVICE_CUE):
         for m in cue.finditer(phrase):
             if m.start() > nearest:
                 nearest, chosen = m.start(), relations
@@ -200,11 +205,11 @@ def read_claims(text: str) -> list[Claim]:
             subject = _subject(sentence, mention, hits)
             if mention.range_end and previous is not None:
                 subject, relations, direction, bound = previous.subject, previous.relations, previous.direction, 0
-            if mention.unit is Unit.NIGHTS and (mention.of_nights or lexicon.PERIOD_BEFORE.search(before)):
+            if mention.unit is Unit.NIGHTS and (mention.of_nights or lexicon.PERIOD_BEFORE.search(before[-_CUE_REACH:])):
                 subject = Metric.NIGHTS
             if subject in lexicon.PERIOD_SUBJECTS and Relation.VALUE in relations:
                 relations |= {Relation.AGGREGATE}
-            if bound and _APPROX.search(before):
+            if bound and _APPROX.search(before[-_CUE_REACH:]):
                 bound = 0
             foreign = subject == FOREIGN
             claim = Claim(replace(mention, start=mention.start + offset, end=mention.end + offset),

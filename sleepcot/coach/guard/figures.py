@@ -23,7 +23,7 @@ _H = r"(?:h|hr|hrs|hours?|个?小时|个钟头|钟头)"
 _M = r"(?:m|min|mins|minutes?|分钟|分(?![钟数]))"
 
 _CLOCK = re.compile(r"(?<![\d.])(\d{1,2})[:：](\d{2})(?:\s*([ap])\.?m\.?)?(?![\d])", re.I)
-_HM = re.compile(rf"{_B}({_NUM})\s*{_H}\s*(?:and\s*|零)?(\d{{1,2}})\s*{_M}(?![a-z])", re.I)
+_HM = re.compile(rf"{_B}({_NUM})\s*{_H}\s*(?:,?\s*and\s*|,\s*|零)?(\d{{1,2}})\s*{_M}(?![a-z])", re.I)
 _RANGE = re.compile(rf"{_B}({_NUM})\s*(?:-|–|—|to|至|到|~|～)\s*({_NUM})\s*(?=[a-z%°小个分次晚钟])", re.I)
 _OF_NIGHTS = re.compile(rf"{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your\s+)?(?:last\s+|past\s+)?(\d+)\s+nights?\b"
                         rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚", re.I)

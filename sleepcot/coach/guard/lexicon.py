@@ -141,6 +141,9 @@ BEFORE_CUES: tuple[tuple[re.Pattern, frozenset[Relation]], ...] = (
                 r"adults|experts?|range)\b|推荐|建议|至少|最少|最多|标准|正常|健康|以内|界限|阈值|目标|需要", re.I),
      frozenset({Relation.NORM})),
 )
+# Advice for tonight may name a target (a norm) or one of the user's own figures ("your last coffee by 14:00").
+ADVICE_CUE = (re.compile(r"\b(?:advice|advise|suggest|aim|try\s+to|plan)\b", re.I),
+              frozenset({Relation.NORM, Relation.VALUE}))
 AFTER_CUES: tuple[tuple[re.Pattern, frozenset[Relation]], ...] = (
     (re.compile(r"^\s*(?:[^\s,;.:，；。：]+\s+){0,3}?(?:is\s+|are\s+)?(?:recommended|needed|the\s+minimum|minimum|maximum|"
                 r"or\s+(?:more|less|lower|higher|under|over|above|below)|adults?\s+need|is\s+(?:normal|healthy|ideal)|"
@@ -162,7 +165,7 @@ BOUND_BEFORE = re.compile(
 PERIOD_BEFORE = re.compile(r"(?:\b(?:last|past|previous|recent|of|out\s+of|over|these|those|the\s+other|all)\s+|"
                            r"最近|过去|近|其余|这|中有)\s*$", re.I)
 NIGHT_AFTER = re.compile(r"[\s-]*nights?\b(?!\s+(?:of|in|out))|\s*的?(?:夜晚|晚上)", re.I)
-VALUE_CUE = re.compile(r"\b(?:last\s+night|tonight)\b|昨晚|昨天晚上", re.I)
+VALUE_CUE = re.compile(r"\blast\s+night\b|昨晚|昨天晚上", re.I)
 
 
 def _trie(words: list[str]) -> str:
