@@ -22,8 +22,6 @@ _SENTENCE = re.compile(r"(?:[^.!?;。！？；\n]|(?<=\d)\.(?=\d))+(?:[.!?;。�
 _CLAUSE_BREAK = re.compile(r"[,，:：、]|\s[-–—]\s|\b(?:and|but|while|whereas|with)\b|而|但", re.I)
 _APPROX = re.compile(r"(?:\b(?:about|around|roughly|approximately|nearly|almost|close\s+to|just\s+over|"
                      r"just\s+under|some)\s+|约|大约|将近|接近|差不多|近)\s*$", re.I)
-
-
 _CUE_REACH = 60  # characters before a figure in which a cue that ends at it is looked for
 
 
@@ -151,7 +149,7 @@ def _relations(mention: Mention, before: str, after: str, phrase: str, *, defaul
                 nearest, chosen = m.start(), relations
     if chosen is not None and not (lexicon.VALUE_CUE.search(phrase[nearest:])):
         return chosen, 0, bound, None
-    return (frozenset({Relation.NORM}) | default if bound else default), 0, bound, None
+    return default, 0, bound, None  # "over 6 hours" with no norm named bounds the figure itself
 
 
 _CONNECTOR = re.compile(r"\s*(?:against|versus|vs\.?|compared\s+(?:with|to)|than|而|对比|相比)\s*", re.I)
@@ -281,8 +279,11 @@ class FactIndex:
                 continue
             if claim.direction and fact.relation is Relation.CHANGE and fact.value and (fact.value > 0) != (claim.direction > 0):
                 continue
-            if abs(mention.value - value) <= mention.tolerance + slack + 1e-6 or (
-                    claim.bound and fact.relation is not Relation.NORM and (value - mention.value) * claim.bound > 0):
+            if claim.bound and fact.relation is not Relation.NORM:
+                holds = (value - mention.value) * claim.bound > 0  # "under 7 hours" is false of 7 h 16 min
+            else:
+                holds = abs(mention.value - value) <= mention.tolerance + slack + 1e-6
+            if holds:
                 out.append(fact)
                 seen.add(id(fact))
         return out
