@@ -104,7 +104,9 @@ def _subject(sentence: str, mention: Mention, hits: list[_Hit]) -> Metric | str 
             continue  # "linked to weight gain, so a 7 h night": the weight is another clause's subject
         if metric := _fits(hit.metrics, mention):
             return metric
-    for hit in following:
+    for hit in following:  # "at 48 min, deep sleep was low": named later in the same clause
+        if _CLAUSE_BREAK.search(sentence, mention.end, hit.start):
+            break
         if hit.metrics and (metric := _fits(hit.metrics, mention)):
             return metric
     return None

@@ -25,7 +25,7 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
     "hours of sleep": (M.TOTAL_SLEEP,), "night's sleep": (M.TOTAL_SLEEP,), "longest night": (M.TOTAL_SLEEP,),
     "shortest night": (M.TOTAL_SLEEP,), "short night": (M.TOTAL_SLEEP,), "short sleep": (M.TOTAL_SLEEP,),
     "总睡眠": (M.TOTAL_SLEEP,), "睡眠时长": (M.TOTAL_SLEEP,), "睡眠时间": (M.TOTAL_SLEEP,), "睡了": (M.TOTAL_SLEEP,),
-    "你的睡眠": (M.TOTAL_SLEEP,), "每晚睡": (M.TOTAL_SLEEP,), "睡够": (M.TOTAL_SLEEP,), "睡得最长": (M.TOTAL_SLEEP,),
+    "每晚睡": (M.TOTAL_SLEEP,), "睡够": (M.TOTAL_SLEEP,), "睡得最长": (M.TOTAL_SLEEP,),
     "最短的": (M.TOTAL_SLEEP,), "睡眠不足": (M.TOTAL_SLEEP,),
     # time in bed
     "time in bed": (M.TIME_IN_BED,), "in bed for": (M.TIME_IN_BED,), "卧床": (M.TIME_IN_BED,), "在床上": (M.TIME_IN_BED,),
@@ -46,7 +46,8 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
     # time to fall asleep
     "fall asleep": (M.LATENCY,), "fell asleep": (M.LATENCY,), "falling asleep": (M.LATENCY,),
     "to nod off": (M.LATENCY,), "sleep latency": (M.LATENCY,), "latency": (M.LATENCY,), "sleep onset": (M.LATENCY,),
-    "slow onset": (M.LATENCY,), "入睡": (M.LATENCY,), "入睡用时": (M.LATENCY,), "睡着": (M.LATENCY,),
+    "slow onset": (M.LATENCY,), "入睡": (M.LATENCY,), "入睡用时": (M.LATENCY,), "才睡着": (M.LATENCY,),
+    "睡着": (M.TOTAL_SLEEP, M.LATENCY),
     # efficiency
     "efficiency": (M.EFFICIENCY,), "sleep efficiency": (M.EFFICIENCY,), "efficient": (M.EFFICIENCY,),
     "of your time in bed": (M.EFFICIENCY,), "效率": (M.EFFICIENCY,), "睡眠效率": (M.EFFICIENCY,),
@@ -75,7 +76,7 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
     "standard deviation": (M.REGULARITY,), "regular": (M.REGULARITY,), "irregular": (M.REGULARITY,),
     "波动": (M.REGULARITY,), "标准差": (M.REGULARITY,), "规律": (M.REGULARITY,), "前后相差": (M.REGULARITY,),
     "mid-sleep": (M.MIDSLEEP,), "midsleep": (M.MIDSLEEP,), "social jetlag": (M.MIDSLEEP,), "centred": (M.MIDSLEEP,),
-    "centered": (M.MIDSLEEP,), "社会时差": (M.MIDSLEEP,), "睡眠中点": (M.MIDSLEEP,),
+    "centered": (M.MIDSLEEP,), "社会时差": (M.MIDSLEEP,), "社交时差": (M.MIDSLEEP,), "睡眠中点": (M.MIDSLEEP,),
     # the profile's habits
     "caffeine": (M.CAFFEINE,), "caffeinated": (M.CAFFEINE,), "coffee": (M.CAFFEINE,), "coffees": (M.CAFFEINE,),
     "cups": (M.CAFFEINE,), "咖啡": (M.CAFFEINE,), "咖啡因": (M.CAFFEINE,),
