@@ -98,6 +98,11 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
             diff = round(abs(n.deep - base_deep) / 60)
             way = "less" if n.deep < base_deep else "more"
             styles["change in minutes"] = f"That is {diff} min {way} deep sleep than your usual {format_duration(base_deep)}."
+            if (change := n.facts.get("change.deep_s")) is not None:
+                styles["change against the n-night average"] = (
+                    f"Your deep sleep last night was {round(n.deep / 60)} minutes, which is {abs(change.value):.0f}% "
+                    f"{'less' if change.value < 0 else 'more'} than your {n.base.nights}-night average.")
+        styles["share of it"] = f"You slept {format_duration(n.total)}; about {share:.0f} percent of it was deep sleep."
     else:
         styles = {
             "hours in words": f"昨晚你大约睡了{_zh_words(nearest)}个小时。",
@@ -110,6 +115,11 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
             diff = round(abs(n.deep - base_deep) / 60)
             way = "少" if n.deep < base_deep else "多"
             styles["change in minutes"] = f"深睡比你平时的{format_duration(base_deep)}{way}了{diff}分钟。"
+            if (change := n.facts.get("change.deep_s")) is not None:
+                styles["change against the n-night average"] = (
+                    f"昨晚深睡{round(n.deep / 60)}分钟，比你{n.base.nights}晚的平均值{'少' if change.value < 0 else '多'}了"
+                    f"{abs(change.value):.0f}%。")
+        styles["share of it"] = f"你睡了{format_duration(n.total)}，其中深睡约占{share:.0f}%。"
     for style, sentence in styles.items():
         yield Case(f"{rid}/briefing/{style}", f"control: {style}", False, lang, f"{base}\n{sentence}", prompt)
     # --- defects, each hidden in the true briefing ---

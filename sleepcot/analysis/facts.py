@@ -76,6 +76,12 @@ def baseline_fact(baseline: Baseline, field: str, label: str) -> Fact | None:
                 relation=Relation.BASELINE)
 
 
+def baseline_nights(baseline: Baseline) -> Fact:
+    """How many nights the user's baseline averages ("your 14-night average")."""
+    return Fact(key=f"base{baseline.window}.nights", label="nights in your average", value=baseline.nights,
+                unit=Unit.NIGHTS, subject=Metric.NIGHTS, relation=Relation.COUNT)
+
+
 def pct_change(value: float, mean: float) -> float:
     """The change from `mean` in whole percent (signed)."""
     return round(100.0 * (value - mean) / mean) if mean else 0.0

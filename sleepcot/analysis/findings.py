@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
-from sleepcot.analysis.facts import FIELD_METRIC, baseline_fact, derived, night_fact, night_facts, pct_change
+from sleepcot.analysis.facts import (FIELD_METRIC, baseline_fact, baseline_nights, derived, night_fact, night_facts,
+                                     pct_change)
 from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
 from sleepcot.domain import (
     AgeBand,
@@ -114,6 +115,8 @@ class _Rules:
         late_habit = code in TAG_EXPLAINS[TagKind.LATE_CAFFEINE] and self._habitual_late_caffeine()
         if late_habit and TagKind.LATE_CAFFEINE not in causes:
             causes.append(TagKind.LATE_CAFFEINE)
+        if any(f.relation is Relation.BASELINE for f in facts):  # "your 14-night average": the count is a fact too
+            facts = facts + [baseline_nights(self.b)]
         self.out.append(Finding(
             code=code, title=title, detail=detail, severity=severity,
             score=10.0 * severity.value + min(magnitude, 9.9), facts=facts, advice=advice,

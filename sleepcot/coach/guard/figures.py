@@ -29,7 +29,7 @@ _OF_NIGHTS = re.compile(rf"{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your\s+)?(?:l
                         rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚", re.I)
 _UNIT = (rf"%|percent|per\s*cent|bpm|beats(?:\s+per\s+minute)?|ms|milliseconds?|°\s*c|°|"
          rf"degrees?(?:\s+c(?:elsius)?)?|breaths?(?:\s*/\s*min|\s+per\s+minute|\s+a\s+minute)?|"
-         rf"{_H}(?![a-z])|{_M}(?![a-z])|nights?|个?晚上?|夜|次|times|awakenings")
+         rf"{_H}(?![a-z])|{_M}(?![a-z])|-?nights?|个?晚上?|夜|次|times|awakenings")
 _SINGLE = re.compile(rf"{_B}({_NUM})(?![\d])\s*({_UNIT})?", re.I)
 _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 # A numbered list's markers ("1.", "Step 2:", "3、") are not figures.
@@ -45,7 +45,7 @@ _NOT_FIGURES = re.compile(
 )
 _UNIT_WORDS: dict[str, Unit] = {
     "%": Unit.PERCENT, "percent": Unit.PERCENT, "per cent": Unit.PERCENT, "percent ": Unit.PERCENT,
-    "bpm": Unit.BPM, "beats": Unit.BPM, "beats per minute": Unit.BPM, "ms": Unit.MS, "millisecond": Unit.MS,
+    "-night": Unit.NIGHTS, "-nights": Unit.NIGHTS, "bpm": Unit.BPM, "beats": Unit.BPM, "beats per minute": Unit.BPM, "ms": Unit.MS, "millisecond": Unit.MS,
     "milliseconds": Unit.MS, "night": Unit.NIGHTS, "nights": Unit.NIGHTS, "晚": Unit.NIGHTS, "晚上": Unit.NIGHTS,
     "个晚上": Unit.NIGHTS, "个晚": Unit.NIGHTS, "夜": Unit.NIGHTS,
     "次": Unit.COUNT, "times": Unit.COUNT, "awakenings": Unit.COUNT,

@@ -124,11 +124,11 @@ CHANGE_BEFORE = re.compile(
 # A percent that is a share of the night ("12% of your sleep", "占总睡眠的12%").
 SHARE_AFTER = re.compile(
     r"^\s*(?:of\s+(?:(?:your|the|total|all|last|that)\s+)*(?:night'?s?\s+)?(?:total\s+)?"
-    r"(?:sleep(?:\s+time)?|night|time\s+asleep)\b|的睡眠)",
+    r"(?:sleep(?:\s+time)?|night|time\s+asleep)\b|of\s+(?:it|that|this|them)\b|的睡眠)",
     re.I,
 )
 SHARE_BEFORE = re.compile(r"(?:\b(?:share|proportion|percentage|made\s+up|makes?\s+up|accounted\s+for|accounts?\s+for)"
-                          r"\b(?:\s+\S+){0,3}\s*|占(?:了|到)?(?:\S{0,6}?的)?\s*|(?:比例|占比|百分比)(?:是|为|有|只有)?\s*)$", re.I)
+                          r"\b(?:\s+\S+){0,3}\s*|\bof\s+(?:your\s+|the\s+|total\s+)*(?:night|sleep)\s*[(（]\s*|占(?:了|到)?(?:\S{0,6}?的)?\s*|(?:比例|占比|百分比)(?:是|为|有|只有)?\s*)$", re.I)
 # Cues read in the words before a figure (within its phrase), nearest first.
 BEFORE_CUES: tuple[tuple[re.Pattern, frozenset[Relation]], ...] = (
     (re.compile(r"\b(?:usual|usually|baseline|typical|typically|normally|normal|your\s+own)\b|"
