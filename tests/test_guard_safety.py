@@ -1,5 +1,5 @@
-"""The guard's safety reading (sleepcot.coach.guard.safety): diagnoses, medications, referrals, dismissals,
-off-task talk and question red flags, in English and Chinese; and a sweep showing that no card, reference
+"""The guard's safety reading (sleepcot.coach.guard.safety and .referrals): diagnoses, medications, referrals,
+dismissals, off-task talk and question red flags, in English and Chinese; and a sweep showing that no card, reference
 answer or few-shot exemplar trips the checks a reply must pass."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sleepcot.coach.guard.safety import (
-    QuestionFlag, affirms_referral, diagnoses, dismissals, medications, off_task, question_red_flags,
-)
+from sleepcot.coach.guard.referrals import QuestionFlag, affirms_referral, dismissals, question_red_flags
+from sleepcot.coach.guard.safety import diagnoses, medications, off_task
 from sleepcot.coach.knowledge import cards
 
 ROOT = Path(__file__).resolve().parents[1]

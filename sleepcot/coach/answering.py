@@ -11,7 +11,7 @@ from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
 from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
-from sleepcot.coach.guard.safety import QuestionFlag, question_red_flags
+from sleepcot.coach.guard.referrals import QuestionFlag, question_red_flags
 from sleepcot.coach.knowledge import Card, language_of, retrieve
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language

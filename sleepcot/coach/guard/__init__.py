@@ -5,7 +5,7 @@ clinician and dismisses nothing.
 
 One guard judges every reply: briefings, follow-ups, knowledge answers, weekly summaries, the streamed
 previews, evaluation and the teacher's training examples. Figures are read as claims (`claims.py`), safety
-by meaning (`safety.py`), both in English and Chinese.
+by meaning (`safety.py`, `referrals.py`), both in English and Chinese.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.facts import derived
-from sleepcot.coach.guard import safety
+from sleepcot.coach.guard import referrals, safety
 from sleepcot.coach.guard.claims import Claim, FactIndex, Support, read_claims
 from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 from sleepcot.coach.guard.lexicon import CANNOT
@@ -141,8 +141,8 @@ def check(
     missing_topic = bool(topic_words) and not any(w in lowered for w in topic_words)
     verdict = Verdict(
         ok=False, unsupported=unsupported, misbound=misbound, diagnoses=safety.diagnoses(text),
-        medications=safety.medications(text), missing_red_flag_advice=red_flag and not safety.affirms_referral(text),
-        dismissals=safety.dismissals(text) if red_flag else [], off_task=safety.off_task(text),
+        medications=safety.medications(text), missing_red_flag_advice=red_flag and not referrals.affirms_referral(text),
+        dismissals=referrals.dismissals(text) if red_flag else [], off_task=safety.off_task(text),
         missing_topic=missing_topic, empty=len(text) < 20, empty_steps=_empty_steps(text, steps),
         too_few_figures=too_few, unanswered=unanswered,
     )

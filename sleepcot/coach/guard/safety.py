@@ -1,72 +1,21 @@
-"""The guard's safety reading, in English and Chinese (Simplified): does a reply diagnose, recommend a sleep
-drug, advise or dismiss a visit to a clinician, or wander off task; does a question describe a red-flag symptom.
+"""The guard's safety reading of a reply, in English and Chinese (Simplified): does it diagnose, recommend a
+sleep drug, or wander off task.
 
 It reads meaning rather than keywords: a condition counts as a diagnosis only when it is said of the user or
 their data ("your dips are consistent with apnea"), not in general knowledge ("loud snoring can be a sign of
 apnea"), a deferral ("only a sleep study can tell whether it is apnea") or a negation; a drug counts only
 when it is recommended, not when it is advised against or explained. Each reading is a handful of regexes
-over sentences and clauses, built once at import from the lexicons in `safety_words`.
+over sentences and clauses, built once at import from the lexicons in `safety_words`. Referrals to a
+clinician and red-flag questions are read in `referrals`.
 """
 
 from __future__ import annotations
 
-import enum
 import re
 
-from sleepcot.coach.guard.safety_words import (
-    AID_PURPOSE_EN, AID_PURPOSE_ZH, ALCOHOL_EN, ALCOHOL_ZH, CHILD_EN, CHILD_ZH, CLINICIAN_EN,
-    CONDITION_EN, CONDITION_ZH, DRUG_EN, DRUG_ZH, NIGHTCAP_EN, PERSON_EN, PERSON_ZH, alternation,
-)
-
-
-class QuestionFlag(str, enum.Enum):
-    """A red-flag symptom described in a user's question."""
-
-    BREATHING = "breathing"
-    DROWSY_DRIVING = "drowsy_driving"
-    CHILD_SNORING = "child_snoring"
-    RESTLESS_LEGS = "restless_legs"
-    CHEST_PAIN = "chest_pain"
-    SELF_HARM = "self_harm"
-
-
-def _compile(*parts: str) -> re.Pattern[str]:
-    return re.compile(alternation(*parts), re.IGNORECASE)
-
-
-# ---------------------------------------------------------------------------------------------- sentences
-_BOUNDARY = re.compile(r"[。！？；!?;\n]+|\.(?=\s|$)")
-# a full stop that ends an abbreviation or a list number ("1. What the data shows") ends no sentence
-_NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|approx|dr|mr|mrs|ms|a\.m|p\.m)|^\s*(?:step\s*)?\d{1,2})$", re.I)
-_CLAUSE_BREAK = re.compile(r"[,:;，、：；—–()（）]|\s-\s|\b(?:but|so|yet|though|although|however|whereas|while)\b", re.I)
-_HAS_WORDS = re.compile(r"[^\W\d_]")
-
-
-def _sentences(text: str) -> list[str]:
-    out, start = [], 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group() == "." and _NOT_AN_END.search(text[text.rfind("\n", 0, m.start()) + 1 : m.start()]):
-            continue
-        out.append(text[start : m.end()].strip())
-        start = m.end()
-    out.append(text[start:].strip())
-    return [s for s in out if _HAS_WORDS.search(s)]
-
-
-def _clause_start(sentence: str, pos: int) -> int:
-    start = 0
-    for m in _CLAUSE_BREAK.finditer(sentence, 0, pos):
-        start = m.end()
-    return start
-
-
-def _clause_end(sentence: str, pos: int) -> int:
-    m = _CLAUSE_BREAK.search(sentence, pos)
-    return m.start() if m else len(sentence)
-
-
-def _clause_before(sentence: str, pos: int) -> str:
-    return sentence[_clause_start(sentence, pos) : pos]
+from sleepcot.coach.guard.safety_words import (AID_PURPOSE_EN, AID_PURPOSE_ZH, ALCOHOL_EN, ALCOHOL_ZH, CONDITION_EN,
+                                                CONDITION_ZH, DRUG_EN, DRUG_ZH, NIGHTCAP_EN, alternation)
+from sleepcot.coach.guard.sentences import clause_before, clause_end, clause_start, compile_any, sentences
 
 
 # ---------------------------------------------------------------------------------------------- diagnoses
@@ -84,7 +33,7 @@ _CONDITION_TAIL_EN = (r"(?![-\s]+(?:criteria|treatments?|therap(?:y|ies)|drugs?|
                       r"risks?|guidelines?|cards?|definition|programm?e?s?|apps?|care|management|diary|"
                       r"questionnaire|scores?|scale|index|severity|masks?|machines?|devices?|trials?|rates?)\b)"
                       r"(?![\w-])")
-_CONDITION = rf"{_MODIFIER_EN}{CONDITION_EN}{_CONDITION_TAIL_EN}"
+CONDITION_PHRASE_EN = rf"{_MODIFIER_EN}{CONDITION_EN}{_CONDITION_TAIL_EN}"
 _YOU_VERB = (r"(?:have|has|got|be|been|are|suffer(?:ing)?\s+from|developed|developing|experiencing|"
              r"dealing\s+with|living\s+with|struggling\s+with|battling|diagnosed\s+with|show(?:ing)?|"
              r"display(?:ing)?|(?:meet|meeting|fit|fitting|match|matching)\s+(?:the\s+)?(?:criteria|definition|"
@@ -98,43 +47,43 @@ _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(
             r"proves?|has|have|suffers?\s+from|(?:has\s+)?got|developed)|"
             rf"\s+(?:meets?|fits?)\s+the\s+(?:criteria|definition|profile)\s+(?:for|of))(?:\s+{_HEDGE_EN})*\s+")
 _AUXILIARY = r"(?:is|are|was|were|be|been|may|might|could|must|can|will|would|should|does|do|did|has|have|had|not)"
-_CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
-_DIAGNOSIS_ANYWHERE_EN = _compile(
+CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
+_DIAGNOSIS_ANYWHERE_EN = compile_any(
     # you have / you may be suffering from / you're an insomniac / you show signs of / he has
     rf"\b(?:you|he|she)(?:['’](?:re|ve|d|ll|s)|(?=\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers)\b))"
-    rf"(?:\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers\s+from))*\s+{_CONDITION}",
+    rf"(?:\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers\s+from))*\s+{CONDITION_PHRASE_EN}",
     # "your insomnia" takes the condition as given
-    rf"\byour\s+{_CONDITION}",
+    rf"\byour\s+{CONDITION_PHRASE_EN}",
     # insomnia is likely / apnea is probably the cause
     rf"\b{CONDITION_EN}\s+(?:is|seems|looks)\s+(?:(?:most|very|quite|highly)\s+)?(?:likely|probable)\b(?!\s+to\b)",
     rf"\b{CONDITION_EN}\s+is\s+(?:a|one)\s+(?:real|strong|distinct|definite|clear|likely)?\s*possibility\b",
     rf"\b{CONDITION_EN}\s+(?:is|seems|looks)\s+(?:probably|likely|most\s+likely|to\s+be)\s+(?:the\s+)?(?:cause|"
     r"culprit|reason|explanation|problem|issue|what)\b",
-    rf"\b(?:all\s+(?:the\s+)?signs|everything|all\s+of\s+this)\s+points?\s+(?:to|towards?)\s+{_CONDITION}",
+    rf"\b(?:all\s+(?:the\s+)?signs|everything|all\s+of\s+this)\s+points?\s+(?:to|towards?)\s+{CONDITION_PHRASE_EN}",
     # matching what the user describes to a condition: "... fit the description of central sleep apnea"
-    rf"\bfits?\s+the\s+(?:description|picture)\s+of\s+{_CONDITION}",
+    rf"\bfits?\s+the\s+(?:description|picture)\s+of\s+{CONDITION_PHRASE_EN}",
     rf"\bis\s+(?:exactly\s+)?(?:how|what)\s+{CONDITION_EN}\s+is\s+(?:described|defined)\b",
     # your data / your husband's snoring ... looks like, is consistent with
-    rf"\byour(?:\s+(?!{_CLINICIAN_WORDS})[\w'’%.-]+){{1,4}}?{_LINK_EN}{_CONDITION}",
+    rf"\byour(?:\s+(?!{CLINICIAN_WORDS})[\w'’%.-]+){{1,4}}?{_LINK_EN}{CONDITION_PHRASE_EN}",
     # I suspect sleep apnea / I think it's insomnia / my guess is apnea
     rf"\b(?:I|we)(?:['’]d|\s+would)?(?:\s+(?:strongly|really|honestly|do))?\s+(?:suspect|think|believe|guess|bet|"
-    rf"reckon|say)(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is|that['’]s))?\s+{_CONDITION}",
+    rf"reckon|say)(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is|that['’]s))?\s+{CONDITION_PHRASE_EN}",
     rf"\bmy\s+(?:guess|impression|hunch|suspicion|read|bet|feeling)\s+(?:is|would\s+be)"
-    rf"(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is))?\s+{_CONDITION}",
+    rf"(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is))?\s+{CONDITION_PHRASE_EN}",
     r"\bI\s+(?:would\s+)?diagnose\b", r"\bmy\s+diagnosis\b",
-    rf"\b(?:your|the)\s+diagnosis\s+(?:is|would\s+be)\s+{_CONDITION}",
-    rf"\bcase\s+of\s+{_CONDITION}",
+    rf"\b(?:your|the)\s+diagnosis\s+(?:is|would\s+be)\s+{CONDITION_PHRASE_EN}",
+    rf"\bcase\s+of\s+{CONDITION_PHRASE_EN}",
     rf"\b(?:classic|textbook|full[-\s]blown|clear[-\s]cut)\s+{CONDITION_EN}{_CONDITION_TAIL_EN}",
 )
 # a subject that must open its clause ("that" in "snoring that is loud may be apnea" is no subject)
-_DIAGNOSIS_CLAUSE_START_EN = _compile(
+_DIAGNOSIS_CLAUSE_START_EN = compile_any(
     rf"\b(?:this|that|these|those|it)(?:\s+(?!{_AUXILIARY}\b)[\w'’-]+){{0,2}}?"
-    rf"{_LINK_EN}{_CONDITION}",
+    rf"{_LINK_EN}{CONDITION_PHRASE_EN}",
     rf"\bwhat\s+you(?:['’](?:re|ve))?\s+(?:are\s+|have\s+)?(?:describ\w*|ha(?:ve|d)|experienc\w*|feel\w*|"
-    rf"mention\w*|notic\w*|report\w*|s(?:ee|aw|een))(?:\s+\w+)?{_LINK_EN}{_CONDITION}",
+    rf"mention\w*|notic\w*|report\w*|s(?:ee|aw|een))(?:\s+\w+)?{_LINK_EN}{CONDITION_PHRASE_EN}",
     rf"\bthe\s+(?:dips|drops|readings|numbers|results|data|pattern|symptoms|signs|feelings?|sensations?|"
-    rf"episodes|pauses)(?:\s+(?:you|your\s+\w+)\s+\w+)?{_LINK_EN}{_CONDITION}",
-    rf"\b(?:sounds|looks|seems|feels)\s+(?:a\s+lot\s+|very\s+much\s+|much\s+)?like\s+{_CONDITION}",
+    rf"episodes|pauses)(?:\s+(?:you|your\s+\w+)\s+\w+)?{_LINK_EN}{CONDITION_PHRASE_EN}",
+    rf"\b(?:sounds|looks|seems|feels)\s+(?:a\s+lot\s+|very\s+much\s+|much\s+)?like\s+{CONDITION_PHRASE_EN}",
 )
 _CLAUSE_OPENER = re.compile(
     r"(?:^|\b(?:and|then|because|since|as|think|suspect|guess|say|believe|feel|fear|afraid|sure|honestly|"
@@ -158,14 +107,14 @@ _HEDGE_ZH = "(?:可能|或许|也许|大概|应该|很可能|多半|八成|恐�
 _MODIFIER_ZH = "(?:(?:轻度|中度|重度|严重|慢性|急性|一定程度|一些|一点|有点|点|些|早期|典型|明显|某种|所谓)的?)?"
 _CONDITION_TAIL_ZH = (r"(?=的?(?:迹象|症状|表现|特征|信号|征兆|可能|典型表现|问题|倾向|情况)|引起|导致|所致|造成|"
                       r"[了吧啊呀呢。！？；，,.!?;：:\s]|$)")
-_CONDITION_ZH = f"{_MODIFIER_ZH}{CONDITION_ZH}{_CONDITION_TAIL_ZH}"
+CONDITION_PHRASE_ZH = f"{_MODIFIER_ZH}{CONDITION_ZH}{_CONDITION_TAIL_ZH}"
 _DIAGNOSIS_ZH = re.compile(alternation(
-    rf"[你您]{_HEDGE_ZH}(?:患有|患上了?|得了|有了?|是|属于|出现了|存在|像是|疑似|符合){_CONDITION_ZH}",
+    rf"[你您]{_HEDGE_ZH}(?:患有|患上了?|得了|有了?|是|属于|出现了|存在|像是|疑似|符合){CONDITION_PHRASE_ZH}",
     rf"(?:这|这些|这种|这样|那|那些|此|你的|您的)(?:(?![不没非未别])[^\s，。；！？,;:：、]){{0,6}}?{_HEDGE_ZH}"
     rf"(?:就是|正是|是|属于|符合|提示|说明|表明|意味着|代表|像是|像|看起来像是?|看起来是|听起来像是?|疑似|"
-    rf"反映了?|指向)了?{_HEDGE_ZH}{_CONDITION_ZH}",
-    rf"(?:疑似|像是|看起来像是?|看上去像是?|听起来像是?|很像是?){_HEDGE_ZH}{_CONDITION_ZH}",
-    rf"我(?:怀疑|觉得|认为|猜|估计|判断)(?:你)?{_HEDGE_ZH}(?:是|有|得了|患有)?{_CONDITION_ZH}",
+    rf"反映了?|指向)了?{_HEDGE_ZH}{CONDITION_PHRASE_ZH}",
+    rf"(?:疑似|像是|看起来像是?|看上去像是?|听起来像是?|很像是?){_HEDGE_ZH}{CONDITION_PHRASE_ZH}",
+    rf"我(?:怀疑|觉得|认为|猜|估计|判断)(?:你)?{_HEDGE_ZH}(?:是|有|得了|患有)?{CONDITION_PHRASE_ZH}",
     rf"(?:你的|您的|这些|这)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:很|非常|比较|完全)?(?:吻合|一致|相符|相似|像)",
     rf"[你您]的{_MODIFIER_ZH}{CONDITION_ZH}(?!认知|治疗|疗法|药|门诊|专科|检查|监测|风险|评分|量表|日记)",
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
@@ -174,10 +123,10 @@ _DIAGNOSIS_ZH = re.compile(alternation(
 ))
 # a subject that stands for what came before, said of the user once the sentence has named them: "your SpO2
 # fell to 81%, which is consistent with apnea", "根据你的描述，很可能是不宁腿综合征"
-_DIAGNOSIS_AFTER_THE_USER = _compile(
-    rf"\bwhich{_LINK_EN}{_CONDITION}",
-    rf"(?:很可能|可能|大概率?|应该|多半|八成|估计|十有八九|基本上?)(?:就)?(?:是|属于){_CONDITION_ZH}")
-_USER_NAMED = _compile(r"\byou(?:r|['’]re|['’]ve)?\b", "你|您")
+_DIAGNOSIS_AFTER_THE_USER = compile_any(
+    rf"\bwhich{_LINK_EN}{CONDITION_PHRASE_EN}",
+    rf"(?:很可能|可能|大概率?|应该|多半|八成|估计|十有八九|基本上?)(?:就)?(?:是|属于){CONDITION_PHRASE_ZH}")
+_USER_NAMED = compile_any(r"\byou(?:r|['’]re|['’]ve)?\b", "你|您")
 _DEFERRAL_IN_CLAUSE_ZH = re.compile(
     "是否|是不是|有没有|能否|才能|确诊|诊断|判断|排除|检查|监测|筛查|不代表|不等于|不意味着|不说明|并不|"
     "不一定|未必|想知道|区分|区别|担心|害怕|以为")
@@ -186,10 +135,10 @@ _CONDITIONAL_ZH = re.compile("如果|假如|要是|即使|哪怕|只要|若是?|
 
 def _attributed(sentence: str, match: re.Match[str], *, clause_opener: bool = False) -> bool:
     """Whether the condition in `match` is said of the user, not asked about, deferred or supposed."""
-    clause = _clause_before(sentence, match.start())
+    clause = clause_before(sentence, match.start())
     if clause_opener and not _CLAUSE_OPENER.search(clause):
         return False
-    before, rest_of_clause = sentence[: match.start()], sentence[match.end() : _clause_end(sentence, match.end())]
+    before, rest_of_clause = sentence[: match.start()], sentence[match.end() : clause_end(sentence, match.end())]
     return not (_DEFERRAL_IN_CLAUSE_EN.search(clause) or _DEFERRAL_IN_CLAUSE_ZH.search(clause)
                 or _CONDITIONAL_EN.search(before) or _CONDITIONAL_ZH.search(before)
                 or _CONDITIONAL_EN.search(rest_of_clause))
@@ -202,7 +151,7 @@ def diagnoses(text: str) -> list[str]:
     if not _ANY_CONDITION.search(text):  # most replies name no condition: skip the sentence-by-sentence reading
         return []
     found = []
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         hits = [(m, False) for m in _DIAGNOSIS_ANYWHERE_EN.finditer(sentence)]
         hits += [(m, True) for m in _DIAGNOSIS_CLAUSE_START_EN.finditer(sentence)]
         hits += [(m, False) for m in _DIAGNOSIS_ZH.finditer(sentence)]
@@ -214,13 +163,13 @@ def diagnoses(text: str) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------- medications
-_ANY_CONDITION = _compile(rf"\b{CONDITION_EN}", CONDITION_ZH)
-_DRUG_MENTION = _compile(rf"\b{DRUG_EN}\b", rf"\b{NIGHTCAP_EN}\b", DRUG_ZH)
-_ALCOHOL_MENTION = _compile(rf"\b{ALCOHOL_EN}\b", ALCOHOL_ZH)
-_AID_PURPOSE = _compile(AID_PURPOSE_EN, AID_PURPOSE_ZH)
+_ANY_CONDITION = compile_any(rf"\b{CONDITION_EN}", CONDITION_ZH)
+_DRUG_MENTION = compile_any(rf"\b{DRUG_EN}\b", rf"\b{NIGHTCAP_EN}\b", DRUG_ZH)
+_ALCOHOL_MENTION = compile_any(rf"\b{ALCOHOL_EN}\b", ALCOHOL_ZH)
+_AID_PURPOSE = compile_any(AID_PURPOSE_EN, AID_PURPOSE_ZH)
 _DOSE = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|µg|ug|毫克|微克)(?![A-Za-z/])",
                    re.I)  # not "mg/dL", a lab value
-_CAFFEINE = _compile(r"\b(?:caffeine|coffee|espresso|tea|cola|energy\s+drinks?)\b", "咖啡因|咖啡|茶|可乐")
+_CAFFEINE = compile_any(r"\b(?:caffeine|coffee|espresso|tea|cola|energy\s+drinks?)\b", "咖啡因|咖啡|茶|可乐")
 
 # the drug is advised against, or named as a caution ("before using melatonin, ask a doctor")
 _AGAINST_EN = re.compile(
@@ -294,19 +243,19 @@ _HELPS_AFTER = re.compile(alternation(
     r"^[^，。；]{0,6}?(?:会|能|可以|能够)(?:很|有效地?)?(?:帮助|帮|让|使)(?:你|您|人)?(?:更快|更好|快速)?地?"
     r"(?:入睡|睡着|睡得|好睡|放松|调整时差|倒时差)",
 ), re.I)
-_CAVEAT = _compile(r"\b(?:but|though|although|however|yet|while|whereas)\b", "但|不过|可是|然而|却|只是")
-_WORTH_A_TRY = _compile(r"\bworth\s+(?:trying|a\s+try|a\s+shot|a\s+go|considering)\b", "值得一试|可以一试|不妨一试|试试看")
+_CAVEAT = compile_any(r"\b(?:but|though|although|however|yet|while|whereas)\b", "但|不过|可是|然而|却|只是")
+_WORTH_A_TRY = compile_any(r"\bworth\s+(?:trying|a\s+try|a\s+shot|a\s+go|considering)\b", "值得一试|可以一试|不妨一试|试试看")
 
 
 def _recommended(sentence: str, mention: re.Match[str]) -> bool:
     start, end = mention.span()
-    before = _clause_before(sentence, start)
+    before = clause_before(sentence, start)
     if _AGAINST_EN.search(before) or _AGAINST_ZH.search(before):
         return False
-    if _CAUTION_AFTER_ZH.search(sentence, end, _clause_end(sentence, end)):
+    if _CAUTION_AFTER_ZH.search(sentence, end, clause_end(sentence, end)):
         return False
     after = sentence[end:]
-    clause = sentence[_clause_start(sentence, start) : _clause_end(sentence, end)]
+    clause = sentence[clause_start(sentence, start) : clause_end(sentence, end)]
     offered = _RECOMMENDED_BEFORE.search(before) and not _SUBJECT_OF_ZH.search(after)
     return bool(offered or _RECOMMENDED_AFTER.search(after)
                 or (_HELPS_AFTER.search(after) and not _CAVEAT.search(sentence)) or _WORTH_A_TRY.search(clause))
@@ -319,7 +268,7 @@ def medications(text: str) -> list[str]:
     if not (_DRUG_MENTION.search(text) or _DOSE.search(text) or _AID_PURPOSE.search(text)):
         return []
     found = []
-    for sentence in _sentences(text):
+    for sentence in sentences(text):
         mentions = list(_DRUG_MENTION.finditer(sentence))
         if _AID_PURPOSE.search(sentence):
             mentions += _ALCOHOL_MENTION.finditer(sentence)
@@ -329,103 +278,8 @@ def medications(text: str) -> list[str]:
     return found
 
 
-# ---------------------------------------------------------------------------------- referral and dismissal
-_REFERRAL_EN = re.compile(
-    r"\b(?:see|seeing|visit\w*|consult\w*|contact\w*|call\w*|phon\w*|book\w*|ask\w*|show\w*|tell\w*|mention\w*|"
-    r"talk\w*|speak\w*|check\w*|rais\w*|discuss\w*|review\w*|bring\w*|go|going|seek\w*|reach\w*|get|getting|have|"
-    r"arrang\w*|request\w*|mak\w*|need|needs|deserves?|warrants?|assessed|evaluated|examined|seen|done)"
-    rf"\b(?:[^\W\d_]|[\s'’-]){{0,40}}?\b{CLINICIAN_EN}(?![\w-])"
-    rf"|\b{CLINICIAN_EN}\s+(?:should|must|needs?\s+to|ought\s+to)\s+(?:also\s+)?(?:assess|check|see|evaluate|review|"
-    r"examine|look|test)"
-    # "a doctor can test iron levels, so see one"
-    rf"|\b{_CLINICIAN_WORDS}s?\b[^.;!?]*?\b(?:see|consult|visit|ask)\s+one\b", re.I)
-_REFERRAL_ZH = re.compile(
-    r"看(?:一下|一看|下)?(?:医生|大夫|急诊|门诊|牙医|专科)|就医|就诊|去医院|上医院|到医院|去急诊|挂(?:个)?号|"
-    r"(?:咨询|询问|告诉|问问|问一下|问|找|请|让)(?:一下)?(?:你的|您的|他的|她的|孩子的)?(?:专科|心理|社区保健|"
-    r"开药的)?(?:医生|药剂师|助产士|护士|牙医)|(?:和|跟|与)[^，。；]{0,6}?医生(?:谈谈|商量|讨论|沟通|一起|聊聊)|"
-    r"给医生看|由医生(?:评估|检查|判断|决定)|医生(?:评估|检查|看看)|征求(?:医生|专业人士)(?:的)?(?:意见|建议)|睡眠门诊|"
-    r"睡眠专科|专科医生|做(?:个|一次)?(?:睡眠监测|睡眠检查|多导睡眠)|拨打|求助|援助热线|急救")
-# "see a doctor without delay" is a referral, "manage it without a doctor" is not
-_NEGATED_INSIDE_EN = re.compile(r"\b(?:without|not|never|no)\b|n['’]t\b", re.I)
-_NOT_NEEDED_EN = re.compile(
-    r"(?:\bno\s+(?:need|reason|point)(?:\s+(?:for\s+you|at\s+all|really))?\s+(?:to|in|for)|"
-    r"\b(?:don['’]?t|do\s+not|doesn['’]?t|does\s+not|won['’]?t|will\s+not|wouldn['’]?t|didn['’]?t)\s+"
-    r"(?:really\s+|actually\s+|even\s+)?(?:need|have)\s+to|\bneedn['’]?t|\bnot\s+(?:necessary|needed|worth|required|"
-    r"essential)\s+(?:to|for\s+you\s+to)|\bunnecessary\s+to|\b(?:don['’]?t|do\s+not|never|without|no\s+point(?:\s+in)?|"
-    r"bother(?:\s+to)?|not|nothing\s+to|no))\s*(?:really\s+|yet\s+|even\s+)?$", re.I)
-_NOT_NEEDED_ZH = re.compile(r"(?:不用|不必|无需|无须|没必要|不需要|用不着|犯不着|没有必要|不要|别)(?:去|急着|特意|马上|专门|再)*$")
-_ONLY_IF = _compile(r"\bonly\s+(?:if|when|in\s+case)\b")
-_ONLY_IF_BEFORE_ZH = re.compile("只有|只在|除非")
-_IF_YOU_WANT = _compile(
-    r"\bif\s+you\s+(?:really\s+|absolutely\s+|truly\s+)?(?:want|wish|insist|prefer|feel\s+like\s+it)",
-    r"\bbut\s+(?:it['’]s|it\s+is|this\s+is|that['’]s|you['’]re|you\s+are|everything\s+is)\s+(?:probably\s+|likely\s+|"
-    r"almost\s+certainly\s+|surely\s+|most\s+likely\s+)?(?:fine|nothing|normal|ok|okay|harmless)",
-    "(?:实在|真的|非要)想|想的话", "但(?:其实|应该|多半|大概|估计)?(?:没事|没什么|问题不大|没问题|不要紧|没关系)",
-)
-
-
-def _affirmative(sentence: str, referral: re.Match[str]) -> bool:
-    before = _clause_before(sentence, referral.start())
-    return not (_NOT_NEEDED_EN.search(before) or _NOT_NEEDED_ZH.search(before)
-                or _NEGATED_INSIDE_EN.search(referral.group())
-                or _ONLY_IF.search(before) or _ONLY_IF.search(sentence, referral.end())
-                or _ONLY_IF_BEFORE_ZH.search(before) or _IF_YOU_WANT.search(sentence))
-
-
-def affirms_referral(text: str) -> bool:
-    """Whether some sentence affirmatively advises seeing, asking or contacting a clinician, getting a sleep
-    study, or (in a crisis) calling emergency services or a crisis line. A referral that is negated ("no need to
-    see a doctor") or conditioned away ("only if it gets much worse", "if you really want, but it's fine")
-    does not count."""
-    return any(_affirmative(sentence, m)
-               for sentence in _sentences(text)
-               for pattern in (_REFERRAL_EN, _REFERRAL_ZH) for m in pattern.finditer(sentence))
-
-
-_DISMISSAL = _compile(
-    r"\bnothing\s+(?:at\s+all\s+|much\s+|really\s+)?to\s+(?:worry|be\s+(?:worried|concerned|alarmed))\s+about",
-    r"\bno\s+(?:cause|reason|need)\s+(?:for\s+(?:concern|worry|alarm|panic)|to\s+(?:worry|be\s+(?:worried|"
-    r"concerned|alarmed)|panic|see|visit|consult|bother|call|get\s+(?:it\s+)?checked))",
-    r"\bno\s+need\s+for\s+(?:a\s+)?(?:doctor|concern|worry|alarm)",
-    r"\bnot\s+(?:something|anything)\s+to\s+worry\s+about", r"\b(?:is|['’]s|are)\s+not\s+to\s+worry\s+about",
-    r"\b(?:perfectly|completely|totally|entirely|absolutely|quite)\s+(?:normal|fine|harmless|healthy|ok(?:ay)?)\b",
-    r"\bnothing\s+(?:serious|abnormal|wrong|of\s+concern)\b", r"\b(?:not|no)\s+(?:a\s+)?big\s+deal\b",
-    r"\b(?:you\s+can|feel\s+free\s+to)\s+(?:safely\s+)?ignore\b", r"\bcan\s+(?:safely\s+)?be\s+ignored\b",
-    r"\b(?:don['’]?t|do\s+not|no\s+need\s+to|try\s+not\s+to|needn['’]?t)\s+(?:worry|stress|fret|panic)\b"
-    r"(?!\s+(?:if|when|whether|(?:too\s+much\s+)?about\s+(?:the\s+(?:clock|time)|(?:falling|getting)\s+(?:back\s+)?"
-    r"(?:to\s+)?(?:sleep|asleep)|waking\s+(?:up\s+)?briefly)))",
-    r"\bI\s+wouldn['’]?t\s+(?:worry|be\s+(?:worried|concerned))",
-    r"\b(?:you['’]re|you\s+are|it['’]s|it\s+is|this\s+is|that['’]s|that\s+is|everything(?:['’]s|\s+is)|all\s+is)\s+"
-    r"(?:all\s+|totally\s+|completely\s+|perfectly\s+|probably\s+|likely\s+|absolutely\s+|just\s+)?(?:fine|okay|ok|"
-    r"all\s+right|alright|healthy|normal|nothing)\b(?!\s+(?:to|for\s+(?:most|many)|more\s+than|like)\b)",
-    r"\byour\s+(?:\w+\s+){0,2}(?:is|are|looks?|seems?)\s+(?:all\s+|totally\s+|completely\s+|perfectly\s+)?"
-    r"(?:fine|normal|healthy|ok(?:ay)?)\b",
-    rf"\byou\s+(?:definitely\s+|certainly\s+|clearly\s+|surely\s+|obviously\s+)?(?:don['’]?t|do\s+not)\s+have\s+"
-    rf"{_CONDITION}",
-    rf"\b(?:definitely|certainly|clearly|surely|obviously)\s+(?:not|isn['’]t)\s+{_CONDITION}",
-    rf"\b(?:don['’]?t|do\s+not)\s+need\s+(?:to\s+(?:see|visit|consult|call)\s+)?(?:a\s+|an\s+|your\s+)?"
-    rf"(?:{_CLINICIAN_WORDS}|sleep\s+(?:study|test|clinic))",
-    r"\bnothing\s+wrong\s+with\s+(?:you|your)\b",
-    "(?:不用|不必|无需|无须|别|不要|用不着)(?:太|过于)?担心|没(?:有)?什么(?:好|可|需要)担心|没(?:啥|什么)大不了|"
-    "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)在意|不用管|不用理会|可以忽略|忽略就好|"
-    "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
-    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)",
-    rf"你(?:肯定|绝对|当然|显然)?没有{_CONDITION_ZH}|(?:肯定|绝对|显然)不是{_CONDITION_ZH}",
-)
-# "not perfectly normal", "不完全正常", "而不是…正常现象" reassure nobody
-_NEGATED_BEFORE = _compile(r"\b(?:not|isn['’]t|aren['’]t|never)\s*$", r"(?:不是|并非|不算|并不)[^，。；]{0,8}$|不$")
-
-
-def dismissals(text: str) -> list[str]:
-    """Each sentence that dismisses a concern or the need for a clinician ("nothing to worry about", "you're
-    fine", "no need to see a doctor", "不用担心"). Coaching lines such as "don't worry if you wake briefly" pass;
-    whether a dismissal matters (a red-flag night) is the caller's business."""
-    return [s for s in _sentences(text)
-            if any(not _NEGATED_BEFORE.search(_clause_before(s, m.start())) for m in _DISMISSAL.finditer(s))]
-
-
 # ---------------------------------------------------------------------------------------------- off task
-_OFF_TASK = _compile(
+_OFF_TASK = compile_any(
     r"\bas\s+an?\s+(?:AI|artificial\s+intelligence|(?:large\s+)?language\s+model|LLM|chat\s*bot|virtual\s+assistant|"
     r"AI\s+assistant|bot|machine|computer\s+program)\b",
     r"\bI(?:['’]m|\s+am)\s+(?:just\s+|only\s+|not\s+|also\s+|actually\s+)*(?:an?\s+)?(?:AI|artificial\s+intelligence|"
@@ -477,98 +331,4 @@ def off_task(text: str) -> list[str]:
     "in my years of practice") or speculates about the user's mind or character ("you seem depressed", "你的
     心理有问题"). The coach's own formulas ("My advice for tonight is...", "I can't see that in your data")
     pass."""
-    return [s for s in _sentences(text) if _OFF_TASK.search(s)] if _OFF_TASK.search(text) else []
-
-
-# ---------------------------------------------------------------------------------- question red flags
-_BREATH = r"br(?:ea|e)th?(?:e|es|ing|in)?\b"
-_RED_FLAGS: dict[QuestionFlag, re.Pattern[str]] = {
-    QuestionFlag.BREATHING: _compile(
-        rf"\b(?:stop(?:s|ped|ping)?|quit(?:s|ting)?|paus(?:e|es|ed|ing))\s+{_BREATH}",
-        r"\bbreathing\s+(?:stops|stopped|pauses|paused|cuts\s+out)",
-        rf"\b(?:pauses?|gaps?)\s+in\s+(?:\w+\s+)?{_BREATH}",
-        r"\bgasp\w*", r"\bchok(?:es|ed|ing)\s+(?:at\s+night|in\s+(?:my|his|her|their)\s+sleep|awake)",
-        r"\b(?:wake|woke|waking|wakes)\s+(?:up\s+)?(?:gasping|choking|struggling|short\s+of\s+breath|"
-        r"unable\s+to\s+breathe)",
-        r"\b(?:can['’]?t|cannot|couldn['’]?t)\s+(?:breathe|catch\s+(?:my|his|her)\s+breath)",
-        r"\bshort(?:ness)?\s+of\s+breath", r"\bsnort\w*\s+awake", r"\bnot\s+breathing\b", r"\bbreathless",
-        r"憋醒|憋气|憋得|呼吸(?:会|就)?(?:停止|停顿|中断|停了|停住|暂停了|暂停几秒|会停)|停止呼吸|不呼吸|没有呼吸|"
-        r"喘不(?:过|上)气|透不过气|上不来气|呛醒|(?:惊醒|醒来)[^。？！?]{0,4}喘|大口喘气|窒息|气短|呼吸困难"),
-    QuestionFlag.DROWSY_DRIVING: _compile(
-        r"\b(?:fall(?:ing|en|s)?\s+asleep|fell\s+asleep|nod(?:ding|ded|s)?\s+off|doz(?:e|es|ed|ing)\s+off|"
-        r"drift(?:ed|ing|s)?\s+off|nodded|dozed|microsleep\w*|"
-        r"(?:eyes|eyelids)\s+(?:keep\s+|kept\s+|start\s+|started\s+)?(?:clos\w*|shut\w*))"
-        r"[^.?!]{0,40}?\b(?:while|at\s+the\s+wheel|behind\s+the\s+wheel|driv\w*|on\s+the\s+(?:road|motorway|highway|"
-        r"freeway)|in\s+traffic|at\s+(?:red\s+)?lights?)",
-        r"\b(?:driv\w*|at\s+the\s+wheel|behind\s+the\s+wheel)\b[^.?!]{0,40}?\b(?:fall(?:ing)?\s+asleep|fell\s+asleep|"
-        r"nod(?:ding|ded)?\s+off|nodded|doz\w+|drift\w*\s+off|microsleep|eyes\s+clos\w+)",
-        r"\b(?:near[-\s]?miss|(?:nearly|almost)\s+(?:crashed|crash|hit)|drift(?:ed|ing)\s+(?:out\s+of|into|across)\s+"
-        r"(?:my\s+|the\s+)?(?:\w+\s+)?lane|rumble\s+strip)",
-        r"(?:开车|驾车|驾驶|开着车|行车|握着方向盘|高速上|等红灯)[^。？！?]{0,10}?(?:睡着|睡过去|打瞌睡|"
-        r"打了?(?:个|一个|一下)?盹|瞌睡|眯(?:着|了)|差点)|(?:睡着|打瞌睡|打盹)[^。？！?]{0,6}?(?:开车|驾驶)|"
-        r"差点(?:撞|出事|追尾|出车祸)"),
-    QuestionFlag.CHILD_SNORING: _compile(
-        rf"\b{CHILD_EN}\b[^.?!]{{0,60}}?\bsno(?:a)?r\w*[^.?!]{{0,40}}?\b(?:every\s+(?:single\s+)?night|each\s+night|"
-        r"most\s+nights|nightly|all\s+night|night\s+after\s+night|constantly|always|a\s+lot|loud\w*|"
-        r"like\s+a\s+train|heavily|all\s+the\s+time)",
-        rf"\b{CHILD_EN}\b[^.?!]{{0,60}}?\b(?:(?:stop\w*|paus\w*)\s+{_BREATH}|gasp\w*)",
-        rf"{CHILD_ZH}[^。？！?]{{0,20}}?(?:(?:打鼾|打呼噜|打呼|鼾声|呼噜)[^。？！?]{{0,10}}?(?:每晚|每天晚上|天天|经常|"
-        r"总是|几乎每晚|一直|很响|很大|特别响|严重|整夜)|(?:每晚|每天晚上|天天|经常|总是|几乎每晚|一直|整夜)"
-        r"[^。？！?]{0,6}?(?:打鼾|打呼噜|打呼)|憋气|憋醒|呼吸暂停|停止呼吸)"),
-    QuestionFlag.RESTLESS_LEGS: _compile(
-        r"\b(?:urge|need|have|compulsion|want)\s+to\s+(?:move|stretch|kick|shake)\s+(?:my|his|her|their|the)\s+legs",
-        r"\b(?:creepy[-\s]?crawly|crawl\w*|creep\w*|tingl\w*|restless|jumpy|fidgety|antsy)[^.?!]{0,30}?\blegs?\b",
-        r"\blegs?\b[^.?!]{0,30}?(?:creepy[-\s]?crawly|crawl\w*|creep\w*|restless|jumpy|fidgety|antsy|"
-        r"won['’]?t\s+(?:stay|keep)\s+still|can['’]?t\s+(?:keep|stay|hold)\s+(?:them\s+)?still|have\s+to\s+(?:move|"
-        r"get\s+up|walk)|keep\s+moving)",
-        r"\bRLS\b|\bWillis[-\s]Ekbom",
-        r"不宁腿|不安腿|腿(?:部|上)?[^。？！?]{0,6}?(?:有?蚁爬感|像有虫子?(?:在)?爬|像蚂蚁(?:在)?爬|虫爬|想动|要动|"
-        r"停不下来)|(?:总|老|老是|一直|忍不住|非得)想(?:动|活动|挪动|蹬)(?:腿|脚)|蚁爬感"),
-    QuestionFlag.CHEST_PAIN: _compile(
-        r"\bchest\s+(?:pains?|tightness|pressure|hurts?|aches?|discomfort|(?:is|feels?|gets)\s+tight|tight)",
-        r"\bpain\s+in\s+(?:my|the|his|her)\s+chest", r"\btight(?:ness)?\s+(?:in|across)\s+(?:my|the|his|her)\s+chest",
-        r"\bangina\b", r"\bheart\s+(?:is\s+)?(?:racing|pounding|hammering)[^.?!]{0,40}?\b(?:pain|hurts?|ache)",
-        r"\b(?:pain|hurts?|ache)[^.?!]{0,40}?\bheart\s+(?:racing|pounding)",
-        r"胸(?:口|部)?(?:痛|疼|闷|发紧|发闷|压迫|不适|刺痛)|心口(?:痛|疼)|心绞痛|"
-        r"心(?:脏)?(?:狂跳|乱跳|跳得(?:很|特别|好)快|怦怦跳)[^。？！?]{0,8}(?:痛|疼)"),
-    QuestionFlag.SELF_HARM: _compile(
-        r"\bsuicid\w*", r"\bkill(?:ing)?\s+(?:my|him|her|them)sel(?:f|ves)\b",
-        r"\bend(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life|things|everything)\b",
-        r"\b(?:thinking|thought|think)\s+(?:about|of)\s+ending\s+it\b", r"\btake\s+my\s+(?:own\s+)?life\b",
-        r"\b(?:don['’]?t|do\s+not|no\s+longer|not)\s+(?:really\s+|even\s+)?(?:want|wanna)\s+to\s+(?:live|be\s+alive|"
-        r"go\s+on|exist|be\s+here|keep\s+going|wake\s+up\s+(?:ever\s+)?again)\b",
-        r"\b(?:can['’]?t|cannot)\s+go\s+on\b", r"\bbetter\s+off\s+(?:dead|without\s+me)\b",
-        r"\bwish\s+I\s+(?:was|were)\s+(?:dead|gone|never\s+born)\b",
-        r"\bwish\s+I\s+(?:would|could)\s+(?:just\s+)?(?:die|disappear|never\s+wake\s+up)\b",
-        r"\b(?:want|wanna|wants)\s+to\s+die\b", r"\bself[-\s]?harm",
-        r"\b(?:hurt(?:ing)?|harm(?:ing)?|cut(?:ting)?)\s+myself\b",
-        r"\bno\s+(?:point|reason)\s+(?:in\s+)?(?:living|going\s+on|to\s+live)\b", r"\bnot\s+worth\s+living\b",
-        r"\bnever\s+wake\s+up\s+again\b", r"\b(?:want|wanna|wish\s+I\s+could)\s+(?:to\s+)?sleep\s+forever\b",
-        r"\btired\s+of\s+(?:living|life|being\s+alive)\b",
-        r"不想活|活着没(?:什么|啥)?(?:意思|意义|劲)|活不下去|(?<![困累热吓得])想死|去死|自杀|轻生|"
-        r"结束(?:一切|生命|自己|这一切|我的生命)|伤害自己|自残|自伤|割腕|死了算了|死了就好|一了百了|不如死了|(?:没有我|我不在了?)[^。？！?]{0,6}(?:更好|会好)|"
-        r"不想再醒来|永远(?:不要|别)醒来|再也不要醒来|一睡不醒"),
-}
-_PERSONAL_EN = _compile(rf"\b{PERSON_EN}\b")
-_PERSONAL_ZH = re.compile(PERSON_ZH)
-_GENERIC_ZH = re.compile("什么是|是什么|哪些|下列|哪一项|哪种|通常|一般|有关系|有关吗|区别|不同|人们|的人|患者|为什么会|怎么检查|如何确诊")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _about_someone(question: str) -> bool:
-    """Whether the question tells of the asker or someone close, not of people in general."""
-    if _PERSONAL_EN.search(question) or _PERSONAL_ZH.search(question):
-        return True
-    # Chinese drops the pronoun ("开车时睡着了"): personal unless it asks about people in general
-    return bool(_CJK.search(question)) and not _GENERIC_ZH.search(question)
-
-
-def question_red_flags(question: str) -> set[QuestionFlag]:
-    """The red-flag symptoms a user's question describes (breathing pauses, drowsy driving, a snoring child,
-    restless legs, chest pain, thoughts of self-harm), in English or Chinese. A general question about a
-    condition ("does snoring matter?", "what is restless legs syndrome?") raises none; thoughts of self-harm
-    always do."""
-    flags = {flag for flag, pattern in _RED_FLAGS.items() if pattern.search(question)}
-    if QuestionFlag.SELF_HARM not in flags and not _about_someone(question):
-        return set()
-    return flags
+    return [s for s in sentences(text) if _OFF_TASK.search(s)] if _OFF_TASK.search(text) else []
