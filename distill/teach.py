@@ -26,7 +26,7 @@ from distill.teacher import Task, Teacher
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS
 from sleepcot.coach.generation import judge
-from sleepcot.coach.knowledge import card, retrieve
+from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLMUnavailable
 
 EXAMPLES_FILE = "examples.jsonl"
@@ -66,8 +66,7 @@ def problems(task: Task, answer: str | None) -> list[str]:
         return ["no answer"]
     prompt = task.prompt
     if task.question is not None:  # a knowledge answer may state what the cards that answer it say
-        gold = [f for key in task.question.cards for f in card(key, task.question.language).facts()]
-        prompt = replace(prompt, facts=prompt.facts + gold)
+        prompt = replace(prompt, facts=prompt.facts + task.question.card_facts())
     found = judge(prompt, answer, structured=bool(prompt.steps)).problems
     lines = answer.split("\n")
     if prompt.task == "briefing" and (len(lines) != len(prompt.steps)

@@ -15,14 +15,14 @@ from datetime import timedelta
 
 import cn2an
 
-from distill.reports import simulated_report
+from distill.reports import REPORT_DAY, simulated_report
 from distill.teacher import Task
 from distill.teacher.reference import ReferenceTeacher
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
 from sleepcot.analysis import Analysis
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import deterministic_followup
-from sleepcot.coach.briefing import deterministic_briefing
+from sleepcot.coach.briefing import CLINICIAN_NOTE, deterministic_briefing
 from sleepcot.coach.generation import judge
 from sleepcot.coach.guard import Verdict
 from sleepcot.coach.prompts import Prompt
@@ -161,8 +161,6 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
 
 def _without_referral(text: str, lang: Language) -> str:
     """The briefing without its clinician note and doctor advice: the dismissal is then all it says."""
-    from sleepcot.coach.briefing import CLINICIAN_NOTE
-
     lines = [line for line in text.replace(CLINICIAN_NOTE[lang], "").splitlines() if line.strip()]
     cut = ("doctor", "clinic") if lang is EN else ("医生", "就医")
     return "\n".join(line if not any(w in line for w in cut) else line.split(":", 1)[0] + ": keep a steady routine."
@@ -221,7 +219,7 @@ def _followup_cases(rid: str, report_questions: list[str], analysis: Analysis, l
 
 
 def _weekly_cases(persona: Persona, seed: int, lang: Language) -> Iterator[Case]:
-    day = date_of_report()
+    day = REPORT_DAY
     adapter = SimulatorAdapter(persona, seed, day)
     profile = persona_profile(persona).model_copy(update={"language": lang})
     nights = [n for n in adapter.fetch_nights(day - timedelta(days=67), day) if n.kind is NightKind.MAIN]
@@ -230,12 +228,6 @@ def _weekly_cases(persona: Persona, seed: int, lang: Language) -> Iterator[Case]
     summary = weekly_summary(week, before, profile, adapter.fetch_tags(day - timedelta(days=6), day))
     prompt = Prompt("weekly", [], summary.facts, red_flag=summary.red_flag, language=lang)
     yield Case(f"{persona.value}-{seed}-{lang.value}/weekly", "control: weekly summary", False, lang, summary.text, prompt)
-
-
-def date_of_report():
-    from distill.reports import REPORT_DAY
-
-    return REPORT_DAY
 
 
 def cases() -> list[Case]:

@@ -27,7 +27,7 @@ from sleepcot.coach.answering import (FOLLOWUP_CARDS, KNOWLEDGE_CARDS, determini
                                       deterministic_knowledge)
 from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
-from sleepcot.coach.knowledge import card, retrieve
+from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, smollm2_gguf
 from sleepcot.config import Settings
 
@@ -127,8 +127,7 @@ def _knowledge_cards(q: bank.Question, retrieval: bool) -> list:
 
 
 def _knowledge_scores(q: bank.Question, prompt: prompts.Prompt, reply: str) -> dict:
-    gold = [f for key in q.cards for f in card(key, q.language).facts()]
-    return metrics.knowledge_scores(reply, q.answer, q.question, gold + prompt.facts, prompt.sources)
+    return metrics.knowledge_scores(reply, q.answer, q.question, q.card_facts() + prompt.facts, prompt.sources)
 
 
 def _report_cases(who: _Contestant, reports: list[Report], retrieval: bool) -> Iterator[Case]:

@@ -16,7 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from sleepcot.domain import Language
+from sleepcot.coach.knowledge import card
+from sleepcot.domain import Fact, Language
 
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[Split, ...] = ("train", "dev", "test")
@@ -44,6 +45,10 @@ class Question:
     @property
     def split(self) -> Split:
         return split_of(self.group)
+
+    def card_facts(self) -> list[Fact]:
+        """The figures of the cards that answer this question: what its answer may state (teach and eval)."""
+        return [f for key in self.cards for f in card(key, self.language).facts()]
 
     @property
     def correct_letter(self) -> str:

@@ -44,7 +44,7 @@ _NOT_FIGURES = re.compile(
     re.I | re.M,
 )
 _UNIT_WORDS: dict[str, Unit] = {
-    "%": Unit.PERCENT, "percent": Unit.PERCENT, "per cent": Unit.PERCENT, "percent ": Unit.PERCENT,
+    "%": Unit.PERCENT, "percent": Unit.PERCENT, "per cent": Unit.PERCENT,
     "-night": Unit.NIGHTS, "-nights": Unit.NIGHTS, "bpm": Unit.BPM, "beats": Unit.BPM, "beats per minute": Unit.BPM, "ms": Unit.MS, "millisecond": Unit.MS,
     "milliseconds": Unit.MS, "night": Unit.NIGHTS, "nights": Unit.NIGHTS, "晚": Unit.NIGHTS, "晚上": Unit.NIGHTS,
     "个晚上": Unit.NIGHTS, "个晚": Unit.NIGHTS, "夜": Unit.NIGHTS,
