@@ -133,8 +133,8 @@ def check(
     judged = [(claim, index.judge(claim)) for claim in read_claims(text)]
     unsupported = [c.mention.text for c, s in judged if s is Support.UNSUPPORTED]
     misbound = [f"{c.describe()}: {s.value}" for c, s in judged if s in (Support.MISBOUND, Support.AMBIGUOUS)]
-    own = FactIndex(facts) if allowed_text.strip() else index  # a figure the user wrote is not one of theirs
-    stated = [c for c, s in judged if s is Support.SUPPORTED and own.judge(c) is Support.SUPPORTED]
+    own = FactIndex(facts, relations=not knowledge) if given else None  # a figure the user wrote is not one of theirs
+    stated = [c for c, s in judged if s is Support.SUPPORTED and (own is None or own.judge(c) is Support.SUPPORTED)]
     too_few = len(stated) < min_figures
     unanswered = bool(asked) and not any(c.subject in asked for c in stated) and not CANNOT.search(text)
     lowered = text.lower()

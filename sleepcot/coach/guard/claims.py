@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 
 from sleepcot.coach.guard import lexicon
@@ -88,24 +88,25 @@ _BOUND_TO_NEXT = re.compile(
 )
 
 
-def _subject(sentence: str, mention: Mention, hits: list[_Hit]) -> Metric | str | None:
-    """The metric a figure is said of: one named right after it ("48 min of deep sleep", "28 min less deep
-    sleep"), else the nearest one before it in its sentence that fits its unit, else the nearest one after."""
+def _subject(sentence: str, mention: Mention, start: int, end: int, hits: list[_Hit]) -> Metric | str | None:
+    """The metric a figure (at start:end of its sentence) is said of: one named right after it ("48 min of deep
+    sleep", "28 min less deep sleep"), else the nearest one before it in its sentence that fits its unit, else
+    the nearest one after."""
     if "awakening" in mention.text.lower():
         return Metric.AWAKENINGS
-    if mention.unit in SECONDS_PER and lexicon.NIGHT_AFTER.match(sentence, mention.end):
+    if mention.unit in SECONDS_PER and lexicon.NIGHT_AFTER.match(sentence, end):
         return Metric.TOTAL_SLEEP  # "a 7-9 h night"
-    following = [h for h in hits if h.start >= mention.end]
-    if following and _BOUND_TO_NEXT.fullmatch(sentence[mention.end:following[0].start]):
+    following = [h for h in hits if h.start >= end]
+    if following and _BOUND_TO_NEXT.fullmatch(sentence, end, following[0].start):
         if metric := _fits(following[0].metrics, mention):
             return metric
-    for hit in reversed([h for h in hits if h.end <= mention.start]):
-        if not hit.metrics and _CLAUSE_BREAK.search(sentence, hit.end, mention.start):
+    for hit in reversed([h for h in hits if h.end <= start]):
+        if not hit.metrics and _CLAUSE_BREAK.search(sentence, hit.end, start):
             continue  # "linked to weight gain, so a 7 h night": the weight is another clause's subject
         if metric := _fits(hit.metrics, mention):
             return metric
     for hit in following:  # "at 48 min, deep sleep was low": named later in the same clause
-        if _CLAUSE_BREAK.search(sentence, mention.end, hit.start):
+        if _CLAUSE_BREAK.search(sentence, end, hit.start):
             break
         if hit.metrics and (metric := _fits(hit.metrics, mention)):
             return metric
@@ -119,9 +120,11 @@ def _phrase_before(sentence: str, offset: int, previous_end: int) -> str:
     return text[breaks[-1].end():] if breaks else text
 
 
-def _relations(mention: Mention, before: str, after: str, phrase: str, *, default: frozenset[Relation]
+def _relations(mention: Mention, end: int, before: str, after: str, phrase: str, *, default: frozenset[Relation]
                ) -> tuple[frozenset[Relation], int, int, tuple[int, int] | None]:
-    """(relations, direction, bound, where a share's "of your sleep" stands) from the cues around a figure."""
+    """(relations, direction, bound, where a share's "of your sleep" stands) from the cues around a figure that
+    ends at `end` of its sentence."""
+    start = len(before)
     before = before[-_CUE_REACH:]  # the cues that end right before a figure are read from its last words
     if mention.unit is Unit.NIGHTS:
         return frozenset({Relation.COUNT}), 0, 0, None
@@ -135,8 +138,7 @@ def _relations(mention: Mention, before: str, after: str, phrase: str, *, defaul
     share, share_before = lexicon.SHARE_AFTER.match(after), lexicon.SHARE_BEFORE.search(before)
     if mention.unit is Unit.PERCENT and (share or share_before):
         norm = any(cue.search(phrase) for cue, rel in lexicon.BEFORE_CUES if Relation.NORM in rel)
-        span = (mention.end, mention.end + share.end()) if share else (mention.start - len(before) + share_before.start(),
-                                                                        mention.start)
+        span = (end, end + share.end()) if share else (start - len(before) + share_before.start(), start)
         return frozenset({Relation.SHARE, Relation.NORM} if norm else {Relation.SHARE}), 0, 0, span
     bound = 0
     if m := lexicon.BOUND_BEFORE.search(before):
@@ -158,8 +160,8 @@ _CONNECTOR = re.compile(r"\s*(?:against|versus|vs\.?|compared\s+(?:with|to)|than
 
 
 def _by_sentence(text: str) -> Iterator[tuple[str, int, list[Mention], list[_Hit]]]:
-    """Each sentence that states a figure: its text, where it starts, its figures and the subjects it names
-    (positions within the sentence). Figures and subjects are read in one pass over the whole text."""
+    """Each sentence that states a figure: its text, where it starts, its figures (positions in the text) and
+    the subjects it names (positions within the sentence). Both are read in one pass over the whole text."""
     figures = read_figures(text)
     covered = bytearray(len(text) + 1)  # a unit word ("nights", "awakenings") names no subject
     for m in figures:
@@ -174,7 +176,7 @@ def _by_sentence(text: str) -> Iterator[tuple[str, int, list[Mention], list[_Hit
         mine = []
         while f < len(figures) and figures[f].start < end:
             if figures[f].start >= start:
-                mine.append(replace(figures[f], start=figures[f].start - start, end=figures[f].end - start))
+                mine.append(figures[f])
             f += 1
         if mine:
             named = []
@@ -191,18 +193,19 @@ def read_claims(text: str) -> list[Claim]:
     for sentence, offset, mentions, hits in _by_sentence(text):
         previous_end, previous = 0, None
         for n, mention in enumerate(mentions):
-            end, nxt = mention.end, n + 1
+            start, end = mention.start - offset, mention.end - offset  # within the sentence
+            cues_end, nxt = end, n + 1
             if nxt < len(mentions) and mentions[nxt].range_end:  # "7-9 h is recommended": the range's cues
-                end, nxt = mentions[nxt].end, nxt + 1
-            following = mentions[nxt].start if nxt < len(mentions) else len(sentence)
-            before, after = sentence[:mention.start], sentence[end:following]
-            phrase = _phrase_before(sentence, mention.start, previous_end)
+                cues_end, nxt = mentions[nxt].end - offset, nxt + 1
+            following = mentions[nxt].start - offset if nxt < len(mentions) else len(sentence)
+            before, after = sentence[:start], sentence[cues_end:following]
+            phrase = _phrase_before(sentence, start, previous_end)
             connected = previous is not None and _CONNECTOR.fullmatch(phrase)
             relations, direction, bound, share = _relations(
-                mention, before, after, phrase, default=previous.relations if connected else frozenset({Relation.VALUE}))
+                mention, end, before, after, phrase, default=previous.relations if connected else frozenset({Relation.VALUE}))
             if share:  # "of your sleep" is what a share is of, not what it is about
                 hits = [h for h in hits if not share[0] <= h.start < share[1]]
-            subject = _subject(sentence, mention, hits)
+            subject = _subject(sentence, mention, start, end, hits)
             if mention.range_end and previous is not None:
                 subject, relations, direction, bound = previous.subject, previous.relations, previous.direction, 0
             if mention.unit is Unit.NIGHTS and (mention.of_nights or lexicon.PERIOD_BEFORE.search(before[-_CUE_REACH:])):
@@ -212,10 +215,9 @@ def read_claims(text: str) -> list[Claim]:
             if bound and _APPROX.search(before[-_CUE_REACH:]):
                 bound = 0
             foreign = subject == FOREIGN
-            claim = Claim(replace(mention, start=mention.start + offset, end=mention.end + offset),
-                          None if foreign else subject, relations, direction, bound, foreign)
+            claim = Claim(mention, None if foreign else subject, relations, direction, bound, foreign)
             claims.append(claim)
-            previous, previous_end = claim, mention.end
+            previous, previous_end = claim, end
     return claims
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 import cn2an
 from text_to_num import alpha2digit
 
+from sleepcot.coach.guard.safety_words import alternation
 from sleepcot.domain import Unit
 
 _NUM = r"[+\-−]?\d+(?:[.,]\d+)?"
@@ -35,12 +36,13 @@ _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 # A numbered list's markers ("1.", "Step 2:", "3、") are not figures.
 LIST_MARKER = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：](?=\s|$)", re.I | re.M)
 _NOT_FIGURES = re.compile(
-    r"\b\d+(?:st|nd|rd|th)\b"  # ordinals
+    r"(?=[\dajfmsond])"  # each kind starts with a digit, a month or "age": tried only where one may start
+    r"(?:\b\d+(?:st|nd|rd|th)\b"  # ordinals
     r"|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"  # dates
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}[日号]|\d{4}年"
     r"|\bages?d?\s+\d+(?:\s*[-–]\s*\d+)?\+?|\d+(?:\s*[-–]\s*\d+)?[- ]years?[- ]olds?|\d+\s*岁"  # ages
-    r"|\b(?:19|20)\d\d\b",  # years (a source's, or a date's)
+    r"|\b(?:19|20)\d\d\b)",  # years (a source's, or a date's)
     re.I | re.M,
 )
 _UNIT_WORDS: dict[str, Unit] = {
@@ -52,19 +54,22 @@ _UNIT_WORDS: dict[str, Unit] = {
 }
 
 # --- numbers in words -------------------------------------------------------------------------------------
-_EN_IDIOMS = (
-    (re.compile(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b", re.I), "90 min"),
-    (re.compile(r"\b(?:an?|one)\s+hour\s+and\s+a\s+quarter\b", re.I), "75 min"),
-    (re.compile(r"\bthree[\s-]quarters\s+of\s+an\s+hour\b", re.I), "45 min"),
-    (re.compile(r"\b(?:a\s+)?quarter\s+of\s+an\s+hour\b|\ba\s+quarter[\s-]hour\b", re.I), "15 min"),
-    (re.compile(r"\bhalf\s+an\s+hour\b|\ba\s+half[\s-]hour\b", re.I), "30 min"),
-    (re.compile(r"\b(?:an?|one)\s+hour\s+and\s+(?=\w+\s+min)", re.I), "1 h "),
-    (re.compile(r"\btwice\b", re.I), "2 times"),
-    (re.compile(r"\bthrice\b", re.I), "3 times"),
+_EN_IDIOMS = (  # (idiom, what it says in digits)
+    (r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b", "90 min"),
+    (r"\b(?:an?|one)\s+hour\s+and\s+a\s+quarter\b", "75 min"),
+    (r"\bthree[\s-]quarters\s+of\s+an\s+hour\b", "45 min"),
+    (r"\b(?:a\s+)?quarter\s+of\s+an\s+hour\b|\ba\s+quarter[\s-]hour\b", "15 min"),
+    (r"\bhalf\s+an\s+hour\b|\ba\s+half[\s-]hour\b", "30 min"),
+    (r"\b(?:an?|one)\s+hour\s+and\s+(?=\w+\s+min)", "1 h "),
+    (r"\btwice\b", "2 times"),
+    (r"\bthrice\b", "3 times"),
 )
-_EN_HALVES = re.compile(r"\b(\d+)\s+(?:and\s+a\s+half\s+(hours?)|(hours?)\s+and\s+a\s+half)\b", re.I)
-_EN_QUARTERS = re.compile(r"\b(\d+)\s+and\s+a\s+quarter\s+(hours?)\b", re.I)
-_EN_NUMBER_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+# All idioms in one scan, tried only at words that start as one does; the group that matched names the idiom.
+_EN_IDIOM = re.compile(r"\b(?=[aothq])" + alternation(*(f"(?P<i{n}>{idiom})" for n, (idiom, _) in enumerate(_EN_IDIOMS))),
+                       re.I)
+_EN_HALVES = re.compile(r"(?=\d)\b(\d+)\s+(?:and\s+a\s+half\s+(hours?)|(hours?)\s+and\s+a\s+half)\b", re.I)
+_EN_QUARTERS = re.compile(r"(?=\d)\b(\d+)\s+and\s+a\s+quarter\s+(hours?)\b", re.I)
+_EN_NUMBER_WORD = re.compile(r"\b(?=[tfsenh])(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
                              r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
                              r"eighty|ninety|hundred)\b", re.I)
 _ZH_DIGIT = "零一二两三四五六七八九十百千"
@@ -103,8 +108,7 @@ def _zh_numeral(match: re.Match) -> str:
 def numbers_in_digits(text: str) -> str:
     """`text` with numbers written in words turned into digits ("seven hours" -> "7 hours", "半小时" -> "30分钟").
     "One", "an" and a lone "一" stay words: "one night can vary" and "睡前一小时" are not claims."""
-    for pattern, digits in _EN_IDIOMS:
-        text = pattern.sub(digits, text)
+    text = _EN_IDIOM.sub(lambda m: _EN_IDIOMS[int(m.lastgroup[1:])][1], text)
     if _EN_NUMBER_WORD.search(text):
         text = alpha2digit(text, "en", threshold=2)
     text = _EN_HALVES.sub(lambda m: f"{m.group(1)}.5 {m.group(2) or m.group(3)}", text)

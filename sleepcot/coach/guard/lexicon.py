@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from sleepcot.coach.guard.sentences import compile_words
 from sleepcot.domain import Metric, Relation
 
 M = Metric
@@ -111,7 +112,7 @@ _DOWN = r"below|under|less|lower|shorter|fewer|down|beneath|drop|decrease|reduct
 _UP = r"above|over(?!\s+(?:the\s+|a\s+|these\s+)?(?:last|past|night|week|month|period|course|\d))|more|higher|longer|greater|increase|rise|gain|jump|extra"
 CHANGE_AFTER = re.compile(rf"^\s*(?:({_DOWN})|({_UP}))\b", re.I)
 # Right before a figure: a change said as a verb or a noun ("dropped by", "a rise of", "比平时少了").
-CHANGE_BEFORE = re.compile(
+CHANGE_BEFORE = compile_words(
     r"(?:\b(?:(dropped|fell|decreased|declined|down|lost|shrank|reduced|shortened|lower|less|shorter)|"
     r"(rose|increased|climbed|jumped|gained|grew|up|lengthened|higher|more|longer))\s+"
     r"(?:than\s+(?:\S+\s+){0,3}?)?by\s+|\b(?:dropped|fell|rose|climbed|jumped)\s+|"
@@ -119,7 +120,6 @@ CHANGE_BEFORE = re.compile(
     r"\bdifference\s+of\s+|\bchanged?\s+by\s+|"
     r"(?:(?<![至最更很太])(少|低|减少|下降|降低|缩短|短|落后)|(?<![至最更很太好])(多|高|增加|上升|升高|延长|长))了?\s*)"
     r"(?:about|around|roughly|nearly|almost|some|just|only|approximately|约|大约|将近|近)?\s*$",
-    re.I,
 )
 # A percent that is a share of the night ("12% of your sleep", "占总睡眠的12%").
 SHARE_AFTER = re.compile(
@@ -193,7 +193,7 @@ def _trie(words: list[str]) -> str:
 def _phrase_pattern(phrases: list[str]) -> re.Pattern:
     latin = [p.lower() for p in phrases if not re.search(r"[\u3400-\u9fff]", p)]
     chinese = [p for p in phrases if re.search(r"[\u3400-\u9fff]", p)]
-    return re.compile(rf"(?<![a-z0-9])(?:{_trie(latin)})(?![a-z0-9])|{_trie(chinese)}", re.I)
+    return compile_words(rf"(?<![a-z0-9])(?:{_trie(latin)})(?![a-z0-9])", _trie(chinese))
 
 
 SUBJECT_PATTERN = _phrase_pattern(list(SUBJECTS))

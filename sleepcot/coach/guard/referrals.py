@@ -10,7 +10,7 @@ import re
 
 from sleepcot.coach.guard.safety import CLINICIAN_WORDS, CONDITION_PHRASE_EN, CONDITION_PHRASE_ZH
 from sleepcot.coach.guard.safety_words import CHILD_EN, CHILD_ZH, CLINICIAN_EN, PERSON_EN, PERSON_ZH
-from sleepcot.coach.guard.sentences import clause_before, compile_any, sentences
+from sleepcot.coach.guard.sentences import clause_before, compile_any, compile_words, sentences
 
 
 class QuestionFlag(str, enum.Enum):
@@ -77,7 +77,7 @@ def affirms_referral(text: str) -> bool:
                for pattern in (_REFERRAL_EN, _REFERRAL_ZH) for m in pattern.finditer(sentence))
 
 
-_DISMISSAL = compile_any(
+_DISMISSAL = compile_words(
     r"\bnothing\s+(?:at\s+all\s+|much\s+|really\s+)?to\s+(?:worry|be\s+(?:worried|concerned|alarmed))\s+about",
     r"\bno\s+(?:cause|reason|need)\s+(?:for\s+(?:concern|worry|alarm|panic)|to\s+(?:worry|be\s+(?:worried|"
     r"concerned|alarmed)|panic|see|visit|consult|bother|call|get\s+(?:it\s+)?checked))",

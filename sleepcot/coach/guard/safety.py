@@ -15,7 +15,8 @@ import re
 
 from sleepcot.coach.guard.safety_words import (AID_PURPOSE_EN, AID_PURPOSE_ZH, ALCOHOL_EN, ALCOHOL_ZH, CONDITION_EN,
                                                 CONDITION_ZH, DRUG_EN, DRUG_ZH, NIGHTCAP_EN, alternation)
-from sleepcot.coach.guard.sentences import clause_before, clause_end, clause_start, compile_any, sentences
+from sleepcot.coach.guard.sentences import (clause_before, clause_end, clause_start, compile_any, compile_words,
+                                            sentences)
 
 
 # ---------------------------------------------------------------------------------------------- diagnoses
@@ -48,7 +49,7 @@ _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(
             rf"\s+(?:meets?|fits?)\s+the\s+(?:criteria|definition|profile)\s+(?:for|of))(?:\s+{_HEDGE_EN})*\s+")
 _AUXILIARY = r"(?:is|are|was|were|be|been|may|might|could|must|can|will|would|should|does|do|did|has|have|had|not)"
 CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
-_DIAGNOSIS_ANYWHERE_EN = compile_any(
+_DIAGNOSIS_ANYWHERE_EN = compile_words(
     # you have / you may be suffering from / you're an insomniac / you show signs of / he has
     rf"\b(?:you|he|she)(?:['’](?:re|ve|d|ll|s)|(?=\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers)\b))"
     rf"(?:\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers\s+from))*\s+{CONDITION_PHRASE_EN}",
@@ -76,7 +77,7 @@ _DIAGNOSIS_ANYWHERE_EN = compile_any(
     rf"\b(?:classic|textbook|full[-\s]blown|clear[-\s]cut)\s+{CONDITION_EN}{_CONDITION_TAIL_EN}",
 )
 # a subject that must open its clause ("that" in "snoring that is loud may be apnea" is no subject)
-_DIAGNOSIS_CLAUSE_START_EN = compile_any(
+_DIAGNOSIS_CLAUSE_START_EN = compile_words(
     rf"\b(?:this|that|these|those|it)(?:\s+(?!{_AUXILIARY}\b)[\w'’-]+){{0,2}}?"
     rf"{_LINK_EN}{CONDITION_PHRASE_EN}",
     rf"\bwhat\s+you(?:['’](?:re|ve))?\s+(?:are\s+|have\s+)?(?:describ\w*|ha(?:ve|d)|experienc\w*|feel\w*|"
@@ -163,10 +164,10 @@ def diagnoses(text: str) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------- medications
-_ANY_CONDITION = compile_any(rf"\b{CONDITION_EN}", CONDITION_ZH)
-_DRUG_MENTION = compile_any(rf"\b{DRUG_EN}\b", rf"\b{NIGHTCAP_EN}\b", DRUG_ZH)
+_ANY_CONDITION = compile_words(rf"\b{CONDITION_EN}", CONDITION_ZH)
+_DRUG_MENTION = compile_words(rf"\b{DRUG_EN}\b", rf"\b{NIGHTCAP_EN}\b", DRUG_ZH)
 _ALCOHOL_MENTION = compile_any(rf"\b{ALCOHOL_EN}\b", ALCOHOL_ZH)
-_AID_PURPOSE = compile_any(AID_PURPOSE_EN, AID_PURPOSE_ZH)
+_AID_PURPOSE = compile_words(AID_PURPOSE_EN, AID_PURPOSE_ZH)
 _DOSE = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)?\s*(?:mg|milligrams?|mcg|micrograms?|µg|ug|毫克|微克)(?![A-Za-z/])",
                    re.I)  # not "mg/dL", a lab value
 _CAFFEINE = compile_any(r"\b(?:caffeine|coffee|espresso|tea|cola|energy\s+drinks?)\b", "咖啡因|咖啡|茶|可乐")
@@ -279,7 +280,7 @@ def medications(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- off task
-_OFF_TASK = compile_any(
+_OFF_TASK = compile_words(
     r"\bas\s+an?\s+(?:AI|artificial\s+intelligence|(?:large\s+)?language\s+model|LLM|chat\s*bot|virtual\s+assistant|"
     r"AI\s+assistant|bot|machine|computer\s+program)\b",
     r"\bI(?:['’]m|\s+am)\s+(?:just\s+|only\s+|not\s+|also\s+|actually\s+)*(?:an?\s+)?(?:AI|artificial\s+intelligence|"

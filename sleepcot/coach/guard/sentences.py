@@ -6,12 +6,19 @@ shows"); a clause ends at a comma, a colon, a dash or a conjunction such as "but
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sleepcot.coach.guard.safety_words import alternation
 
 
 def compile_any(*parts: str) -> re.Pattern[str]:
     return re.compile(alternation(*parts), re.IGNORECASE)
+
+
+def compile_words(*parts: str) -> re.Pattern[str]:
+    """`compile_any` for parts that each start with a letter (a word or a CJK character): a match is tried only
+    where a letter stands, which halves the time Python's `re` takes to scan a reply for a long alternation."""
+    return re.compile(r"(?=[^\W\d_])" + alternation(*parts), re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------- sentences
@@ -22,7 +29,8 @@ _CLAUSE_BREAK = re.compile(r"[,:;，、：；—–()（）]|\s-\s|\b(?:but|so|y
 _HAS_WORDS = re.compile(r"[^\W\d_]")
 
 
-def sentences(text: str) -> list[str]:
+@lru_cache(maxsize=256)
+def sentences(text: str) -> tuple[str, ...]:
     out, start = [], 0
     for m in _BOUNDARY.finditer(text):
         if m.group() == "." and _NOT_AN_END.search(text[text.rfind("\n", 0, m.start()) + 1 : m.start()]):
@@ -30,7 +38,7 @@ def sentences(text: str) -> list[str]:
         out.append(text[start : m.end()].strip())
         start = m.end()
     out.append(text[start:].strip())
-    return [s for s in out if _HAS_WORDS.search(s)]
+    return tuple(s for s in out if _HAS_WORDS.search(s))
 
 
 def clause_start(sentence: str, pos: int) -> int:
