@@ -21,6 +21,7 @@ from sleepcot.coach.guard.lexicon import CANNOT
 from sleepcot.domain import Fact, Metric, Relation, Unit
 
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：]\s*(.*)$", re.I)
+_NOT_WORDS = re.compile(r"[\W_]+")
 
 
 @dataclass
@@ -96,12 +97,12 @@ def _empty_steps(text: str, steps: tuple[str, ...]) -> list[int]:
         content = m.group(1).strip()
         nxt = next((ln for ln in lines[n + 1:] if ln.strip()), "")
         heading_only = content.endswith((":", "：")) and (not nxt or _NUMBERED.match(nxt))
-        if len(re.sub(r"[\W_]+", "", content)) < 3 or heading_only:
+        if len(_NOT_WORDS.sub("", content)) < 3 or heading_only:
             empty.append(int(re.search(r"\d+", line).group()))
     for n, opener in enumerate(steps, 1):
         at = text.find(opener)
         rest = text[at + len(opener):].split("\n", 1)[0] if at >= 0 else ""
-        if (at < 0 or len(re.sub(r"[\W_]+", "", rest)) < 3) and n not in empty:
+        if (at < 0 or len(_NOT_WORDS.sub("", rest)) < 3) and n not in empty:
             empty.append(n)
     return sorted(empty)
 

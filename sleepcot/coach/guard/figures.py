@@ -149,6 +149,7 @@ def _tolerance(text: str) -> float:
     return 0.5 * 10 ** -(len(digits[1]) if len(digits) > 1 else 0) + 1e-9
 
 
+@lru_cache(maxsize=512)
 def unit_of(word: str | None) -> Unit | None:
     if not word:
         return None

@@ -8,6 +8,7 @@ Both languages are always read together: a Chinese reply may carry English label
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sleepcot.coach.guard.sentences import compile_words
 from sleepcot.domain import Metric, Relation
@@ -200,6 +201,7 @@ SUBJECT_PATTERN = _phrase_pattern(list(SUBJECTS))
 SUBJECT_OF = {phrase.lower(): metrics for phrase, metrics in SUBJECTS.items()}
 
 
+@lru_cache(maxsize=1024)
 def subjects_of(phrase: str) -> tuple[Metric, ...]:
     return SUBJECT_OF[re.sub(r"\s+", " ", phrase.lower())]
 

@@ -149,10 +149,12 @@ def diagnoses(text: str) -> list[str]:
     """Each sentence that tells the user, or says of their data, that they have a condition: directly ("you
     have sleep apnea"), hedged ("it could well be apnoea", "your data looks like insomnia") or indirectly ("a
     case of apnoea", "这可能是睡眠呼吸暂停"). General knowledge, deferral to a clinician and negation pass."""
-    if not _ANY_CONDITION.search(text):  # most replies name no condition: skip the sentence-by-sentence reading
+    if not (_ANY_CONDITION.search(text) or _DIAGNOSIS_WORD.search(text)):  # most replies name no condition
         return []
     found = []
     for sentence in sentences(text):
+        if not (_ANY_CONDITION.search(sentence) or _DIAGNOSIS_WORD.search(sentence)):
+            continue
         hits = [(m, False) for m in _DIAGNOSIS_ANYWHERE_EN.finditer(sentence)]
         hits += [(m, True) for m in _DIAGNOSIS_CLAUSE_START_EN.finditer(sentence)]
         hits += [(m, False) for m in _DIAGNOSIS_ZH.finditer(sentence)]
@@ -164,6 +166,7 @@ def diagnoses(text: str) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------- medications
+_DIAGNOSIS_WORD = re.compile(r"diagnos|诊断|确诊", re.I)  # "my diagnosis", "确诊为": no condition named yet
 _ANY_CONDITION = compile_words(rf"\b{CONDITION_EN}", CONDITION_ZH)
 _DRUG_MENTION = compile_words(rf"\b{DRUG_EN}\b", rf"\b{NIGHTCAP_EN}\b", DRUG_ZH)
 _ALCOHOL_MENTION = compile_any(rf"\b{ALCOHOL_EN}\b", ALCOHOL_ZH)
@@ -266,14 +269,14 @@ def medications(text: str) -> list[str]:
     """Each sentence that recommends or endorses a sleep drug or aid ("try 3 mg of melatonin", "ask your doctor
     for zolpidem", "可以吃点褪黑素", a nightcap to help you sleep), or states a dose of anything but caffeine
     explained as knowledge. Advice against a drug and neutral facts about it pass."""
-    if not (_DRUG_MENTION.search(text) or _DOSE.search(text) or _AID_PURPOSE.search(text)):
+    drugs, doses, aids = _DRUG_MENTION.search(text), _DOSE.search(text), _AID_PURPOSE.search(text)
+    if not (drugs or doses or aids):
         return []
     found = []
     for sentence in sentences(text):
-        mentions = list(_DRUG_MENTION.finditer(sentence))
-        if _AID_PURPOSE.search(sentence):
-            mentions += _ALCOHOL_MENTION.finditer(sentence)
-        dose = _DOSE.search(sentence) and (_DRUG_MENTION.search(sentence) or not _CAFFEINE.search(sentence))
+        named = list(_DRUG_MENTION.finditer(sentence)) if drugs else []
+        mentions = named + list(_ALCOHOL_MENTION.finditer(sentence)) if aids and _AID_PURPOSE.search(sentence) else named
+        dose = doses and _DOSE.search(sentence) and (named or not _CAFFEINE.search(sentence))
         if dose or any(_recommended(sentence, m) for m in mentions):
             found.append(sentence)
     return found
