@@ -102,7 +102,8 @@ class _Contestant:
     def reply(self, prompt: prompts.Prompt, fallback: Callable[[], str], max_tokens: int | None = None) -> str:
         if self.llm is None:
             return fallback()
-        return generate(self.llm, prompt, max_tokens=max_tokens or self.max_tokens, temperature=0.0)
+        return generate(self.llm, prompt, max_tokens=max_tokens or self.max_tokens, temperature=0.0,
+                        stop_at_fault=False)
 
 
 def _timed(fn: Callable[[], str]) -> tuple[str, float]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from sleepcot.coach import guard
@@ -64,31 +65,39 @@ def _clean(piece: str, prompt: Prompt) -> bool:
 
 
 def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float,
-                      on_progress: Progress | None) -> str:
-    """Stream an unstructured reply, showing `on_progress` each completed sentence that passes the guard's
-    figure and diagnosis checks; from the first one that fails, nothing more is shown."""
-    text, shown, showing = "", 0, on_progress is not None
-    for piece in llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature):
-        text += piece
-        ends = list(_STREAMED_END.finditer(text, shown))
-        if showing and ends and ends[-1].end() > shown:
+                      on_progress: Progress | None, stop_at_fault: bool) -> str:
+    """Stream an unstructured reply, checking each sentence as it completes (its figures, diagnoses, drugs and
+    talk off task); `on_progress` sees the text while every sentence so far is clean. At the first fault, with
+    `stop_at_fault`, the writing stops: the guard refuses the reply whatever follows, so the retry or the
+    fallback starts at once instead of after the last token."""
+    text, shown = "", 0
+    with closing(llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature)) as pieces:
+        for piece in pieces:
+            text += piece
+            ends = list(_STREAMED_END.finditer(text, shown))
+            if not ends or ends[-1].end() <= shown:
+                continue
             upto = ends[-1].end()
-            if _clean(text[shown:upto], prompt):
-                shown = upto
-                on_progress(text[:shown].strip())
-            else:
-                showing = False
+            if not (_clean(text[shown:upto], prompt) or _clean(text[:upto], prompt)):
+                if stop_at_fault:
+                    return tidy(text[:upto])
+                on_progress = None
+            elif on_progress is not None:
+                on_progress(text[:upto].strip())
+            shown = upto
     return tidy(text)
 
 
 def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, stricter: Prompt | None = None,
-             on_progress: Progress | None = None) -> str:
+             on_progress: Progress | None = None, stop_at_fault: bool = True) -> str:
     """The model's reply. A structured prompt on a prefill-capable backend is written step by step: each
     step's opener is prefilled and the model writes the rest of that line; a line with a figure that is not
     a fact, or a diagnosis, is written once more under the `stricter` prompt's instructions. `on_progress`
-    sees the text so far as it grows, only ever text that passed those checks."""
+    sees the text so far as it grows, only ever text that passed those checks. `stop_at_fault`: stop writing
+    at a fault the guard would refuse the whole reply for (serving; an evaluation reads every reply whole)."""
     if not (prompt.steps and llm.supports_prefill):
-        return _stream_sentences(llm, prompt, max_tokens=max_tokens, temperature=temperature, on_progress=on_progress)
+        return _stream_sentences(llm, prompt, max_tokens=max_tokens, temperature=temperature, on_progress=on_progress,
+                                 stop_at_fault=stop_at_fault)
     text, showing = "", on_progress is not None
     per_step = max(24, max_tokens // len(prompt.steps))
     for opener in prompt.steps:
@@ -102,6 +111,8 @@ def generate(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature: float, s
         if line[:1].isascii() and line[:1].isalnum() and not text[-1:].isspace():
             text += " "
         text += line + "\n"
+        if not clean and stop_at_fault and not _clean(text, prompt):
+            break  # the guard refuses this reply whatever the later steps say
         showing = showing and clean
         if showing:
             on_progress(text.strip())

@@ -165,9 +165,10 @@ class OpenAICompatibleLLM:
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
                 **extra,
             )
-            for chunk in response:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            with response:  # a reader that stops early closes the connection, and the server stops writing
+                for chunk in response:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
         except (openai.OpenAIError, httpx.HTTPError) as exc:  # httpx: a connection dropped mid-stream
             raise LLMUnavailable(f"OpenAI-compatible endpoint {self.client.base_url} failed: {exc}") from exc
 
