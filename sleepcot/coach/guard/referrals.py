@@ -55,7 +55,8 @@ _IF_YOU_WANT = compile_any(
     r"\bif\s+you\s+(?:really\s+|absolutely\s+|truly\s+)?(?:want|wish|insist|prefer|feel\s+like\s+it)",
     r"\bbut\s+(?:it['’]s|it\s+is|this\s+is|that['’]s|you['’]re|you\s+are|everything\s+is)\s+(?:probably\s+|likely\s+|"
     r"almost\s+certainly\s+|surely\s+|most\s+likely\s+)?(?:fine|nothing|normal|ok|okay|harmless)",
-    "(?:实在|真的|非要)想|想的话", "但(?:其实|应该|多半|大概|估计)?(?:没事|没什么|问题不大|没问题|不要紧|没关系)",
+    "(?:实在|真的|非要)想|(?:想|愿意|需要|有空|方便|不放心)的话",
+    "(?:但|不过|可是)(?:其实|应该|多半|大概|估计)?(?:没事|没什么|问题不大|没问题|不要紧|没关系)",
 )
 
 
@@ -79,12 +80,19 @@ def affirms_referral(text: str) -> bool:
 
 _DISMISSAL = compile_words(
     r"\bnothing\s+(?:at\s+all\s+|much\s+|really\s+)?to\s+(?:worry|be\s+(?:worried|concerned|alarmed))\s+about",
-    r"\bno\s+(?:cause|reason|need)\s+(?:for\s+(?:concern|worry|alarm|panic)|to\s+(?:worry|be\s+(?:worried|"
+    r"\bno\s+(?:(?:real|actual|big|immediate|major|great|particular|obvious)\s+)?(?:cause|reason|need)\s+"
+    r"(?:for\s+(?:concern|worry|alarm|panic)|to\s+(?:worry|be\s+(?:worried|"
     r"concerned|alarmed)|panic|see|visit|consult|bother|call|get\s+(?:it\s+)?checked))",
     r"\bno\s+need\s+for\s+(?:a\s+)?(?:doctor|concern|worry|alarm)",
     r"\bnot\s+(?:something|anything)\s+to\s+worry\s+about", r"\b(?:is|['’]s|are)\s+not\s+to\s+worry\s+about",
     r"\b(?:perfectly|completely|totally|entirely|absolutely|quite)\s+(?:normal|fine|harmless|healthy|ok(?:ay)?)\b",
     r"\bnothing\s+(?:serious|abnormal|wrong|of\s+concern)\b", r"\b(?:not|no)\s+(?:a\s+)?big\s+deal\b",
+    r"\bnothing\s+(?:(?:you\s+)?(?:need|have)\s+to\s+|to\s+)(?:lose\s+sleep|worry|stress|fret|panic)\s+(?:over|about)\b",
+    r"\b(?:usually|often|mostly|probably|likely|generally|typically)\s+means?\s+(?:very\s+)?(?:little|nothing)\b",
+    r"\b(?:it['’]s|it\s+is|this\s+is|that['’]s|they['’]re|they\s+are|these\s+are|(?:the|these|those)\s+(?:\w+\s+){0,2}"
+    r"(?:is|are))\s+(?:most\s+likely|probably|likely|almost\s+certainly|usually|mostly|often|just|simply)\s+"
+    r"(?:just\s+)?(?:harmless|benign|nothing|(?:sensor\s+|measurement\s+)?(?:noise|errors?|glitch(?:es)?)|"
+    r"an?\s+(?:artefact|artifact|glitch|sensor\s+error|fluke))\b",
     r"\b(?:you\s+can|feel\s+free\s+to)\s+(?:safely\s+)?ignore\b", r"\bcan\s+(?:safely\s+)?be\s+ignored\b",
     r"\b(?:don['’]?t|do\s+not|no\s+need\s+to|try\s+not\s+to|needn['’]?t)\s+(?:worry|stress|fret|panic)\b"
     r"(?!\s+(?:if|when|whether|(?:too\s+much\s+)?about\s+(?:the\s+(?:clock|time)|(?:falling|getting)\s+(?:back\s+)?"
@@ -101,8 +109,11 @@ _DISMISSAL = compile_words(
     rf"\b(?:don['’]?t|do\s+not)\s+need\s+(?:to\s+(?:see|visit|consult|call)\s+)?(?:a\s+|an\s+|your\s+)?"
     rf"(?:{CLINICIAN_WORDS}|sleep\s+(?:study|test|clinic))",
     r"\bnothing\s+wrong\s+with\s+(?:you|your)\b",
+    rf"\b(?:{CLINICIAN_WORDS}s?|appointment|visit|check[-\s]?up|sleep\s+study)(?:['’]s\s+visit)?\s+can\s+(?:probably\s+|safely\s+)?wait\b",
+    rf"\b(?:I\s+)?(?:wouldn['’]?t|would\s+not|don['’]?t|do\s+not|no\s+need\s+to)\s+rush\s+(?:off\s+)?(?:to|into)\s+"
+    rf"(?:(?:a|the|your)\s+)?(?:{CLINICIAN_WORDS}|sleep\s+(?:study|clinic))",
     "(?:不用|不必|无需|无须|别|不要|用不着)(?:太|过于)?担心|没(?:有)?什么(?:好|可|需要)担心|没(?:啥|什么)大不了|"
-    "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)在意|不用管|不用理会|可以忽略|忽略就好|"
+    "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)(?:太|过于|特别)?在意|问题不大|不是(?:什么)?大问题|不碍事|不用管|不用理会|可以忽略|忽略就好|"
     "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
     "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)",
     rf"你(?:肯定|绝对|当然|显然)?没有{CONDITION_PHRASE_ZH}|(?:肯定|绝对|显然)不是{CONDITION_PHRASE_ZH}",

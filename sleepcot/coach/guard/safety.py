@@ -42,10 +42,15 @@ _YOU_VERB = (r"(?:have|has|got|be|been|are|suffer(?:ing)?\s+from|developed|devel
 # what joins a subject ("your data", "these dips") to the condition it is said to be
 _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(?:\s+{_HEDGE_EN})*"
             r"(?:\s+(?:consistent|compatible)\s+with|\s+(?:suggestive|indicative|typical|characteristic)\s+of|"
-            r"\s+classic\s+for|\s+in\s+line\s+with)?|\s+(?:looks?|sounds?|seems?|feels?)\s+like|"
+            r"\s+classic\s+for|\s+in\s+(?:line|keeping)\s+with|\s+(?:an?|the)\s+(?:(?:classic|typical|clear|telltale|"
+            r"tell-tale|hallmark|textbook|warning)\s+)?(?:hallmark|sign|signal|symptom|marker|feature|picture|pattern)\s+of)?|"
+            r"\s+(?:looks?|sounds?|seems?|feels?)\s+(?:a\s+lot\s+|very\s+much\s+|much\s+)?like|"
             r"\s+(?:seems?|appears?|looks?)\s+to\s+be|\s+(?:seems?|looks?|sounds?)\s+(?:consistent|compatible)\s+with|"
             r"\s+(?:suggests?|indicates?|points?\s+(?:to|towards?)|signals?|fits?|matches|means?|reflects?|confirms?|"
-            r"proves?|has|have|suffers?\s+from|(?:has\s+)?got|developed)|"
+            r"proves?|has|have|suffers?\s+from|(?:has\s+)?got|developed|hints?\s+(?:at|towards?)|resembles?|"
+            r"screams?|shouts?|says?|spells?|yells?|"
+            r"smacks?\s+of|speaks?\s+(?:to|of)|adds?\s+up\s+to|paints?\s+(?:a|the)\s+(?:\w+\s+)?picture\s+of|"
+            r"(?:is|are)\s+(?:a\s+)?(?:red\s+flags?|warning\s+signs?)\s+for)|"
             rf"\s+(?:meets?|fits?)\s+the\s+(?:criteria|definition|profile)\s+(?:for|of))(?:\s+{_HEDGE_EN})*\s+")
 _AUXILIARY = r"(?:is|are|was|were|be|been|may|might|could|must|can|will|would|should|does|do|did|has|have|had|not)"
 CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
@@ -74,11 +79,20 @@ _DIAGNOSIS_ANYWHERE_EN = compile_words(
     r"\bI\s+(?:would\s+)?diagnose\b", r"\bmy\s+diagnosis\b",
     rf"\b(?:your|the)\s+diagnosis\s+(?:is|would\s+be)\s+{CONDITION_PHRASE_EN}",
     rf"\bcase\s+of\s+{CONDITION_PHRASE_EN}",
+    rf"\b{CONDITION_EN}\s+(?:is|seems|looks|would\s+be)\s+(?:(?:probably|likely|clearly|surely|certainly|definitely)\s+)?"
+    r"(?:to\s+be\s+)?(?:the\s+(?:obvious|likely|probable|most\s+likely|real|clear|best|only)|your)\s+(?:\w+\s+)?"
+    r"(?:cause|culprit|reason|explanation|problem|issue|diagnosis|answer)\b(?!\s+(?:of|for)\b)",
+    rf"\b(?:see|spot|recogni[sz]e|read|think\s+of)\s+{CONDITION_PHRASE_EN}\s+(?:in|behind)\s+(?:your|these|this|the|those)\s+"
+    r"(?:\w+\s+)?(?:numbers|data|readings|results|pattern|nights?|figures)",
+    rf"\b(?:tick(?:s|ing)?|check(?:s|ing)?)\s+(?:every|all\s+the|most\s+of\s+the|the)\s+box(?:es)?\s+for\s+{CONDITION_PHRASE_EN}",
+    rf"\b(?:put\s+simply|simply\s+put|in\s+short|in\s+a\s+word|in\s+one\s+word|bottom\s+line|the\s+verdict|verdict|"
+    rf"my\s+take|short\s+answer|in\s+summary)\s*[:,—–-]\s*{CONDITION_PHRASE_EN}",
+    rf"\b{CONDITION_EN}{_CONDITION_TAIL_EN},?\s+(?:in\s+your\s+case|for\s+you|in\s+you)\b",
     rf"\b(?:classic|textbook|full[-\s]blown|clear[-\s]cut)\s+{CONDITION_EN}{_CONDITION_TAIL_EN}",
 )
 # a subject that must open its clause ("that" in "snoring that is loud may be apnea" is no subject)
 _DIAGNOSIS_CLAUSE_START_EN = compile_words(
-    rf"\b(?:this|that|these|those|it)(?:\s+(?!{_AUXILIARY}\b)[\w'’-]+){{0,2}}?"
+    rf"\b(?:this|that|these|those|it|everything|it\s+all|all\s+(?:of\s+)?(?:this|that|it))(?:\s+(?!{_AUXILIARY}\b)[\w'’-]+){{0,2}}?"
     rf"{_LINK_EN}{CONDITION_PHRASE_EN}",
     rf"\bwhat\s+you(?:['’](?:re|ve))?\s+(?:are\s+|have\s+)?(?:describ\w*|ha(?:ve|d)|experienc\w*|feel\w*|"
     rf"mention\w*|notic\w*|report\w*|s(?:ee|aw|een))(?:\s+\w+)?{_LINK_EN}{CONDITION_PHRASE_EN}",
@@ -88,7 +102,8 @@ _DIAGNOSIS_CLAUSE_START_EN = compile_words(
 )
 _CLAUSE_OPENER = re.compile(
     r"(?:^|\b(?:and|then|because|since|as|think|suspect|guess|say|believe|feel|fear|afraid|sure|honestly|"
-    r"frankly|overall|clearly|probably|likely|that|to\s+me|me)|\d+[.)]|我觉得|我认为|我看|看来)\s*$", re.I)
+    r"frankly|overall|clearly|probably|likely|that|to\s+me|me|(?:chances|odds)\s+are|in\s+short|put\s+simply|"
+    r"simply\s+put|bottom\s+line|in\s+my\s+view)|\d+[.)]|我觉得|我认为|我看|看来)\s*$", re.I)
 # the condition is asked about or deferred, not attributed
 _DEFERRAL_IN_CLAUSE_EN = re.compile(
     r"(?:\bwhether|in\s+case|rule[sd]?\s+(?:it\s+)?out|ruling\s+out|"
@@ -97,7 +112,7 @@ _DEFERRAL_IN_CLAUSE_EN = re.compile(
     r"say|imply)|no\s+(?:sign|evidence|way\s+to\s+(?:know|tell))|(?:can\s*no|can['’]|could\s*n['’]|could\s+no)t\s+"
     r"(?:tell|say|know|diagnose|confirm|rule)|only\s+(?:a|an|your|the)\s+[\w\s]{0,30}?\b(?:can|could|will)|"
     r"to\s+(?:find\s+out|know|tell|see|confirm|learn)|(?:people|anyone|those|someone|adults|children|women|"
-    r"men)\s+(?:who|with)|for\s+people|ask\s+(?:a|your|the)\s+\w+|(?:do|does|did|are|have|were)\s*$)", re.I)
+    r"men)\s+(?:who|with)|for\s+people|ask\s+(?:a|your|the)\s+\w+|(?:do|does|did|(?<!chances\s)(?<!odds\s)are|have|were)\s*$)", re.I)
 # "if", "when" make the whole sentence a supposition ("When it is loud ..., that may be apnea"); after the
 # condition they make it a definition ("it fits insomnia disorder when it happens 3 nights a week")
 _CONDITIONAL_EN = re.compile(
@@ -121,12 +136,20 @@ _DIAGNOSIS_ZH = re.compile(alternation(
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
     rf"(?:是|正是|就是)对{_MODIFIER_ZH}{CONDITION_ZH}的(?:描述|定义)",
     r"我的诊断|诊断(?:为|结果是)|确诊(?:为|了)|被诊断(?:为|出|患有)",
+    rf"(?:可以|能够|能)?(?:确定|断定|肯定|认定)(?:你|您)?(?:就)?(?:是|为|患有|有){CONDITION_PHRASE_ZH}",
 ))
 # a subject that stands for what came before, said of the user once the sentence has named them: "your SpO2
 # fell to 81%, which is consistent with apnea", "根据你的描述，很可能是不宁腿综合征"
 _DIAGNOSIS_AFTER_THE_USER = compile_any(
     rf"\bwhich{_LINK_EN}{CONDITION_PHRASE_EN}",
     rf"(?:很可能|可能|大概率?|应该|多半|八成|估计|十有八九|基本上?)(?:就)?(?:是|属于){CONDITION_PHRASE_ZH}")
+# a condition named first, then said to be the user's: "..., which is probably what you have", "这多半就是你的情况"
+_SAID_TO_BE_YOURS = compile_any(
+    rf"\b(?:which|that|this|it)(?:['’]s|\s+is|\s+(?:may|might|could|would|must)\s+be)(?:\s+{_HEDGE_EN})*\s+"
+    rf"(?:exactly\s+|precisely\s+)?(?:what\s+(?:you|he|she)(?:['’]re|\s+are|\s+is)?(?:\s+{_HEDGE_EN})*\s+(?:have|has|had|"
+    r"got|experiencing|dealing\s+with|going\s+through|suffering\s+from|living\s+with)\b|"
+    r"what['’]?s?\s+(?:is\s+)?(?:going\s+on|happening)\s+(?:with|to)\s+you\b|your\s+(?:problem|issue|situation|case)\b)",
+    rf"(?:这|那|它)(?:{_HEDGE_ZH})(?:就是|正是|是)(?:你|您)(?:现在|目前)?的(?:情况|问题|状况|毛病)")
 _USER_NAMED = compile_any(r"\byou(?:r|['’]re|['’]ve)?\b", "你|您")
 _DEFERRAL_IN_CLAUSE_ZH = re.compile(
     "是否|是不是|有没有|能否|才能|确诊|诊断|判断|排除|检查|监测|筛查|不代表|不等于|不意味着|不说明|并不|"
@@ -160,6 +183,8 @@ def diagnoses(text: str) -> list[str]:
         hits += [(m, False) for m in _DIAGNOSIS_ZH.finditer(sentence)]
         hits += [(m, True) for m in _DIAGNOSIS_AFTER_THE_USER.finditer(sentence)
                  if _USER_NAMED.search(sentence, 0, m.start())]
+        hits += [(m, False) for m in _SAID_TO_BE_YOURS.finditer(sentence)
+                 if _ANY_CONDITION.search(sentence, 0, m.start())]
         if any(_attributed(sentence, m, clause_opener=opener) for m, opener in hits):
             found.append(sentence)
     return found
@@ -191,6 +216,7 @@ _SUBJECT_OF_ZH = re.compile("^[^，。；]{0,2}?(?:会|能|可能|容易|对|也
 # what may stand between the verb and the drug: "take a low dose of", "try 0.5 mg of"
 _GAP_EN = (r"(?:(?:a|an|some|the|one|two|half|little|bit|small|low|lower|tiny|single|few|of|dose|doses|tablet|"
            r"tablets|pill|pills|capsule|capsules|drops?|gumm(?:y|ies)|cup|mug|glass|spoonful|teaspoon|shot|course|"
+           r"(?:low|small|half|single|short)-(?:dose|course)|"
            r"supplements?|over-the-counter|OTC|prescription|for|natural|herbal|extra|more|mild|gentle|your|"
            r"\d+(?:[.,]\d+)?|mg|milligrams?|mcg|micrograms?|like|something|such\s+as|e\.g\.?|maybe|perhaps|"
            r"just|also)\s+)*")
@@ -215,6 +241,10 @@ _RECOMMENDED_BEFORE = re.compile(alternation(
     rf"\b(?:the\s+best|a\s+good|my)\s+(?:option|choice|bet|advice|suggestion|recommendation|tip)\s+(?:is|would\s+be)\s+"
     rf"(?:to\s+{_USE_VERB_EN}\s+)?{_GAP_EN}$",
     rf"\b(?:dose|amount|course)\s+of\s+{_GAP_EN}$",
+    rf"\b(?:nothing\s+wrong\s+with|no\s+harm\s+in|(?:it\s+)?(?:doesn['’]?t|can['’]?t|won['’]?t)\s+hurt\s+to|"
+    rf"(?:it['’]s\s+|it\s+is\s+)?(?:fine|ok|okay|safe|alright)\s+to)\s+(?:{_USE_VERB_EN}|trying|taking|using|having)\s+{_GAP_EN}$",
+    rf"\byour\s+(?:own\s+)?{CLINICIAN_WORDS}s?\s+(?:(?:may|might|could|can|will|would)\s+(?:(?:be\s+(?:willing|able|happy)|"
+    rf"want|agree)\s+to\s+)?)?(?:prescribe|give\s+you|put\s+you\s+on|start\s+you\s+on|recommend|suggest)\s+{_GAP_EN}$",
     r"(?:^|(?:你|您)?(?:可以|可|不妨|应该|最好|需要)|建议(?:你|您)?|推荐(?:你|您)?|试着|记得|然后|再|就|先|也|不如)"
     r"(?:考虑|尝试)?(?:在?睡前|今晚|晚上)?(?:吃|服用|服|吞|来|喝|抽|吸|用|使用|含|试试|试一试|试一下|尝试|考虑|靠)"
     r"(?:上|点|些|一点|一片|一粒|一颗|半片|一杯|杯|一口|一些|片|粒|颗|两片)?(?:小剂量|低剂量|少量)?的?\s*$",
@@ -234,6 +264,7 @@ _RECOMMENDED_AFTER = re.compile(alternation(
     r"^[^，。；]{0,4}?(?:是|算是|算)(?:一个|一种)?(?:很|非常|比较|挺)?(?:不错|好|安全|理想|温和|天然|有效)的?"
     r"(?:选择|办法|方法|助眠方式|助眠手段)?(?=[，。！；,.!;]|$)",
     r"^[^，。；]{0,4}?(?:很|挺|比较|非常|相当)(?:安全|有效|管用|好用)", r"^\s+a\s+(?:try|go|shot)\b",
+    r"^(?:\s+[\w-]+){0,3}?\s+(?:wouldn['’]?t|won['’]?t|can['’]?t|couldn['’]?t|doesn['’]?t|does\s+not|will\s+not)\s+hurt\b",
     r"^\s+(?:is|would\s+be|might\s+be|could\s+be|may\s+be)\s+(?:right|suitable|appropriate|an\s+option|"
     r"a\s+good\s+(?:option|fit)|worth\s+(?:a\s+)?try(?:ing)?)\s+for\s+you",
 ), re.I)
