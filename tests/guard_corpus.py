@@ -53,6 +53,20 @@ def _en_words(hours: int) -> str:
     return NUMBER_WORDS[hours] if 0 <= hours < len(NUMBER_WORDS) else str(hours)
 
 
+def _en_hour(minutes: float) -> str:
+    """A clock time to the nearest hour, as people say it: "11 pm"."""
+    hour = round(minutes / 60) % 24
+    return f"{hour % 12 or 12} {'am' if hour < 12 else 'pm'}"
+
+
+def _zh_clock(minutes: float) -> str:
+    """A clock time in Chinese words with its part of the day: "晚上十点五十五分"."""
+    hour, minute = divmod(round(minutes) % 1440, 60)
+    part = "凌晨" if hour < 5 else "早上" if hour < 12 else "下午" if hour < 18 else "晚上"
+    words = f"{_zh_words(hour % 12 or 12)}点" + (f"{cn2an.an2cn(minute)}分" if minute else "")
+    return part + words
+
+
 def _zh_words(hours: int) -> str:
     return cn2an.an2cn(hours).replace("二", "两") if hours == 2 else cn2an.an2cn(hours)
 
@@ -85,6 +99,7 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
     share = 100 * (n.deep or 0) / n.total if n.total else 0
     rem_share = 100 * (n.rem or 0) / n.total if n.total else 0
     base_deep = n.base_of("deep_s") if any(f.key == "base14.deep_s" for f in prompt.facts) else None
+    bed = n.facts["night.bedtime"].value if "night.bedtime" in n.facts else None
     # --- controls: the same truths, said in other ways ---
     if lang is EN:
         styles = {
@@ -103,6 +118,10 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
                     f"Your deep sleep last night was {round(n.deep / 60)} minutes, which is {abs(change.value):.0f}% "
                     f"{'less' if change.value < 0 else 'more'} than your {n.base.nights}-night average.")
         styles["share of it"] = f"You slept {format_duration(n.total)}; about {share:.0f} percent of it was deep sleep."
+        if base_deep and n.deep < base_deep:
+            styles["where the change began"] = f"Deep sleep dropped from {format_duration(base_deep)} to {deep}."
+        if bed is not None:
+            styles["clock time to the hour"] = f"You went to bed around {_en_hour(bed)}."
     else:
         styles = {
             "hours in words": f"昨晚你大约睡了{_zh_words(nearest)}个小时。",
@@ -120,6 +139,11 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
                     f"昨晚深睡{round(n.deep / 60)}分钟，比你{n.base.nights}晚的平均值{'少' if change.value < 0 else '多'}了"
                     f"{abs(change.value):.0f}%。")
         styles["share of it"] = f"你睡了{format_duration(n.total)}，其中深睡约占{share:.0f}%。"
+        if base_deep and n.deep < base_deep:
+            styles["where the change began"] = (f"你的深睡从{format_duration(base_deep)}降到了"
+                                                 f"{deep.replace(' h ', '小时').replace(' min', '分钟').replace(' h', '小时')}。")
+        if bed is not None:
+            styles["clock time in words"] = f"你昨晚{_zh_clock(bed)}上床。"
     for style, sentence in styles.items():
         yield Case(f"{rid}/briefing/{style}", f"control: {style}", False, lang, f"{base}\n{sentence}", prompt)
     # --- defects, each hidden in the true briefing ---
@@ -149,6 +173,9 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
         defects["baseline said as last night's value"] = (
             f"Last night you got {format_duration(base_deep)} of deep sleep." if lang is EN
             else f"昨晚你的深睡是{format_duration(base_deep)}。")
+    if bed is not None:
+        defects["bedtime two hours off"] = (f"You went to bed around {_en_hour(bed + 120)}." if lang is EN
+                                            else f"你昨晚{_zh_clock(bed + 120)}上床。")
     defects["invented figure"] = ("Your recovery score was 22, which is fine." if lang is EN
                                   else "你的恢复得分是22，还不错。")
     defects["empty step"] = "5." if lang is EN else "5、"

@@ -39,6 +39,16 @@ FACTS = [
     "You slept about six hours, with over 40 minutes of deep sleep and 1 h 20 min of REM.",
     "你昨晚睡了6小时12分钟，深睡48分钟，比平时少了37%。",
     "你昨晚大约睡了六个小时，深睡占总睡眠的13%。",
+    "You went to bed around 11.40 pm, not long after midnight in most weeks' terms.",
+    "You turned in at about midnight.",
+    "You went to bed at around 12 am.",  # an hour alone is said to the nearest half hour
+    "你昨晚11点40分上床，比平时晚了一些，今晚试着早点放下手机。",
+    "你昨晚十一点四十分上床，今晚早一点睡，少喝一点咖啡。",  # a clock time in words; "一点" is "a bit"
+    "你晚上十二点左右上床，比平时晚了一些，今晚试着早点放下手机。",
+    "有两点建议：早点上床，睡前少看手机，卧室保持凉爽和安静。",  # two points, not two o'clock
+    "Deep sleep fell to 48 min from 1 h 16 min, and was down 37% on your norm.",  # where a change started
+    "Deep sleep dropped from 1 h 16 min to 48 min last night.",
+    "你的深睡从1小时16分钟降到了48分钟，比平时少了37%。",
 ])
 def test_true_figures_in_any_style_pass(reply):
     verdict = guard.check(reply, FACTS)
@@ -56,6 +66,11 @@ def test_true_figures_in_any_style_pass(reply):
     ("You slept eight hours.", "8 hours"),  # a number in words
     ("你昨晚睡了八个小时。", "8个小时"),
     ("Your recovery score was 22.", "22"),  # a subject we hold no facts about
+    ("You went to bed around 10 pm.", "10 pm"),
+    ("You went to bed at 9.15 pm.", "9.15 pm"),
+    ("你昨晚10点15分上床。", "10点15分"),
+    ("你昨晚十点一刻上床。", "10点一刻"),
+    ("你晚上九点就上床了。", "晚上9点"),
 ])
 def test_figures_not_in_the_data_are_refused(reply, planted):
     verdict = guard.check(reply, FACTS)
@@ -71,6 +86,8 @@ def test_figures_not_in_the_data_are_refused(reply, planted):
     "Your deep sleep was 37% above your usual.",  # the right change, the wrong way
     "You slept 7 hours, just as recommended.",  # a norm said as the night's value
     "You slept 6 hours and 54 minutes... well, 9 hours really.",  # 9 h is a norm, not the night
+    "Deep sleep dropped from 1 h 20 min to 48 min last night.",  # REM's figure as where deep sleep started
+    "Deep sleep was up 37% on your norm.",  # the right change, the wrong way
 ])
 def test_figures_bound_to_the_wrong_metric_or_relation_are_refused(reply):
     verdict = guard.check(reply, FACTS)

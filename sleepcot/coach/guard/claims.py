@@ -123,25 +123,27 @@ def _phrase_before(sentence: str, offset: int, previous_end: int) -> str:
 def _relations(mention: Mention, end: int, before: str, after: str, phrase: str, *, default: frozenset[Relation]
                ) -> tuple[frozenset[Relation], int, int, tuple[int, int] | None]:
     """(relations, direction, bound, where a share's "of your sleep" stands) from the cues around a figure that
-    ends at `end` of its sentence."""
+    ends at `end` of its sentence: the cues that end right at it are read in its `phrase` (the words back to
+    the previous figure or the start of its clause), where the change began in the last words `before` it."""
     start = len(before)
-    before = before[-_CUE_REACH:]  # the cues that end right before a figure are read from its last words
     if mention.unit is Unit.NIGHTS:
         return frozenset({Relation.COUNT}), 0, 0, None
     if (m := lexicon.CHANGE_AFTER.match(after)) and mention.unit is not Unit.CLOCK:
         return frozenset({Relation.CHANGE}), -1 if m.group(1) else 1, 0, None
-    if m := lexicon.CHANGE_BEFORE.search(before):
+    if m := lexicon.CHANGE_BEFORE.search(phrase):
         groups = m.groups()
-        down = any(groups[i] for i in (0, 2, 4))
-        up = any(groups[i] for i in (1, 3, 5))
+        down = any(groups[i] for i in (0, 2, 4, 6))
+        up = any(groups[i] for i in (1, 3, 5, 7))
         return frozenset({Relation.CHANGE}), -1 if down else 1 if up else 0, 0, None
-    share, share_before = lexicon.SHARE_AFTER.match(after), lexicon.SHARE_BEFORE.search(before)
+    share, share_before = lexicon.SHARE_AFTER.match(after), lexicon.SHARE_BEFORE.search(phrase)
     if mention.unit is Unit.PERCENT and (share or share_before):
         norm = any(cue.search(phrase) for cue, rel in lexicon.BEFORE_CUES if Relation.NORM in rel)
-        span = (end, end + share.end()) if share else (start - len(before) + share_before.start(), start)
+        span = (end, end + share.end()) if share else (start - len(phrase) + share_before.start(), start)
         return frozenset({Relation.SHARE, Relation.NORM} if norm else {Relation.SHARE}), 0, 0, span
+    if lexicon.changed_from(before[-_CUE_REACH:]):
+        return frozenset({Relation.BASELINE}), 0, 0, None
     bound = 0
-    if m := lexicon.BOUND_BEFORE.search(before):
+    if m := lexicon.BOUND_BEFORE.search(phrase):
         bound = 1 if (m.group(1) or m.group(3)) else -1
     for cue, relations in lexicon.AFTER_CUES:
         if cue.match(after):
@@ -208,11 +210,11 @@ def read_claims(text: str) -> list[Claim]:
             subject = _subject(sentence, mention, start, end, hits)
             if mention.range_end and previous is not None:
                 subject, relations, direction, bound = previous.subject, previous.relations, previous.direction, 0
-            if mention.unit is Unit.NIGHTS and (mention.of_nights or lexicon.PERIOD_BEFORE.search(before[-_CUE_REACH:])):
+            if mention.unit is Unit.NIGHTS and (mention.of_nights or lexicon.PERIOD_BEFORE.search(phrase)):
                 subject = Metric.NIGHTS
             if subject in lexicon.PERIOD_SUBJECTS and Relation.VALUE in relations:
                 relations |= {Relation.AGGREGATE}
-            if bound and _APPROX.search(before[-_CUE_REACH:]):
+            if bound and _APPROX.search(phrase):
                 bound = 0
             foreign = subject == FOREIGN
             claim = Claim(mention, None if foreign else subject, relations, direction, bound, foreign)

@@ -23,15 +23,24 @@ _B = r"(?<![A-Za-z0-9_.\-])"  # not inside a word such as "SpO2" or "COVID-19" (
 _H = r"(?:h|hr|hrs|hours?|个?小时|个钟头|钟头)"
 _M = r"(?:m|min|mins|minutes?|分钟|分(?![钟数]))"
 
-_CLOCK = re.compile(r"(?<![\d.])(\d{1,2})[:：](\d{2})(?:\s*([ap])\.?m\.?)?(?![\d])", re.I)
-_HM = re.compile(rf"{_B}({_NUM})\s*{_H}\s*(?:,?\s*and\s*|,\s*|零)?(\d{{1,2}})\s*{_M}(?![a-z])", re.I)
-_RANGE = re.compile(rf"{_B}({_NUM})\s*(?:-|–|—|to|至|到|~|～)\s*({_NUM})\s*(?=[a-z%°小个分次晚钟])", re.I)
-_OF_NIGHTS = re.compile(rf"{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your\s+)?(?:last\s+|past\s+)?(\d+)\s+nights?\b"
-                        rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚", re.I)
+_CLOCK = re.compile(r"(?=\d)(?<![\d.])(\d{1,2})[:：](\d{2})(?:\s*([ap])\.?m\.?)?(?![\d])", re.I)
+# "11 pm", "10.55 pm", "7 o'clock": an hour alone is said to the nearest half hour
+_CLOCK_SAID = re.compile(r"(?=\d)(?<![\d.:])(\d{1,2})(?:\.(\d{2}))?\s*(?:([ap])\.?m\.?(?![a-z])|o['’]?clock\b)", re.I)
+# "晚上10点55分", "早上6点54", "10点半", "11点左右" (numerals in words are turned into digits first). An hour
+# alone is a clock time only after a part of the day or before a word of time ("两点建议" is two points).
+_ZH_PERIOD = "凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间|半夜|深夜"
+_ZH_PM = ("下午", "傍晚", "晚上", "夜里", "夜间", "深夜")
+_ZH_HOUR_BEFORE = "左右|前|后|以前|以后|之前|之后|钟|多|整|才|就|上床|睡|起|醒|入睡|就寝|熄灯"
+_ZH_CLOCK = re.compile(rf"({_ZH_PERIOD})?\s*(?<![\d.])(\d{{1,2}})\s*[点點](?:\s*(\d{{1,2}})(?!\s*个?(?:小时|钟头|分钟))\s*分?"
+                       rf"|\s*(半|一刻|三刻)|(?=\s*(?:{_ZH_HOUR_BEFORE}))(?P<context>))?")
+_HM = re.compile(rf"(?=[+\-−\d]){_B}({_NUM})\s*{_H}\s*(?:,?\s*and\s*|,\s*|零)?(\d{{1,2}})\s*{_M}(?![a-z])", re.I)
+_RANGE = re.compile(rf"(?=[+\-−\d]){_B}({_NUM})\s*(?:-|–|—|to|至|到|~|～)\s*({_NUM})\s*(?=[a-z%°小个分次晚钟])", re.I)
+_OF_NIGHTS = re.compile(rf"(?=\d)(?:{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your\s+)?(?:last\s+|past\s+)?(\d+)\s+nights?\b"
+                        rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚)", re.I)
 _UNIT = (rf"%|percent|per\s*cent|bpm|beats(?:\s+per\s+minute)?|ms|milliseconds?|°\s*c|°|"
          rf"degrees?(?:\s+c(?:elsius)?)?|breaths?(?:\s*/\s*min|\s+per\s+minute|\s+a\s+minute)?|"
          rf"{_H}(?![a-z])|{_M}(?![a-z])|-?nights?|个?晚上?|夜|次|times|awakenings")
-_SINGLE = re.compile(rf"{_B}({_NUM})(?![\d])\s*({_UNIT})?", re.I)
+_SINGLE = re.compile(rf"(?=[+\-−\d]){_B}({_NUM})(?![\d])\s*({_UNIT})?", re.I)
 _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 # A numbered list's markers ("1.", "Step 2:", "3、") are not figures.
 LIST_MARKER = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：](?=\s|$)", re.I | re.M)
@@ -80,6 +89,17 @@ _ZH_IDIOMS = (
     (re.compile(r"三刻钟"), "45分钟"),
 )
 _ZH_PERCENT = re.compile(rf"百分之([{_ZH_DIGIT}点]+)")
+# a clock time in words: "十点五十五分", "十点半", "晚上十一点" (not "七点五个小时", a decimal, nor "早一点睡", "两点建议")
+_ZH_CLOCK_WORDS = re.compile(rf"({_ZH_PERIOD})?([{_ZH_DIGIT}]+)[点點](?:([{_ZH_DIGIT}]+)分(?!钟)|(?=(半|一刻|三刻))|"
+                             rf"(?=\s*(?:{_ZH_HOUR_BEFORE}))(?P<context>))?")
+
+
+def _zh_clock(match: re.Match) -> str:
+    period, numeral, minutes, fraction = match.group(1), match.group(2), match.group(3), match.group(4)
+    timed = minutes or fraction or match.group("context") is not None
+    if not (period or timed) or (numeral == "一" and not (period or minutes or fraction)):
+        return match.group(0)  # "早一点睡" is "a bit earlier", "两点建议" two points
+    return f"{period or ''}{_zh_number(numeral)}点" + (f"{_zh_number(minutes)}分" if minutes else "")
 # A Chinese numeral before a unit; a lone 一 ("一晚", "睡前一小时") is an idiom, not a claim, unless minutes follow.
 _ZH_NUMERAL = re.compile(rf"([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|个?晚|夜|次|周|天|倍))")
 _ZH_ONE_HOUR_AND = re.compile(rf"一(?=个?小时[{_ZH_DIGIT}\d]+分)")
@@ -118,6 +138,7 @@ def numbers_in_digits(text: str) -> str:
         for pattern, digits in _ZH_IDIOMS:
             text = pattern.sub(digits, text)
         text = _ZH_PERCENT.sub(lambda m: f"{_zh_number(m.group(1))}%", text)
+        text = _ZH_CLOCK_WORDS.sub(_zh_clock, text)
         text = _ZH_ONE_HOUR_AND.sub("1", text)
         text = _ZH_NUMERAL.sub(_zh_numeral, text)
     return text
@@ -184,6 +205,24 @@ def read_figures(text: str) -> list[Mention]:
         if m.group(3):
             hour = hour % 12 + (12 if m.group(3).lower() == "p" else 0)
         mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0, *m.span()))
+    for m in _CLOCK_SAID.finditer(text):
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if hour > 12 or minute > 59 or not claim(m):
+            continue
+        if m.group(3):
+            hour = hour % 12 + (12 if m.group(3).lower() == "p" else 0)
+        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if m.group(2) else 30.0, *m.span()))
+    for m in _ZH_CLOCK.finditer(text) if "点" in text or "點" in text else ():
+        if not (m.group(1) or m.group(3) or m.group(4) or m.group("context") is not None):
+            continue  # "3点建议": points, not o'clock
+        hour = int(m.group(2))
+        minute = int(m.group(3)) if m.group(3) else {"半": 30, "一刻": 15, "三刻": 45}.get(m.group(4), 0)
+        if hour > 24 or minute > 59 or not claim(m):
+            continue
+        if m.group(1) in _ZH_PM and hour < 12:
+            hour += 12
+        exact = m.group(3) or m.group(4)
+        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if exact else 30.0, *m.span()))
     for m in _HM.finditer(text):
         if claim(m):
             seconds = _float(m.group(1)) * 3600 + int(m.group(2)) * 60

@@ -119,9 +119,21 @@ CHANGE_BEFORE = compile_words(
     r"(?:than\s+(?:\S+\s+){0,3}?)?by\s+|\b(?:dropped|fell|rose|climbed|jumped)\s+|"
     r"\b(?:(drop|fall|decrease|decline|reduction|deficit|shortfall)|(rise|increase|gain|jump))\s+of\s+|"
     r"\bdifference\s+of\s+|\bchanged?\s+by\s+|"
-    r"(?:(?<![至最更很太])(少|低|减少|下降|降低|缩短|短|落后)|(?<![至最更很太好])(多|高|增加|上升|升高|延长|长))了?\s*)"
+    r"(?:(?<![至最更很太])(少|低|减少|下降|降低|缩短|短|落后)|(?<![至最更很太好])(多|高|增加|上升|升高|延长|长))了?\s*|"
+    r"\b(?:was|were|is|are|went)\s+(?:(down)|(up))\s+)"
     r"(?:about|around|roughly|nearly|almost|some|just|only|approximately|约|大约|将近|近)?\s*$",
 )
+# Where a change started: "fell to 54 min from 1 h 30 min", "dropped from 1 h 30 min to ...", "从1小时30分钟降到": a baseline.
+_CHANGE_VERB = re.compile(r"\b(?:fell|dropped|dipped|slipped|sank|declined|decreased|shrank|rose|climbed|jumped|"
+                          r"increased|grew|went\s+(?:up|down))\b", re.I)
+
+
+def changed_from(before: str) -> bool:
+    """Whether the words `before` a figure make it where a change started."""
+    tail = before.rstrip()
+    return tail.endswith("从") or (tail[-4:].lower() == "from" and bool(_CHANGE_VERB.search(tail)))
+
+
 # A percent that is a share of the night ("12% of your sleep", "占总睡眠的12%").
 SHARE_AFTER = re.compile(
     r"^\s*(?:of\s+(?:(?:your|the|total|all|last|that)\s+)*(?:night'?s?\s+)?(?:total\s+)?"
@@ -132,7 +144,7 @@ SHARE_BEFORE = re.compile(r"(?:\b(?:share|proportion|percentage|made\s+up|makes?
                           r"\b(?:\s+\S+){0,3}\s*|\bof\s+(?:your\s+|the\s+|total\s+)*(?:night|sleep)\s*[(（]\s*|占(?:了|到)?(?:\S{0,6}?的)?\s*|(?:比例|占比|百分比)(?:是|为|有|只有)?\s*)$", re.I)
 # Cues read in the words before a figure (within its phrase), nearest first.
 BEFORE_CUES: tuple[tuple[re.Pattern, frozenset[Relation]], ...] = (
-    (re.compile(r"\b(?:usual|usually|baseline|typical|typically|normally|normal|your\s+own)\b|"
+    (re.compile(r"\b(?:usual|usually|baseline|typical|typically|normally|normal|your\s+own|your\s+norm)\b|"
                 r"平时|平常|通常|往常|基线|一般", re.I), frozenset({Relation.BASELINE})),
     (re.compile(r"\b(?:on\s+average|averaged?|averaging|mean|\d+-night)\b|平均", re.I),
      frozenset({Relation.BASELINE, Relation.AGGREGATE})),
