@@ -31,7 +31,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     BaseUpdateProcessor,
-    CallbackQueryHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -39,7 +38,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import Coach, SleepBot, WebPage
+from bot.handlers import SleepBot, WebPage
+from bot.presenting import Coach
 from bot.scheduler import Scheduler
 from bot.texts import say
 from integrations.sync import Hub
@@ -160,7 +160,8 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
         ("users", handlers.users),
     ]:
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    for button in handlers.button_handlers():
+        application.add_handler(button)
     application.add_handler(MessageHandler(filters.LOCATION, handlers.location))
     application.add_handler(MessageHandler(filters.Document.ALL, handlers.document))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))

@@ -43,7 +43,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.charts import week_chart
-from bot.handlers import Coach, briefing_html, day_label, sync_and_tell
+from bot.presenting import Coach, briefing_html, day_label, sync_and_tell
 from bot.render import MAX_CAPTION, escape, split_html
 from bot.texts import say
 from integrations.sync import Hub

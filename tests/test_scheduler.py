@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from telegram import Bot
 
-from bot.handlers import Coach, day_label
+from bot.presenting import Coach, day_label
 from bot.scheduler import Scheduler
 from bot.texts import say
 from integrations.simulator import Persona, SimulatorAdapter

@@ -1,0 +1,104 @@
+"""Who may use the bot (private chats; users, admitted people and invite holders), the admin commands
+(/invite, /users), /help, unknown commands, and what a failed update tells the user."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.handlers.base import Context, Handlers
+from bot.texts import say
+
+log = logging.getLogger(__name__)
+ADMIN_COMMANDS = ("/invite", "/users")
+REFUSED_MEMORY = 10_000  # strangers remembered (per process) so each is refused only once
+
+
+class AccessHandlers(Handlers):
+    """Access, help and errors."""
+
+    async def gate(self, update: Update, context: Context) -> None:
+        """Runs before every handler: private chats only; users, admitted people and invite holders in;
+        a stranger gets one polite refusal and nothing else."""
+        sender, chat = update.effective_user, update.effective_chat
+        if sender is None or chat is None or chat.type != "private":
+            raise ApplicationHandlerStop
+        if await asyncio.to_thread(self.store.user_by_telegram_id, sender.id) is not None:
+            return
+        message = update.effective_message
+        text = message.text if message is not None and message.text else ""
+        command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else ""
+        if command == "/start":
+            return  # the start handler admits, redeems an invite or refuses
+        if command in ADMIN_COMMANDS and self._is_admin(sender.id):
+            return
+        if self._admitted(sender.id):
+            await context.bot.send_message(chat.id, say(self._guess_language(update), "finish_onboarding") + " /start")
+        else:
+            await self._refuse(update, context)
+        raise ApplicationHandlerStop
+
+    async def _refuse(self, update: Update, context: Context) -> None:
+        sender = update.effective_user.id
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if sender in self._refused:
+            return
+        if len(self._refused) >= REFUSED_MEMORY:
+            self._refused.clear()
+        self._refused.add(sender)
+        log.info("refused a stranger")
+        await context.bot.send_message(update.effective_chat.id, say(self._guess_language(update), "refused"))
+
+    async def help(self, update: Update, context: Context) -> None:
+        user = await asyncio.to_thread(self._user, update)
+        if not await self._onboarded(update, context, user):
+            return
+        language = (await asyncio.to_thread(user.profile)).language
+        text = say(language, "help")
+        if self._is_admin(update.effective_user.id):
+            text += say(language, "admin_help")
+        await self._send(update, context, text)
+
+    async def invite(self, update: Update, context: Context) -> None:
+        if not self._is_admin(update.effective_user.id):
+            await self.unknown_command(update, context)
+            return
+        language = await self._language(update)
+        hours = self.settings.invite_valid_hours
+        code = await asyncio.to_thread(self.store.create_invite, timedelta(hours=hours))
+        link = f"https://t.me/{context.bot.username}?start={code}"
+        await self._send(update, context, say(language, "invite_created", hours=hours, link=link, code=code))
+
+    async def users(self, update: Update, context: Context) -> None:
+        if not self._is_admin(update.effective_user.id):
+            await self.unknown_command(update, context)
+            return
+        language = await self._language(update)
+        count, onboarded = await asyncio.to_thread(self.store.user_counts)
+        await self._send(update, context, say(language, "users", count=count, onboarded=onboarded))
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        language = await self._language(update)
+        await self._send(update, context, say(language, "unknown_command"))
+
+    async def error(self, update: object, context: Context) -> None:
+        """Log the failure (never the message's text) and tell the user, without internals."""
+        log.error("an update failed: %s", type(context.error).__name__, exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        language = self._guess_language(update)
+        try:
+            user = await asyncio.to_thread(self._user, update)
+            if user is not None:
+                language = (await asyncio.to_thread(user.profile)).language
+        except Exception:  # the database may be what failed
+            pass
+        try:
+            await context.bot.send_message(update.effective_chat.id, say(language, "error"))
+        except Exception:
+            log.warning("could not tell the user about the failure")
