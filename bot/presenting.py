@@ -24,7 +24,6 @@ from sleepcot.units import WEEKDAYS
 
 log = logging.getLogger(__name__)
 SOURCES_LABEL = {Language.EN: "Sources", Language.ZH: "来源"}
-SIMULATOR = "simulator"
 
 
 @dataclass
@@ -43,11 +42,11 @@ def day_label(day: date, language: Language) -> str:
 
 
 def vendor_label(name: str, language: Language) -> str:
-    """How a source is called to the user ("Oura", "Apple Health"); its name when we know no better."""
-    if name == SIMULATOR:
-        return say(language, "simulator_label")
+    """How a source is called to the user ("Oura Ring", "🧪 模拟器"); its name when we know no better."""
     vendor = registry.VENDORS.get(name)
-    return vendor.label if vendor is not None else name
+    if vendor is None:
+        return name
+    return vendor.label_zh if language is Language.ZH and vendor.label_zh else vendor.label
 
 
 def briefing_title(profile: Profile, day: date) -> str:

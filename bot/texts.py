@@ -264,22 +264,18 @@ TEXTS: dict[str, dict[Language, str]] = {
             "Send /connect {name} to reconnect.",
         ZH: "⚠️ 你与 {label} 的连接已失效（授权被撤销或已过期）。请发送 /connect {name} 重新连接。",
     },
-    "apple_health_howto": {
-        EN: "<b>Apple Health</b> works from an export of your data:\n"
+    "upload_howto": {
+        EN: "<b>{label}</b> works from an export of your data:\n"
             "1. On your iPhone, open the Health app, tap your profile picture, then "
             "<b>Export All Health Data</b>.\n"
             "2. Send the <code>export.zip</code> here as a file (📎 → File).\n\n"
             "Telegram lets bots download files of up to {limit} MB. For a bigger export, the operator can import "
-            "it with <code>sleepcot import --vendor apple_health FILE</code>.",
-        ZH: "<b>Apple Health</b> 通过导出的数据使用：\n"
+            "it with <code>sleepcot import --vendor {name} FILE</code>.",
+        ZH: "<b>{label}</b> 通过导出的数据使用：\n"
             "1. 在 iPhone 上打开“健康”App，点你的头像，然后点<b>“导出所有健康数据”</b>。\n"
             "2. 把 <code>export.zip</code> 作为文件发到这里（📎 → 文件）。\n\n"
             "Telegram 只允许机器人下载不超过 {limit} MB 的文件。导出文件更大时，管理员可以用 "
-            "<code>sleepcot import --vendor apple_health FILE</code> 导入。",
-    },
-    "apple_health_unavailable": {
-        EN: "Importing Apple Health exports is not available in this version of SleepCoT yet.",
-        ZH: "这个版本的 SleepCoT 还不支持导入 Apple Health 数据。",
+            "<code>sleepcot import --vendor {name} FILE</code> 导入。",
     },
     "file_unsupported": {
         EN: "I can read an Apple Health export: send <code>export.zip</code> (or <code>export.xml</code>) as a file. "
@@ -317,8 +313,6 @@ TEXTS: dict[str, dict[Language, str]] = {
         ZH: "我无法把这个文件当作 Apple Health 导出文件读取，因此没有导入任何数据。{reason}\n"
             "请发送“健康”App 生成的原始 <code>export.zip</code>。",
     },
-    "simulator": {EN: "🧪 Simulator", ZH: "🧪 模拟器"},
-    "simulator_label": {EN: "Simulator", ZH: "模拟器"},
     "persona_pick": {EN: "Which sleeper should the simulator be?", ZH: "模拟器要模拟哪一类睡眠者？"},
     "connected": {EN: "🔗 Connected <b>{vendor}</b>: {count} nights synced. Try /today.",
                   ZH: "🔗 已连接 <b>{vendor}</b>：已同步 {count} 晚。试试 /today。"},

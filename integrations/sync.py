@@ -23,7 +23,7 @@ from integrations.base import Adapter, PayloadError
 from integrations.http import ReconnectNeeded, VendorClient, VendorError
 from integrations.oauth import ClientCredentials, OAuthAdapter, TokenKeeper, authorization_url, exchange_code, read_state
 from integrations.simulator import Persona, SimulatorAdapter
-from integrations.vendors import VENDORS
+from integrations.vendors import VENDORS, Connection, by_connection
 from sleepcot.config import Settings
 from sleepcot.crypto import CredentialError, Vault
 from sleepcot.domain import Profile
@@ -64,13 +64,13 @@ class Hub:
         self._clients: dict[str, VendorClient] = {}
 
     def connectable(self) -> list[str]:
-        """The vendors a user can connect here: the simulator, and every OAuth vendor we are registered with."""
-        names = ["simulator"]
-        if not self.settings.public_url:  # the OAuth callback needs to be reachable
+        """The sources a user can connect from the chat here: the simulated ones, and every OAuth vendor we
+        are registered with (its callback must be reachable: SLEEPCOT_PUBLIC_URL)."""
+        names = [vendor.name for vendor in by_connection(Connection.SIMULATED)]
+        if not self.settings.public_url:
             return names
-        names += [name for name, vendor in VENDORS.items()
-                  if vendor.adapter is not None and self.settings.vendor_client(name) is not None]
-        return names
+        return names + [vendor.name for vendor in by_connection(Connection.OAUTH)
+                        if self.settings.vendor_client(vendor.name) is not None]
 
     def adapter_class(self, name: str) -> type[OAuthAdapter]:
         vendor = VENDORS.get(name)
@@ -117,12 +117,13 @@ class Hub:
 
     def adapter(self, user: UserStore, name: str, profile: Profile, today: date) -> Adapter:
         """The adapter for a source the user connected, ready to fetch with their credential."""
-        if name == "simulator":
+        vendor = VENDORS.get(name)
+        if vendor is not None and vendor.connection is Connection.SIMULATED:
             stored = user.credential(name)
             if stored is None:
-                raise ReconnectNeeded("simulator: not connected")
+                raise ReconnectNeeded(f"{name}: not connected")
             secret = self.vault.decrypt(stored[0])
-            return SimulatorAdapter(Persona(secret["persona"]), int(secret["seed"]), today, tz=profile.timezone)
+            return vendor.simulate(secret["persona"], int(secret["seed"]), today, profile.timezone)
         adapter = self.adapter_class(name)
         tokens = TokenKeeper(user, self.vault, adapter.oauth, self.credentials(name))
         return adapter(self.client(name), tokens, profile.tz)
@@ -133,9 +134,17 @@ class Hub:
         self._clients.clear()
 
 
+def connect_simulated(user: UserStore, vault: Vault, name: str, choice: str, seed: int) -> None:
+    """Connect the simulated source `name` as the sleeper `choice` (a persona), replacing an earlier one."""
+    vendor = VENDORS[name]
+    if vendor.connection is not Connection.SIMULATED or choice not in vendor.choices:
+        raise ValueError(f"{name} cannot simulate {choice!r}")
+    user.save_credential(name, *vault.encrypt({"persona": choice, "seed": seed}))
+
+
 def connect_simulator(user: UserStore, vault: Vault, persona: Persona, seed: int) -> None:
-    """Connect the simulated wearable (the demo's source), replacing an earlier one."""
-    user.save_credential("simulator", *vault.encrypt({"persona": persona.value, "seed": seed}))
+    """Connect the simulated wearable as `persona` (the demo's and the benchmarks' source)."""
+    connect_simulated(user, vault, SimulatorAdapter.vendor, persona.value, seed)
 
 
 async def sync(user: UserStore, adapter: Adapter, today: date) -> SyncResult:

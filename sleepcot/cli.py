@@ -321,8 +321,9 @@ def import_command(
     from integrations.base import PayloadError
     from integrations.vendors import VENDORS
 
-    if vendor not in VENDORS:
-        err.print(f"[red]Unknown vendor {vendor!r}.[/] Choose one of: {', '.join(sorted(VENDORS))}")
+    readable = sorted(name for name, source in VENDORS.items() if source.read_export is not None)
+    if vendor not in readable:
+        err.print(f"[red]Unknown vendor {vendor!r}.[/] Choose one of: {', '.join(readable)}")
         raise typer.Exit(2)
     try:
         zone = ZoneInfo(tz)

@@ -27,7 +27,9 @@ from typer.testing import CliRunner
 from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
 from bot.texts import TEXTS, say
+from integrations.simulator import Persona, SimulatorAdapter
 from integrations.sync import Hub
+from integrations.vendors import VENDORS, Connection, Vendor
 from loopback import closed_port
 from loopback.bot_runner import RunningBot, web_endpoint
 from loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
@@ -473,6 +475,35 @@ def test_connect_lists_the_simulator_and_reports_unconfigured_vendors(telegram, 
     ann.wait_for_messages(1)
     ann.press("connect:simulator:healthy")
     assert "30 nights synced" in ann.wait_for_messages(1)[0].text
+
+
+class DreambandAdapter(SimulatorAdapter):
+    """A wearable we do not ship: simulated nights under a source name of its own."""
+
+    vendor = "dreamband"
+
+    def fetch_nights(self, start: date, end: date) -> list:
+        return [night.model_copy(update={"source": self.vendor, "vendor_id": f"dream-{night.vendor_id}"})
+                for night in super().fetch_nights(start, end)]
+
+
+def test_a_new_source_is_one_registry_entry_and_shows_up_in_connect_and_the_sync_hub(telegram, launch, monkeypatch):
+    dreamband = Vendor("dreamband", "🌙 Dreamband", Connection.SIMULATED, choices=("calm",),
+                       simulate=lambda choice, seed, today, tz: DreambandAdapter(Persona.HEALTHY, seed, today, tz=tz))
+    monkeypatch.setitem(VENDORS, dreamband.name, dreamband)
+    bot = launch()
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    ann.send("/connect")
+    assert "🌙 Dreamband" in ann.wait_for_messages(1)[0].buttons()
+    ann.press("🌙 Dreamband")
+    assert ann.wait_for_messages(1)[0].buttons() == ["calm"]
+    ann.press("calm")
+    connected = ann.wait_for_messages(1)[0].text
+    assert "Dreamband" in connected and "30 nights synced" in connected  # the sync hub fetched it
+    assert bot.user_store(ANN).sources()["dreamband"][0] == 30
+    ann.send("/sources")
+    assert "🌙 Dreamband" in ann.wait_for_messages(1)[0].text
 
 
 def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_once(telegram, launch, oura,

@@ -17,19 +17,17 @@ from telegram.error import BadRequest
 
 from bot.handlers.base import Context, Handlers, keyboard
 from bot.onboarding import Message
-from bot.presenting import SIMULATOR, day_label, sync_and_tell, vendor_label
+from bot.presenting import day_label, sync_and_tell, vendor_label
 from bot.texts import say
 from integrations import vendors as registry
+from integrations.vendors import Connection
 from integrations.base import PayloadError
 from integrations.oauth import STATE_TTL_S
-from integrations.simulator import Persona
-from integrations.sync import connect_simulator
+from integrations.sync import connect_simulated
 from sleepcot.domain import Language, Profile
 from sleepcot.store import UserStore
 
 log = logging.getLogger(__name__)
-APPLE_HEALTH = "apple_health"
-EXPORT_SUFFIXES = (".zip", ".xml")  # an uploaded document with one of these is an Apple Health export
 OFFICIAL_API_HOST = "api.telegram.org"  # bots download at most 20 MB from it (a self-hosted server: no limit)
 DOWNLOAD_TIMEOUT_S = 300.0
 
@@ -50,9 +48,8 @@ class SourceHandlers(Handlers):
             await self._connect_vendor(update, context, user, profile, " ".join(context.args))
             return
         language = profile.language
-        ready, unconfigured, files = self._offer()
-        rows = [[(say(language, "simulator"), f"connect:{SIMULATOR}")]]
-        rows += [[(vendor_label(name, language), f"connect:{name}")] for name in ready + files]
+        ready, unconfigured, uploads = self._offer()
+        rows = [[(vendor_label(name, language), f"connect:{name}")] for name in ready + uploads]
         text = say(language, "connect_pick")
         if unconfigured:
             names = ", ".join(vendor_label(name, language) for name in unconfigured)
@@ -60,19 +57,12 @@ class SourceHandlers(Handlers):
         await self._send(update, context, Message(text, keyboard(rows)))
 
     def _offer(self) -> tuple[list[str], list[str], list[str]]:
-        """The vendors /connect offers, looked up now (vendor modules register as they land): OAuth vendors
-        ready to connect, OAuth vendors this deployment has not set up, and vendors read from files."""
-        connectable = set(self.hub.connectable())
-        ready, unconfigured, files = [], [], []
-        for name, vendor in registry.VENDORS.items():
-            if vendor.adapter is None:
-                if name == APPLE_HEALTH:
-                    files.append(name)  # the others are imported by the operator (sleepcot import)
-            elif name in connectable:
-                ready.append(name)
-            else:
-                unconfigured.append(name)
-        return ready, unconfigured, files
+        """What /connect offers: the sources ready to connect here (simulated ones, and the OAuth vendors this
+        deployment is registered with), the OAuth vendors it has not set up, and the sources whose export the
+        user sends to the bot. Sources the operator imports from files are not offered."""
+        ready = self.hub.connectable()
+        unconfigured = [v.name for v in registry.by_connection(Connection.OAUTH) if v.name not in ready]
+        return ready, unconfigured, [v.name for v in registry.by_connection(Connection.UPLOAD)]
 
     def _missing_settings(self, name: str) -> list[str]:
         """The settings the operator must add before users can connect the OAuth vendor `name`."""
@@ -98,19 +88,19 @@ class SourceHandlers(Handlers):
                               typed: str) -> None:
         """/connect NAME, or a vendor's button under /connect."""
         language = profile.language
-        known = [SIMULATOR, *registry.VENDORS]
+        known = list(registry.VENDORS)
         name = self._vendor_name(typed, known)
         vendor = registry.VENDORS.get(name) if name else None
-        if name == SIMULATOR:
-            rows = [[(p.value.replace("_", " "), f"connect:{SIMULATOR}:{p.value}")] for p in Persona]
-            await self._send(update, context, Message(say(language, "persona_pick"), keyboard(rows)))
-        elif vendor is None:
+        if vendor is None:
             names = ", ".join(f"{vendor_label(n, language)} ({n})" for n in known)
             await self._send(update, context, say(language, "vendor_unknown", name=typed[:40], names=names))
-        elif name == APPLE_HEALTH:
-            await self._send(update, context, say(language, "apple_health_howto",
-                                                  limit=_megabytes(FileSizeLimit.FILESIZE_DOWNLOAD)))
-        elif vendor.adapter is None:
+        elif vendor.connection is Connection.SIMULATED:
+            rows = [[(choice.replace("_", " "), f"connect:{name}:{choice}")] for choice in vendor.choices]
+            await self._send(update, context, Message(say(language, "persona_pick"), keyboard(rows)))
+        elif vendor.connection is Connection.UPLOAD:
+            await self._send(update, context, say(language, "upload_howto", label=vendor_label(name, language),
+                                                  name=name, limit=_megabytes(FileSizeLimit.FILESIZE_DOWNLOAD)))
+        elif vendor.connection is Connection.FILES:
             await self._send(update, context, say(language, "vendor_files_only", label=vendor.label, name=name))
         else:
             await self._send_authorization_link(update, context, user, language, name)
@@ -165,7 +155,7 @@ class SourceHandlers(Handlers):
         if context.args:
             held = await asyncio.to_thread(user.sources)
             typed = " ".join(context.args)
-            name = self._vendor_name(typed, list(dict.fromkeys([*vendors, *held, SIMULATOR, *registry.VENDORS])))
+            name = self._vendor_name(typed, list(dict.fromkeys([*vendors, *held, *registry.VENDORS])))
             await self._disconnect(update, context, user, language, name or typed[:40])
             return
         if not vendors:
@@ -187,13 +177,14 @@ class SourceHandlers(Handlers):
 
     async def _connect_button(self, update: Update, context: Context, user: UserStore, profile: Profile,
                               value: str) -> None:
-        vendor, _, persona = value.partition(":")
-        if vendor != SIMULATOR or not persona:
+        vendor, _, choice = value.partition(":")
+        source = registry.VENDORS.get(vendor)
+        if source is None or source.connection is not Connection.SIMULATED or not choice:
             await self._connect_vendor(update, context, user, profile, vendor)
             return
-        if persona not in {p.value for p in Persona}:
+        if choice not in source.choices:
             return
-        await asyncio.to_thread(connect_simulator, user, self.hub.vault, Persona(persona), user.user_id)
+        await asyncio.to_thread(connect_simulated, user, self.hub.vault, vendor, choice, user.user_id)
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
         await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, profile.language)
         held = await asyncio.to_thread(user.sources)
@@ -208,21 +199,19 @@ class SourceHandlers(Handlers):
         return FileSizeLimit.FILESIZE_DOWNLOAD if host == OFFICIAL_API_HOST else None
 
     async def document(self, update: Update, context: Context) -> None:
-        """A file sent to the bot: an Apple Health export (export.zip or export.xml) is imported."""
+        """A file sent to the bot: the export of a source users upload (Apple Health's export.zip or
+        export.xml) is imported."""
         user = await asyncio.to_thread(self._user, update)
         if not await self._onboarded(update, context, user):
             return
         profile = await asyncio.to_thread(user.profile)
         language = profile.language
         document = update.effective_message.document
-        suffix = Path((document.file_name or "").lower()).suffix
-        if suffix not in EXPORT_SUFFIXES:
+        vendor = registry.for_upload(document.file_name or "")
+        if vendor is None:
             await self._send(update, context, say(language, "file_unsupported"))
             return
-        vendor = registry.VENDORS.get(APPLE_HEALTH)  # looked up now: vendor modules register as they land
-        if vendor is None:
-            await self._send(update, context, say(language, "apple_health_unavailable"))
-            return
+        suffix = Path((document.file_name or "").lower()).suffix
         limit = self._download_limit()
         if limit is not None and (document.file_size or 0) > limit:
             await self._send(update, context, say(language, "file_too_big", size=_megabytes(document.file_size),
@@ -248,7 +237,7 @@ class SourceHandlers(Handlers):
                 parsed = await asyncio.to_thread(vendor.read_export, path, profile.tz)
             except PayloadError as exc:
                 log.info("user %d sent an export that could not be read", user.user_id)
-                reason = str(exc).removeprefix(f"{APPLE_HEALTH}: ")[:300]
+                reason = str(exc).removeprefix(f"{vendor.name}: ")[:300]
                 await self._send(update, context, say(language, "import_unreadable", reason=reason))
                 return
             except Exception as exc:  # the parser's bug or a file it did not foresee: never the bot's end
@@ -259,7 +248,7 @@ class SourceHandlers(Handlers):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         changed = await asyncio.to_thread(user.upsert_nights, parsed.nights)
-        log.info("user %d imported %s: %d night(s), %d changed, %d record(s) rejected", user.user_id, APPLE_HEALTH,
+        log.info("user %d imported %s: %d night(s), %d changed, %d record(s) rejected", user.user_id, vendor.name,
                  len(parsed.nights), changed, len(parsed.rejected))
         if not parsed.nights:
             await self._send(update, context, say(language, "import_empty", rejected=len(parsed.rejected)))

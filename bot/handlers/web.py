@@ -16,6 +16,7 @@ from bot.handlers.base import Handlers
 from bot.presenting import sync_and_tell, vendor_label
 from bot.texts import escape_text, say
 from integrations import vendors as registry
+from integrations.vendors import Connection
 from integrations.oauth import ConnectError
 from sleepcot.domain import Language
 from sleepcot.store import UnknownUser, UserStore
@@ -74,7 +75,7 @@ class WebHandlers(Handlers):
         `state` (or with `error`). On success the credential is stored, the user is told in Telegram and
         their first sync starts in the background. Neither the code nor a token is ever logged."""
         known = registry.VENDORS.get(vendor)
-        if known is None or known.adapter is None:
+        if known is None or known.connection is not Connection.OAUTH:
             return WebPage(404, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_unknown_vendor"))
         state, code, error = query.get("state"), query.get("code"), query.get("error")
         user_id, unreadable = self._state_user(vendor, state)
