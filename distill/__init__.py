@@ -1,3 +1,3 @@
-"""The SleepCoT model pipeline: the question bank, simulated reports, and the evaluation that scores models
-on them (distillation's synth -> teach -> train -> export is built by the distill issue). Imports sleepcot
+"""The SleepCoT model pipeline: the question bank, simulated reports, synth -> teach -> train -> export (one
+module per stage) and the evaluation that scores models on held-out reports and questions. Imports sleepcot
 and the simulated wearable of integrations; never bot."""
