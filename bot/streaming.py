@@ -1,25 +1,32 @@
-"""Delivering a coach reply while it is being written: the typing action until text exists, then one
-message edited as the text grows — no more often than every `interval_s` seconds, which keeps the bot
-under Telegram's flood limits — and finally the full reply, split under 4,096 characters.
+"""Delivering a coach reply while it is being written: the typing action until text exists, then the text
+as it grows, no more often than every `interval_s` seconds — as a draft (Bot API 9.5 `sendMessageDraft`:
+an animated preview that is no message; the final reply then arrives as one real message, and the draft
+vanishes), or, where drafts are unavailable (a Bot API server older than 9.5), one message edited as it
+grows that becomes the reply's first part. Either way the full reply is split under 4,096 characters.
 
 Generation runs in a worker thread and calls `progress(text)` from there; everything that touches
-Telegram runs on the event loop. An interval of 0 turns the edits off (typing, then the final reply).
+Telegram runs on the event loop. An interval of 0 turns the preview off (typing, then the final reply).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import logging
 from collections.abc import Callable
 
 from telegram import Bot, Message
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.render import split_html
 
+log = logging.getLogger(__name__)
 TYPING_EVERY_S = 4.5  # Telegram shows a chat action for about 5 seconds
 WRITING = " …"
+_DRAFT_IDS = itertools.count(1)  # a draft's id: non-zero, one per reply
+_NO_DRAFTS: set[tuple[str, str]] = set()  # bots (token, server) whose Bot API refused a draft: they edit instead
 
 
 class StreamedReply:
@@ -28,7 +35,8 @@ class StreamedReply:
         self._loop = asyncio.get_running_loop()
         self._latest: str | None = None
         self._shown: str | None = None
-        self._message: Message | None = None
+        self._message: Message | None = None  # the edited preview (where drafts are unavailable)
+        self._draft_id: int | None = None  # the draft shown (None: none yet)
         self._changed = asyncio.Event()
         self._closing = asyncio.Event()
         self._typing_task: asyncio.Task | None = None
@@ -60,7 +68,7 @@ class StreamedReply:
         self._changed.set()
 
     async def _typing(self) -> None:
-        while self._message is None:
+        while self._message is None and self._draft_id is None:
             await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
             await asyncio.sleep(TYPING_EVERY_S)
 
@@ -80,6 +88,18 @@ class StreamedReply:
     async def _show(self, html: str) -> None:
         if html == self._shown:
             return
+        if self._message is None and (self._bot.token, self._bot.base_url) not in _NO_DRAFTS:
+            draft_id = self._draft_id or next(_DRAFT_IDS)
+            try:
+                await self._bot.send_message_draft(self._chat_id, draft_id, html, parse_mode=ParseMode.HTML)
+            except RetryAfter:
+                raise
+            except TelegramError as exc:  # no drafts here (an older Bot API server): edit a message instead
+                log.info("drafts unavailable (%s); streaming by editing a message", type(exc).__name__)
+                _NO_DRAFTS.add((self._bot.token, self._bot.base_url))
+            else:
+                self._draft_id, self._shown = draft_id, html
+                return
         if self._message is None:
             self._message = await self._bot.send_message(self._chat_id, html, parse_mode=ParseMode.HTML)
         else:
@@ -91,7 +111,8 @@ class StreamedReply:
         self._shown = html
 
     async def finish(self, html: str) -> None:
-        """Show the final reply: the streamed message becomes its first part, the rest follow."""
+        """Send the final reply: after a draft, as new messages (the draft vanishes); after an edited preview,
+        that message becomes its first part and the rest follow."""
         await self.__aexit__()
         chunks = split_html(html)
         if self._message is not None:

@@ -277,23 +277,43 @@ def test_sleepcot_run_delivers_the_morning_briefing_at_the_users_minute(telegram
     assert len(ann.messages()) == seen + 1
 
 
-def test_a_long_reply_arrives_as_valid_html_messages(telegram):
-    """The send path every reply takes (stream preview, then the final text split under 4,096 characters)."""
+def _stream(server: BotAPIServer, pieces: list[str], final: str) -> None:
+    """Stream `pieces` (each the reply so far) to Ann the way every reply is sent, then `final`."""
     from telegram import Bot
 
-    paragraphs = [f"<b>Part {i}</b>: " + "Sleep &amp; light matter <i>a lot</i>. " * 28 for i in range(6)]
-    html = "\n\n".join(paragraphs)
-    user = telegram.user(ANN, "Ann")
-
     async def send() -> None:
-        async with Bot(telegram.token, base_url=f"{telegram.url}/bot") as bot:
+        async with Bot(server.token, base_url=f"{server.url}/bot") as bot:
             async with StreamedReply(bot, ANN, interval_s=0.05, render=lambda text: text) as stream:
-                stream.progress(paragraphs[0])
-                await asyncio.sleep(0.3)
-            await stream.finish(html)
+                for piece in pieces:
+                    stream.progress(piece)
+                    await asyncio.sleep(0.2)
+            await stream.finish(final)
 
     asyncio.run(send())
+
+
+def test_a_reply_streams_as_drafts_then_arrives_as_one_message(telegram):
+    pieces = ["Deep sleep was 48 min.", "Deep sleep was 48 min. That is 37% under your usual."]
+    final = pieces[-1] + " Try a cooler room tonight."
+    user = telegram.user(ANN, "Ann")
+    _stream(telegram, pieces, final)
+    drafts = user.drafts()
+    assert [text for _, text in drafts] == [piece + " …" for piece in pieces]  # shown while it was written
+    assert len({draft_id for draft_id, _ in drafts}) == 1  # one draft, updated in place
     messages = user.messages()
+    assert [m.text for m in messages] == [final] and not messages[0].edits  # then one real message
+
+
+def test_a_long_reply_arrives_as_valid_html_messages_and_without_drafts_a_message_is_edited():
+    """The send path every reply takes where drafts are unavailable (a Bot API server older than 9.5): the
+    streamed preview is a message edited as it grows, then the final text split under 4,096 characters."""
+    paragraphs = [f"<b>Part {i}</b>: " + "Sleep &amp; light matter <i>a lot</i>. " * 28 for i in range(6)]
+    html = "\n\n".join(paragraphs)
+    with BotAPIServer(drafts=False) as server:
+        user = server.user(ANN, "Ann")
+        _stream(server, [paragraphs[0]], html)
+        messages = user.messages()
+        assert user.drafts() == []
     assert len(html) > 6000 and len(messages) == 2
     assert messages[0].edits  # the streamed preview became the first part
     plain = [parse_telegram_html(m.current_raw) for m in messages]  # both valid Telegram HTML

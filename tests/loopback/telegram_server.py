@@ -16,6 +16,9 @@ Protocol, as Telegram speaks it:
 - Photos must be PNG or JPEG; uploaded files (the bot's and the user's) can be fetched with getFile and
   downloaded from `/file/bot{token}/{file_path}`. With `download_limit` set, getFile refuses a larger file
   with 400 "Bad Request: file is too big", as Telegram does past 20 MB.
+- sendMessageDraft (Bot API 9.5) streams a partial message: the chat shows the draft (same `draft_id`:
+  the same draft, animated) until a message is sent; no message exists until then. With `drafts=False` the
+  server answers it 404 "Not Found", as a Bot API server older than 9.5 does.
 - getUpdates long-polls at most `MAX_POLL_S`, so a stopping bot never waits long; with a webhook set,
   updates are POSTed to it in order from a background thread instead.
 - `fail_next()` (from the base) answers the next calls with an injected status, or drops the connection;
@@ -229,6 +232,11 @@ class TelegramUser:
         with self.server._changed:
             return [message for message in self.server._sent if message.chat_id == self.id]
 
+    def drafts(self) -> list[tuple[int, str]]:
+        """Every draft the bot streamed to this chat, oldest first: (draft_id, its text as shown)."""
+        with self.server._changed:
+            return [(draft_id, text) for chat_id, draft_id, text in self.server._drafts if chat_id == self.id]
+
     def actions(self) -> list[str]:
         """The chat actions ("typing", "upload_photo", ...) the bot sent to this chat, in order."""
         with self.server._changed:
@@ -423,7 +431,7 @@ class BotAPIServer(LoopbackServer):
     handler = BotAPIHandler
 
     def __init__(self, token: str = "123456:TEST-TOKEN", *, rate_limit_per_s: float | None = None,
-                 download_limit: int | None = None):
+                 download_limit: int | None = None, drafts: bool = True):
         super().__init__()
         self.token = token
         self.rate_limit_per_s = rate_limit_per_s
@@ -447,6 +455,7 @@ class BotAPIServer(LoopbackServer):
         self._message_ids: dict[int, itertools.count] = {}
         self._sent: list[SentMessage] = []
         self._actions: list[tuple[int, str]] = []
+        self._drafts: list[tuple[int, int, str]] = []  # (chat, draft_id, plain text)
         self._files: dict[str, StoredFile] = {}
         self._file_numbers = itertools.count(1)
         self._open_queries: set[str] = set()
@@ -457,7 +466,7 @@ class BotAPIServer(LoopbackServer):
             "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
             "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText", "editMessageReplyMarkup",
             "deleteMessage", "sendChatAction", "answerCallbackQuery", "sendPhoto", "sendDocument", "getFile",
-            "close", "logOut")}
+            "close", "logOut", *(("sendMessageDraft",) if drafts else ()))}
 
     def start(self) -> BotAPIServer:
         self._closing = False
@@ -746,6 +755,15 @@ class BotAPIServer(LoopbackServer):
             self._sent_message(params).deleted = True
         except APIError:
             raise _bad_request("message to delete not found") from None
+        return True
+
+    def _api_send_message_draft(self, params: dict) -> bool:
+        chat_id = self._chat_id(params)
+        draft_id = _int(params, "draft_id", 0)
+        if draft_id == 0:
+            raise _bad_request("DRAFT_ID_INVALID")
+        plain, _ = self._text(params) if params.get("text") else ("", "")
+        self._drafts.append((chat_id, draft_id, plain))
         return True
 
     def _api_send_chat_action(self, params: dict) -> bool:
