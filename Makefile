@@ -5,6 +5,7 @@ demo: setup
 	.venv/bin/sleepcot demo
 
 test: setup-dev
+	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -ra
 
 setup:

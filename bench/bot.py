@@ -27,15 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # not bench/: this file's name would hide the `bot` package
 sys.path.insert(1, str(ROOT / "tests"))
 
-from loopback.bot_runner import RunningBot  # noqa: E402
-from loopback.telegram_server import BotAPIServer  # noqa: E402
 from telegram.ext import ExtBot  # noqa: E402
 
 from bot.app import rate_limiter  # noqa: E402
-
 from integrations.simulator import Persona, persona_profile  # noqa: E402
 from integrations.sync import Hub, connect_simulator, sync_users  # noqa: E402
-from sleepcot.coach.llm import EmbeddedLLM, LLM, smollm2_gguf  # noqa: E402
+from loopback.bot_runner import RunningBot  # noqa: E402
+from loopback.telegram_server import BotAPIServer  # noqa: E402
+from sleepcot.coach.llm import LLM, EmbeddedLLM, smollm2_gguf  # noqa: E402
 from sleepcot.config import Settings  # noqa: E402
 from sleepcot.crypto import Vault  # noqa: E402
 from sleepcot.store import Store  # noqa: E402

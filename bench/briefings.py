@@ -42,9 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # the repository, not bench/
 sys.path.insert(1, str(ROOT / "tests"))
 
-from loopback.telegram_server import BotAPIServer  # noqa: E402
-
 from integrations.simulator import Persona, SimulatorAdapter  # noqa: E402
+from loopback.telegram_server import BotAPIServer  # noqa: E402
 from sleepcot.analysis.latest import analyze_latest  # noqa: E402
 from sleepcot.coach.briefing import write_briefing  # noqa: E402
 from sleepcot.domain import Profile  # noqa: E402
@@ -161,7 +160,7 @@ def run_config(kind: str, workers: int, users: int, tmp: Path, postgres: str | N
                        SLEEPCOT_TELEGRAM_TOKEN=telegram.token, SLEEPCOT_TELEGRAM_API_URL=telegram.url,
                        SLEEPCOT_SECRET_KEYS=Fernet.generate_key().decode(), SLEEPCOT_SCHEDULER_TICK_S="1",
                        SLEEPCOT_LLM_BACKEND="none")
-            logs = [open(tmp / f"{kind}-{workers}-{n}.log", "w") for n in range(workers)]  # noqa: SIM115
+            logs = [open(tmp / f"{kind}-{workers}-{n}.log", "w") for n in range(workers)]
             processes = [subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env=env, stdout=log,
                                           stderr=subprocess.STDOUT) for log in logs]
             try:

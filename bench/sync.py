@@ -31,10 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 sys.path.insert(1, str(ROOT / "tests"))
 
+from integrations.sync import Hub, sync_users  # noqa: E402
 from loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, WhoopAPI, WithingsAPI  # noqa: E402
 from loopback.vendor_server import VendorServer  # noqa: E402
-
-from integrations.sync import Hub, sync_users  # noqa: E402
 from sleepcot.config import Settings  # noqa: E402
 from sleepcot.crypto import Vault  # noqa: E402
 from sleepcot.domain import Profile  # noqa: E402

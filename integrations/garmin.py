@@ -46,7 +46,16 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from integrations.base import Parsed, PayloadError, count_awakenings, from_epoch, load_json, offset, parse_records, plausible
+from integrations.base import (
+    Parsed,
+    PayloadError,
+    count_awakenings,
+    from_epoch,
+    load_json,
+    offset,
+    parse_records,
+    plausible,
+)
 from sleepcot.domain import Night, NightKind, Segment, Stage
 
 VENDOR = "garmin"

@@ -34,8 +34,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from integrations.base import (Parsed, PayloadError, RateLimit, count_awakenings, load_json, offset, paged, parse_records,
-                               parse_time)
+from integrations.base import (
+    Parsed,
+    PayloadError,
+    RateLimit,
+    count_awakenings,
+    load_json,
+    offset,
+    paged,
+    parse_records,
+    parse_time,
+)
 from integrations.oauth import OAuthAdapter, OAuthApp
 from sleepcot.domain import Night, NightKind, Segment, Stage
 

@@ -37,8 +37,17 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from integrations.base import (Parsed, PayloadError, RateLimit, count_awakenings, load_json, paged, parse_records,
-                               parse_time, plausible)
+from integrations.base import (
+    Parsed,
+    PayloadError,
+    RateLimit,
+    count_awakenings,
+    load_json,
+    paged,
+    parse_records,
+    parse_time,
+    plausible,
+)
 from integrations.oauth import OAuthAdapter, OAuthApp
 from sleepcot.domain import Night, NightKind, Segment, Stage
 

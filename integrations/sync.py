@@ -21,7 +21,14 @@ import httpx
 
 from integrations.base import Adapter, PayloadError
 from integrations.http import ReconnectNeeded, VendorClient, VendorError
-from integrations.oauth import ClientCredentials, OAuthAdapter, TokenKeeper, authorization_url, exchange_code, read_state
+from integrations.oauth import (
+    ClientCredentials,
+    OAuthAdapter,
+    TokenKeeper,
+    authorization_url,
+    exchange_code,
+    read_state,
+)
 from integrations.simulator import Persona, SimulatorAdapter
 from integrations.vendors import VENDORS, Connection, by_connection
 from sleepcot.config import Settings

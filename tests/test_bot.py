@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
 from bot.texts import TEXTS, say
+from conftest import OLLAMA_MODEL, rows_of_user
 from integrations.simulator import Persona, SimulatorAdapter
 from integrations.sync import Hub
 from integrations.vendors import VENDORS, Connection, Vendor
@@ -43,7 +44,6 @@ from sleepcot.coach.llm import LLM, OllamaLLM
 from sleepcot.config import Settings
 from sleepcot.domain import AgeBand, Language, TagKind
 from sleepcot.store import Store
-from conftest import OLLAMA_MODEL, rows_of_user
 
 ADMIN, ANN, BEN, STRANGER = 900, 101, 202, 666
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from loopback.telegram_server import parse_telegram_html
 from test_bot import ANN, BEN, launch, onboard, telegram  # noqa: F401  (test_bot's fixtures, used by name)
 
 from bot import onboarding
 from bot.texts import say
+from loopback.telegram_server import parse_telegram_html
 from sleepcot.domain import Language, Profile
 
 EN, ZH = Language.EN, Language.ZH

@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from loopback.openai_server import OpenAILoopback
 
 from distill.config import load
 from distill.reports import EVAL_SEEDS
 from distill.run import RunDir
 from distill.synth import synth
 from distill.teach import teach
+from loopback.openai_server import OpenAILoopback
 from sleepcot.coach.llm import LLMUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]

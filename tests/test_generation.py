@@ -11,11 +11,11 @@ import threading
 import time
 
 import pytest
-from loopback.ollama_server import OllamaLoopback
-from loopback.openai_server import OpenAILoopback
 
 from distill.reports import simulated_report
 from integrations.simulator import Persona
+from loopback.ollama_server import OllamaLoopback
+from loopback.openai_server import OpenAILoopback
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import answer
 from sleepcot.coach.briefing import write_briefing

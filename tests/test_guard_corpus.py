@@ -5,8 +5,8 @@ controls are; the deterministic coach's and the reference teacher's own texts ne
 from __future__ import annotations
 
 import pytest
-from guard_corpus import Case, cases
 
+from guard_corpus import Case, cases
 from integrations.simulator import Persona
 from sleepcot.domain import Language
 

@@ -59,7 +59,7 @@ class Workers:
         self.env, self.logs, self.processes = env, logs, []
 
     def start(self, **env: str) -> subprocess.Popen:
-        log = open(self.logs / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(self.logs / f"worker-{len(self.processes)}.log", "w")
         process = subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env={**self.env, **env}, stdout=log,
                                    stderr=subprocess.STDOUT)
         self.processes.append(process)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,9 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text, update
 from sqlalchemy.orm import Session
 
+from conftest import rows_of_user
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Store, UnknownUser
-from conftest import rows_of_user
 from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
 
 PLUS_8 = timezone(timedelta(hours=8))
@@ -184,12 +184,12 @@ def _fill_every_table(store: Store, user_id: int) -> None:
     user.add_turn("user", "hello")
     with Session(store.engine) as s, s.begin():  # tables the UserStore has no methods for yet
         s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1},
-                        due_at=datetime(2024, 5, 1, 7, 30, tzinfo=timezone.utc)))
+                        due_at=datetime(2024, 5, 1, 7, 30, tzinfo=UTC)))
         s.add(CredentialRow(user_id=user_id, vendor="oura", ciphertext=b"\x00secret", key_id="k1"))
     code = store.create_invite(timedelta(hours=1))
     with Session(store.engine) as s, s.begin():
         s.execute(update(InviteRow).where(InviteRow.code_sha256 == hashlib.sha256(code.encode()).hexdigest())
-                  .values(used_by=user_id, used_at=datetime.now(timezone.utc)))
+                  .values(used_by=user_id, used_at=datetime.now(UTC)))
 
 
 def test_delete_removes_every_row_in_every_table(store: Store) -> None:

@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
-from loopback.openai_server import OpenAILoopback
 
 from distill.teacher.client import TeacherClient
+from loopback.openai_server import OpenAILoopback
 
 TEACHER = "teacher-large"
 KEY = "sk-teacher-secret"

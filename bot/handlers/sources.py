@@ -20,10 +20,10 @@ from bot.onboarding import Message
 from bot.presenting import day_label, sync_and_tell, vendor_label
 from bot.texts import say
 from integrations import vendors as registry
-from integrations.vendors import Connection
 from integrations.base import PayloadError
 from integrations.oauth import STATE_TTL_S
 from integrations.sync import connect_simulated
+from integrations.vendors import Connection
 from sleepcot.domain import Language, Profile
 from sleepcot.store import UserStore
 

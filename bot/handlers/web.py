@@ -16,8 +16,8 @@ from bot.handlers.base import Handlers
 from bot.presenting import sync_and_tell, vendor_label
 from bot.texts import escape_text, say
 from integrations import vendors as registry
-from integrations.vendors import Connection
 from integrations.oauth import ConnectError
+from integrations.vendors import Connection
 from sleepcot.domain import Language
 from sleepcot.store import UnknownUser, UserStore
 

@@ -23,8 +23,7 @@ from distill.evaluation.scoreboard import write_scoreboard
 from distill.reports import EVAL_SEEDS, Report, simulated_reports
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
-from sleepcot.coach.answering import (FOLLOWUP_CARDS, KNOWLEDGE_CARDS, deterministic_followup,
-                                      deterministic_knowledge)
+from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS, deterministic_followup, deterministic_knowledge
 from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
 from sleepcot.coach.knowledge import retrieve

@@ -15,7 +15,6 @@ from distill.teacher.client import TeacherClient
 from sleepcot.coach.prompts import Prompt
 
 
-
 def format_rule(prompt: Prompt) -> str:
     """What the student will be prefilled with at serving, spelled out for a teacher that cannot prefill."""
     if not prompt.steps:

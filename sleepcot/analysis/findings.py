@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
-from sleepcot.analysis.facts import (FIELD_METRIC, baseline_fact, baseline_nights, derived, night_fact, night_facts,
-                                     pct_change)
+from sleepcot.analysis.facts import (
+    FIELD_METRIC,
+    baseline_fact,
+    baseline_nights,
+    derived,
+    night_fact,
+    night_facts,
+    pct_change,
+)
 from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
 from sleepcot.domain import (
     AgeBand,

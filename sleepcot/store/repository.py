@@ -22,7 +22,18 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    JSON, ColumnElement, Text, cast, create_engine, delete, event, func, or_, select, text, update,
+    JSON,
+    ColumnElement,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -30,7 +41,6 @@ from sqlalchemy.pool import StaticPool
 
 from sleepcot.domain import Night, NightKind, Profile, Tag
 from sleepcot.store.dialects import upsert_insert
-from sleepcot.store.outbox import Outbox, Pacer, reschedule
 from sleepcot.store.models import (
     NIGHT_VALUE_FIELDS,
     BriefingRow,
@@ -43,6 +53,7 @@ from sleepcot.store.models import (
     User,
     utcnow,
 )
+from sleepcot.store.outbox import Outbox, Pacer, reschedule
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x51EE9C07  # the advisory lock migrations take on PostgreSQL

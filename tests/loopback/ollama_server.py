@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import JSONHandler, LoopbackServer, Recorder
@@ -34,7 +34,7 @@ def _full_name(model: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def count_tokens(llm: Any, text: str, pieces: int = 0) -> int:

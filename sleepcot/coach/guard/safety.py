@@ -13,11 +13,26 @@ from __future__ import annotations
 
 import re
 
-from sleepcot.coach.guard.safety_words import (AID_PURPOSE_EN, AID_PURPOSE_ZH, ALCOHOL_EN, ALCOHOL_ZH, CONDITION_EN,
-                                                CONDITION_ZH, DRUG_EN, DRUG_ZH, NIGHTCAP_EN, alternation)
-from sleepcot.coach.guard.sentences import (clause_before, clause_end, clause_start, compile_any, compile_words,
-                                            sentences)
-
+from sleepcot.coach.guard.safety_words import (
+    AID_PURPOSE_EN,
+    AID_PURPOSE_ZH,
+    ALCOHOL_EN,
+    ALCOHOL_ZH,
+    CONDITION_EN,
+    CONDITION_ZH,
+    DRUG_EN,
+    DRUG_ZH,
+    NIGHTCAP_EN,
+    alternation,
+)
+from sleepcot.coach.guard.sentences import (
+    clause_before,
+    clause_end,
+    clause_start,
+    compile_any,
+    compile_words,
+    sentences,
+)
 
 # ---------------------------------------------------------------------------------------------- diagnoses
 _HEDGE_EN = (r"(?:may|might|could|must|would|will|probably|likely|possibly|perhaps|definitely|clearly|certainly|"
