@@ -92,11 +92,6 @@ def _apply(stack: list[_Tag], tag: _Tag) -> None:
             return
 
 
-def visible_length(html: str) -> int:
-    """The length Telegram counts for this HTML: UTF-16 code units of the text it shows."""
-    return sum(token.utf16 for token in _tokenize(html) if isinstance(token, _Unit))
-
-
 def _cut_ranks(texts: list[str]) -> list[int]:
     """For each visible character, how good a cut right after it is."""
     ranks = [_HARD] * len(texts)

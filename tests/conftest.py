@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -75,6 +76,12 @@ def rows_of_user(engine: Engine, user_id: int) -> dict[str, int]:
                 continue
             counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
     return counts
+
+
+def consented_at(engine: Engine, user_id: int) -> datetime | None:
+    """When the user accepted the terms (None: not yet), as the users table holds it."""
+    with engine.connect() as connection:
+        return connection.scalar(select(User.consented_at).where(User.id == user_id))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
 from bot.texts import TEXTS, say
-from conftest import OLLAMA_MODEL, rows_of_user
+from conftest import OLLAMA_MODEL, consented_at, rows_of_user
 from integrations.simulator import Persona, SimulatorAdapter
 from integrations.sync import Hub
 from integrations.vendors import VENDORS, Connection, Vendor
@@ -177,7 +177,8 @@ def test_onboarding_completes_in_english_and_in_chinese(telegram, launch):
     assert (profile.name, profile.language, profile.timezone) == ("Ann", Language.EN, "Europe/Berlin")
     assert (profile.briefing_time.isoformat(), profile.age_band) == ("07:30:00", AgeBand.MIDDLE)
     assert profile.habits.caffeine_last_time.hour == 15 and profile.habits.alcohol_drinks_per_week == 2
-    assert bot.user_store(ANN).consented_at() is not None and bot.user_store(ANN).onboarding_step() is None
+    ann_store = bot.user_store(ANN)
+    assert consented_at(bot.store.engine, ann_store.user_id) is not None and ann_store.onboarding_step() is None
     assert "All set, Ann" in ann.messages()[-1].text
 
     zh = bot.user_store(BEN).profile()

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text, update
 from sqlalchemy.orm import Session
 
-from conftest import rows_of_user
+from conftest import consented_at, rows_of_user
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Store, UnknownUser
 from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
@@ -258,7 +258,7 @@ def test_conversation_is_bounded_and_credentials_replace(store: Store) -> None:
     user.save_credential("oura", b"two", "k2")
     assert user.credential("oura") == (b"two", "k2") and user.vendors() == ["oura"]
     assert user.delete_credential("oura") and user.credential("oura") is None
-    assert user.onboarding_step() is None and user.consented_at() is None
+    assert user.onboarding_step() is None and consented_at(store.engine, user.user_id) is None
     user.set_onboarding_step("timezone")
     user.consent()
-    assert user.onboarding_step() == "timezone" and user.consented_at() is not None
+    assert user.onboarding_step() == "timezone" and consented_at(store.engine, user.user_id) is not None

@@ -368,10 +368,6 @@ class UserStore:
         with _transaction(self._engine) as s:
             s.execute(update(User).where(User.id == self.user_id).values(onboarding_step=step))
 
-    def consented_at(self) -> datetime | None:
-        with _transaction(self._engine) as s:
-            return s.scalar(select(User.consented_at).where(User.id == self.user_id))
-
     def consent(self) -> None:
         with _transaction(self._engine) as s:
             s.execute(update(User).where(User.id == self.user_id).values(consented_at=utcnow()))
