@@ -15,4 +15,4 @@ setup-dev:
 	bash scripts/setup.sh --dev
 
 bench: setup
-	.venv/bin/python bench/briefing.py
+	.venv/bin/python -m bench.briefing

@@ -9,7 +9,7 @@ offset, as the Health app does. Then, each in a fresh interpreter, measured in t
 - ours: `integrations.apple_health.read_export` (defusedxml iterparse, elements cleared): peak RSS, wall time;
 - the baseline: `xml.etree.ElementTree.parse` of the same file (the whole tree): peak RSS, wall time;
 - the interpreter's own peak RSS with the parser imported, for reference.
-Usage: .venv/bin/python bench/apple_health.py [--days 365] [--seed 1]. Last line: one JSON object.
+Usage: .venv/bin/python -m bench.apple_health [--days 365] [--seed 1]. Last line: one JSON object.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ The real PTB Application (`bot.app.run`) polls a loopback Bot API that enforces 
   on the deterministic path (no model) and with the embedded model (one model call at a time, the default);
 - delivery: every user sends /help at once; replies delivered per second, against the same burst sent by a
   bare PTB bot with the same AIORateLimiter (the baseline) and against the 30/s limit; 429s, lost replies.
-Usage: .venv/bin/python bench/bot.py [--users 200] [--model-users 8]. Last line: one JSON object.
+Usage: .venv/bin/python -m bench.bot [--users 200] [--model-users 8]. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -22,22 +22,17 @@ import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from telegram.ext import ExtBot
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # not bench/: this file's name would hide the `bot` package
-sys.path.insert(1, str(ROOT / "tests"))
-
-from telegram.ext import ExtBot  # noqa: E402
-
-from bot.app import rate_limiter  # noqa: E402
-from integrations.simulator import Persona, persona_profile  # noqa: E402
-from integrations.sync import Hub, connect_simulator, sync_users  # noqa: E402
-from loopback.bot_runner import RunningBot  # noqa: E402
-from loopback.telegram_server import BotAPIServer  # noqa: E402
-from sleepcot.coach.llm import LLM, EmbeddedLLM, smollm2_gguf  # noqa: E402
-from sleepcot.config import Settings  # noqa: E402
-from sleepcot.crypto import Vault  # noqa: E402
-from sleepcot.store import Store  # noqa: E402
+from bot.app import rate_limiter
+from integrations.simulator import Persona, persona_profile
+from integrations.sync import Hub, connect_simulator, sync_users
+from sleepcot.coach.llm import LLM, EmbeddedLLM, smollm2_gguf
+from sleepcot.config import Settings
+from sleepcot.crypto import Vault
+from sleepcot.store import Store
+from tests.loopback.bot_runner import RunningBot
+from tests.loopback.telegram_server import BotAPIServer
 
 LIMIT_PER_S = 30
 FIRST_ID = 10_000

@@ -2,7 +2,7 @@
 embedded backend against raw llama_cpp on the same GGUF and prompt, measured side by side in one run.
 
 Briefings: every simulator persona x 3 seeds, each from a cold prompt cache. Tokens/s: ours and raw
-alternating on one prompt. Run: .venv/bin/python bench/briefing.py [--runs N]. The last line printed is one
+alternating on one prompt. Run: .venv/bin/python -m bench.briefing [--runs N]. The last line printed is one
 JSON object.
 """
 

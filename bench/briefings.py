@@ -13,7 +13,7 @@ Measured per configuration:
 - delivery: messages per second at the loopback Bot API from the first to the last (goal: at least 90% of
   30/s), how many 429s, and how many users got no briefing or two (goal: none).
 
-Usage: .venv/bin/python bench/briefings.py [--users 10000] [--workers 1,2] [--databases sqlite,postgresql]
+Usage: .venv/bin/python -m bench.briefings [--users 10000] [--workers 1,2] [--databases sqlite,postgresql]
 PostgreSQL comes from SLEEPCOT_TEST_POSTGRES_URL (scripts/postgres-test-server.sh starts one); without it
 only SQLite runs. The last line printed is one JSON object.
 """
@@ -38,17 +38,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/
-sys.path.insert(1, str(ROOT / "tests"))
-
-from integrations.simulator import Persona, SimulatorAdapter  # noqa: E402
-from loopback.telegram_server import BotAPIServer  # noqa: E402
-from sleepcot.analysis.latest import analyze_latest  # noqa: E402
-from sleepcot.coach.briefing import write_briefing  # noqa: E402
-from sleepcot.domain import Profile  # noqa: E402
-from sleepcot.store import Store  # noqa: E402
-from sleepcot.store.models import NIGHT_VALUE_FIELDS, NightRow, OutboxRow, ProfileRow, User  # noqa: E402
+from integrations.simulator import Persona, SimulatorAdapter
+from sleepcot.analysis.latest import analyze_latest
+from sleepcot.coach.briefing import write_briefing
+from sleepcot.domain import Profile
+from sleepcot.store import Store
+from sleepcot.store.models import NIGHT_VALUE_FIELDS, NightRow, OutboxRow, ProfileRow, User
+from tests.loopback.telegram_server import BotAPIServer
 
 SLEEPCOT = Path(sys.executable).parent / "sleepcot"
 TIMEZONES = ("UTC", "Europe/Berlin", "Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Australia/Sydney",

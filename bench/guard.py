@@ -5,7 +5,7 @@ Chinese — beside, in the same run, the time merely to read their figures (numb
 digits, then every figure with its unit): the floor any figure check pays.
 
 Reported: per check (median and p99, ms) for the guard and the floor, by kind, and their ratio. The goal is
-under 2 ms per briefing on this machine (2 cores). Usage: .venv/bin/python bench/guard.py [--replies 1000].
+under 2 ms per briefing on this machine (2 cores). Usage: .venv/bin/python -m bench.guard [--replies 1000].
 Last line: one JSON object.
 """
 
@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
-from distill.reports import nth_report  # noqa: E402
-from sleepcot.coach import prompts  # noqa: E402
-from sleepcot.coach.answering import deterministic_followup  # noqa: E402
-from sleepcot.coach.briefing import deterministic_briefing  # noqa: E402
-from sleepcot.coach.generation import judge  # noqa: E402
-from sleepcot.coach.guard.figures import numbers_in_digits, read_figures  # noqa: E402
+from distill.reports import nth_report
+from sleepcot.coach import prompts
+from sleepcot.coach.answering import deterministic_followup
+from sleepcot.coach.briefing import deterministic_briefing
+from sleepcot.coach.generation import judge
+from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 
 SEEDS = range(500_000, 600_000)
 

@@ -9,7 +9,7 @@ run: on 2 cores the whole sync costs about 30 s of processing, which overlaps th
 actually served: the least time those limits allow, i.e. for every window of N requests per T seconds,
 floor((requests - 1) / N) * T, the largest over all windows of all vendors. Reported: wall time, that
 minimum, their ratio, nights stored against nights served (none may be lost), throttled answers.
-Usage: .venv/bin/python bench/sync.py [--users 1000] [--nights 28] [--time-scale 10]. Last line: one JSON.
+Usage: .venv/bin/python -m bench.sync [--users 1000] [--nights 28] [--time-scale 10]. Last line: one JSON.
 """
 
 from __future__ import annotations
@@ -27,17 +27,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)
-sys.path.insert(1, str(ROOT / "tests"))
-
-from integrations.sync import Hub, sync_users  # noqa: E402
-from loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, WhoopAPI, WithingsAPI  # noqa: E402
-from loopback.vendor_server import VendorServer  # noqa: E402
-from sleepcot.config import Settings  # noqa: E402
-from sleepcot.crypto import Vault  # noqa: E402
-from sleepcot.domain import Profile  # noqa: E402
-from sleepcot.store import Store  # noqa: E402
+from integrations.sync import Hub, sync_users
+from sleepcot.config import Settings
+from sleepcot.crypto import Vault
+from sleepcot.domain import Profile
+from sleepcot.store import Store
+from tests.loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, WhoopAPI, WithingsAPI
+from tests.loopback.vendor_server import VendorServer
 
 TODAY = date(2026, 11, 20)
 TIMEZONES = ("Europe/Berlin", "America/New_York", "Asia/Shanghai", "Australia/Sydney", "America/Los_Angeles")

@@ -3,7 +3,7 @@ Trainer, with its data pipeline, checkpointing and manifest) against a minimal p
 (AdamW, no Trainer) on the same examples, the same student and the same LoRA settings, one pass each, in the
 same run; and the peak RSS of each. Each side runs in its own process, so neither's memory counts for the other.
 
-Run: .venv/bin/python bench/train.py [--examples N] [--max-length T]. The last line printed is one JSON object.
+Run: .venv/bin/python -m bench.train [--examples N] [--max-length T]. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
