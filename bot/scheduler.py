@@ -11,7 +11,7 @@ one slow vendor never holds up a delivery and any number of workers share the lo
 - prepare: sync the user (if they have a connected source), then write the briefing (the model when there
   is one, at most `llm_concurrency` calls at once; the deterministic briefing otherwise), or retry later
   while the night is late, until it is given up; write the weekly summary and its chart;
-- deliver: send what is due, paced by the budget every process shares, each message once.
+- deliver: send what is due, paced by the budget every process shares, each message once (bot.delivery).
 
 Exactly once: a crash before a message goes to Telegram loses nothing (the row is taken over when its
 claim lapses, and re-generated or re-sent); a message recorded as sent is never sent again. The Bot API has
@@ -28,23 +28,17 @@ import logging
 import os
 import secrets
 import socket
-import time
-import warnings
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import Bot, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram import Bot
 
 from bot.charts import week_chart
+from bot.delivery import Delivery
 from bot.presenting import Coach, briefing_html, day_label, sync_and_tell
-from bot.render import MAX_CAPTION, escape, split_html
+from bot.render import escape
 from bot.texts import say
 from integrations.sync import Hub
 from sleepcot.analysis import analyze
@@ -54,7 +48,7 @@ from sleepcot.coach import guard
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.weekly import weekly_summary
 from sleepcot.config import Settings
-from sleepcot.domain import Language, Night, Profile
+from sleepcot.domain import Night, Profile
 from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
 from sleepcot.store import Store
 from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
@@ -63,12 +57,8 @@ from sleepcot.store.repository import RecentData
 log = logging.getLogger(__name__)
 PLAN_BATCH = 1000  # users planned per query
 PREPARE_BATCH = 200  # rows claimed at once for the deterministic briefing
-DELIVER_BATCH = 100  # rows claimed at once for delivery
-SEND_CONCURRENCY = 16  # users whose messages are in flight at once (Telegram's round trip hides behind it)
 PRUNE_AFTER = timedelta(days=35)
 WEEK = 7
-RETRY_SEND_AFTER = timedelta(seconds=30)  # a send that failed on the network is tried again this much later
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Clock = Callable[[], datetime]
 
 
@@ -79,21 +69,6 @@ def utc_now() -> datetime:
 def worker_name() -> str:
     """Unique per process, readable in the database: host, pid and a random part."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-class _NotSent(Exception):
-    """Telegram certainly did not get the message (the connection failed before it was sent)."""
-
-
-class _InDoubt(Exception):
-    """The request may have reached Telegram (a timeout or a broken connection after sending)."""
-
-
-def _retry_after_s(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _night_of(data: RecentData, day: date) -> Night | None:
@@ -113,6 +88,7 @@ class Scheduler:
         self.outbox = store.outbox(worker or worker_name())
         self.pacer = store.pacer(settings.telegram_broadcast_rate)
         self.lease = timedelta(seconds=settings.scheduler_lease_s)
+        self.delivery = Delivery(store, self.outbox, self.pacer, bot, clock, self.lease)
         self._aps: AsyncIOScheduler | None = None
         self._loops: dict[str, asyncio.Task] = {}
         self._stopping = False
@@ -310,90 +286,5 @@ class Scheduler:
     # -- deliver --------------------------------------------------------------------------------------
 
     async def deliver_batch(self) -> int:
-        """Claim due messages and send them, each user's in order; returns how many were claimed."""
-        if self._stopping:
-            return 0
-        jobs = await asyncio.to_thread(self.outbox.claim_due, self.clock(), DELIVER_BATCH, self.lease)
-        if not jobs:
-            return 0
-        chats = await asyncio.to_thread(self.store.telegram_ids, list({job.user_id for job in jobs}))
-        by_user: defaultdict[int, list[Job]] = defaultdict(list)
-        for job in jobs:
-            by_user[job.user_id].append(job)
-        gate = asyncio.Semaphore(SEND_CONCURRENCY)
-
-        async def user_messages(user_jobs: list[Job]) -> None:
-            async with gate:
-                for job in user_jobs:
-                    await self._deliver(job, chats.get(job.user_id))
-
-        await asyncio.gather(*(user_messages(user_jobs) for user_jobs in by_user.values()))
-        return len(jobs)
-
-    async def _deliver(self, job: Job, chat_id: int | None) -> None:
-        now = self.clock()
-        if chat_id is None or job.payload is None:
-            await asyncio.to_thread(self.outbox.skip, job, "no_chat")
-            return
-        if now > job.due_at + STALE_AFTER_DUE:
-            await asyncio.to_thread(self.outbox.skip, job, "expired")
-            return
-        if not await asyncio.to_thread(self.outbox.start_sending, job, now, self.lease):
-            return  # another worker holds it now
-        try:
-            message_id = await self._send(chat_id, job)
-        except Forbidden:
-            log.info("user %d blocked the bot: their %s is dropped", job.user_id, job.kind)
-            await asyncio.to_thread(self.outbox.skip, job, "blocked")
-        except BadRequest as exc:
-            log.error("Telegram refused user %d's %s: %s", job.user_id, job.kind, exc.message[:200])
-            await asyncio.to_thread(self.outbox.skip, job, "refused")
-        except _NotSent:
-            await asyncio.to_thread(self.outbox.not_sent, job, self.clock() + RETRY_SEND_AFTER)
-        except _InDoubt:
-            log.warning("user %d's %s may or may not have arrived; it is sent again, marked", job.user_id, job.kind)
-            await asyncio.to_thread(self.outbox.in_doubt, job, self.clock() + RETRY_SEND_AFTER)
-        else:
-            await asyncio.to_thread(self.outbox.sent, job, message_id, self.clock())
-
-    async def _send(self, chat_id: int, job: Job) -> int:
-        """Send the job's message (several if it is long); the id of the last one."""
-        payload = job.payload
-        note = say(Language(payload["language"]), "resent_note") if job.maybe_sent else None
-        if "photo" in payload:
-            caption = payload["caption"] + (f"\n\n{note}" if note else "")
-            parts = split_html(caption, MAX_CAPTION)
-            photo = base64.b64decode(payload["photo"])
-            message = await self._call(lambda: self.bot.send_photo(chat_id, photo, caption=parts[0],
-                                                                   parse_mode=ParseMode.HTML))
-            for part in parts[1:]:
-                message = await self._call(lambda part=part: self._text(chat_id, part))
-            return message.message_id
-        for part in split_html(payload["html"] + (f"\n\n{note}" if note else "")):
-            message = await self._call(lambda part=part: self._text(chat_id, part))
-        return message.message_id
-
-    def _text(self, chat_id: int, html: str) -> Awaitable:
-        return self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
-
-    async def _call(self, send: Callable[[], Awaitable]) -> object:
-        """One Bot API send in the next free slot of the shared budget; a 429 holds the budget for everyone
-        and the same send is tried again (Telegram did not take it)."""
-        while True:
-            slot = await asyncio.to_thread(self.pacer.slot)
-            await asyncio.sleep(max(0.0, slot - time.time()))
-            try:
-                return await send()
-            except RetryAfter as exc:
-                await asyncio.to_thread(self.pacer.hold, _retry_after_s(exc))
-            except (Forbidden, BadRequest):
-                raise
-            except NetworkError as exc:  # TimedOut included
-                cause = exc.__cause__
-                if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-                    raise _NotSent from exc
-                raise _InDoubt from exc
-            except TelegramError as exc:  # another refusal: Telegram took nothing
-                log.warning("Telegram refused a send: %s", type(exc).__name__)
-                raise _NotSent from exc
-
+        """Claim due messages and send them (bot.delivery); returns how many were claimed."""
+        return 0 if self._stopping else await self.delivery.batch()

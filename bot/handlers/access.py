@@ -10,7 +10,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.handlers.base import Context, Handlers
+from bot.handlers.base import Context, Handlers, Sender, for_sender
 from bot.texts import say
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,9 @@ class AccessHandlers(Handlers):
         log.info("refused a stranger")
         await context.bot.send_message(update.effective_chat.id, say(self._guess_language(update), "refused"))
 
-    async def help(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        language = (await asyncio.to_thread(user.profile)).language
+    @for_sender(onboarded=True)
+    async def help(self, update: Update, context: Context, sender: Sender) -> None:
+        language = sender.language
         text = say(language, "help")
         if self._is_admin(update.effective_user.id):
             text += say(language, "admin_help")

@@ -4,8 +4,11 @@ writing with the model (streamed), the onboarded check, and answering a button p
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -24,6 +27,39 @@ from sleepcot.store import Store, UnknownUser, UserStore
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
+SenderHandler = Callable[[Any, Update, Context, "Sender"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent an update, read in one worker-thread hop: their store, profile and pending onboarding step."""
+
+    user: UserStore
+    profile: Profile
+    step: str | None
+
+    @property
+    def language(self) -> Language:
+        return self.profile.language
+
+
+def for_sender(*, onboarded: bool = False) -> Callable[[SenderHandler], Callable[[Any, Update, Context], Awaitable[None]]]:
+    """A handler `(self, update, context, sender)`: the sender is loaded once; an update from no user (one
+    deleted meanwhile) is dropped; with `onboarded`, a user still onboarding is asked the pending question
+    again instead."""
+
+    def decorate(handler: SenderHandler) -> Callable[[Any, Update, Context], Awaitable[None]]:
+        @functools.wraps(handler)
+        async def run(self: Handlers, update: Update, context: Context) -> None:
+            sender = await asyncio.to_thread(self._sender, update)
+            if sender is not None and onboarded:
+                sender = await self._onboarded(update, context, sender)
+            if sender is not None:
+                await handler(self, update, context, sender)
+
+        return run
+
+    return decorate
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -79,27 +115,34 @@ class Handlers:
             await stream.finish(render(reply))
         return reply
 
-    async def _onboarded(self, update: Update, context: Context, user: UserStore) -> bool:
-        """True when onboarding is complete; otherwise asks its pending question again."""
-        step = await asyncio.to_thread(user.onboarding_step)
-        if step is None or step.startswith(onboarding.EDIT):
-            if step is not None:
-                await asyncio.to_thread(user.set_onboarding_step, None)  # a command ends an edit
-            return True
-        profile = await asyncio.to_thread(user.profile)
-        await self._send(update, context, say(profile.language, "finish_onboarding"))
-        await self._send(update, context, onboarding.question(step, profile))
-        return False
-
-    async def _pressed(self, update: Update) -> tuple[UserStore, Profile, str] | None:
-        """Answer a button press: the sender's store, profile and the button's value (what follows its
-        prefix); None when the sender is no user."""
-        query = update.callback_query
-        await query.answer()
-        user = await asyncio.to_thread(self._user, update)
+    def _sender(self, update: Update) -> Sender | None:
+        user = self._user(update)
         if user is None:
             return None
-        return user, await asyncio.to_thread(user.profile), (query.data or "").partition(":")[2]
+        try:
+            return Sender(user, user.profile(), user.onboarding_step())
+        except UnknownUser:  # deleted meanwhile
+            return None
+
+    async def _onboarded(self, update: Update, context: Context, sender: Sender) -> Sender | None:
+        """The sender once onboarding is complete (a command ends the edit of a setting); otherwise None,
+        and its pending question is asked again."""
+        if sender.step is None:
+            return sender
+        if sender.step.startswith(onboarding.EDIT):
+            await asyncio.to_thread(sender.user.set_onboarding_step, None)
+            return replace(sender, step=None)
+        await self._send(update, context, say(sender.language, "finish_onboarding"))
+        await self._send(update, context, onboarding.question(sender.step, sender.profile))
+        return None
+
+    async def _pressed(self, update: Update) -> tuple[Sender, str] | None:
+        """Answer a button press: its sender and the button's value (what follows its prefix); None when the
+        sender is no user."""
+        query = update.callback_query
+        await query.answer()
+        sender = await asyncio.to_thread(self._sender, update)
+        return None if sender is None else (sender, (query.data or "").partition(":")[2])
 
     @staticmethod
     async def _answered(update: Update) -> None:

@@ -12,7 +12,7 @@ from telegram.constants import ChatAction
 
 from bot import onboarding
 from bot.charts import week_chart
-from bot.handlers.base import Context, Handlers, keyboard
+from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
 from bot.onboarding import Message
 from bot.presenting import (
     SOURCES_LABEL,
@@ -40,14 +40,12 @@ WEEK_NIGHTS = (7, 30)
 class CoachingHandlers(Handlers):
     """Briefings, the week, questions and logging."""
 
-    async def today(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        language = (await asyncio.to_thread(user.profile)).language
+    @for_sender(onboarded=True)
+    async def today(self, update: Update, context: Context, sender: Sender) -> None:
+        user, language = sender.user, sender.language
         await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, language)
         analysis = await asyncio.to_thread(analyze_latest, user)
-        profile = analysis.profile if analysis else await asyncio.to_thread(user.profile)
+        profile = analysis.profile if analysis else sender.profile
         if analysis is None:
             await self._send(update, context, say(profile.language, "no_nights"))
             return
@@ -69,11 +67,9 @@ class CoachingHandlers(Handlers):
             preview=lambda text: coach_html(text, title=title))
         await asyncio.to_thread(user.save_briefing, day, reply.text, reply.as_dict())
 
-    async def week(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        profile = await asyncio.to_thread(user.profile)
+    @for_sender(onboarded=True)
+    async def week(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile = sender.user, sender.profile
         try:
             count = int(context.args[0]) if context.args else WEEK_NIGHTS[0]
         except ValueError:
@@ -99,12 +95,10 @@ class CoachingHandlers(Handlers):
                       efficiency=f"{sum(efficiency) / len(efficiency):.0f}%" if efficiency else "—")
         await context.bot.send_photo(update.effective_chat.id, InputFile(png, filename="week.png"), caption=caption)
 
-    async def ask(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
+    @for_sender(onboarded=True)
+    async def ask(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile = sender.user, sender.profile
         question = update.effective_message.text.partition(" ")[2].strip()
-        profile = await asyncio.to_thread(user.profile)
         if not question:
             await self._send(update, context, say(profile.language, "help"))
             return
@@ -133,11 +127,9 @@ class CoachingHandlers(Handlers):
         await asyncio.to_thread(user.add_turn, "user", question, keep=keep)
         await asyncio.to_thread(user.add_turn, "assistant", reply.text, keep=keep)
 
-    async def log_command(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        profile = await asyncio.to_thread(user.profile)
+    @for_sender(onboarded=True)
+    async def log_command(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile = sender.user, sender.profile
         what = update.effective_message.text.partition(" ")[2].strip()
         if not what:
             labels = TAG_LABELS[profile.language]
@@ -162,13 +154,10 @@ class CoachingHandlers(Handlers):
         await self._send(update, context, say(profile.language, "logged", what=what,
                                               day=day_label(tags[0].local_date, profile.language)))
 
-    async def text(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if user is None:
-            return
+    @for_sender()
+    async def text(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile, step = sender.user, sender.profile, sender.step
         text = update.effective_message.text
-        profile = await asyncio.to_thread(user.profile)
-        step = await asyncio.to_thread(user.onboarding_step)
         if step is not None:
             outcome = onboarding.answer_text(onboarding.plain(step), text, profile)
             if outcome.profile is not None:
@@ -188,7 +177,8 @@ class CoachingHandlers(Handlers):
     async def log_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
+        sender, value = pressed
+        user, profile = sender.user, sender.profile
         if value not in {kind.value for kind in TagKind}:
             return
         tomorrow = datetime.now(profile.tz).date() + timedelta(days=1)

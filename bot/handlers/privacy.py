@@ -11,7 +11,7 @@ from datetime import datetime
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 
-from bot.handlers.base import Context, Handlers, keyboard
+from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
 from bot.onboarding import Message
 from bot.texts import say
 
@@ -21,11 +21,9 @@ log = logging.getLogger(__name__)
 class PrivacyHandlers(Handlers):
     """Export and delete."""
 
-    async def export(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if user is None:
-            return
-        profile = await asyncio.to_thread(user.profile)
+    @for_sender()
+    async def export(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile = sender.user, sender.profile
         document = await asyncio.to_thread(user.export)
         data = json.dumps(document, ensure_ascii=False, indent=2).encode()
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
@@ -33,22 +31,20 @@ class PrivacyHandlers(Handlers):
         await context.bot.send_document(update.effective_chat.id, InputFile(data, filename=name),
                                         caption=say(profile.language, "export_caption"))
 
-    async def delete(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if user is None:
-            return
-        language = (await asyncio.to_thread(user.profile)).language
+    @for_sender()
+    async def delete(self, update: Update, context: Context, sender: Sender) -> None:
+        language = sender.language
         buttons = keyboard([[(say(language, "delete_yes"), "delete:yes"), (say(language, "delete_no"), "delete:no")]])
         await self._send(update, context, Message(say(language, "delete_confirm"), buttons))
 
     async def delete_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
+        sender, value = pressed
         if value == "yes":
-            await asyncio.to_thread(user.delete)
+            await asyncio.to_thread(sender.user.delete)
             log.info("a user deleted their data")
-            await self._send(update, context, say(profile.language, "deleted"))
+            await self._send(update, context, say(sender.language, "deleted"))
         else:
-            await self._send(update, context, say(profile.language, "kept"))
+            await self._send(update, context, say(sender.language, "kept"))
         await self._answered(update)

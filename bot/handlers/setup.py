@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 
 from bot import onboarding
-from bot.handlers.base import Context, Handlers
+from bot.handlers.base import Context, Handlers, Sender, for_sender
 from bot.onboarding import Message
 from bot.texts import say
 from sleepcot.domain import Profile
@@ -73,21 +73,16 @@ class SetupHandlers(Handlers):
         named = profile.model_copy(update={"name": (update.effective_user.first_name or "")[:60] or None})
         await self._advance(update, context, user, "consent", named, [])
 
-    async def settings_command(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        await self._send(update, context, onboarding.settings_page(await asyncio.to_thread(user.profile)))
+    @for_sender(onboarded=True)
+    async def settings_command(self, update: Update, context: Context, sender: Sender) -> None:
+        await self._send(update, context, onboarding.settings_page(sender.profile))
 
-    async def location(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if user is None:
-            return
-        step = await asyncio.to_thread(user.onboarding_step)
+    @for_sender()
+    async def location(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile, step = sender.user, sender.profile, sender.step
         if step is None or onboarding.plain(step) != "timezone":
             return
         place = update.effective_message.location
-        profile = await asyncio.to_thread(user.profile)
         outcome = onboarding.answer_location("timezone", place.latitude, place.longitude, profile)
         if outcome.profile is not None:
             await self._advance(update, context, user, step, outcome.profile, outcome.replies)
@@ -98,9 +93,9 @@ class SetupHandlers(Handlers):
     async def onboarding_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
+        sender, value = pressed
+        user, profile, pending = sender.user, sender.profile, sender.step
         step, _, choice = value.partition(":")
-        pending = await asyncio.to_thread(user.onboarding_step)
         if pending is not None and onboarding.plain(pending) == step:  # else a stale button from an earlier question
             if step == "consent":
                 await self._consent(update, context, user, choice == "yes")
@@ -113,7 +108,8 @@ class SetupHandlers(Handlers):
     async def settings_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
+        sender, value = pressed
+        user, profile = sender.user, sender.profile
         if value not in onboarding.EDITABLE:
             return
         await asyncio.to_thread(user.set_onboarding_step, onboarding.EDIT + value)

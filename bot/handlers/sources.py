@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, FileSizeLimit
 from telegram.error import BadRequest
 
-from bot.handlers.base import Context, Handlers, keyboard
+from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
 from bot.onboarding import Message
 from bot.presenting import day_label, sync_and_tell, vendor_label
 from bot.texts import say
@@ -39,11 +39,9 @@ def _megabytes(size: int) -> str:
 class SourceHandlers(Handlers):
     """Connecting, listing and disconnecting sources, and uploads."""
 
-    async def connect_command(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        profile = await asyncio.to_thread(user.profile)
+    @for_sender(onboarded=True)
+    async def connect_command(self, update: Update, context: Context, sender: Sender) -> None:
+        user, profile = sender.user, sender.profile
         if context.args:
             await self._connect_vendor(update, context, user, profile, " ".join(context.args))
             return
@@ -124,11 +122,9 @@ class SourceHandlers(Handlers):
         text = say(language, "oauth_link", label=label, name=name, minutes=STATE_TTL_S // 60)
         await self._send(update, context, Message(text, button))
 
-    async def sources(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        language = (await asyncio.to_thread(user.profile)).language
+    @for_sender(onboarded=True)
+    async def sources(self, update: Update, context: Context, sender: Sender) -> None:
+        user, language = sender.user, sender.language
         vendors = await asyncio.to_thread(user.vendors)
         held = await asyncio.to_thread(user.sources)
         revoked = await asyncio.to_thread(user.revoked_vendors)
@@ -146,11 +142,9 @@ class SourceHandlers(Handlers):
         text = say(language, "sources", lines="\n".join(lines)) if lines else say(language, "no_sources")
         await self._send(update, context, text)
 
-    async def disconnect_command(self, update: Update, context: Context) -> None:
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        language = (await asyncio.to_thread(user.profile)).language
+    @for_sender(onboarded=True)
+    async def disconnect_command(self, update: Update, context: Context, sender: Sender) -> None:
+        user, language = sender.user, sender.language
         vendors = await asyncio.to_thread(user.vendors)
         if context.args:
             held = await asyncio.to_thread(user.sources)
@@ -198,13 +192,11 @@ class SourceHandlers(Handlers):
         host = urlsplit(self.settings.telegram_api_url).hostname
         return FileSizeLimit.FILESIZE_DOWNLOAD if host == OFFICIAL_API_HOST else None
 
-    async def document(self, update: Update, context: Context) -> None:
+    @for_sender(onboarded=True)
+    async def document(self, update: Update, context: Context, sender: Sender) -> None:
         """A file sent to the bot: the export of a source users upload (Apple Health's export.zip or
         export.xml) is imported."""
-        user = await asyncio.to_thread(self._user, update)
-        if not await self._onboarded(update, context, user):
-            return
-        profile = await asyncio.to_thread(user.profile)
+        user, profile = sender.user, sender.profile
         language = profile.language
         document = update.effective_message.document
         vendor = registry.for_upload(document.file_name or "")
@@ -259,15 +251,15 @@ class SourceHandlers(Handlers):
     async def connect_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
-        await self._connect_button(update, context, user, profile, value)
+        sender, value = pressed
+        await self._connect_button(update, context, sender.user, sender.profile, value)
         await self._answered(update)
 
     async def disconnect_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:
             return
-        user, profile, value = pressed
-        if value not in await asyncio.to_thread(user.vendors):
+        sender, value = pressed
+        if value not in await asyncio.to_thread(sender.user.vendors):
             return  # a stale button
-        await self._disconnect(update, context, user, profile.language, value)
+        await self._disconnect(update, context, sender.user, sender.language, value)
         await self._answered(update)

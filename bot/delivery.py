@@ -1,0 +1,145 @@
+"""Delivering what the outbox holds due (bot.scheduler plans and writes it): each user's messages in order,
+paced by the send budget every process shares (a 429 holds it for everyone), each message once. A message
+Telegram certainly did not get is retried; one that may have arrived is sent again, marked as a possible
+repeat; one Telegram refuses (blocked, bad request) is dropped with its reason; a stale one expires."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import httpx
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.render import MAX_CAPTION, split_html
+from bot.texts import say
+from sleepcot.domain import Language
+from sleepcot.schedule import STALE_AFTER_DUE
+from sleepcot.store import Store
+from sleepcot.store.outbox import Job, Outbox, Pacer
+
+log = logging.getLogger(__name__)
+DELIVER_BATCH = 100  # rows claimed at once for delivery
+SEND_CONCURRENCY = 16  # users whose messages are in flight at once (Telegram's round trip hides behind it)
+RETRY_SEND_AFTER = timedelta(seconds=30)  # a send that failed on the network is tried again this much later
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class _NotSent(Exception):
+    """Telegram certainly did not get the message (the connection failed before it was sent)."""
+
+
+class _InDoubt(Exception):
+    """The request may have reached Telegram (a timeout or a broken connection after sending)."""
+
+
+def _retry_after_s(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Delivery:
+    """One process's sender of due messages. `clock` judges what is due and stale; the pacing runs on real
+    time. `outbox` and `pacer` are the store's (shared with the other workers through the database)."""
+
+    def __init__(self, store: Store, outbox: Outbox, pacer: Pacer, bot: Bot, clock: Callable[[], datetime],
+                 lease: timedelta) -> None:
+        self.store, self.outbox, self.pacer, self.bot, self.clock, self.lease = store, outbox, pacer, bot, clock, lease
+
+    async def batch(self) -> int:
+        """Claim due messages and send them, each user's in order; returns how many were claimed."""
+        jobs = await asyncio.to_thread(self.outbox.claim_due, self.clock(), DELIVER_BATCH, self.lease)
+        if not jobs:
+            return 0
+        chats = await asyncio.to_thread(self.store.telegram_ids, list({job.user_id for job in jobs}))
+        by_user: defaultdict[int, list[Job]] = defaultdict(list)
+        for job in jobs:
+            by_user[job.user_id].append(job)
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def user_messages(user_jobs: list[Job]) -> None:
+            async with gate:
+                for job in user_jobs:
+                    await self._deliver(job, chats.get(job.user_id))
+
+        await asyncio.gather(*(user_messages(user_jobs) for user_jobs in by_user.values()))
+        return len(jobs)
+
+    async def _deliver(self, job: Job, chat_id: int | None) -> None:
+        now = self.clock()
+        if chat_id is None or job.payload is None:
+            await asyncio.to_thread(self.outbox.skip, job, "no_chat")
+            return
+        if now > job.due_at + STALE_AFTER_DUE:
+            await asyncio.to_thread(self.outbox.skip, job, "expired")
+            return
+        if not await asyncio.to_thread(self.outbox.start_sending, job, now, self.lease):
+            return  # another worker holds it now
+        try:
+            message_id = await self._send(chat_id, job)
+        except Forbidden:
+            log.info("user %d blocked the bot: their %s is dropped", job.user_id, job.kind)
+            await asyncio.to_thread(self.outbox.skip, job, "blocked")
+        except BadRequest as exc:
+            log.error("Telegram refused user %d's %s: %s", job.user_id, job.kind, exc.message[:200])
+            await asyncio.to_thread(self.outbox.skip, job, "refused")
+        except _NotSent:
+            await asyncio.to_thread(self.outbox.not_sent, job, self.clock() + RETRY_SEND_AFTER)
+        except _InDoubt:
+            log.warning("user %d's %s may or may not have arrived; it is sent again, marked", job.user_id, job.kind)
+            await asyncio.to_thread(self.outbox.in_doubt, job, self.clock() + RETRY_SEND_AFTER)
+        else:
+            await asyncio.to_thread(self.outbox.sent, job, message_id, self.clock())
+
+    async def _send(self, chat_id: int, job: Job) -> int:
+        """Send the job's message (several if it is long); the id of the last one."""
+        payload = job.payload
+        note = say(Language(payload["language"]), "resent_note") if job.maybe_sent else None
+        if "photo" in payload:
+            caption = payload["caption"] + (f"\n\n{note}" if note else "")
+            parts = split_html(caption, MAX_CAPTION)
+            photo = base64.b64decode(payload["photo"])
+            message = await self._call(lambda: self.bot.send_photo(chat_id, photo, caption=parts[0],
+                                                                   parse_mode=ParseMode.HTML))
+            for part in parts[1:]:
+                message = await self._call(lambda part=part: self._text(chat_id, part))
+            return message.message_id
+        for part in split_html(payload["html"] + (f"\n\n{note}" if note else "")):
+            message = await self._call(lambda part=part: self._text(chat_id, part))
+        return message.message_id
+
+    def _text(self, chat_id: int, html: str) -> Awaitable:
+        return self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+
+    async def _call(self, send: Callable[[], Awaitable]) -> object:
+        """One Bot API send in the next free slot of the shared budget; a 429 holds the budget for everyone
+        and the same send is tried again (Telegram did not take it)."""
+        while True:
+            slot = await asyncio.to_thread(self.pacer.slot)
+            await asyncio.sleep(max(0.0, slot - time.time()))
+            try:
+                return await send()
+            except RetryAfter as exc:
+                await asyncio.to_thread(self.pacer.hold, _retry_after_s(exc))
+            except (Forbidden, BadRequest):
+                raise
+            except NetworkError as exc:  # TimedOut included
+                cause = exc.__cause__
+                if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+                    raise _NotSent from exc
+                raise _InDoubt from exc
+            except TelegramError as exc:  # another refusal: Telegram took nothing
+                log.warning("Telegram refused a send: %s", type(exc).__name__)
+                raise _NotSent from exc
+
