@@ -13,7 +13,7 @@ from sleepcot.coach.guard.referrals import QuestionFlag, affirms_referral, dismi
 from sleepcot.coach.guard.safety import diagnoses, medications, off_task
 from sleepcot.coach.knowledge import cards
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 F = QuestionFlag
 
 # ------------------------------------------------------------------------------------------------ diagnoses

@@ -16,7 +16,7 @@ from integrations import polar
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind, Stage
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wearables" / "polar" / "v3_users_sleep_docexample.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wearables" / "polar" / "v3_users_sleep_docexample.json"
 MOSCOW = timezone(timedelta(hours=3))
 
 # No recorded Nightly Recharge payload exists: this one is built from the example values of Polar's AccessLink

@@ -23,7 +23,7 @@ from integrations.apple_health import parse_export, read_export
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind, Stage
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests/fixtures/wearables/apple_health/export_alxdrcirilo_apple-health-parser.xml"
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = ZoneInfo("UTC")

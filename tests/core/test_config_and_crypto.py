@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from sleepcot.config import Settings
 from sleepcot.crypto import KEY_FILE, CredentialError, Vault
 
-ENV_EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / ".env.example"
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / ".env.example"
 
 
 def test_every_setting_is_listed_in_env_example():

@@ -16,7 +16,7 @@ from integrations import whoop
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables" / "whoop"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables" / "whoop"
 SLEEP_FILE = FIXTURES / "v2_activity_sleep_collection_docexample.json"
 RECOVERY_FILE = FIXTURES / "v2_recovery_collection_docexample.json"
 SLEEP_ID = "ecfc6a15-4661-442f-a9a4-f160dd7afae8"

@@ -16,7 +16,7 @@ from integrations import withings
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind, Stage
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables" / "withings"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables" / "withings"
 SUMMARY_FILE = FIXTURES / "sleep_v2_getsummary.json"
 ONE_NIGHT_FILE = FIXTURES / "sleep_v2_get_one_night.json"
 PARIS = ZoneInfo("Europe/Paris")

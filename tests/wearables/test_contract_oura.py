@@ -16,7 +16,7 @@ from integrations import oura
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind, Stage
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wearables" / "oura" / "sleep_v2_doc_example_via_hedgertronic.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "wearables" / "oura" / "sleep_v2_doc_example_via_hedgertronic.json"
 PERIOD_ID = "8f9a5221-639e-4a85-81cb-4065ef23f979"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 

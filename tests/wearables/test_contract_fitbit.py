@@ -16,7 +16,7 @@ from integrations.base import PayloadError
 from integrations.fitbit import parse_sleep_log, read_export
 from sleepcot.domain import NightKind, Stage
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables" / "fitbit"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables" / "fitbit"
 TWO_ITEMS = FIXTURES / "fitbit_sleep_response_2_items.json"
 CLASSIC = FIXTURES / "fitbit_sleep_response_classic.json"
 PARIS = ZoneInfo("Europe/Paris")  # the logs' local times are naive; in May Paris is UTC+2

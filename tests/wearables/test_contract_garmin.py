@@ -17,7 +17,7 @@ from integrations.base import PayloadError
 from integrations.garmin import parse_daily_sleep, parse_health_api_sleeps, parse_hrv, read_export
 from sleepcot.domain import NightKind, Stage
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables" / "garmin"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables" / "garmin"
 SLEEP_SERVICE = FIXTURES / "garth_sleep-service_dailySleepData_2025-07-07.json"
 WELLNESS = FIXTURES / "garth_wellness-service_dailySleepData_2021-07-20.json"
 NO_DATA = FIXTURES / "garth_sleep-service_dailySleepData_nodata_2030-01-01.json"

@@ -12,7 +12,7 @@ from sleepcot.cli import app
 from sleepcot.domain import Profile
 from sleepcot.store import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables"
 runner = CliRunner()
 
 

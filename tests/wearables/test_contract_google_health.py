@@ -16,7 +16,7 @@ from integrations.base import PayloadError
 from integrations.google_health import next_page_token, parse_data_points, read_export
 from sleepcot.domain import NightKind, Stage
 
-FIXTURES = Path(__file__).parent / "fixtures" / "wearables" / "google_health"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wearables" / "google_health"
 FIXTURE = FIXTURES / "sleep_list_manual_classic_slackhealthbot.json"
 PLUS_2H = timezone(timedelta(hours=2))  # "startUtcOffset": "7200s" = 2 h
 

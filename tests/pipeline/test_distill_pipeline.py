@@ -22,7 +22,7 @@ from distill.teach import teach
 from loopback.openai_server import OpenAILoopback
 from sleepcot.coach.llm import LLMUnavailable
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOY = """
 student: {gguf: smollm2}
 synth: {reports: 4, first_seed: 11}
