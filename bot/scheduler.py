@@ -51,8 +51,8 @@ from sleepcot.config import Settings
 from sleepcot.domain import Night, Profile
 from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
 from sleepcot.store import Store
+from sleepcot.store.batch import RecentData
 from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
-from sleepcot.store.repository import RecentData
 
 log = logging.getLogger(__name__)
 PLAN_BATCH = 1000  # users planned per query

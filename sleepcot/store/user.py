@@ -1,0 +1,286 @@
+"""One user's data, the only way to reach it: a `UserStore` is bound to one user id and every statement it
+runs is filtered by (or writes) that id, so code holding one user's store cannot reach another's. Each
+method runs in its own short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import Engine
+
+from sleepcot.domain import Night, NightKind, Profile, Tag
+from sleepcot.store.dialects import upsert_insert
+from sleepcot.store.engine import transaction
+from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, ProfileRow, TagRow, TurnRow, User, utcnow
+from sleepcot.store.outbox import reschedule
+from sleepcot.store.rows import differs, night_from_row, night_row
+
+ROLES = ("user", "assistant")
+
+
+class UnknownUser(KeyError):
+    """No user with this id exists (any more)."""
+
+
+class UserStore:
+    """One user's data. The only way to read or write it: every query is filtered by `user_id`."""
+
+    def __init__(self, engine: Engine, user_id: int) -> None:
+        self._engine = engine
+        self.user_id = user_id
+
+    def profile(self) -> Profile:
+        with transaction(self._engine) as s:
+            data = s.scalar(select(ProfileRow.data).where(ProfileRow.user_id == self.user_id))
+        if data is None:
+            raise UnknownUser(self.user_id)
+        return Profile.model_validate(data)
+
+    def save_profile(self, profile: Profile) -> None:
+        """Save the profile; the scheduled mornings follow it (a new briefing time, timezone or weekly day
+        applies to every message not sent yet)."""
+        with transaction(self._engine) as s:
+            result = s.execute(
+                update(ProfileRow)
+                .where(ProfileRow.user_id == self.user_id)
+                .values(data=profile.model_dump(mode="json"))
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise UnknownUser(self.user_id)
+            reschedule(s, self.user_id, profile)
+
+    def onboarding_step(self) -> str | None:
+        """The question the bot is waiting for this user to answer (None: none)."""
+        with transaction(self._engine) as s:
+            return s.scalar(select(User.onboarding_step).where(User.id == self.user_id))
+
+    def set_onboarding_step(self, step: str | None) -> None:
+        with transaction(self._engine) as s:
+            s.execute(update(User).where(User.id == self.user_id).values(onboarding_step=step))
+
+    def consent(self) -> None:
+        with transaction(self._engine) as s:
+            s.execute(update(User).where(User.id == self.user_id).values(consented_at=utcnow()))
+
+    def upsert_nights(self, nights: Iterable[Night]) -> int:
+        """Insert new nights and update changed ones, keyed on (source, vendor id); a night given twice
+        counts once, the last one winning. Returns how many rows were inserted or changed."""
+        rows = list({(n.source, n.vendor_id): night_row(self.user_id, n) for n in nights}.values())
+        if not rows:
+            return 0
+        with transaction(self._engine) as s:
+            insert = upsert_insert(s)(NightRow.__table__)
+            key = ("user_id", "source", "vendor_id")
+            changing = [c for c in rows[0] if c not in key]
+            current = NightRow.__table__.c
+            statement = insert.on_conflict_do_update(
+                index_elements=key,
+                set_={c: insert.excluded[c] for c in changing},
+                where=or_(*(differs(current[c], insert.excluded[c]) for c in changing)),
+            ).returning(NightRow.id)
+            return len(s.execute(statement, rows).all())
+
+    def nights(
+        self, start: date | None = None, end: date | None = None, kind: NightKind | None = NightKind.MAIN
+    ) -> list[Night]:
+        """Nights whose local date lies in [start, end] (either bound optional), of `kind` (None: all),
+        ordered by local date and start."""
+        query = select(NightRow).where(NightRow.user_id == self.user_id)
+        if start is not None:
+            query = query.where(NightRow.local_date >= start)
+        if end is not None:
+            query = query.where(NightRow.local_date <= end)
+        if kind is not None:
+            query = query.where(NightRow.kind == kind.value)
+        with transaction(self._engine) as s:
+            rows = s.scalars(query.order_by(NightRow.local_date, NightRow.start_utc, NightRow.id))
+            return [night_from_row(row) for row in rows]
+
+    def latest_night(self, kind: NightKind = NightKind.MAIN) -> Night | None:
+        query = (
+            select(NightRow)
+            .where(NightRow.user_id == self.user_id, NightRow.kind == kind.value)
+            .order_by(NightRow.local_date.desc(), NightRow.start_utc.desc(), NightRow.id.desc())
+            .limit(1)
+        )
+        with transaction(self._engine) as s:
+            row = s.scalar(query)
+            return None if row is None else night_from_row(row)
+
+    def sources(self) -> dict[str, tuple[int, date]]:
+        """Per source of nights: how many main nights we hold and the latest one's local date."""
+        query = (
+            select(NightRow.source, func.count(), func.max(NightRow.local_date))
+            .where(NightRow.user_id == self.user_id, NightRow.kind == NightKind.MAIN.value)
+            .group_by(NightRow.source)
+        )
+        with transaction(self._engine) as s:
+            return {source: (count, latest) for source, count, latest in s.execute(query)}
+
+    def add_tag(self, tag: Tag) -> None:
+        with transaction(self._engine) as s:
+            s.add(TagRow(user_id=self.user_id, local_date=tag.local_date, kind=tag.kind.value, note=tag.note))
+
+    def tags(self, start: date | None = None, end: date | None = None) -> list[Tag]:
+        query = select(TagRow).where(TagRow.user_id == self.user_id)
+        if start is not None:
+            query = query.where(TagRow.local_date >= start)
+        if end is not None:
+            query = query.where(TagRow.local_date <= end)
+        with transaction(self._engine) as s:
+            rows = s.scalars(query.order_by(TagRow.local_date, TagRow.id))
+            return [Tag(local_date=r.local_date, kind=r.kind, note=r.note) for r in rows]
+
+    def save_briefing(self, local_date: date, text: str, meta: dict[str, Any]) -> None:
+        """Store the briefing for a local date, replacing any earlier one for that date."""
+        with transaction(self._engine) as s:
+            insert = upsert_insert(s)(BriefingRow).values(
+                user_id=self.user_id, local_date=local_date, text=text, meta=meta, created_at=utcnow()
+            )
+            s.execute(
+                insert.on_conflict_do_update(
+                    index_elements=("user_id", "local_date"),
+                    set_={c: insert.excluded[c] for c in ("text", "meta", "created_at")},
+                )
+            )
+
+    def briefing(self, local_date: date) -> tuple[str, dict[str, Any]] | None:
+        query = select(BriefingRow.text, BriefingRow.meta).where(
+            BriefingRow.user_id == self.user_id, BriefingRow.local_date == local_date
+        )
+        with transaction(self._engine) as s:
+            row = s.execute(query).first()
+        return None if row is None else (row.text, row.meta)
+
+    def add_turn(self, role: str, text: str, *, keep: int | None = None) -> None:
+        """Append a turn; with `keep`, only the newest `keep` turns are kept (the context's bound)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        with transaction(self._engine) as s:
+            s.add(TurnRow(user_id=self.user_id, role=role, text=text))
+            if keep is not None:
+                s.flush()
+                newest = select(TurnRow.id).where(TurnRow.user_id == self.user_id).order_by(TurnRow.id.desc()).limit(keep)
+                s.execute(delete(TurnRow).where(TurnRow.user_id == self.user_id, TurnRow.id.not_in(newest)))
+
+    def recent_turns(self, limit: int = 8) -> list[tuple[str, str]]:
+        """The last `limit` (role, text) turns of the conversation, oldest first."""
+        query = (
+            select(TurnRow.role, TurnRow.text)
+            .where(TurnRow.user_id == self.user_id)
+            .order_by(TurnRow.id.desc())
+            .limit(limit)
+        )
+        with transaction(self._engine) as s:
+            rows = s.execute(query).all()
+        return [(row.role, row.text) for row in reversed(rows)]
+
+    def save_credential(self, vendor: str, ciphertext: bytes, key_id: str) -> None:
+        """Store (or replace) the encrypted credential for `vendor`; the caller encrypts."""
+        with transaction(self._engine) as s:
+            insert = upsert_insert(s)(CredentialRow).values(
+                user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow(),
+                revoked_at=None,
+            )
+            s.execute(insert.on_conflict_do_update(
+                index_elements=("user_id", "vendor"),
+                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at", "revoked_at")},
+            ))
+
+    def update_credential(self, vendor: str, change: Callable[[bytes], tuple[bytes, str] | None]) -> bytes | None:
+        """Read-modify-write of one credential under its row lock (SELECT … FOR UPDATE on PostgreSQL, so
+        that several workers never refresh the same single-use token twice): `change` gets the stored
+        ciphertext and returns a replacement (ciphertext, key id) or None to keep it. Returns the ciphertext
+        now stored, or None when the credential is gone."""
+        query = select(CredentialRow).where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor)
+        with transaction(self._engine) as s:
+            row = s.scalars(query.with_for_update()).first()
+            if row is None:
+                return None
+            replacement = change(bytes(row.ciphertext))
+            if replacement is not None:
+                row.ciphertext, row.key_id = replacement
+                row.revoked_at = None
+            return bytes(row.ciphertext)
+
+    def mark_revoked(self, vendor: str) -> bool:
+        """Mark the vendor's grant as revoked; True only the first time (so the user is told once)."""
+        with transaction(self._engine) as s:
+            result = s.execute(
+                update(CredentialRow)
+                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor,
+                       CredentialRow.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def revoked_vendors(self) -> set[str]:
+        """The connected vendors whose grant was revoked (the user must reconnect them)."""
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
+                                                   CredentialRow.revoked_at.is_not(None))
+        with transaction(self._engine) as s:
+            return set(s.scalars(query))
+
+    def credential(self, vendor: str) -> tuple[bytes, str] | None:
+        """The encrypted credential for `vendor` and the id of the key that encrypted it."""
+        query = select(CredentialRow.ciphertext, CredentialRow.key_id).where(
+            CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor
+        )
+        with transaction(self._engine) as s:
+            row = s.execute(query).first()
+        return None if row is None else (bytes(row.ciphertext), row.key_id)
+
+    def vendors(self) -> list[str]:
+        """The vendors this user has connected."""
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id).order_by(CredentialRow.vendor)
+        with transaction(self._engine) as s:
+            return list(s.scalars(query))
+
+    def delete_credential(self, vendor: str) -> bool:
+        with transaction(self._engine) as s:
+            result = s.execute(delete(CredentialRow).where(CredentialRow.user_id == self.user_id,
+                                                           CredentialRow.vendor == vendor))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def export(self) -> dict[str, Any]:
+        """Everything we hold about the user, as JSON-ready data (connected vendors, never their tokens)."""
+        with transaction(self._engine) as s:
+            briefings = s.execute(
+                select(BriefingRow.local_date, BriefingRow.text, BriefingRow.meta, BriefingRow.created_at)
+                .where(BriefingRow.user_id == self.user_id)
+                .order_by(BriefingRow.local_date)
+            ).all()
+            turns = s.execute(
+                select(TurnRow.role, TurnRow.text, TurnRow.created_at)
+                .where(TurnRow.user_id == self.user_id)
+                .order_by(TurnRow.id)
+            ).all()
+            vendors = s.execute(
+                select(CredentialRow.vendor, CredentialRow.updated_at)
+                .where(CredentialRow.user_id == self.user_id)
+                .order_by(CredentialRow.vendor)
+            ).all()
+        return {
+            "profile": self.profile().model_dump(mode="json"),
+            "nights": [n.model_dump(mode="json") for n in self.nights(kind=None)],
+            "tags": [t.model_dump(mode="json") for t in self.tags()],
+            "briefings": [
+                {
+                    "local_date": b.local_date.isoformat(),
+                    "text": b.text,
+                    "meta": b.meta,
+                    "created_at": b.created_at.isoformat(),
+                }
+                for b in briefings
+            ],
+            "turns": [{"role": t.role, "text": t.text, "created_at": t.created_at.isoformat()} for t in turns],
+            "connected_vendors": [{"vendor": v.vendor, "updated_at": v.updated_at.isoformat()} for v in vendors],
+        }
+
+    def delete(self) -> None:
+        """Remove the user and, through ON DELETE CASCADE, every row of theirs in every table."""
+        with transaction(self._engine) as s:
+            s.execute(delete(User).where(User.id == self.user_id))
