@@ -71,9 +71,12 @@ def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature:
     `stop_at_fault`, the writing stops: the guard refuses the reply whatever follows, so the retry or the
     fallback starts at once instead of after the last token."""
     text, shown = "", 0
+    checking = stop_at_fault or on_progress is not None  # an evaluation without a preview checks nothing here
     with closing(llm.stream(prompt.messages, max_tokens=max_tokens, temperature=temperature)) as pieces:
         for piece in pieces:
             text += piece
+            if not checking:
+                continue
             ends = list(_STREAMED_END.finditer(text, shown))
             if not ends or ends[-1].end() <= shown:
                 continue
@@ -81,7 +84,7 @@ def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature:
             if not (_clean(text[shown:upto], prompt) or _clean(text[:upto], prompt)):
                 if stop_at_fault:
                     return tidy(text[:upto])
-                on_progress = None
+                checking = False  # nothing more is shown
             elif on_progress is not None:
                 on_progress(text[:upto].strip())
             shown = upto
