@@ -63,7 +63,8 @@ class Outcome:
     replies: list[Message] = field(default_factory=list)
 
 
-def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons, row by row: (label, callback data)."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
                                  for row in rows])
 
@@ -77,37 +78,37 @@ def question(step: str, profile: Profile) -> Message:
     lang = profile.language
     if step == "language":
         return Message(say(lang, "choose_language"),
-                       _buttons([[("English", _choice(step, "en")), ("中文", _choice(step, "zh"))]]))
+                       keyboard([[("English", _choice(step, "en")), ("中文", _choice(step, "zh"))]]))
     if step == "consent":
-        return Message(say(lang, "consent"), _buttons([[(say(lang, "agree"), _choice(step, "yes")),
+        return Message(say(lang, "consent"), keyboard([[(say(lang, "agree"), _choice(step, "yes")),
                                                          (say(lang, "decline"), _choice(step, "no"))]]))
     if step == "timezone":
-        keyboard = [[KeyboardButton(say(lang, "share_location"), request_location=True)]]
+        share = [[KeyboardButton(say(lang, "share_location"), request_location=True)]]
         return Message(say(lang, "ask_timezone"),
-                       ReplyKeyboardMarkup(keyboard, resize_keyboard=True, one_time_keyboard=True))
+                       ReplyKeyboardMarkup(share, resize_keyboard=True, one_time_keyboard=True))
     if step == "briefing_time":
         row = [(t, _choice(step, t)) for t in BRIEFING_TIMES]
-        return Message(say(lang, "ask_briefing_time"), _buttons([row[:3], row[3:]]))
+        return Message(say(lang, "ask_briefing_time"), keyboard([row[:3], row[3:]]))
     if step == "age":
-        return Message(say(lang, "ask_age"), _buttons([[(band.value, _choice(step, band.value)) for band in AgeBand]]))
+        return Message(say(lang, "ask_age"), keyboard([[(band.value, _choice(step, band.value)) for band in AgeBand]]))
     if step == "sex":
         row = [(say(lang, sex.value), _choice(step, sex.value)) for sex in Sex]
-        return Message(say(lang, "ask_sex"), _buttons([row + [(say(lang, "skip"), _choice(step, "skip"))]]))
+        return Message(say(lang, "ask_sex"), keyboard([row + [(say(lang, "skip"), _choice(step, "skip"))]]))
     if step == "goal":
         rows = [[(say(lang, goal), _choice(step, goal))] for goal in GOALS]
-        return Message(say(lang, "ask_goal"), _buttons(rows + [[(say(lang, "skip"), _choice(step, "skip"))]]))
+        return Message(say(lang, "ask_goal"), keyboard(rows + [[(say(lang, "skip"), _choice(step, "skip"))]]))
     if step == "caffeine":
         row = [(say(lang, f"caffeine_{name}"), _choice(step, name)) for name in CAFFEINE]
-        return Message(say(lang, "ask_caffeine"), _buttons([row[:2], row[2:]]))
+        return Message(say(lang, "ask_caffeine"), keyboard([row[:2], row[2:]]))
     if step == "alcohol":
-        return Message(say(lang, "ask_alcohol"), _buttons([[(band, _choice(step, band)) for band in ALCOHOL]]))
+        return Message(say(lang, "ask_alcohol"), keyboard([[(band, _choice(step, band)) for band in ALCOHOL]]))
     if step == "weekly_day":
         days = [(name, _choice(step, str(day))) for day, name in enumerate(WEEKDAYS_SHORT[lang])]
         return Message(say(lang, "ask_weekly_day"),
-                       _buttons([days[:4], days[4:], [(say(lang, "off"), _choice(step, WEEKLY_OFF))]]))
+                       keyboard([days[:4], days[4:], [(say(lang, "off"), _choice(step, WEEKLY_OFF))]]))
     if step == "late_briefing":
         return Message(say(lang, "ask_late_briefing"),
-                       _buttons([[(say(lang, value), _choice(step, value)) for value in LATE_BRIEFING]]))
+                       keyboard([[(say(lang, value), _choice(step, value)) for value in LATE_BRIEFING]]))
     raise ValueError(f"unknown step {step!r}")
 
 
@@ -190,7 +191,7 @@ def answer_text(step: str, text: str, profile: Profile) -> Outcome:
             return _timezone_set(profile, zones[0])
         if zones:
             return Outcome(None, [Message(say(lang, "timezone_pick"),
-                                          _buttons([[(zone, _choice(step, zone))] for zone in zones]))])
+                                          keyboard([[(zone, _choice(step, zone))] for zone in zones]))])
         return Outcome(None, [Message(say(lang, "timezone_unknown", text=text[:60]))])
     if step == "briefing_time":
         clock = parse_clock(text)
@@ -246,4 +247,4 @@ def settings_page(profile: Profile) -> Message:
                goal=profile.goals[0] if profile.goals else say(lang, "not_set"), caffeine=caffeine, alcohol=alcohol,
                weekly=weekly, late=say(lang, "late_on" if profile.late_briefing else "late_off"))
     buttons = [(say(lang, f"setting_{step}"), f"settings:{step}") for step in EDITABLE]
-    return Message(html, _buttons([buttons[i:i + 2] for i in range(0, len(buttons), 2)]))
+    return Message(html, keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)]))

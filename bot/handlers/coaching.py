@@ -12,8 +12,8 @@ from telegram.constants import ChatAction
 
 from bot import onboarding
 from bot.charts import week_chart
-from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
-from bot.onboarding import Message
+from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.onboarding import Message, keyboard
 from bot.presenting import (
     SOURCES_LABEL,
     briefing_html,

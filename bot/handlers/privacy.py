@@ -11,8 +11,8 @@ from datetime import datetime
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 
-from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
-from bot.onboarding import Message
+from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.onboarding import Message, keyboard
 from bot.texts import say
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, FileSizeLimit
 from telegram.error import BadRequest
 
-from bot.handlers.base import Context, Handlers, Sender, for_sender, keyboard
-from bot.onboarding import Message
+from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.onboarding import Message, keyboard
 from bot.presenting import day_label, sync_and_tell, vendor_label
 from bot.texts import say
 from integrations import vendors as registry
