@@ -23,7 +23,7 @@ from integrations.sync import Hub
 from sleepcot.coach.generation import CoachReply, Progress
 from sleepcot.config import Settings
 from sleepcot.domain import Language, Profile
-from sleepcot.store import Store, UnknownUser, UserStore
+from sleepcot.store import Pending, Store, UnknownUser, UserStore
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -36,7 +36,7 @@ class Sender:
 
     user: UserStore
     profile: Profile
-    step: str | None
+    pending: Pending | None
 
     @property
     def language(self) -> Language:
@@ -117,20 +117,20 @@ class Handlers:
         if user is None:
             return None
         try:
-            return Sender(user, user.profile(), user.onboarding_step())
+            return Sender(user, user.profile(), user.pending())
         except UnknownUser:  # deleted meanwhile
             return None
 
     async def _onboarded(self, update: Update, context: Context, sender: Sender) -> Sender | None:
         """The sender once onboarding is complete (a command ends the edit of a setting); otherwise None,
         and its pending question is asked again."""
-        if sender.step is None:
+        if sender.pending is None:
             return sender
-        if sender.step.startswith(onboarding.EDIT):
-            await asyncio.to_thread(sender.user.set_onboarding_step, None)
-            return replace(sender, step=None)
+        if sender.pending.editing:
+            await asyncio.to_thread(sender.user.set_pending, None)
+            return replace(sender, pending=None)
         await self._send(update, context, say(sender.language, "finish_onboarding"))
-        await self._send(update, context, onboarding.question(sender.step, sender.profile))
+        await self._send(update, context, onboarding.question(sender.pending.step, sender.profile))
         return None
 
     async def _pressed(self, update: Update) -> tuple[Sender, str] | None:

@@ -156,19 +156,18 @@ class CoachingHandlers(Handlers):
 
     @for_sender()
     async def text(self, update: Update, context: Context, sender: Sender) -> None:
-        user, profile, step = sender.user, sender.profile, sender.step
+        user, profile, pending = sender.user, sender.profile, sender.pending
         text = update.effective_message.text
-        if step is not None:
-            outcome = onboarding.answer_text(onboarding.plain(step), text, profile)
+        if pending is not None:
+            outcome = onboarding.answer_text(pending.step, text, profile)
             if outcome.profile is not None:
-                await self._advance(update, context, user, step, outcome.profile, outcome.replies)
+                await self._advance(update, context, user, pending, outcome.profile, outcome.replies)
                 return
-            takes_text = onboarding.plain(step) in onboarding.TEXT_STEPS
-            if not step.startswith(onboarding.EDIT) or takes_text:
+            if onboarding.keeps_waiting(pending):
                 for message in outcome.replies:
                     await self._send(update, context, message)
                 return
-            await asyncio.to_thread(user.set_onboarding_step, None)  # they moved on from the edit
+            await asyncio.to_thread(user.set_pending, None)  # they moved on from the edit
         if is_log_statement(text):
             await self._log(update, context, user, profile, text)
             return

@@ -12,7 +12,7 @@ from bot.handlers.base import Context, Handlers, Sender, for_sender
 from bot.onboarding import Message
 from bot.texts import say
 from sleepcot.domain import Profile
-from sleepcot.store import UserStore
+from sleepcot.store import Pending, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +38,25 @@ class SetupHandlers(Handlers):
                 await self._refuse(update, context)
                 return
             user = self.store.for_user(user_id)
-            await asyncio.to_thread(user.set_onboarding_step, "language")
-        step = await asyncio.to_thread(user.onboarding_step)
+            await asyncio.to_thread(user.set_pending, onboarding.first_step())
+        pending = await asyncio.to_thread(user.pending)
         profile = await asyncio.to_thread(user.profile)
-        if step is None:
+        if pending is None:
             await self._send(update, context, say(profile.language, "help"))
             return
-        await self._send(update, context, onboarding.question(onboarding.plain(step), profile))
+        await self._send(update, context, onboarding.question(pending.step, profile))
 
-    async def _advance(self, update: Update, context: Context, user: UserStore, step: str, profile: Profile,
+    async def _advance(self, update: Update, context: Context, user: UserStore, pending: Pending, profile: Profile,
                        replies: list[Message]) -> None:
-        """Save an accepted answer to `step` and ask the next question (or finish)."""
+        """Save an accepted answer to `pending` and ask the next question (or finish)."""
         await asyncio.to_thread(user.save_profile, profile)
-        following = onboarding.next_step(step)
-        await asyncio.to_thread(user.set_onboarding_step, following)
+        following = onboarding.next_step(pending)
+        await asyncio.to_thread(user.set_pending, following)
         for message in replies:
             await self._send(update, context, message)
         if following is not None:
-            await self._send(update, context, onboarding.question(following, profile))
-        elif step.startswith(onboarding.EDIT):
+            await self._send(update, context, onboarding.question(following.step, profile))
+        elif pending.editing:
             await self._send(update, context, say(profile.language, "saved"))
             await self._send(update, context, onboarding.settings_page(profile))
         else:
@@ -71,7 +71,7 @@ class SetupHandlers(Handlers):
             return
         await asyncio.to_thread(user.consent)
         named = profile.model_copy(update={"name": (update.effective_user.first_name or "")[:60] or None})
-        await self._advance(update, context, user, "consent", named, [])
+        await self._advance(update, context, user, Pending(onboarding.CONSENT), named, [])
 
     @for_sender(onboarded=True)
     async def settings_command(self, update: Update, context: Context, sender: Sender) -> None:
@@ -79,13 +79,13 @@ class SetupHandlers(Handlers):
 
     @for_sender()
     async def location(self, update: Update, context: Context, sender: Sender) -> None:
-        user, profile, step = sender.user, sender.profile, sender.step
-        if step is None or onboarding.plain(step) != "timezone":
+        user, profile, pending = sender.user, sender.profile, sender.pending
+        if pending is None:
             return
         place = update.effective_message.location
-        outcome = onboarding.answer_location("timezone", place.latitude, place.longitude, profile)
+        outcome = onboarding.answer_location(pending.step, place.latitude, place.longitude, profile)
         if outcome.profile is not None:
-            await self._advance(update, context, user, step, outcome.profile, outcome.replies)
+            await self._advance(update, context, user, pending, outcome.profile, outcome.replies)
         else:
             for message in outcome.replies:
                 await self._send(update, context, message)
@@ -94,10 +94,10 @@ class SetupHandlers(Handlers):
         if (pressed := await self._pressed(update)) is None:
             return
         sender, value = pressed
-        user, profile, pending = sender.user, sender.profile, sender.step
+        user, profile, pending = sender.user, sender.profile, sender.pending
         step, _, choice = value.partition(":")
-        if pending is not None and onboarding.plain(pending) == step:  # else a stale button from an earlier question
-            if step == "consent":
+        if pending is not None and pending.step == step:  # else a stale button from an earlier question
+            if step == onboarding.CONSENT:
                 await self._consent(update, context, user, choice == "yes")
             else:
                 outcome = onboarding.answer_choice(step, choice, profile)
@@ -112,6 +112,6 @@ class SetupHandlers(Handlers):
         user, profile = sender.user, sender.profile
         if value not in onboarding.EDITABLE:
             return
-        await asyncio.to_thread(user.set_onboarding_step, onboarding.EDIT + value)
+        await asyncio.to_thread(user.set_pending, Pending(value, editing=True))
         await self._send(update, context, onboarding.question(value, profile))
         await self._answered(update)

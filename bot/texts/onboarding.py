@@ -87,22 +87,17 @@ ONBOARDING: dict[str, dict[Language, str]] = {
             "下一步：用 /connect 连接你的可穿戴设备（或试试模拟器），然后发送 /today 查看昨晚的简报。/help 列出我能做的所有事情。",
     },
     "finish_onboarding": {EN: "Let's finish setting up first.", ZH: "我们先完成设置吧。"},
-    "settings": {
-        EN: "<b>Your settings</b>\nLanguage: {language}\nTimezone: {zone}\nBriefing: {time}\nAge group: {age}\n"
-            "Sex: {sex}\nGoal: {goal}\nLast caffeine: {caffeine}\nDrinks a week: {alcohol}\n"
-            "Weekly summary: {weekly}\nLate data: {late}\n\nTap one to change it.",
-        ZH: "<b>你的设置</b>\n语言：{language}\n时区：{zone}\n简报时间：{time}\n年龄段：{age}\n"
-            "性别：{sex}\n目标：{goal}\n最后一次咖啡因：{caffeine}\n每周饮酒：{alcohol}\n"
-            "每周总结：{weekly}\n数据迟到时：{late}\n\n点击一项即可修改。",
-    },
+    "settings_title": {EN: "<b>Your settings</b>", ZH: "<b>你的设置</b>"},
+    "setting_line": {EN: "{label}: {value}", ZH: "{label}：{value}"},
+    "settings_tap": {EN: "Tap one to change it.", ZH: "点击一项即可修改。"},
     "setting_language": {EN: "Language", ZH: "语言"},
     "setting_timezone": {EN: "Timezone", ZH: "时区"},
     "setting_briefing_time": {EN: "Briefing time", ZH: "简报时间"},
     "setting_age": {EN: "Age group", ZH: "年龄段"},
     "setting_sex": {EN: "Sex", ZH: "性别"},
     "setting_goal": {EN: "Goal", ZH: "目标"},
-    "setting_caffeine": {EN: "Caffeine", ZH: "咖啡因"},
-    "setting_alcohol": {EN: "Alcohol", ZH: "饮酒"},
+    "setting_caffeine": {EN: "Last caffeine", ZH: "最后一次咖啡因"},
+    "setting_alcohol": {EN: "Drinks a week", ZH: "每周饮酒"},
     "setting_weekly_day": {EN: "Weekly summary", ZH: "每周总结"},
     "setting_late_briefing": {EN: "Late data", ZH: "数据迟到时"},
     "ask_weekly_day": {

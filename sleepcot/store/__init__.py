@@ -6,9 +6,9 @@ to rows and back), models (the tables), outbox (the scheduler's queue and send p
 
 from sleepcot.store.accounts import Accounts
 from sleepcot.store.batch import BatchReads
-from sleepcot.store.user import UnknownUser, UserStore
+from sleepcot.store.user import Pending, UnknownUser, UserStore
 
-__all__ = ["Store", "UnknownUser", "UserStore"]
+__all__ = ["Pending", "Store", "UnknownUser", "UserStore"]
 
 
 class Store(Accounts, BatchReads):

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from sleepcot.domain import Profile
 from sleepcot.store.database import Database
@@ -83,7 +83,7 @@ class Accounts(Database):
         with transaction(self.engine) as s:
             total = s.scalar(select(func.count()).select_from(User))
             onboarded = s.scalar(select(func.count()).select_from(User).where(
-                User.consented_at.is_not(None), User.onboarding_step.is_(None)))
+                User.consented_at.is_not(None), or_(User.onboarding_step.is_(None), User.onboarding_editing)))
             return total, onboarded
 
     def user_ids(self) -> list[int]:

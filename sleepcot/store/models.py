@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
 from sleepcot.domain import Night
@@ -85,7 +87,8 @@ def user_fk() -> MappedColumn[int]:
 
 class User(Base):
     """A person using SleepCoT. `onboarding_step` names the question the bot is waiting for an answer to
-    (None: nothing pending); `consented_at` is when they accepted the terms."""
+    (None: nothing pending) and `onboarding_editing` whether it is a setting edited from /settings rather
+    than a step of onboarding; `consented_at` is when they accepted the terms."""
 
     __tablename__ = "users"
 
@@ -94,6 +97,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     consented_at: Mapped[datetime | None]
     onboarding_step: Mapped[str | None] = mapped_column(String(40))
+    onboarding_editing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ProfileRow(Base):

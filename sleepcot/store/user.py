@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -19,6 +19,14 @@ from sleepcot.store.outbox import reschedule
 from sleepcot.store.rows import differs, night_from_row, night_row
 
 ROLES = ("user", "assistant")
+
+
+class Pending(NamedTuple):
+    """The question the bot waits for a user to answer: a step of onboarding, or (`editing`) one setting
+    changed from /settings."""
+
+    step: str
+    editing: bool = False
 
 
 class UnknownUser(KeyError):
@@ -52,14 +60,16 @@ class UserStore:
                 raise UnknownUser(self.user_id)
             reschedule(s, self.user_id, profile)
 
-    def onboarding_step(self) -> str | None:
+    def pending(self) -> Pending | None:
         """The question the bot is waiting for this user to answer (None: none)."""
         with transaction(self._engine) as s:
-            return s.scalar(select(User.onboarding_step).where(User.id == self.user_id))
+            row = s.execute(select(User.onboarding_step, User.onboarding_editing).where(User.id == self.user_id)).first()
+        return None if row is None or row.onboarding_step is None else Pending(row.onboarding_step, row.onboarding_editing)
 
-    def set_onboarding_step(self, step: str | None) -> None:
+    def set_pending(self, pending: Pending | None) -> None:
+        step, editing = pending or (None, False)
         with transaction(self._engine) as s:
-            s.execute(update(User).where(User.id == self.user_id).values(onboarding_step=step))
+            s.execute(update(User).where(User.id == self.user_id).values(onboarding_step=step, onboarding_editing=editing))
 
     def consent(self) -> None:
         with transaction(self._engine) as s:

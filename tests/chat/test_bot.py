@@ -178,7 +178,7 @@ def test_onboarding_completes_in_english_and_in_chinese(telegram, launch):
     assert (profile.briefing_time.isoformat(), profile.age_band) == ("07:30:00", AgeBand.MIDDLE)
     assert profile.habits.caffeine_last_time.hour == 15 and profile.habits.alcohol_drinks_per_week == 2
     ann_store = bot.user_store(ANN)
-    assert consented_at(bot.store.engine, ann_store.user_id) is not None and ann_store.onboarding_step() is None
+    assert consented_at(bot.store.engine, ann_store.user_id) is not None and ann_store.pending() is None
     assert "All set, Ann" in ann.messages()[-1].text
 
     zh = bot.user_store(BEN).profile()

@@ -13,6 +13,7 @@ from bot import onboarding
 from bot.texts import say
 from loopback.telegram_server import parse_telegram_html
 from sleepcot.domain import Language, Profile
+from sleepcot.store import Pending
 
 EN, ZH = Language.EN, Language.ZH
 
@@ -30,10 +31,12 @@ def page_text(profile: Profile) -> str:
 
 
 def test_onboarding_does_not_ask_the_new_settings_but_settings_offers_them():
-    assert "weekly_day" not in onboarding.STEPS and "late_briefing" not in onboarding.STEPS
+    assert "weekly_day" not in onboarding.IN_ONBOARDING and "late_briefing" not in onboarding.IN_ONBOARDING
     assert {"weekly_day", "late_briefing"} <= set(onboarding.EDITABLE) and "consent" not in onboarding.EDITABLE
-    assert onboarding.next_step("alcohol") is None  # onboarding still ends where it ended
-    assert onboarding.next_step("edit:weekly_day") is None and onboarding.next_step("edit:late_briefing") is None
+    assert onboarding.next_step(Pending("alcohol")) is None  # onboarding still ends where it ended
+    assert onboarding.next_step(Pending("caffeine")) == Pending("alcohol")
+    assert onboarding.next_step(Pending("weekly_day", editing=True)) is None
+    assert onboarding.next_step(Pending("age", editing=True)) is None  # an edit ends with its answer
     for language in Language:
         page = callbacks(onboarding.settings_page(Profile(language=language)))
         assert page[say(language, "setting_weekly_day")] == "settings:weekly_day"
@@ -167,7 +170,7 @@ def test_a_user_changes_the_weekly_day_and_late_briefing_from_settings(telegram,
 
     profile = bot.user_store(ANN).profile()
     assert (profile.weekly_day, profile.late_briefing) == (2, False)
-    assert bot.user_store(ANN).onboarding_step() is None  # the edit is over
+    assert bot.user_store(ANN).pending() is None  # the edit is over
     ann.send("/settings")
     again = ann.wait_for_messages(1)[0].text
     assert "Weekly summary: Wednesday" in again and "Late data: only a note" in again

@@ -8,14 +8,17 @@ import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text, update
 from sqlalchemy.orm import Session
 
 from conftest import consented_at, rows_of_user
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
-from sleepcot.store import Store, UnknownUser
+from sleepcot.store import Pending, Store, UnknownUser
+from sleepcot.store.database import MIGRATIONS
 from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
 
 PLUS_8 = timezone(timedelta(hours=8))
@@ -224,7 +227,31 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+
+
+def test_a_pending_edit_from_before_revision_0005_resumes_as_an_edit(database_url: str) -> None:
+    """A database written by the bot before the pending step had its own `editing` column ("edit:<step>"
+    strings) upgrades in place: the edit resumes as an edit, an onboarding step as that step, and a user
+    editing a setting counts as onboarded."""
+    store = Store(database_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004")
+            for step, consented in (("edit:weekly_day", True), ("age", True), (None, True), (None, False)):
+                connection.execute(text("INSERT INTO users (created_at, consented_at, onboarding_step) "
+                                        "VALUES (:now, :consented, :step)"),
+                                   {"now": datetime.now(UTC), "consented": datetime.now(UTC) if consented else None,
+                                    "step": step})
+        store.migrate()
+        pendings = [store.for_user(user_id).pending() for user_id in store.user_ids()]
+        assert pendings == [Pending("weekly_day", editing=True), Pending("age"), None, None]
+        assert store.user_counts() == (4, 2)  # the editing user and the finished one; not the one at "age"
+    finally:
+        store.close()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
@@ -258,7 +285,11 @@ def test_conversation_is_bounded_and_credentials_replace(store: Store) -> None:
     user.save_credential("oura", b"two", "k2")
     assert user.credential("oura") == (b"two", "k2") and user.vendors() == ["oura"]
     assert user.delete_credential("oura") and user.credential("oura") is None
-    assert user.onboarding_step() is None and consented_at(store.engine, user.user_id) is None
-    user.set_onboarding_step("timezone")
+    assert user.pending() is None and consented_at(store.engine, user.user_id) is None
+    user.set_pending(Pending("timezone"))
     user.consent()
-    assert user.onboarding_step() == "timezone" and consented_at(store.engine, user.user_id) is not None
+    assert user.pending() == Pending("timezone", editing=False) and consented_at(store.engine, user.user_id) is not None
+    user.set_pending(Pending("age", editing=True))
+    assert user.pending() == Pending("age", editing=True)
+    user.set_pending(None)
+    assert user.pending() is None
