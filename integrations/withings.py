@@ -209,8 +209,8 @@ OAUTH = OAuthApp(
 
 
 class WithingsAdapter(OAuthAdapter):
-    """Sleep summaries (getsummary), paged by `offset`. Every refresh returns a new refresh token that
-    replaces the old one (the TokenKeeper stores it)."""
+    """Sleep summaries (getsummary), paged by `offset`, each night with its stage timeline (get, one request
+    a night). Every refresh returns a new refresh token that replaces the old one (the TokenKeeper stores it)."""
 
     vendor = VENDOR
     oauth = OAUTH
@@ -229,4 +229,17 @@ class WithingsAdapter(OAuthAdapter):
             return str(offset) if has_more else None
 
         series = await paged(page, next_offset, _series)
-        return parse_summary({"status": 0, "body": {"series": series}}, tz=self.tz).between(start, end)
+        parsed = parse_summary({"status": 0, "body": {"series": series}}, tz=self.tz).between(start, end)
+        parsed.nights = [await self._with_stages(night) for night in parsed.nights]
+        return parsed
+
+    async def _with_stages(self, night: Night) -> Night:
+        """The night with its stages; as it was when they are missing or malformed (the summary's totals
+        stand on their own)."""
+        form = {"action": "get", "startdate": int(night.start.timestamp()), "enddate": int(night.end.timestamp())}
+        try:
+            segments = parse_segments(await self.request_json("POST", API, data=form), night.start.tzinfo)
+        except PayloadError as exc:
+            log.warning("withings: stages of night %s left out: %s", night.vendor_id, exc)
+            return night
+        return night.model_copy(update={"segments": segments or None})

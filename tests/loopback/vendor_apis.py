@@ -128,7 +128,8 @@ class WhoopAPI(VendorAPI):
 
 
 class WithingsAPI(VendorAPI):
-    """Withings: POST /v2/sleep action=getsummary; every answer is HTTP 200 with the outcome in `status`
+    """Withings: POST /v2/sleep action=getsummary, and action=get for one night's stages (the recorded night
+    moved to the asked night; none for a time with no night); every answer is HTTP 200 with the outcome in `status`
     (401 bad token, 601 too many requests); tokens from POST /v2/oauth2 action=requesttoken, wrapped in
     {"status": 0, "body": ...}; each refresh returns a new refresh token. 120 requests a minute per app."""
 
@@ -138,6 +139,7 @@ class WithingsAPI(VendorAPI):
     limits = ((120, 60.0, "app"),)
     page_size = 300
     TEMPLATE = _fixture("withings", "sleep_v2_getsummary.json")["body"]["series"][0]
+    STAGES = _fixture("withings", "sleep_v2_get_one_night.json")["body"]["series"]  # the same night's
     TEMPLATE_DAY = date(2021, 4, 18)
 
     def token_extras(self, account: Account) -> dict[str, Any]:
@@ -160,6 +162,8 @@ class WithingsAPI(VendorAPI):
 
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         p = request.params
+        if request.path == "/v2/sleep" and p.get("action") == "get":
+            return 200, {"status": 0, "body": {"series": self.stages(server, account, int(p["startdate"]))}}, {}
         if request.path != "/v2/sleep" or p.get("action") != "getsummary":
             return 200, {"status": 2555, "body": {}, "error": "unknown action"}, {}
         start, end = date.fromisoformat(p["startdateymd"]), date.fromisoformat(p["enddateymd"])
@@ -168,6 +172,16 @@ class WithingsAPI(VendorAPI):
         items, more = self.page(series, p.get("offset"))
         return 200, {"status": 0, "body": {"series": items, "more": more is not None,
                                            "offset": int(more or 0)}}, {}
+
+
+    def stages(self, server: VendorServer, account: Account, startdate: int) -> list[dict]:
+        days = round((startdate - self.TEMPLATE["startdate"]) / 86400)
+        day = self.TEMPLATE_DAY + timedelta(days=days)
+        if not server.nights_between(account, day, day):
+            return []
+        if day in account.corrupt_stages:
+            return [{"startdate": "soon", "state": 1}]
+        return shifted(self.STAGES, days, {}, epoch_keys=("startdate", "enddate"))
 
 
 class PolarAPI(VendorAPI):

@@ -60,6 +60,7 @@ class Account:
     refresh_token: str = ""
     access_expires_at: float = 0.0
     corrupt: set[date] = field(default_factory=set)  # nights served as a malformed record
+    corrupt_stages: set[date] = field(default_factory=set)  # Withings: nights whose stages are malformed
     registered: bool = False  # Polar: POST /v3/users done
 
 

@@ -19,7 +19,7 @@ from loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, VendorAPI, 
 from loopback.vendor_server import Account, VendorServer
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
-from sleepcot.domain import NightKind, Profile
+from sleepcot.domain import NightKind, Profile, Stage
 from sleepcot.store import Store, UserStore
 
 TODAY = date(2026, 11, 20)
@@ -227,7 +227,26 @@ def test_withings_errors_inside_a_200_body_are_honoured(tmp_path, store, vault, 
     # every refresh returns a new refresh token, which replaced the old one
     assert vault.decrypt(user.credential("withings")[0])["token"]["refresh_token"] == account.refresh_token
     # the recorded summary: 18,660 s asleep; hr_min 70 bpm
-    assert {(n.total_sleep_s, n.hr_lowest_bpm) for n in user.nights(kind=None)} == {(18660, 70)}
+    nights = user.nights(kind=None)
+    assert {(n.total_sleep_s, n.hr_lowest_bpm) for n in nights} == {(18660, 70)}
+    # each night with its stage timeline (action=get): it spans the night, and its stages add up to the summary
+    for night in nights:
+        assert night.segments[0].start == night.start and night.segments[-1].end == night.end
+        staged = {stage: sum(s.seconds for s in night.segments if s.stage is stage) for stage in Stage}
+        assert (staged[Stage.LIGHT], staged[Stage.DEEP], staged[Stage.REM]) == (night.light_s, night.deep_s, night.rem_s)
+
+
+def test_withings_nights_whose_stages_are_malformed_keep_their_summary(tmp_path, store, vault, withings, caplog):
+    user = _user(store, "Europe/Paris")
+    account = withings.add_account(_nights(3))
+    account.corrupt_stages.add(account.nights[0])
+    _connect(user, vault, withings, account)
+    settings = _settings(tmp_path, {"withings": withings})
+
+    report = _run(_sync(user, Hub(settings, vault)))
+    assert report.failed == [] and [r.nights_changed for r in report.results] == [3]
+    assert sorted(night.segments is None for night in user.nights(kind=None)) == [False, False, True]
+    assert "stages of night" in caplog.text
 
 
 def _consent(url: str) -> tuple[str, str]:
