@@ -49,6 +49,7 @@ TOO_MANY_REQUESTS = 601
 STATES = {0: Stage.AWAKE, 1: Stage.LIGHT, 2: Stage.DEEP, 3: Stage.REM, 4: Stage.ASLEEP, 5: Stage.ASLEEP,
           15: Stage.AWAKE}
 NAP_MAX_S = 3 * 3600
+STAGE_NIGHTS = 3  # the newest days whose nights are fetched with their stages
 DAYTIME_HOURS = range(10, 20)
 
 
@@ -209,8 +210,10 @@ OAUTH = OAuthApp(
 
 
 class WithingsAdapter(OAuthAdapter):
-    """Sleep summaries (getsummary), paged by `offset`, each night with its stage timeline (get, one request
-    a night). Every refresh returns a new refresh token that replaces the old one (the TokenKeeper stores it)."""
+    """Sleep summaries (getsummary), paged by `offset`; the newest nights (`STAGE_NIGHTS` days up to the
+    window's end: the ones a briefing reads) with their stage timeline (get, one request a night; a backfill
+    of older nights keeps to the summaries, since the 120 requests a minute are the whole app's). Every refresh
+    returns a new refresh token that replaces the old one (the TokenKeeper stores it)."""
 
     vendor = VENDOR
     oauth = OAUTH
@@ -230,7 +233,9 @@ class WithingsAdapter(OAuthAdapter):
 
         series = await paged(page, next_offset, _series)
         parsed = parse_summary({"status": 0, "body": {"series": series}}, tz=self.tz).between(start, end)
-        parsed.nights = [await self._with_stages(night) for night in parsed.nights]
+        recent = end - timedelta(days=STAGE_NIGHTS - 1)
+        parsed.nights = [await self._with_stages(night) if night.local_date >= recent else night
+                         for night in parsed.nights]
         return parsed
 
     async def _with_stages(self, night: Night) -> Night:
