@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from sleepcot.store import Store
-from sleepcot.store.models import Base, InviteRow, User
 
 POSTGRES_URL_ENV = "SLEEPCOT_TEST_POSTGRES_URL"
 
@@ -63,27 +61,6 @@ def store(database_url: str) -> Iterator[Store]:
     store.close()
 
 
-def rows_of_user(engine: Engine, user_id: int) -> dict[str, int]:
-    """How many rows of each table that holds user data belong to the user (every table but the shared
-    send budget)."""
-    owners = {User.__tablename__: User.id, InviteRow.__tablename__: InviteRow.used_by}
-    counts = {}
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            owner = owners.get(table.name, table.c.get("user_id"))
-            if owner is None:
-                assert table.name == "send_pacing", f"{table.name} holds no user's data: say so here"
-                continue
-            counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
-    return counts
-
-
-def consented_at(engine: Engine, user_id: int) -> datetime | None:
-    """When the user accepted the terms (None: not yet), as the users table holds it."""
-    with engine.connect() as connection:
-        return connection.scalar(select(User.consented_at).where(User.id == user_id))
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say how many PostgreSQL tests ran, so CI output proves they were not skipped."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
@@ -118,7 +95,7 @@ def embedded_llm():
 @pytest.fixture
 def ollama_server(embedded_llm):
     """A loopback Ollama serving the embedded model as OLLAMA_MODEL (fresh per test: no faults, no log)."""
-    from loopback.ollama_server import OllamaLoopback
+    from tests.loopback.ollama_server import OllamaLoopback
 
     with OllamaLoopback(embedded_llm, [OLLAMA_MODEL]) as server:
         yield server
@@ -127,7 +104,7 @@ def ollama_server(embedded_llm):
 @pytest.fixture
 def openai_server(embedded_llm):
     """A loopback OpenAI-compatible endpoint serving the embedded model as OPENAI_MODEL, key OPENAI_KEY."""
-    from loopback.openai_server import OpenAILoopback
+    from tests.loopback.openai_server import OpenAILoopback
 
     with OpenAILoopback(embedded_llm, [OPENAI_MODEL], api_key=OPENAI_KEY) as server:
         yield server
@@ -136,6 +113,6 @@ def openai_server(embedded_llm):
 @pytest.fixture
 def closed_url() -> str:
     """http://127.0.0.1:<port> with nothing listening: connections are refused at once."""
-    from loopback import closed_port
+    from tests.loopback import closed_port
 
     return f"http://127.0.0.1:{closed_port()}"

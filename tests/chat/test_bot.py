@@ -27,96 +27,23 @@ from typer.testing import CliRunner
 from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
 from bot.texts import TEXTS, say
-from conftest import OLLAMA_MODEL, consented_at, rows_of_user
 from integrations.simulator import Persona, SimulatorAdapter
-from integrations.sync import Hub
 from integrations.vendors import VENDORS, Connection, Vendor
-from loopback import closed_port
-from loopback.bot_runner import RunningBot, web_endpoint
-from loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
-from loopback.vendor_apis import OuraAPI
-from loopback.vendor_server import VendorServer
 from sleepcot.analysis.latest import analyze_latest
 from sleepcot.cli import app as cli
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.knowledge import retrieve
-from sleepcot.coach.llm import LLM, OllamaLLM
-from sleepcot.config import Settings
+from sleepcot.coach.llm import OllamaLLM
 from sleepcot.domain import AgeBand, Language, TagKind
-from sleepcot.store import Store
+from tests.chat.people import ADMIN, ANN, BEN, STRANGER, connect_simulator, onboard, reply
+from tests.database import consented_at, rows_of_user
+from tests.loopback import closed_port
+from tests.loopback.bot_runner import RunningBot, web_endpoint
+from tests.loopback.telegram_server import BotAPIServer, parse_telegram_html
+from tests.loopback.vendor_apis import OuraAPI
+from tests.loopback.vendor_server import VendorServer
 
-ADMIN, ANN, BEN, STRANGER = 900, 101, 202, 666
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def telegram() -> Iterator[BotAPIServer]:
-    with BotAPIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def launch(telegram: BotAPIServer, tmp_path) -> Iterator[Callable[..., RunningBot]]:
-    """Start the bot against the loopback Bot API: `launch(llm, reason, database_url=..., hub=..., **settings)`;
-    `hub` makes the bot's integrations Hub from its Settings (default: the bot makes its own)."""
-    running: list[RunningBot] = []
-    key = Fernet.generate_key().decode()
-
-    def start(llm: LLM | None = None, reason: str | None = "no model in this test", *,
-              database_url: str | None = None, hub: Callable[[Settings], Hub] | None = None,
-              **overrides: object) -> RunningBot:
-        values = dict(data_dir=tmp_path / "data", database_url=database_url or f"sqlite:///{tmp_path / 'bot.db'}",
-                      telegram_token=telegram.token, telegram_api_url=telegram.url, telegram_admins=[ADMIN],
-                      telegram_allowed_users=[ANN, BEN], telegram_stream_interval_s=0.2, secret_keys=key,
-                      llm_max_tokens=160, scheduler=False)  # test_scheduler.py runs the scheduler
-        values.update(overrides)
-        settings = Settings(**values)
-        store = Store(settings.effective_database_url)
-        store.migrate()
-        bot = RunningBot(settings, store, llm, reason, hub=hub(settings) if hub else None).start()
-        running.append(bot)
-        return bot
-
-    yield start
-    for bot in running:
-        bot.stop()
-        bot.store.close()
-
-
-def onboard(user: TelegramUser, *, chinese: bool = False) -> None:
-    """Answer every onboarding question; Chinese types a city, English shares a location."""
-    user.send("/start")
-    user.wait_for_messages(1)
-    user.press("中文" if chinese else "English")
-    user.wait_for_messages(1)
-    user.press("✅ 我同意" if chinese else "✅ I agree")
-    user.wait_for_messages(1)
-    if chinese:
-        user.send("上海")
-    else:
-        user.share_location(52.52, 13.405)  # Berlin
-    user.wait_for_messages(2)  # the timezone, and the next question
-    for button in ("07:30", "40-64", "skip" if chinese else "ob:sex:female", "ob:goal:goal_faster",
-                   "ob:caffeine:afternoon", "ob:alcohol:1-3"):
-        user.press(f"ob:sex:{button}" if button == "skip" else button)
-        user.wait_for_messages(1)
-
-
-def connect_simulator(user: TelegramUser, persona: str) -> str:
-    user.send("/connect")
-    user.wait_for_messages(1)
-    user.press("connect:simulator")
-    user.wait_for_messages(1)
-    user.press(f"connect:simulator:{persona}")
-    return user.wait_for_messages(1)[0].text
-
-
-def reply(user: TelegramUser, timeout: float = 180) -> str:
-    """The bot's next reply, once any streaming edits have finished."""
-    first = user.wait_for_messages(1, timeout)[0]
-    user.wait_until(lambda messages: not next(m for m in messages if m.message_id == first.message_id)
-                    .current_text.endswith("…"), timeout)
-    return next(m for m in user.messages() if m.message_id == first.message_id).current_text
 
 
 def figures_are_from(text: str, facts: list) -> list:
@@ -384,7 +311,7 @@ def test_logging_and_delete_removes_every_row(telegram, launch, database_url):
 
 
 def test_with_the_model_down_today_still_works_and_questions_get_an_apology(telegram, launch, closed_url):
-    bot = launch(OllamaLLM(closed_url, OLLAMA_MODEL, timeout=2), None)
+    bot = launch(OllamaLLM(closed_url, "smollm2:135m", timeout=2), None)
     ann = telegram.user(ANN, "Ann")
     onboard(ann)
     connect_simulator(ann, "apnea")
@@ -400,7 +327,7 @@ def test_with_the_model_down_today_still_works_and_questions_get_an_apology(tele
 
 @pytest.mark.llm
 def test_settings_and_conversation_survive_a_restart(telegram, launch, ollama_server, tmp_path):
-    llm = OllamaLLM(ollama_server.url, OLLAMA_MODEL)
+    llm = OllamaLLM(ollama_server.url, ollama_server.model)
     database = f"sqlite:///{tmp_path / 'restart.db'}"
     first = launch(llm, None, database_url=database)
     ann = telegram.user(ANN, "Ann")

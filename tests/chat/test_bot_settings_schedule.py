@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_bot import ANN, BEN, launch, onboard, telegram  # noqa: F401  (test_bot's fixtures, used by name)
 
 from bot import onboarding
 from bot.texts import say
-from loopback.telegram_server import parse_telegram_html
 from sleepcot.domain import Language, Profile
 from sleepcot.store import Pending
+from tests.chat.people import ANN, BEN, onboard
+from tests.loopback.telegram_server import parse_telegram_html
 
 EN, ZH = Language.EN, Language.ZH
 
@@ -148,7 +148,7 @@ def test_the_resent_note_is_italic_and_the_weekly_title_bold_with_its_days():
 # --- through the real bot ----------------------------------------------------------------------------------
 
 
-def test_a_user_changes_the_weekly_day_and_late_briefing_from_settings(telegram, launch):  # noqa: F811
+def test_a_user_changes_the_weekly_day_and_late_briefing_from_settings(telegram, launch):
     bot = launch()  # no model: these buttons never need one
     ann, ben = telegram.user(ANN, "Ann"), telegram.user(BEN, "Ben", language_code="zh-hans")
     onboard(ann)

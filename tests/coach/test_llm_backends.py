@@ -19,13 +19,13 @@ import openai
 import pytest
 
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
-from loopback.ollama_server import OllamaLoopback
 from sleepcot.analysis import Analysis, analyze
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import deterministic_briefing, write_briefing
 from sleepcot.coach.generation import FALLBACK
 from sleepcot.coach.llm import LLMUnavailable, OllamaLLM, OpenAICompatibleLLM
 from sleepcot.domain import NightKind
+from tests.loopback.ollama_server import OllamaLoopback
 
 pytestmark = pytest.mark.llm
 

@@ -14,13 +14,13 @@ import pytest
 
 from distill.reports import simulated_report
 from integrations.simulator import Persona
-from loopback.ollama_server import OllamaLoopback
-from loopback.openai_server import OpenAILoopback
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import answer
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import generate
 from sleepcot.coach.llm import OllamaLLM, OpenAICompatibleLLM
+from tests.loopback.ollama_server import OllamaLoopback
+from tests.loopback.openai_server import OpenAILoopback
 
 MODEL, KEY = "scripted-coach", "sk-scripted"
 QUESTION = "How was my deep sleep last night?"

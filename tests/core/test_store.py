@@ -15,11 +15,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text, update
 from sqlalchemy.orm import Session
 
-from conftest import consented_at, rows_of_user
 from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Pending, Store, UnknownUser
 from sleepcot.store.database import MIGRATIONS
 from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
+from tests.database import consented_at, rows_of_user
 
 PLUS_8 = timezone(timedelta(hours=8))
 MINUS_5 = timezone(timedelta(hours=-5))

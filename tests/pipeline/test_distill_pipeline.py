@@ -19,8 +19,8 @@ from distill.reports import EVAL_SEEDS
 from distill.run import RunDir
 from distill.synth import synth
 from distill.teach import teach
-from loopback.openai_server import OpenAILoopback
 from sleepcot.coach.llm import LLMUnavailable
+from tests.loopback.openai_server import OpenAILoopback
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = """

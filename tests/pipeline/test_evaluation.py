@@ -96,7 +96,7 @@ class RubricJudgeModel:
 
 
 def test_judge_scores_replies_through_an_openai_compatible_endpoint_and_survives_its_faults(tmp_path, monkeypatch):
-    from loopback.openai_server import OpenAILoopback
+    from tests.loopback.openai_server import OpenAILoopback
 
     with OpenAILoopback(RubricJudgeModel(), ["judge-large"], api_key="sk-judge") as server:
         monkeypatch.setenv("SLEEPCOT_OPENAI_BASE_URL", server.base_url)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from distill.teacher.client import TeacherClient
-from loopback.openai_server import OpenAILoopback
+from tests.loopback.openai_server import OpenAILoopback
 
 TEACHER = "teacher-large"
 KEY = "sk-teacher-secret"

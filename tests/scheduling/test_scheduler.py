@@ -23,12 +23,12 @@ from bot.scheduler import Scheduler
 from bot.texts import say
 from integrations.simulator import Persona, SimulatorAdapter
 from integrations.sync import Hub, connect_simulator
-from loopback.telegram_server import BotAPIServer, SentMessage
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.domain import Language, Profile
 from sleepcot.store import Store, UserStore
 from sleepcot.store.models import OutboxRow
+from tests.loopback.telegram_server import BotAPIServer, SentMessage
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

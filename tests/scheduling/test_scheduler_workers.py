@@ -24,12 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.simulator import Persona, SimulatorAdapter
-from loopback.ollama_server import OllamaLoopback
-from loopback.telegram_server import BotAPIServer
 from sleepcot.domain import Profile
 from sleepcot.schedule import DayPlan
 from sleepcot.store import Store
 from sleepcot.store.models import OutboxRow
+from tests.loopback.ollama_server import OllamaLoopback
+from tests.loopback.telegram_server import BotAPIServer
 
 SLEEPCOT = Path(sys.executable).parent / "sleepcot"
 REPEAT = "Sent again because"

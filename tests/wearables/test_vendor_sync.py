@@ -16,12 +16,12 @@ from cryptography.fernet import Fernet
 
 from integrations import withings as withings_adapter
 from integrations.sync import Hub, sync_all
-from loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, VendorAPI, WhoopAPI, WithingsAPI
-from loopback.vendor_server import Account, VendorServer
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.domain import NightKind, Profile, Stage
 from sleepcot.store import Store, UserStore
+from tests.loopback.vendor_apis import GoogleHealthAPI, OuraAPI, PolarAPI, VendorAPI, WhoopAPI, WithingsAPI
+from tests.loopback.vendor_server import Account, VendorServer
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 12, 0)  # noon local: the night of the 19th to the 20th is in
