@@ -5,7 +5,7 @@ Polling is the default. In webhook mode Telegram POSTs updates to `SLEEPCOT_PUBL
 with the secret token we registered; anything without it is refused. The web app runs whenever
 `SLEEPCOT_PUBLIC_URL` is set, since vendors send users back to `<public_url>/oauth/<vendor>/callback`.
 Outgoing calls go through PTB's AIORateLimiter (Telegram's ~30 messages/s), and updates are processed
-concurrently across users but in order for each user. The process holds one integrations `Hub` (shared
+concurrently across users but in order for each user, a flood cut short (bot.updates). The process holds one integrations `Hub` (shared
 vendor clients and their rate limits), closed when the bot stops.
 """
 
@@ -16,8 +16,7 @@ import contextlib
 import hmac
 import logging
 import secrets
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from html import escape
 
 import uvicorn
@@ -30,7 +29,6 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
     Application,
-    BaseUpdateProcessor,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -42,6 +40,7 @@ from bot.handlers import SleepBot, WebPage
 from bot.presenting import Coach
 from bot.scheduler import Scheduler
 from bot.texts import say
+from bot.updates import PerUserUpdateProcessor
 from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
@@ -60,7 +59,9 @@ PAGE_HEADERS = {  # the callback URL holds the authorization code: never cached,
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
 }
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UPDATE_TYPES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # no edits (an edit is not a new statement), no business chats
 MAX_UPDATES_AT_ONCE = 64
+MAX_QUEUED_PER_USER = 20  # more than anyone types while a reply is being written
 SENDS_PER_S = 29  # Telegram allows about 30 messages/s in all
 COMMANDS = {
     Language.EN: [("today", "Last night's briefing"), ("week", "Chart of recent nights"), ("ask", "Ask the coach"),
@@ -73,36 +74,6 @@ COMMANDS = {
                   ("disconnect", "断开数据源"), ("settings", "你的设置"), ("export", "导出全部数据"),
                   ("delete", "删除全部数据"), ("help", "我能做什么")],
 }
-
-
-class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """Updates run concurrently, except that one user's updates run one at a time, in order (a second
-    message never races the first one's onboarding answer or /delete)."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._waiting: defaultdict[int, int] = defaultdict(int)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
-        sender = update.effective_user if isinstance(update, Update) else None
-        if sender is None:
-            await coroutine
-            return
-        self._waiting[sender.id] += 1
-        try:
-            async with self._locks[sender.id]:
-                await coroutine
-        finally:
-            self._waiting[sender.id] -= 1
-            if not self._waiting[sender.id]:  # forget idle users
-                del self._waiting[sender.id], self._locks[sender.id]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
 
 
 def rate_limiter() -> AIORateLimiter:
@@ -137,13 +108,18 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
                       hub: Hub) -> tuple[Application, SleepBot]:
     """The Application with every handler, and the handlers themselves (the web app calls them too)."""
     base_url, base_file_url = _api_urls(settings)
+    handlers: SleepBot | None = None
+
+    async def flooded(update: Update) -> None:
+        await handlers.slow_down(update)
+
     builder = (
         Application.builder()
         .token(settings.telegram_token.get_secret_value())
         .base_url(base_url)
         .base_file_url(base_file_url)
         .rate_limiter(rate_limiter())
-        .concurrent_updates(PerUserUpdateProcessor(MAX_UPDATES_AT_ONCE))
+        .concurrent_updates(PerUserUpdateProcessor(MAX_UPDATES_AT_ONCE, MAX_QUEUED_PER_USER, on_flood=flooded))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if settings.telegram_mode == "webhook":
@@ -286,10 +262,10 @@ async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: 
             await _set_commands(application)
             if webhook:
                 url = settings.public_url.rstrip("/") + WEBHOOK_PATH
-                await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+                await application.bot.set_webhook(url, secret_token=secret, allowed_updates=UPDATE_TYPES)
             else:
                 await application.bot.delete_webhook()
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+                await application.updater.start_polling(allowed_updates=UPDATE_TYPES)
             log.info("SleepCoT bot @%s is running (%s)", application.bot.username, settings.telegram_mode)
             if on_ready is not None:
                 on_ready()

@@ -22,9 +22,12 @@ class AccessHandlers(Handlers):
     """Access, help and errors."""
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Runs before every handler: private chats only; users, admitted people and invite holders in;
-        a stranger gets one polite refusal and nothing else."""
+        """Runs before every handler: new messages and button presses in private chats only (not edits, not
+        a business account's chats); users, admitted people and invite holders in; a stranger gets one
+        polite refusal and nothing else."""
         sender, chat = update.effective_user, update.effective_chat
+        if update.message is None and update.callback_query is None:
+            raise ApplicationHandlerStop
         if sender is None or chat is None or chat.type != "private":
             raise ApplicationHandlerStop
         if await asyncio.to_thread(self.store.user_by_telegram_id, sender.id) is not None:
@@ -41,6 +44,14 @@ class AccessHandlers(Handlers):
         else:
             await self._refuse(update, context)
         raise ApplicationHandlerStop
+
+    async def slow_down(self, update: Update) -> None:
+        """Told once when a user sends more than the bot will queue for them: the rest is dropped. (A
+        stranger's flood is dropped in silence.)"""
+        user = await asyncio.to_thread(self._user, update)
+        if user is not None and update.effective_chat is not None:
+            language = (await asyncio.to_thread(user.profile)).language
+            await update.get_bot().send_message(update.effective_chat.id, say(language, "slow_down"))
 
     async def _refuse(self, update: Update, context: Context) -> None:
         sender = update.effective_user.id

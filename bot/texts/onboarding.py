@@ -9,6 +9,10 @@ ONBOARDING: dict[str, dict[Language, str]] = {
         EN: "Sorry, this SleepCoT is private. If you know its operator, ask them for an invite.",
         ZH: "抱歉，这个 SleepCoT 是私人的。如果你认识它的管理员，请向其索取邀请码。",
     },
+    "slow_down": {
+        EN: "That is a lot of messages at once. I'll answer what came first; please send the rest after my reply.",
+        ZH: "一次发来的消息太多了。我会先回答最前面的；请在我回复之后再发送其余的。",
+    },
     "invite_invalid": {
         EN: "That invite code is not valid (it may be used or expired). Ask the operator for a new one.",
         ZH: "这个邀请码无效（可能已被使用或已过期）。请向管理员索取新的邀请码。",

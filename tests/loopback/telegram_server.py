@@ -220,6 +220,18 @@ class TelegramUser:
             available = [(m.message_id, m.buttons()) for m in self.messages() if m.buttons()]
             raise AssertionError(f"no inline button {label_or_data!r} in chat {self.id}; buttons: {available}")
 
+    def edit(self, sent: dict, text: str) -> dict:
+        """Edit a message this user sent earlier (`sent`: the update `send` returned): an `edited_message`."""
+        message = {**sent["message"], "text": text, "edit_date": int(time.time())}
+        message.pop("entities", None)
+        return self.server._push("edited_message", message)
+
+    def send_as_business(self, text: str, customer: TelegramUser) -> dict:
+        """A message in this user's business chat with `customer` (Telegram Business, the bot connected to
+        the account): a `business_message` in the customer's chat, sent by the customer."""
+        message = self.server._message(customer.id, customer.as_dict(), {"text": text})
+        return self.server._push("business_message", {**message, "business_connection_id": f"biz-{self.id}"})
+
     def share_location(self, latitude: float, longitude: float) -> dict:
         return self.server._push_message(self, {"location": {"latitude": latitude, "longitude": longitude}})
 

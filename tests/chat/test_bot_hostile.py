@@ -1,0 +1,53 @@
+"""What a careless or hostile sender cannot do to the bot (issue 17): stall everyone with a flood, restate a
+log by editing it, reach the bot through a business account, skip consent with a forged button, or make the
+bot write on every `/start` with a made-up invite. The real bot against the loopback Bot API."""
+
+from __future__ import annotations
+
+from tests.chat.people import ANN, BEN, STRANGER, onboard
+from tests.database import rows_of_user
+
+FLOOD = 70
+
+
+def test_one_user_cannot_stall_everyone_and_a_flood_is_cut_short(telegram, launch):
+    bot = launch()
+    ann, ben = telegram.user(ANN, "Ann"), telegram.user(BEN, "Ben")
+    onboard(ann)
+    onboard(ben)
+    before = len(ann.messages())
+    # Ann's first answer stays unwritten, so her turn lasts until the bot's request times out (5 s)
+    held = telegram.hold_next("sendMessage")
+    ann.send("/help")
+    assert held.arrived.wait(10)
+    for _ in range(FLOOD):
+        ann.send("/help")
+    ben.send("/help")
+    try:
+        assert "/today" in ben.wait_for_messages(1, timeout=3)[0].text  # Ben is answered while Ann's turn lasts
+    finally:
+        held.release()
+    slow_down = "a lot of messages at once"
+    ann.wait_until(lambda messages: any(slow_down in m.text for m in messages), timeout=60)
+    ben.send("/help")  # after Ann's queue: by the time Ben is answered again, Ann's queue has drained
+    ben.wait_for_messages(1, timeout=60)
+    answers = ann.messages()[before:]
+    assert sum(slow_down in m.text for m in answers) == 1  # told once
+    assert len(answers) - 1 < FLOOD / 2  # the flood beyond what is queued was dropped
+    assert bot.user_store(ANN).pending() is None
+
+
+def test_an_edited_message_is_not_a_new_statement_and_business_chats_are_not_served(telegram, launch):
+    bot = launch()
+    ann, customer = telegram.user(ANN, "Ann"), telegram.user(STRANGER, "Customer")
+    onboard(ann)
+    statement = ann.send("had two glasses of wine tonight")
+    assert "Logged" in ann.wait_for_messages(1)[0].text
+    logged = bot.user_store(ANN).tags()
+    ann.edit(statement, "had three glasses of wine tonight")
+    ann.send_as_business("how did I sleep last night?", customer)  # Ann's own data, asked in a customer's chat
+    ann.send("/help")  # handled after both: by its answer, they were handled (or never came) too
+    assert "/today" in ann.wait_for_messages(1)[0].text
+    assert bot.user_store(ANN).tags() == logged
+    assert customer.messages() == []
+    assert rows_of_user(bot.store.engine, bot.user_store(ANN).user_id)["tags"] == len(logged)
