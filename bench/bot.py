@@ -5,8 +5,10 @@ The real PTB Application (`bot.app.run`) polls a loopback Bot API that enforces 
 - handler latency (message pushed -> reply delivered), p50 and p99, for /today (sync, analysis, briefing)
   on the deterministic path (no model) and with the embedded model (one model call at a time, the default);
 - delivery: every user sends /help at once; replies delivered per second, against the same burst sent by a
-  bare PTB bot with the same AIORateLimiter (the baseline) and against the 30/s limit; 429s, lost replies.
-Usage: .venv/bin/python -m bench.bot [--users 200] [--model-users 8]. Last line: one JSON object.
+  bare PTB bot with the same AIORateLimiter (the baseline) and against the 30/s limit; 429s, lost replies;
+- a flood: one user sends 1,000 messages while the others send /help; their /help p99 against the same
+  burst without the flood, measured just before it.
+Usage: .venv/bin/python -m bench.bot [--users 200] [--model-users 8] [--flood 1000]. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -98,6 +100,20 @@ def bare_ptb_burst(server: BotAPIServer, telegram_ids: list[int]) -> float:
     return delivery_rate(server, before)
 
 
+def flood(server: BotAPIServer, telegram_ids: list[int], messages: int) -> dict[str, float]:
+    """The others' /help p99 while the first user floods, against the same burst just before without it."""
+    flooder, others = telegram_ids[0], telegram_ids[1:]
+    calm = percentile(latencies(server, others, "/help"), 0.99)
+    user = server.user(flooder)
+    before = len(user.messages())
+    sender = threading.Thread(target=lambda: [user.send("/help") for _ in range(messages)])
+    sender.start()
+    flooded = percentile(latencies(server, others, "/help"), 0.99)
+    sender.join()
+    return {"flood_messages": messages, "help_p99_calm_s": round(calm, 3), "help_p99_flooded_s": round(flooded, 3),
+            "flooded_vs_calm": round(flooded / calm, 2), "flooder_answers": len(user.messages()) - before}
+
+
 def run_bot(server: BotAPIServer, data: Path, name: str, llm: LLM | None, count: int,
             key: str) -> tuple[RunningBot, list[int]]:
     settings = Settings(data_dir=data, database_url=f"sqlite:///{data / name}.db", telegram_token=server.token, scheduler=False,
@@ -112,6 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=200, help="users in the deterministic and delivery runs")
     parser.add_argument("--model-users", type=int, default=8, help="users in the embedded-model run")
+    parser.add_argument("--flood", type=int, default=1000, help="messages the flooding user sends")
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="sleepcot-bench-"))
     key = Fernet.generate_key().decode()
@@ -126,6 +143,7 @@ def main() -> None:
         answered = latencies(server, ids, "/help")  # a light handler: the rate limit is what bounds it
         figures["delivered_per_s"] = round(delivery_rate(server, before), 1)
         figures["lost"] = args.users - len(answered)
+        figures.update(flood(server, ids, args.flood))
         bot.stop()
         figures["baseline_bare_ptb_per_s"] = round(bare_ptb_burst(server, ids), 1)
         figures["throttled_429"] = server.throttled
