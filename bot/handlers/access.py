@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.handlers.joining import joining
 from bot.texts import say
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,11 @@ class AccessHandlers(Handlers):
         message = update.effective_message
         text = message.text if message is not None and message.text else ""
         command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else ""
-        if command == "/start":
-            return  # the start handler admits, redeems an invite or refuses
+        if command == "/start" or (joining(context) is not None and update.callback_query is not None):
+            return  # the start handler admits, takes an invite or refuses; a joiner answers its questions
         if command in ADMIN_COMMANDS and self._is_admin(sender.id):
             return
-        if self._admitted(sender.id):
+        if self._admitted(sender.id) or joining(context) is not None:
             await context.bot.send_message(chat.id, say(self._guess_language(update), "finish_onboarding") + " /start")
         else:
             await self._refuse(update, context)
@@ -53,7 +54,8 @@ class AccessHandlers(Handlers):
             language = (await asyncio.to_thread(user.profile)).language
             await update.get_bot().send_message(update.effective_chat.id, say(language, "slow_down"))
 
-    async def _refuse(self, update: Update, context: Context) -> None:
+    async def _refuse(self, update: Update, context: Context, text: str = "refused") -> None:
+        """Refuse a stranger: `text` once, then silence."""
         sender = update.effective_user.id
         if update.callback_query is not None:
             await update.callback_query.answer()
@@ -63,7 +65,7 @@ class AccessHandlers(Handlers):
             self._refused.clear()
         self._refused.add(sender)
         log.info("refused a stranger")
-        await context.bot.send_message(update.effective_chat.id, say(self._guess_language(update), "refused"))
+        await context.bot.send_message(update.effective_chat.id, say(self._guess_language(update), text))
 
     @for_sender(onboarded=True)
     async def help(self, update: Update, context: Context, sender: Sender) -> None:

@@ -135,11 +135,14 @@ class Handlers:
 
     async def _pressed(self, update: Update) -> tuple[Sender, str] | None:
         """Answer a button press: its sender and the button's value (what follows its prefix); None when the
-        sender is no user."""
+        sender is no user or has not finished onboarding (these buttons belong to no onboarding step, so
+        one pressed then is forged or stale)."""
         query = update.callback_query
         await query.answer()
         sender = await asyncio.to_thread(self._sender, update)
-        return None if sender is None else (sender, (query.data or "").partition(":")[2])
+        if sender is None or (sender.pending is not None and not sender.pending.editing):
+            return None
+        return sender, (query.data or "").partition(":")[2]
 
     @staticmethod
     async def _answered(update: Update) -> None:

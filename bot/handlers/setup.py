@@ -1,4 +1,5 @@
-"""Onboarding (/start, consent, each step's answer by button, text or location) and /settings."""
+"""Onboarding after consent (/start, each step's answer by button, text or location) and /settings; what
+comes before consent is in `joining`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 from telegram import Update
 
 from bot import onboarding
-from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.handlers.base import Context, Sender, for_sender
+from bot.handlers.joining import JoiningHandlers
 from bot.onboarding import Message
 from bot.texts import say
 from sleepcot.domain import Profile
@@ -17,28 +19,14 @@ from sleepcot.store import Pending, UserStore
 log = logging.getLogger(__name__)
 
 
-class SetupHandlers(Handlers):
+class SetupHandlers(JoiningHandlers):
     """Onboarding and settings."""
 
     async def start(self, update: Update, context: Context) -> None:
         user = await asyncio.to_thread(self._user, update)
-        sender = update.effective_user
         if user is None:
-            guess = self._guess_language(update)
-            profile = Profile(language=guess)
-            if self._admitted(sender.id):
-                user_id = await asyncio.to_thread(self.store.create_user, profile, sender.id)
-            elif context.args:
-                user_id = await asyncio.to_thread(self.store.redeem_invite, context.args[0][:64], profile, sender.id)
-                if user_id is None:
-                    await self._send(update, context, say(guess, "invite_invalid"))
-                    return
-                log.info("an invite was redeemed")
-            else:
-                await self._refuse(update, context)
-                return
-            user = self.store.for_user(user_id)
-            await asyncio.to_thread(user.set_pending, onboarding.first_step())
+            await self._join(update, context)
+            return
         pending = await asyncio.to_thread(user.pending)
         profile = await asyncio.to_thread(user.profile)
         if pending is None:
@@ -64,6 +52,7 @@ class SetupHandlers(Handlers):
                                                    time=profile.briefing_time.strftime("%H:%M"), zone=profile.timezone))
 
     async def _consent(self, update: Update, context: Context, user: UserStore, agreed: bool) -> None:
+        """Consent from a user stored before consent (by a version that stored people at /start)."""
         profile = await asyncio.to_thread(user.profile)
         if not agreed:
             await asyncio.to_thread(user.delete)
@@ -91,19 +80,26 @@ class SetupHandlers(Handlers):
                 await self._send(update, context, message)
 
     async def onboarding_button(self, update: Update, context: Context) -> None:
-        if (pressed := await self._pressed(update)) is None:
-            return
-        sender, value = pressed
-        user, profile, pending = sender.user, sender.profile, sender.pending
-        step, _, choice = value.partition(":")
-        if pending is not None and pending.step == step:  # else a stale button from an earlier question
-            if step == onboarding.CONSENT:
-                await self._consent(update, context, user, choice == "yes")
-            else:
-                outcome = onboarding.answer_choice(step, choice, profile)
-                if outcome.profile is not None:
-                    await self._advance(update, context, user, pending, outcome.profile, outcome.replies)
-        await self._answered(update)
+        """An answer by button. Only one to the question asked counts, and takes that question's buttons
+        off; an old or forged one does nothing."""
+        query = update.callback_query
+        await query.answer()
+        step, _, choice = (query.data or "").partition(":")[2].partition(":")
+        sender = await asyncio.to_thread(self._sender, update)
+        if sender is None:
+            accepted = await self._joining_answer(update, context, step, choice)
+        elif sender.pending is None or sender.pending.step != step:
+            accepted = False
+        elif step == onboarding.CONSENT:
+            await self._consent(update, context, sender.user, choice == "yes")
+            accepted = True
+        else:
+            outcome = onboarding.answer_choice(step, choice, sender.profile)
+            accepted = outcome.profile is not None
+            if accepted:
+                await self._advance(update, context, sender.user, sender.pending, outcome.profile, outcome.replies)
+        if accepted:
+            await self._answered(update)
 
     async def settings_button(self, update: Update, context: Context) -> None:
         if (pressed := await self._pressed(update)) is None:

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from sleepcot.domain import Profile
 from sleepcot.store.database import Database
@@ -24,12 +24,16 @@ def _sha256(code: str) -> str:
 
 
 
+def _usable(code: str) -> tuple[ColumnElement[bool], ...]:
+    return (InviteRow.code_sha256 == _sha256(code), InviteRow.used_at.is_(None), InviteRow.expires_at > utcnow())
+
+
 class Accounts(Database):
     """Users and invites: who exists, by Telegram id, and the codes that let someone in."""
 
-    def create_user(self, profile: Profile, telegram_id: int | None = None) -> int:
+    def create_user(self, profile: Profile, telegram_id: int | None = None, *, consented: bool = False) -> int:
         with transaction(self.engine) as s:
-            user = User(telegram_id=telegram_id)
+            user = User(telegram_id=telegram_id, consented_at=utcnow() if consented else None)
             s.add(user)
             s.flush()
             s.add(ProfileRow(user_id=user.id, data=profile.model_dump(mode="json")))
@@ -42,18 +46,23 @@ class Accounts(Database):
             s.add(InviteRow(code_sha256=_sha256(code), expires_at=utcnow() + valid_for))
         return code
 
+    def invite_valid(self, code: str) -> bool:
+        """Whether `code` is an unused, unexpired invite (reading only)."""
+        with transaction(self.engine) as s:
+            return s.scalar(select(InviteRow.id).where(*_usable(code))) is not None
+
     def redeem_invite(self, code: str, profile: Profile, telegram_id: int) -> int | None:
-        """Create the user if `code` is a valid, unused, unexpired invite, atomically spending the code
-        (two people racing for one code: exactly one wins). Returns the new user's id, or None."""
+        """Create the user, consenting (an invite is spent at consent), if `code` is a valid, unused,
+        unexpired invite, atomically spending the code (two people racing for one code: exactly one wins).
+        Returns the new user's id, or None."""
         try:
             with transaction(self.engine) as s:
-                user = User(telegram_id=telegram_id)
+                user = User(telegram_id=telegram_id, consented_at=utcnow())
                 s.add(user)
                 s.flush()
                 spent = s.execute(
                     update(InviteRow)
-                    .where(InviteRow.code_sha256 == _sha256(code), InviteRow.used_at.is_(None),
-                           InviteRow.expires_at > utcnow())
+                    .where(*_usable(code))
                     .values(used_at=utcnow(), used_by=user.id)
                 )
                 if spent.rowcount != 1:  # type: ignore[attr-defined]

@@ -73,8 +73,14 @@ def test_a_stranger_is_refused_once_and_an_invite_lets_them_in(telegram, launch)
     code = admin.wait_for_messages(1)[0].text.split("/start ")[1].split(")")[0].strip()
     stranger.send(f"/start {code}")
     assert "Choose your language" in stranger.wait_for_messages(1)[0].text
+    assert bot.store.user_by_telegram_id(STRANGER) is None  # nothing stored before consent
+    stranger.press("English")
+    stranger.wait_for_messages(1)
+    stranger.press("✅ I agree")
+    assert "timezone" in stranger.wait_for_messages(1)[0].text
+    assert bot.store.user_by_telegram_id(STRANGER) is not None  # the code is spent at consent
     late = telegram.user(777, "Mallory")
-    late.send(f"/start {code}")  # the code is spent
+    late.send(f"/start {code}")
     assert "not valid" in late.wait_for_messages(1)[0].text
     assert bot.store.user_by_telegram_id(777) is None
 

@@ -4,7 +4,9 @@ bot write on every `/start` with a made-up invite. The real bot against the loop
 
 from __future__ import annotations
 
-from tests.chat.people import ANN, BEN, STRANGER, onboard
+from sqlalchemy import event
+
+from tests.chat.people import ADMIN, ANN, BEN, STRANGER, onboard
 from tests.database import rows_of_user
 
 FLOOD = 70
@@ -51,3 +53,51 @@ def test_an_edited_message_is_not_a_new_statement_and_business_chats_are_not_ser
     assert bot.user_store(ANN).tags() == logged
     assert customer.messages() == []
     assert rows_of_user(bot.store.engine, bot.user_store(ANN).user_id)["tags"] == len(logged)
+
+
+def test_a_made_up_invite_gets_one_refusal_then_silence_and_no_write(telegram, launch):
+    bot = launch()
+    stranger, admin = telegram.user(STRANGER, "Eve"), telegram.user(ADMIN, "Op")
+    changes: list[str] = []
+    event.listen(bot.store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: changes.append(statement)
+                 if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) else None)
+    admin.send("/invite")
+    code = admin.wait_for_messages(1)[0].text.split("/start ")[1].split(")")[0].strip()
+    changes.clear()
+    for attempt in range(5):
+        stranger.send(f"/start made-up-code-{attempt}")
+    stranger.send(f"/start {code}")  # handled after the made-up ones (one user's updates run in order)
+    stranger.wait_for_messages(2)
+    assert [m.text.split("\n")[0] for m in stranger.messages()] == [
+        "That invite code is not valid (it may be used or expired). Ask the operator for a new one.",
+        "👋 Welcome to SleepCoT, your sleep coach."]
+    assert changes == []  # neither the made-up codes nor the real one (spent only at consent) wrote anything
+
+
+def test_forged_buttons_cannot_skip_consent_or_onboarding(telegram, launch):
+    bot = launch()
+    ann = telegram.user(ANN, "Ann")
+    ann.send("/start")
+    ann.wait_for_messages(1)  # the language question: nothing is stored yet
+    for forged in ("ob:consent:yes", "connect:simulator:healthy", "settings:timezone", "log:alcohol",
+                   "delete:yes", "ob:timezone:Europe/Paris"):
+        ann.press_forged(forged)
+    ann.send("/help")  # not a user yet: asked to finish setting up
+    assert "finish setting up" in ann.wait_for_messages(1)[-1].text
+    assert bot.store.user_by_telegram_id(ANN) is None
+
+    ann.press("English")
+    ann.wait_for_messages(1)
+    ann.press("✅ I agree")
+    ann.wait_for_messages(1)  # stored now; asked for the timezone
+    user = bot.user_store(ANN)
+    for forged in ("connect:simulator:healthy", "log:alcohol", "settings:late_briefing", "ob:age:40-64",
+                   "delete:yes"):
+        ann.press_forged(forged)
+    ann.send("Europe/Paris")  # the answer to the question asked: handled after the presses
+    ann.wait_for_messages(2)
+    rows = rows_of_user(bot.store.engine, user.user_id)
+    assert (rows["users"], rows["credentials"], rows["nights"], rows["tags"]) == (1, 0, 0, 0)
+    assert user.pending().step == "briefing_time"
+    assert user.profile().age_band.value != "40-64"

@@ -220,6 +220,12 @@ class TelegramUser:
             available = [(m.message_id, m.buttons()) for m in self.messages() if m.buttons()]
             raise AssertionError(f"no inline button {label_or_data!r} in chat {self.id}; buttons: {available}")
 
+    def press_forged(self, data: str) -> dict:
+        """A button press with made-up callback data (a modified client can send any), on the bot's latest
+        message in this chat."""
+        with self.server._changed:
+            return self.server._push_callback_query(self, self.messages()[-1], data)
+
     def edit(self, sent: dict, text: str) -> dict:
         """Edit a message this user sent earlier (`sent`: the update `send` returned): an `edited_message`."""
         message = {**sent["message"], "text": text, "edit_date": int(time.time())}
