@@ -50,6 +50,9 @@ METRIC_WORDS = {
     "night.bedtime": ("bedtime", "go to bed", "went to bed", "上床", "就寝"),
     "night.wake": ("wake time", "wake up time", "got up", "起床"),
 }
+USER_WORDS_CHARS = 120  # how much of a user's free text (a goal, a reported condition) a prompt quotes
+NAME_CHARS = 40
+TURN_CHARS = 600  # how much of an earlier turn of the conversation is replayed
 FOLLOWUP_OPENER = {Language.EN: "Last night your {label} was", Language.ZH: "昨晚你的{label}是"}
 NIGHT_FIELDS = ("night.total_sleep_s", "night.bedtime", "night.wake", "night.efficiency_pct", "night.deep_s",
                 "night.rem_s", "night.latency_s", "night.hrv_rmssd_ms", "night.hr_lowest_bpm", "night.spo2_min_pct")
@@ -79,10 +82,23 @@ def _line(fact: Fact) -> str:
     return f"{fact.label}: {fact.render()}"
 
 
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"
+
+
+def quoted(text: str) -> str:
+    """A user's own words as a prompt quotes them: on one line, bounded, inside quotation marks they cannot
+    close, so that an instruction typed into a goal reads as what the user said, never as the prompt's own
+    instructions or data. (User text only ever goes into the user turn; the system part is fixed.)"""
+    words = _one_line(text.replace("“", '"').replace("”", '"'), USER_WORDS_CHARS)
+    return f"“{words}”"
+
+
 def _profile_line(profile: Profile) -> str:
-    parts = [f"{profile.name or 'The user'}, age {profile.age_band.value}"]
+    parts = [f"{_one_line(profile.name, NAME_CHARS) if profile.name else 'The user'}, age {profile.age_band.value}"]
     if profile.goals:
-        parts.append("goals: " + "; ".join(profile.goals))
+        parts.append("goals, in their words: " + "; ".join(quoted(goal) for goal in profile.goals))
     habits = profile.habits
     if habits.caffeine_cups_per_day is not None:
         coffee = f"{habits.caffeine_cups_per_day} caffeinated drinks a day"
@@ -96,7 +112,7 @@ def _profile_line(profile: Profile) -> str:
     if profile.shift_work:
         parts.append("works shifts")
     if profile.conditions:
-        parts.append("reports: " + "; ".join(profile.conditions))
+        parts.append("reports, in their words: " + "; ".join(quoted(condition) for condition in profile.conditions))
     return ". ".join(parts) + "."
 
 
@@ -171,7 +187,7 @@ def followup(question: str, analysis: Analysis, history: list[tuple[str, str]] =
     facts = list({f.key: f for f in shown + analysis.facts() + profile_facts(analysis.profile)}.values())
     facts += [f for c in cards for f in c.facts()]
     user = (
-        f"{data}{background}\n\nQuestion about my sleep: {question}\n"
+        f"{data}{background}\n\nQuestion about my sleep: {_one_line(question, len(question))}\n"
         "Answer in 2-4 sentences: my numbers first, then the likely reason, then one thing to try. "
         + ("Remind me to see a doctor about the red flag. " if analysis.red_flags else "")
         + (SYMPTOM_RULE if symptom else "")
@@ -231,6 +247,6 @@ def multiple_choice(question: str, choices: list[str], cards: list[Card], langua
 def _prompt(task: str, user: str, facts: list[Fact], analysis: Analysis, red: bool, topic: tuple[str, ...],
             question: str, strict: bool, history: list[tuple[str, str]] = ()) -> Prompt:
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")}]
-    messages += [{"role": role, "content": text} for role, text in history]
+    messages += [{"role": role, "content": text[:TURN_CHARS]} for role, text in history]
     messages.append({"role": "user", "content": user})
     return Prompt(task, messages, facts, red, topic, question, analysis.profile.language)
