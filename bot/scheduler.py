@@ -167,8 +167,9 @@ class Scheduler:
         how many rows that added."""
         now = self.clock()
         today = now.date()
-        added = 0
-        while users := self.outbox.users_to_plan(today, PLAN_BATCH):
+        added, after = 0, 0
+        while users := self.outbox.users_to_plan(today, PLAN_BATCH, after):
+            after = users[-1]  # a user left unplanned (an unreadable profile) is not read again this round
             last = self.outbox.last_planned(users)
             profiles = self.store.profiles(users)
             wakes = self.store.wake_times(users, today - timedelta(days=WEEK * 3))

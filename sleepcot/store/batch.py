@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from sleepcot.domain import Night, NightKind, Profile, Tag
@@ -12,6 +14,8 @@ from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
 from sleepcot.store.models import CredentialRow, NightRow, ProfileRow, TagRow
 from sleepcot.store.rows import local_time, night_from_row
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,10 +69,20 @@ class BatchReads(Database):
         return data
 
     def profiles(self, user_ids: list[int]) -> dict[int, Profile]:
-        """The profiles of those of `user_ids` who exist."""
+        """The profiles of those of `user_ids` who exist. A profile that no longer reads (a row edited by hand,
+        a value an older version allowed) is left out and logged, so that one user never stops everyone's
+        mornings."""
         query = select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(user_ids))
         with transaction(self.engine) as s:
-            return {user_id: Profile.model_validate(data) for user_id, data in s.execute(query)}
+            rows = s.execute(query).all()
+        profiles = {}
+        for user_id, data in rows:
+            try:
+                profiles[user_id] = Profile.model_validate(data)
+            except ValidationError as exc:
+                fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
+                log.warning("user %s skipped: their stored profile does not read (%s)", user_id, ", ".join(fields))
+        return profiles
 
     def wake_times(self, user_ids: list[int], since: date) -> dict[int, list[time]]:
         """Local clock times at which each user's main nights since `since` ended, oldest first."""

@@ -79,16 +79,18 @@ class Outbox:
 
     # -- planning -------------------------------------------------------------------------------------
 
-    def users_to_plan(self, today: date, limit: int) -> list[int]:
-        """Users who should get briefings and have no morning planned that has not started yet: they
-        agreed to the terms, have a Telegram chat, and a connected source or recent nights."""
+    def users_to_plan(self, today: date, limit: int, after: int = 0) -> list[int]:
+        """Users (ids above `after`, in order) who should get briefings and have no morning planned that has
+        not started yet: they agreed to the terms, have a Telegram chat, and a connected source or recent
+        nights."""
         untouched = exists().where(_c.user_id == User.id, _c.kind == BRIEFING, _c.state == "pending",
                                    _c.attempts == 0)
         source = exists().where(CredentialRow.user_id == User.id, CredentialRow.revoked_at.is_(None))
         recent = exists().where(NightRow.user_id == User.id,
                                 NightRow.local_date >= today - timedelta(days=ACTIVE_NIGHTS_DAYS))
         query = (select(User.id)
-                 .where(User.consented_at.is_not(None), User.telegram_id.is_not(None), or_(source, recent), ~untouched)
+                 .where(User.id > after, User.consented_at.is_not(None), User.telegram_id.is_not(None),
+                        or_(source, recent), ~untouched)
                  .order_by(User.id).limit(limit))
         with Session(self.engine) as s:
             return list(s.scalars(query))

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot
 
@@ -27,7 +27,7 @@ from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.domain import Language, Profile
 from sleepcot.store import Store, UserStore
-from sleepcot.store.models import OutboxRow
+from sleepcot.store.models import OutboxRow, ProfileRow
 from tests.loopback.telegram_server import BotAPIServer, SentMessage
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -310,3 +310,34 @@ def test_a_blocked_user_a_429_and_a_dropped_connection_lose_nothing(store, setti
                and "Sent again because" in briefings_for(telegram.user(tid).messages(), day)[0].text]
     assert len(repeats) == 1  # the dropped one: it may have arrived, so its second copy says so
     assert states[repeats[0]].sent_at > datetime(2026, 11, 21, 7, 0, tzinfo=zone)
+
+
+# --- a user's data that no longer reads -------------------------------------------------------------------
+
+
+def test_an_invalid_profile_row_skips_that_user_and_plans_everyone_else(store, settings, telegram, monkeypatch,
+                                                                        caplog):
+    monkeypatch.setattr("bot.scheduler.PLAN_BATCH", 1)  # the broken user fills a whole batch of their own
+    zone = ZoneInfo("Europe/Madrid")
+    users = {tid: add_user(store, settings, tid, Profile(timezone="Europe/Madrid", briefing_time=time(7, 0),
+                                                         weekly_day=None)) for tid in (81, 82, 83)}
+    broken = users[81].user_id
+    with Session(store.engine) as s, s.begin():  # as a hand edit, or a value an older version allowed, leaves it
+        s.execute(update(ProfileRow).where(ProfileRow.user_id == broken)
+                  .values(data={"timezone": "Mars/Olympus_Mons", "briefing_time": "25:61"}))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await asyncio.wait_for(simulate(scheduler, clock, clock.now, datetime(2026, 11, 21, 9, 0, tzinfo=zone)),
+                                   timeout=120)
+
+    with caplog.at_level("WARNING"):
+        asyncio.run(run())
+    day = date(2026, 11, 21)
+    for tid in (82, 83):
+        assert rows(store, users[tid].user_id, "briefing")[day].state == "sent", tid
+        assert len(briefings_for(telegram.user(tid).messages(), day)) == 1, tid
+    assert rows(store, broken, "briefing") == {} and telegram.user(81).messages() == []
+    skipped = [r.getMessage() for r in caplog.records if "does not read" in r.getMessage()]
+    assert skipped and all(f"user {broken} " in line and "Mars" not in line for line in skipped)
