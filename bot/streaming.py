@@ -69,7 +69,10 @@ class StreamedReply:
 
     async def _typing(self) -> None:
         while self._message is None and self._draft_id is None:
-            await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
+            try:
+                await self._bot.send_chat_action(self._chat_id, ChatAction.TYPING)
+            except TelegramError as exc:  # a courtesy: a failed one never costs the reply
+                log.debug("typing action failed (%s)", type(exc).__name__)
             await asyncio.sleep(TYPING_EVERY_S)
 
     async def _edits(self) -> None:
@@ -81,7 +84,11 @@ class StreamedReply:
             chunks = split_html(self._render(self._latest or "") + WRITING)
             if len(chunks) > 1:  # the final reply will be split; stop previewing here
                 return
-            await self._show(chunks[0])
+            try:
+                await self._show(chunks[0])
+            except TelegramError as exc:  # the preview stops; the reply itself still arrives whole
+                log.info("preview stopped (%s)", type(exc).__name__)
+                return
             with contextlib.suppress(TimeoutError):  # the pause between edits, cut short by closing
                 await asyncio.wait_for(self._closing.wait(), self._interval)
 
@@ -116,6 +123,10 @@ class StreamedReply:
         await self.__aexit__()
         chunks = split_html(html)
         if self._message is not None:
-            await self._show(chunks.pop(0))
+            try:
+                await self._show(chunks[0])
+                chunks.pop(0)
+            except TelegramError as exc:  # the preview stays as it was; the reply arrives whole below it
+                log.info("preview not updated (%s); sending the reply anew", type(exc).__name__)
         for chunk in chunks:
             await self._bot.send_message(self._chat_id, chunk, parse_mode=ParseMode.HTML)

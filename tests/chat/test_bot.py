@@ -211,12 +211,15 @@ def test_sleepcot_run_delivers_the_morning_briefing_at_the_users_minute(telegram
     assert len(ann.messages()) == seen + 1
 
 
-def _stream(server: BotAPIServer, pieces: list[str], final: str) -> None:
-    """Stream `pieces` (each the reply so far) to Ann the way every reply is sent, then `final`."""
+def _stream(server: BotAPIServer, pieces: list[str], final: str, faults: tuple = ()) -> None:
+    """Stream `pieces` (each the reply so far) to Ann the way every reply is sent, then `final`; `faults`:
+    the next calls once the bot is up fail so (`BotAPIServer.fail_next`'s arguments)."""
     from telegram import Bot
 
     async def send() -> None:
         async with Bot(server.token, base_url=f"{server.url}/bot") as bot:
+            if faults:
+                server.fail_next(*faults)
             async with StreamedReply(bot, ANN, interval_s=0.05, render=lambda text: text) as stream:
                 for piece in pieces:
                     stream.progress(piece)
@@ -253,6 +256,25 @@ def test_a_long_reply_arrives_as_valid_html_messages_and_without_drafts_a_messag
     plain = [parse_telegram_html(m.current_raw) for m in messages]  # both valid Telegram HTML
     assert all(len(p) <= 4096 for p in plain)
     assert " ".join(plain).split() == parse_telegram_html(html).split()
+
+
+@pytest.mark.parametrize("fault", ["server error", "flood wait", "dropped connection"])
+@pytest.mark.parametrize("drafts", [True, False], ids=["drafts", "edits"])
+def test_a_failed_typing_action_or_preview_never_loses_the_reply(fault, drafts):
+    """The typing action and the preview are courtesies: whichever of their calls fails (the typing action
+    first, then the preview), the finished reply still arrives, whole."""
+    status, body = {"server error": (500, None),
+                    "flood wait": (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                         "parameters": {"retry_after": 1}}),
+                    "dropped connection": (None, None)}[fault]
+    pieces = ["Deep sleep was 48 min.", "Deep sleep was 48 min. That is 37% under your usual."]
+    final = pieces[-1] + " Try a cooler room tonight."
+    for failing in (1, 2):  # the typing action; the typing action and the first preview
+        with BotAPIServer(drafts=drafts) as server:
+            user = server.user(ANN, "Ann")
+            _stream(server, pieces, final, (failing, status, body))
+            assert [m.current_raw for m in user.messages()][-1:] == [final], (fault, failing)
+            assert all(m.current_raw in (final, *(p + " …" for p in pieces)) for m in user.messages())
 
 
 @pytest.mark.llm
