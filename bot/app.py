@@ -218,8 +218,10 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     integrations to use (tests pass one); by default one is made from `settings`. Either way it is closed
     when the bot stops: its HTTP clients belong to this event loop (a closed Hub makes new ones if used
     again)."""
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx (and httpx2, which authlib's token calls use) logs every request URL at INFO: Bot API URLs contain
+    # the token, and a vendor's URLs name the user's data.
+    for name in ("httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
     try:
         if worker:

@@ -1,8 +1,10 @@
-"""The engine for a database URL — SQLite (WAL, foreign keys on; its folder made) or PostgreSQL through
-psycopg 3 — and the short transaction every store method runs in."""
+"""The engine for a database URL — SQLite (WAL, foreign keys on, deleted content overwritten; the file only
+its owner's, like the key; its folder made) or PostgreSQL through psycopg 3 — and the short transaction every
+store method runs in."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +20,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # a deleted user's rows are overwritten, not left in free pages
     cursor.close()
 
 
+def _owner_only(database: Path) -> None:
+    """Health data: the SQLite file readable by its owner only (SQLite gives its -wal and -shm files the
+    database file's permissions), whatever the umask; a file made before this is narrowed too."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        if path.exists():
+            path.chmod(0o600)
+
+
 def connect(url: str) -> Engine:
-    """An engine for `url`: SQLite (WAL, foreign keys on; its folder made) or PostgreSQL through psycopg 3."""
+    """An engine for `url`: SQLite (see the module docstring) or PostgreSQL through psycopg 3."""
     parsed = make_url(url)
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -32,7 +45,7 @@ def connect(url: str) -> Engine:
     if database == ":memory:":  # one shared connection, or each would see its own empty database
         engine = create_engine(parsed, poolclass=StaticPool)
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(database).expanduser())
         engine = create_engine(parsed)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -256,7 +256,8 @@ class UserStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def export(self) -> dict[str, Any]:
-        """Everything we hold about the user, as JSON-ready data (connected vendors, never their tokens)."""
+        """Everything we hold about the user, as JSON-ready data (connected vendors, never their tokens; how a
+        briefing was written, never the model's text the guard refused)."""
         with transaction(self._engine) as s:
             briefings = s.execute(
                 select(BriefingRow.local_date, BriefingRow.text, BriefingRow.meta, BriefingRow.created_at)
@@ -281,7 +282,7 @@ class UserStore:
                 {
                     "local_date": b.local_date.isoformat(),
                     "text": b.text,
-                    "meta": b.meta,
+                    "meta": _exportable(b.meta),
                     "created_at": b.created_at.isoformat(),
                 }
                 for b in briefings
@@ -294,3 +295,17 @@ class UserStore:
         """Remove the user and, through ON DELETE CASCADE, every row of theirs in every table."""
         with transaction(self._engine) as s:
             s.execute(delete(User).where(User.id == self.user_id))
+
+
+EXPORTED_META = ("backend", "by_model", "fallback_reason", "sources", "model_unavailable")
+
+
+def _exportable(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A briefing's record of how it was written, as the user gets it: who wrote it and from which sources,
+    and how many of the model's tries the guard refused, but not those tries' words or the guard's quotes of
+    them (text the guard held back is never shown to the user, in the chat or in their export)."""
+    if meta is None:
+        return None
+    kept = {key: meta[key] for key in EXPORTED_META if key in meta}
+    kept["refused_attempts"] = sum(1 for attempt in meta.get("attempts", ()) if not attempt.get("ok", False))
+    return kept

@@ -537,6 +537,7 @@ def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_
     code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
     for secret in (code, state, account.refresh_token, "stale-code"):
         assert secret not in caplog.text
+    assert not [r for r in caplog.records if r.name.startswith("httpx")]  # no request URLs at INFO
 
 
 def test_the_callback_refuses_a_forged_or_expired_state_and_stores_nothing(telegram, launch, oura, caplog):
