@@ -65,10 +65,22 @@ def briefing_html(profile: Profile, day: date, text: str, meta: dict) -> str:
 
 
 async def sync_and_tell(user: UserStore, hub: Hub, bot: Bot, chat_id: int | None, language: Language,
-                        now: datetime | None = None) -> SyncReport | None:
+                        now: datetime | None = None, *, wait_s: float | None = None) -> SyncReport | None:
     """Pull new nights (up to `now`'s date; default: the present); a failing source must not stop what comes
     next. A source whose grant was just found revoked is reported to the user (once: sync_all reports it
-    only the first time); other failures are only logged, and the next sync retries them."""
+    only the first time); other failures are only logged, and the next sync retries them. One sync per user
+    runs at a time (a second caller waits for it); `wait_s`: wait no longer than that (a command answers
+    from what is stored; None is returned and the sync, notices included, goes on in the background)."""
+    task = hub.sync_once(user.user_id, lambda: _sync_and_tell(user, hub, bot, chat_id, language, now))
+    done, _ = await asyncio.wait({task}, timeout=wait_s)
+    if not done:
+        log.info("user %d: syncing goes on in the background", user.user_id)
+        return None
+    return task.result()
+
+
+async def _sync_and_tell(user: UserStore, hub: Hub, bot: Bot, chat_id: int | None, language: Language,
+                         now: datetime | None) -> SyncReport | None:
     try:
         report = await sync_all(user, hub, now)
     except Exception:

@@ -4,18 +4,19 @@
 that the vendor's app-wide rate limits hold, our OAuth registrations, and the vault that opens credentials.
 `sync` reads one source incrementally from the newest night we hold minus an overlap (late or corrected
 data), and upserts (keyed on the vendor's ids: a re-sync never duplicates; tags only added once).
-`sync_all` does every source of one user; `sync_users` runs many users concurrently. A source whose grant
-was revoked is marked (the user is told once, by whoever called) and skipped until they reconnect.
+`sync_all` does every source of one user; `sync_users` runs many users concurrently; `Hub.sync_once` keeps
+one sync per user under way. A source whose grant was revoked is marked (the user is told once, by whoever
+called) and skipped until they reconnect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -37,6 +38,7 @@ from sleepcot.domain import Profile
 from sleepcot.store import Store, UserStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FIRST_SYNC_DAYS = 30  # how far back a newly connected source is read
 OVERLAP_DAYS = 3  # nights re-read on every sync, for late or corrected data
 
@@ -69,6 +71,18 @@ class Hub:
                  transport: httpx.AsyncBaseTransport | None = None):
         self.settings, self.vault, self.time_scale, self.transport = settings, vault, time_scale, transport
         self._clients: dict[str, VendorClient] = {}
+        self._syncing: dict[int, asyncio.Task] = {}
+
+    def sync_once(self, user_id: int, start: Callable[[], Coroutine[Any, Any, T]]) -> asyncio.Task[T]:
+        """The user's sync under way, or `start()` begun as one: one at a time per user. It runs to its end
+        even when whoever asked stops waiting (a command answers from what is stored), until the hub closes."""
+        task = self._syncing.get(user_id)
+        if task is None or task.done():
+            task = asyncio.create_task(start(), name=f"sync of user {user_id}")
+            self._syncing[user_id] = task
+            task.add_done_callback(lambda done: self._syncing.pop(user_id, None)
+                                   if self._syncing.get(user_id) is done else None)
+        return task
 
     def connectable(self) -> list[str]:
         """The sources a user can connect from the chat here: the simulated ones, and every OAuth vendor we
@@ -136,6 +150,10 @@ class Hub:
         return adapter(self.client(name), tokens, profile.tz)
 
     async def aclose(self) -> None:
+        syncing = list(self._syncing.values())
+        for task in syncing:
+            task.cancel()
+        await asyncio.gather(*syncing, return_exceptions=True)
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()

@@ -35,6 +35,7 @@ from sleepcot.units import format_duration
 
 log = logging.getLogger(__name__)
 WEEK_NIGHTS = (7, 30)
+SYNC_WAIT_S = 8.0  # /today and /week answer within about 15 s, from what is stored if a vendor is slower
 
 
 class CoachingHandlers(Handlers):
@@ -43,7 +44,7 @@ class CoachingHandlers(Handlers):
     @for_sender(onboarded=True)
     async def today(self, update: Update, context: Context, sender: Sender) -> None:
         user, language = sender.user, sender.language
-        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, language)
+        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, language, wait_s=SYNC_WAIT_S)
         analysis = await asyncio.to_thread(analyze_latest, user)
         profile = analysis.profile if analysis else sender.profile
         if analysis is None:
@@ -77,7 +78,8 @@ class CoachingHandlers(Handlers):
         if not WEEK_NIGHTS[0] <= count <= WEEK_NIGHTS[1]:
             await self._send(update, context, say(profile.language, "week_usage"))
             return
-        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, profile.language)
+        await sync_and_tell(user, self.hub, context.bot, update.effective_chat.id, profile.language,
+                            wait_s=SYNC_WAIT_S)
         latest = await asyncio.to_thread(user.latest_night)
         if latest is None:
             await self._send(update, context, say(profile.language, "no_nights"))

@@ -34,6 +34,7 @@ from sleepcot.cli import app as cli
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import OllamaLLM
+from sleepcot.crypto import Vault
 from sleepcot.domain import AgeBand, Language, TagKind
 from tests.chat.people import ADMIN, ANN, BEN, STRANGER, connect_simulator, onboard, reply
 from tests.database import consented_at, rows_of_user
@@ -200,7 +201,8 @@ def test_sleepcot_run_delivers_the_morning_briefing_at_the_users_minute(telegram
         time.sleep(61 - now.second)
         now = datetime.now(profile.tz)
     due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    user.save_profile(profile.model_copy(update={"briefing_time": due.time().replace(tzinfo=None)}))
+    # (no weekly summary: on her weekly day it would follow the briefing)
+    user.save_profile(profile.model_copy(update={"briefing_time": due.time().replace(tzinfo=None), "weekly_day": None}))
     seen = len(ann.messages())
 
     briefing = ann.wait_until(lambda messages: len(messages) > seen, timeout=90)[seen]
@@ -538,6 +540,32 @@ def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_
     for secret in (code, state, account.refresh_token, "stale-code"):
         assert secret not in caplog.text
     assert not [r for r in caplog.records if r.name.startswith("httpx")]  # no request URLs at INFO
+
+
+def test_today_answers_from_what_is_stored_while_a_rate_limited_vendor_keeps_syncing(telegram, launch, oura):
+    """A 429 without Retry-After holds Oura's client for its whole window (minutes): /today answers from the
+    nights already stored within 15 s, the sync goes on in the background, and /delete is not kept waiting."""
+    bot = oauth_bot(launch, oura)
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    connect_simulator(ann, "healthy")
+    account = oura.add_account([datetime.now(UTC).date() - timedelta(days=i) for i in range(1, 8)])
+    user = bot.user_store(ANN)
+    user.save_credential("oura", *Vault.from_settings(bot.settings).encrypt({"token": oura.token_for(account)}))
+    oura.fail_next(4, 429, {"detail": "Too Many Requests"})  # and no Retry-After
+    started = time.monotonic()
+    ann.send("/today")
+    briefing = ann.wait_for_messages(1, timeout=30)[0]
+    assert time.monotonic() - started < 15
+    assert briefing.text.startswith("Good morning, Ann")
+    assert "oura" not in user.sources()  # Oura's nights have not arrived yet
+    ann.send("/delete")
+    ann.wait_for_messages(1)
+    started = time.monotonic()
+    ann.press("delete:yes")
+    assert "deleted" in ann.wait_for_messages(1, timeout=10)[0].text.lower()
+    assert time.monotonic() - started < 5
+    assert bot.store.user_by_telegram_id(ANN) is None
 
 
 def test_the_callback_refuses_a_forged_or_expired_state_and_stores_nothing(telegram, launch, oura, caplog):
