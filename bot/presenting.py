@@ -88,13 +88,14 @@ async def _sync_and_tell(user: UserStore, hub: Hub, bot: Bot, chat_id: int | Non
         return None
     for name, _ in report.failed:  # sync_all logged why
         log.info("user %d: %s is retried at the next sync", user.user_id, name)
-    for name in report.reconnect:
-        log.info("user %d: %s needs reconnecting; telling them", user.user_id, name)
+    notices = [("reconnect", name) for name in report.reconnect] + [("source_unreadable", n) for n in report.unreadable]
+    for key, name in notices:
+        log.info("user %d: telling them %s (%s)", user.user_id, key, name)
         if chat_id is None:
             continue
         try:
-            await bot.send_message(chat_id, say(language, "reconnect", label=vendor_label(name, language), name=name),
+            await bot.send_message(chat_id, say(language, key, label=vendor_label(name, language), name=name),
                                    parse_mode=ParseMode.HTML)
         except TelegramError as exc:
-            log.warning("could not tell user %d to reconnect: %s", user.user_id, type(exc).__name__)
+            log.warning("could not tell user %d about %s: %s", user.user_id, name, type(exc).__name__)
     return report

@@ -1,7 +1,7 @@
 """OAuth 2.0 for the vendors, through authlib's httpx client (authlib now builds on `httpx2`, the successor of
-httpx, so the token calls use httpx2 while data calls use httpx): the authorization link (`state` binds the
-Telegram user and expires in minutes; PKCE where the vendor supports it), the code exchange on the
-callback, and access tokens that refresh themselves.
+httpx, so the token calls use httpx2 while data calls use httpx): the authorization link (its `state`
+carries a single-use nonce the store keeps with the user, and expires in minutes; PKCE where the vendor
+documents it), the code exchange on the callback, and access tokens that refresh themselves.
 
 A refresh is serialized per credential: one coroutine per process refreshes (an asyncio lock), inside a
 database transaction that holds the credential's row lock (SELECT … FOR UPDATE on PostgreSQL, so other
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -85,28 +84,30 @@ def _client(app: OAuthApp, creds: ClientCredentials, **kwargs: Any) -> OAuth2Cli
     return client
 
 
-def authorization_url(app: OAuthApp, creds: ClientCredentials, vault: Vault, user_id: int) -> str:
+def authorization_url(app: OAuthApp, creds: ClientCredentials, vault: Vault, nonce: str) -> str:
     """The link a user opens to grant us access. Its `state` is an encrypted, timestamped token holding the
-    user, the vendor and the PKCE verifier, so the callback needs no server-side session."""
+    vendor, the PKCE verifier and `nonce`: a single-use key the store keeps with the user it was made for
+    (the state itself names no user, so nothing in it can be inherited)."""
     verifier = generate_token(64) if app.pkce else None
-    state = vault.encrypt({"user": user_id, "vendor": app.vendor, "verifier": verifier,
-                           "nonce": secrets.token_urlsafe(8)})[0].decode()
+    state = vault.encrypt({"vendor": app.vendor, "verifier": verifier, "nonce": nonce})[0].decode()
     with _client(app, creds) as client:
         url, _ = client.create_authorization_url(rebase(app.authorize_url, creds.origin), state=state,
                                                  code_verifier=verifier, **app.authorize_params)
     return url
 
 
-def read_state(vault: Vault, app: OAuthApp, state: str) -> dict[str, Any]:
-    """The user and verifier inside a callback's `state`; ConnectError when forged, stale or for another
-    vendor."""
+def read_state(vault: Vault, app: OAuthApp, state: str) -> tuple[str, str | None]:
+    """The nonce and PKCE verifier inside a callback's `state`; ConnectError when forged, stale or for
+    another vendor."""
     try:
         data = vault.decrypt(state.encode(), max_age_s=STATE_TTL_S)
     except CredentialError as exc:
         raise ConnectError("This link has expired or is not valid. Send /connect again.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("nonce"), str):
+        raise ConnectError("This link has expired or is not valid. Send /connect again.")
     if data.get("vendor") != app.vendor:
         raise ConnectError("This link is for another service. Send /connect again.")
-    return data
+    return data["nonce"], data.get("verifier")
 
 
 def exchange_code(app: OAuthApp, creds: ClientCredentials, code: str, verifier: str | None) -> dict[str, Any]:

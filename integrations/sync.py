@@ -23,7 +23,9 @@ import httpx
 from integrations.base import Adapter, PayloadError
 from integrations.http import ReconnectNeeded, VendorClient, VendorError
 from integrations.oauth import (
+    STATE_TTL_S,
     ClientCredentials,
+    ConnectError,
     OAuthAdapter,
     TokenKeeper,
     authorization_url,
@@ -56,10 +58,12 @@ class SyncResult:
 @dataclass
 class SyncReport:
     """What syncing one user did: results per source, sources newly revoked (tell the user to reconnect),
-    and sources that failed this time (retried at the next sync)."""
+    sources whose credential no configured key opens, newly (tell the user once; the operator is told in
+    the log), and sources that failed this time (retried at the next sync)."""
 
     results: list[SyncResult] = field(default_factory=list)
     reconnect: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -116,25 +120,31 @@ class Hub:
         return ClientCredentials(*registration, redirect_uri=f"{self.settings.public_url.rstrip('/')}/oauth/{name}/callback",
                                  origin=self.settings.vendor_origins.get(name))
 
-    def authorization_url(self, name: str, user_id: int) -> str:
-        return authorization_url(self.adapter_class(name).oauth, self.credentials(name), self.vault, user_id)
+    def authorization_url(self, store: Store, name: str, user_id: int) -> str:
+        """The user's link to `name`'s consent page (blocking: it stores the link's single-use nonce)."""
+        app, creds = self.adapter_class(name).oauth, self.credentials(name)
+        nonce = store.new_oauth_state(user_id, name, timedelta(seconds=STATE_TTL_S))
+        return authorization_url(app, creds, self.vault, nonce)
 
-    async def complete(self, store: Store, name: str, state: str, code: str) -> int:
-        """The OAuth callback: check `state`, trade the code for tokens, let the vendor finish (Polar
-        registers the user), store the credential encrypted. Returns our user id; raises ConnectError with
-        a message for the user."""
+    def take_state(self, store: Store, name: str, state: str) -> tuple[int, str | None]:
+        """The user a callback's `state` was made for, and its PKCE verifier, spending the link (blocking).
+        ConnectError, with a message for the user, when it is forged, stale, for another vendor or used."""
+        nonce, verifier = read_state(self.vault, self.adapter_class(name).oauth, state)
+        user_id = store.take_oauth_state(nonce, name)
+        if user_id is None:
+            raise ConnectError("This link was used already or has expired. Send /connect again.")
+        return user_id, verifier
+
+    async def complete(self, store: Store, name: str, user_id: int, verifier: str | None, code: str) -> None:
+        """The OAuth callback, once `take_state` named the user: trade the code for tokens, let the vendor
+        finish (Polar registers the user), store the credential encrypted. Raises ConnectError with a
+        message for the user."""
         adapter = self.adapter_class(name)
-        data = read_state(self.vault, adapter.oauth, state)
-        token = await asyncio.to_thread(exchange_code, adapter.oauth, self.credentials(name), code, data["verifier"])
-        secret = {"token": token, **await adapter.after_connect(self.client(name), token, data["user"])}
-        user = store.for_user(data["user"])
+        token = await asyncio.to_thread(exchange_code, adapter.oauth, self.credentials(name), code, verifier)
+        secret = {"token": token, **await adapter.after_connect(self.client(name), token, user_id)}
+        user = store.for_user(user_id)
         await asyncio.to_thread(user.save_credential, name, *self.vault.encrypt(secret))
-        log.info("%s: connected user %d", name, user.user_id)
-        return user.user_id
-
-    def state_user(self, name: str, state: str) -> int:
-        """The user inside a callback's `state`; ConnectError when forged, stale or for another vendor."""
-        return int(read_state(self.vault, self.adapter_class(name).oauth, state)["user"])
+        log.info("%s: connected user %d", name, user_id)
 
     def adapter(self, user: UserStore, name: str, profile: Profile, today: date) -> Adapter:
         """The adapter for a source the user connected, ready to fetch with their credential."""
@@ -207,16 +217,27 @@ async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> Sy
     today = (now or datetime.now(profile.tz)).astimezone(profile.tz).date()
     report = SyncReport()
     revoked = await asyncio.to_thread(user.revoked_vendors)
+    unreadable = await asyncio.to_thread(user.unreadable_vendors)
     for name in await asyncio.to_thread(user.vendors):
         if name in revoked:
             continue
         try:
             adapter = await asyncio.to_thread(hub.adapter, user, name, profile, today)
             report.results.append(await sync(user, adapter, today))
+            if name in unreadable:  # the operator's keys are back
+                await asyncio.to_thread(user.mark_unreadable, name, False)
         except ReconnectNeeded:
             if await asyncio.to_thread(user.mark_revoked, name):
                 report.reconnect.append(name)
-        except (VendorError, PayloadError, CredentialError, ValueError) as exc:
+        except CredentialError:  # the operator's keys changed: theirs to fix, the user's to know
+            stored = await asyncio.to_thread(user.credential, name)
+            log.error("user %d: no configured key opens their %s credential (stored with key %s; the current key "
+                      "is %s): were SLEEPCOT_SECRET_KEYS or secret.key changed?", user.user_id, name,
+                      stored[1] if stored else "?", hub.vault.current_key_id)
+            if await asyncio.to_thread(user.mark_unreadable, name):
+                report.unreadable.append(name)
+            report.failed.append((name, "no configured key opens the credential"))
+        except (VendorError, PayloadError, ValueError) as exc:
             log.warning("sync of %s for user %d failed: %s", name, user.user_id, exc)
             report.failed.append((name, str(exc)))
     return report

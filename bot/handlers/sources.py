@@ -110,7 +110,7 @@ class SourceHandlers(Handlers):
         url = None
         if not missing and name in self.hub.connectable():
             try:
-                url = self.hub.authorization_url(name, user.user_id)
+                url = await asyncio.to_thread(self.hub.authorization_url, self.store, name, user.user_id)
             except ValueError:  # not registered after all
                 log.warning("%s: could not make an authorization link", name)
         if url is None:

@@ -1,5 +1,5 @@
-"""The OAuth callback page: the one entry that does not come from Telegram. It acts for the user named
-inside the encrypted, expiring `state` our own /connect link carried, then syncs and tells them in the chat."""
+"""The OAuth callback page: the one entry that does not come from Telegram. It acts for the user whose
+/connect link carried the `state` (encrypted, expiring, single-use), then syncs and tells them in the chat."""
 
 from __future__ import annotations
 
@@ -39,17 +39,18 @@ class WebPage:
 class WebHandlers(Handlers):
     """The OAuth callback."""
 
-    def _state_user(self, vendor: str, state: str | None) -> tuple[int | None, str | None]:
-        """The user inside one of our `state` values; when it is forged, stale or for another vendor: None,
-        and the reason to show (if there is one worth showing)."""
+    def _take_state(self, vendor: str, state: str | None) -> tuple[int | None, str | None, str | None]:
+        """The user one of our `state` values was made for, and its PKCE verifier, spending the link; when it
+        is forged, stale, for another vendor or used: no user, and the reason to show (if one is worth it)."""
         if not state or len(state) > MAX_STATE_CHARS:
-            return None, None
+            return None, None, None
         try:
-            return self.hub.state_user(vendor, state), None
+            user_id, verifier = self.hub.take_state(self.store, vendor, state)
+            return user_id, verifier, None
         except ConnectError as exc:
-            return None, str(exc)
+            return None, None, str(exc)
         except (ValueError, KeyError, TypeError):
-            return None, None
+            return None, None, None
 
     async def _user_by_id(self, user_id: int | None) -> tuple[UserStore | None, Language, int | None]:
         """A user from a callback: their store, language and chat (None, English, None when gone)."""
@@ -78,7 +79,7 @@ class WebHandlers(Handlers):
         if known is None or known.connection is not Connection.OAUTH:
             return WebPage(404, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_unknown_vendor"))
         state, code, error = query.get("state"), query.get("code"), query.get("error")
-        user_id, unreadable = self._state_user(vendor, state)
+        user_id, verifier, unreadable = await asyncio.to_thread(self._take_state, vendor, state)
         user, language, chat_id = await self._user_by_id(user_id)
         label, failed = known.label, say(language, "web_failed_title")
         if error is not None or not code or not state:
@@ -88,11 +89,11 @@ class WebHandlers(Handlers):
                 key = "oauth_denied" if error is not None else "oauth_failed"
                 await self._tell(application.bot, chat_id, say(language, key, label=label, name=vendor))
             return WebPage(400, language, failed, say(language, "web_denied" if error is not None else "web_bad_request"))
-        if user is None:  # forged, expired, for another vendor, or the user deleted themselves meanwhile
+        if user is None:  # forged, expired, used, for another vendor, or the user deleted themselves meanwhile
             return WebPage(400, language, failed,
                            escape_text(unreadable) if unreadable else say(language, "web_bad_request"))
         try:
-            await self.hub.complete(self.store, vendor, state, code)  # the same state: the same user
+            await self.hub.complete(self.store, vendor, user.user_id, verifier, code)
         except ConnectError as exc:
             await self._tell(application.bot, chat_id, say(language, "oauth_failed", label=label, name=vendor))
             return WebPage(400, language, failed, escape_text(str(exc)))

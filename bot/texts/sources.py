@@ -61,6 +61,13 @@ SOURCES: dict[str, dict[Language, str]] = {
             "Send /connect {name} to reconnect.",
         ZH: "⚠️ 你与 {label} 的连接已失效（授权被撤销或已过期）。请发送 /connect {name} 重新连接。",
     },
+    "source_unreadable": {
+        EN: "⚠️ Your {label} connection cannot be opened on this SleepCoT right now (its keys changed), so no "
+            "new nights arrive from it. The operator has been told. If it does not come back, send "
+            "/connect {name} to connect it again.",
+        ZH: "⚠️ 目前无法在此 SleepCoT 上打开你与 {label} 的连接（其密钥已更改），因此不会有新的睡眠数据传来。"
+            "已通知运营者。如果一直没有恢复，请发送 /connect {name} 重新连接。",
+    },
     "upload_howto": {
         EN: "<b>{label}</b> works from an export of your data:\n"
             "1. On your iPhone, open the Health app, tap your profile picture, then "

@@ -1,5 +1,5 @@
-"""Accounts: creating users, invites (stored as hashes, single use, expiring), and finding users by
-Telegram id."""
+"""Accounts: creating users, invites and /connect links' nonces (stored as hashes, single use, expiring),
+finding users by Telegram id, and the accounts the operator blocked."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from sleepcot.domain import Profile
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
-from sleepcot.store.models import InviteRow, ProfileRow, User, utcnow
+from sleepcot.store.models import BlockedRow, InviteRow, OAuthStateRow, ProfileRow, User, utcnow
 
 
 class _NotRedeemed(Exception):
@@ -54,9 +54,11 @@ class Accounts(Database):
     def redeem_invite(self, code: str, profile: Profile, telegram_id: int) -> int | None:
         """Create the user, consenting (an invite is spent at consent), if `code` is a valid, unused,
         unexpired invite, atomically spending the code (two people racing for one code: exactly one wins).
-        Returns the new user's id, or None."""
+        Returns the new user's id, or None (a blocked account too, leaving the code unspent)."""
         try:
             with transaction(self.engine) as s:
+                if s.get(BlockedRow, telegram_id) is not None:
+                    raise _NotRedeemed
                 user = User(telegram_id=telegram_id, consented_at=utcnow())
                 s.add(user)
                 s.flush()
@@ -71,6 +73,43 @@ class Accounts(Database):
                 return user.id
         except _NotRedeemed:
             return None
+
+    def new_oauth_state(self, user_id: int, vendor: str, valid_for: timedelta) -> str:
+        """A nonce for a /connect link of the user's to `vendor`, good once until it expires; only its hash
+        is stored (expired ones are cleared here)."""
+        nonce = secrets.token_urlsafe(16)
+        with transaction(self.engine) as s:
+            s.execute(delete(OAuthStateRow).where(OAuthStateRow.expires_at <= utcnow()))
+            s.add(OAuthStateRow(nonce_sha256=_sha256(nonce), user_id=user_id, vendor=vendor,
+                                expires_at=utcnow() + valid_for))
+        return nonce
+
+    def take_oauth_state(self, nonce: str, vendor: str) -> int | None:
+        """The user whose /connect link carried `nonce`, spending it (two callbacks racing: one gets it);
+        None when it is unknown, used, expired, for another vendor, or its user is gone."""
+        with transaction(self.engine) as s:
+            taken = s.execute(delete(OAuthStateRow).where(OAuthStateRow.nonce_sha256 == _sha256(nonce))
+                              .returning(OAuthStateRow.user_id, OAuthStateRow.vendor, OAuthStateRow.expires_at)).first()
+        if taken is None or taken.vendor != vendor or taken.expires_at <= utcnow():
+            return None
+        return taken.user_id
+
+    def block(self, telegram_id: int) -> bool:
+        """Block a Telegram account: the bot stops answering it and everything of its user is removed (in
+        one transaction). True when a user was removed."""
+        with transaction(self.engine) as s:
+            if s.get(BlockedRow, telegram_id) is None:
+                s.add(BlockedRow(telegram_id=telegram_id))
+            removed = s.execute(delete(User).where(User.telegram_id == telegram_id))
+            return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+    def unblock(self, telegram_id: int) -> bool:
+        with transaction(self.engine) as s:
+            return bool(s.execute(delete(BlockedRow).where(BlockedRow.telegram_id == telegram_id)).rowcount)  # type: ignore[attr-defined]
+
+    def is_blocked(self, telegram_id: int) -> bool:
+        with transaction(self.engine) as s:
+            return s.get(BlockedRow, telegram_id) is not None
 
     def user_by_telegram_id(self, telegram_id: int) -> int | None:
         with transaction(self.engine) as s:

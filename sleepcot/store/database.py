@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from sleepcot.store.engine import connect, transaction
+from sleepcot.store.engine import connect, file_lock, transaction
 from sleepcot.store.models import User
 from sleepcot.store.outbox import Outbox, Pacer
 from sleepcot.store.user import UnknownUser, UserStore
@@ -31,27 +28,26 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest revision (does nothing when it is already there). Processes
         starting together (the bot and its workers) migrate one after the other: a PostgreSQL advisory
-        lock, or a lock file beside a SQLite database."""
+        lock, or a lock file beside a SQLite database (`file_lock`)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self._migration_lock(), self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-
-    @contextmanager
-    def _migration_lock(self) -> Iterator[None]:
-        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
-        if not database or database == ":memory:":
-            yield
-            return
-        with open(f"{database}.migrate.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with file_lock(self.engine, "migrate"), self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # a table copied during a migration must not cascade when the old one is dropped
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # (before any transaction: it is ignored in one)
+                connection.commit()
             try:
-                yield
+                with connection.begin():
+                    if not sqlite:
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                        raise RuntimeError(f"the migration left {len(broken)} rows pointing nowhere; rolled back")
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def outbox(self, worker: str) -> Outbox:
         """The scheduled messages, as the worker named `worker` (unique per process) claims them."""

@@ -1,9 +1,11 @@
 """The engine for a database URL — SQLite (WAL, foreign keys on, deleted content overwritten; the file only
-its owner's, like the key; its folder made) or PostgreSQL through psycopg 3 — and the short transaction every
-store method runs in."""
+its owner's, like the key; its folder made) or PostgreSQL through psycopg 3 —, the short transaction every
+store method runs in, and `file_lock`, which serializes processes sharing a SQLite file where PostgreSQL
+would use its own locks."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,3 +57,21 @@ def connect(url: str) -> Engine:
 def transaction(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session, session.begin():
         yield session
+
+
+@contextmanager
+def file_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the exclusive lock `name` among every process using this SQLite file (a lock file in a folder
+    beside it; blocking: call it from a thread); nothing for PostgreSQL or an in-memory database."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    folder = Path(database).expanduser().with_name(Path(database).name + ".locks")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    descriptor = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock

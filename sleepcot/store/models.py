@@ -91,6 +91,7 @@ class User(Base):
     than a step of onboarding; `consented_at` is when they accepted the terms."""
 
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted user's id is never given to someone else
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -237,7 +238,9 @@ class SendPacingRow(Base):
 
 class CredentialRow(Base):
     """A vendor's OAuth tokens, encrypted by the caller; `key_id` names the key that encrypted them.
-    `revoked_at` is set when the vendor refused the grant; the user must reconnect."""
+    `revoked_at` is set when the vendor refused the grant; the user must reconnect. `unreadable_at` is set
+    when no configured key opens it (the operator's keys changed): the user is told once, and it clears
+    when the credential is read again."""
 
     __tablename__ = "credentials"
     __table_args__ = (UniqueConstraint("user_id", "vendor"),)
@@ -249,6 +252,7 @@ class CredentialRow(Base):
     key_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     revoked_at: Mapped[datetime | None]
+    unreadable_at: Mapped[datetime | None]
 
 
 class InviteRow(Base):
@@ -263,3 +267,25 @@ class InviteRow(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class OAuthStateRow(Base):
+    """A /connect link not yet used: the SHA-256 of the nonce its `state` carries, whose link it is, for
+    which vendor, until when. Taken (deleted) by the first callback that presents it, so a link works
+    once; it goes with its user, so nobody inherits it."""
+
+    __tablename__ = "oauth_states"
+
+    nonce_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    vendor: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime]
+
+
+class BlockedRow(Base):
+    """A Telegram account the operator blocked: their data was removed and the bot no longer answers them."""
+
+    __tablename__ = "blocked"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    blocked_at: Mapped[datetime] = mapped_column(default=utcnow)

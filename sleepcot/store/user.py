@@ -4,6 +4,7 @@ method runs in its own short transaction."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, NamedTuple
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from sleepcot.domain import Night, NightKind, Profile, Tag
 from sleepcot.store.dialects import upsert_insert
-from sleepcot.store.engine import transaction
+from sleepcot.store.engine import file_lock, transaction
 from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, ProfileRow, TagRow, TurnRow, User, utcnow
 from sleepcot.store.outbox import reschedule
 from sleepcot.store.rows import differs, night_from_row, night_row
@@ -193,20 +194,21 @@ class UserStore:
         with transaction(self._engine) as s:
             insert = upsert_insert(s)(CredentialRow).values(
                 user_id=self.user_id, vendor=vendor, ciphertext=ciphertext, key_id=key_id, updated_at=utcnow(),
-                revoked_at=None,
+                revoked_at=None, unreadable_at=None,
             )
             s.execute(insert.on_conflict_do_update(
                 index_elements=("user_id", "vendor"),
-                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at", "revoked_at")},
+                set_={c: insert.excluded[c] for c in ("ciphertext", "key_id", "updated_at", "revoked_at", "unreadable_at")},
             ))
 
     def update_credential(self, vendor: str, change: Callable[[bytes], tuple[bytes, str] | None]) -> bytes | None:
-        """Read-modify-write of one credential under its row lock (SELECT … FOR UPDATE on PostgreSQL, so
-        that several workers never refresh the same single-use token twice): `change` gets the stored
+        """Read-modify-write of one credential under its lock (SELECT … FOR UPDATE on PostgreSQL, a lock file
+        on SQLite), so that several processes never refresh the same single-use token twice: `change` gets the stored
         ciphertext and returns a replacement (ciphertext, key id) or None to keep it. Returns the ciphertext
         now stored, or None when the credential is gone."""
         query = select(CredentialRow).where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor)
-        with transaction(self._engine) as s:
+        lock = hashlib.sha256(f"{self.user_id}:{vendor}".encode()).hexdigest()[:16]
+        with file_lock(self._engine, f"credential-{lock}"), transaction(self._engine) as s:  # SQLite: no row locks
             row = s.scalars(query.with_for_update()).first()
             if row is None:
                 return None
@@ -227,10 +229,29 @@ class UserStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def mark_unreadable(self, vendor: str, unreadable: bool = True) -> bool:
+        """Mark the vendor's credential as one no configured key opens (or, `unreadable` False, as read
+        again); True only when that changes (so the user is told once)."""
+        marked = CredentialRow.unreadable_at.is_(None) if unreadable else CredentialRow.unreadable_at.is_not(None)
+        with transaction(self._engine) as s:
+            result = s.execute(
+                update(CredentialRow)
+                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor, marked)
+                .values(unreadable_at=utcnow() if unreadable else None)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def revoked_vendors(self) -> set[str]:
         """The connected vendors whose grant was revoked (the user must reconnect them)."""
         query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
                                                    CredentialRow.revoked_at.is_not(None))
+        with transaction(self._engine) as s:
+            return set(s.scalars(query))
+
+    def unreadable_vendors(self) -> set[str]:
+        """The connected vendors whose credential no configured key opened at the last try."""
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
+                                                   CredentialRow.unreadable_at.is_not(None))
         with transaction(self._engine) as s:
             return set(s.scalars(query))
 

@@ -40,7 +40,7 @@ from tests.chat.people import ADMIN, ANN, BEN, STRANGER, connect_simulator, onbo
 from tests.database import consented_at, rows_of_user
 from tests.loopback import closed_port
 from tests.loopback.bot_runner import RunningBot, web_endpoint
-from tests.loopback.telegram_server import BotAPIServer, parse_telegram_html
+from tests.loopback.telegram_server import BotAPIServer, TelegramUser, parse_telegram_html
 from tests.loopback.vendor_apis import OuraAPI
 from tests.loopback.vendor_server import VendorServer
 
@@ -413,6 +413,13 @@ def uploads(tmp_path, monkeypatch):
     return folder
 
 
+def new_link(user: TelegramUser, vendor: str = "oura") -> tuple[httpx.URL, str]:
+    """The user asks for a /connect link: the link and its state."""
+    user.send(f"/connect {vendor}")
+    url = httpx.URL(user.wait_for_messages(1)[0].reply_markup["inline_keyboard"][0][0]["url"])
+    return url, url.params["state"]
+
+
 def oauth_bot(launch: Callable[..., RunningBot], oura: VendorServer, **overrides: object) -> RunningBot:
     client_id, secret = oura.api.client
     return launch(oura_client_id=client_id, oura_client_secret=secret, vendor_origins={"oura": oura.url},
@@ -503,10 +510,14 @@ def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_
     declined = httpx.get(bot.callback_url("oura"), params={"error": "access_denied", "state": state})
     assert declined.status_code == 400 and "nothing was connected" in declined.text
     assert "Oura Ring was not connected: access was not granted" in ann.wait_for_messages(1)[0].text
+    again = httpx.get(bot.callback_url("oura"), params={"code": "c0de", "state": state})
+    assert again.status_code == 400 and "This link was used already" in again.text  # a link works once
+    url, state = new_link(ann)
     refused = httpx.get(bot.callback_url("oura"), params={"code": "stale-code", "state": state})
     assert refused.status_code == 400 and "did not accept the sign-in" in refused.text  # the vendor said invalid_grant
     assert "Connecting Oura Ring did not work. Send /connect oura" in ann.wait_for_messages(1)[0].text
     assert bot.user_store(ANN).vendors() == []
+    url, state = new_link(ann)
 
     today = datetime.now(UTC).date()
     account = oura.pending_account = oura.add_account([today - timedelta(days=i) for i in range(1, 29)], tokens=False)
@@ -566,6 +577,56 @@ def test_today_answers_from_what_is_stored_while_a_rate_limited_vendor_keeps_syn
     assert "deleted" in ann.wait_for_messages(1, timeout=10)[0].text.lower()
     assert time.monotonic() - started < 5
     assert bot.store.user_by_telegram_id(ANN) is None
+
+
+def test_a_deleted_users_id_and_connect_link_pass_to_nobody(telegram, launch, oura):
+    """Ann asks for an Oura link and deletes her data; Ben joins next. Ben never gets Ann's id, and Ann's
+    link, approved at Oura afterwards, connects nobody."""
+    bot = oauth_bot(launch, oura)
+    ann, ben = telegram.user(ANN, "Ann"), telegram.user(BEN, "Ben")
+    onboard(ann)
+    ann_id = bot.user_store(ANN).user_id
+    url, _ = new_link(ann)
+    ann.send("/delete")
+    ann.wait_for_messages(1)
+    ann.press("delete:yes")
+    ann.wait_for_messages(1)
+    onboard(ben)
+    assert bot.user_store(BEN).user_id != ann_id  # ids are never given out twice
+    oura.pending_account = oura.add_account([datetime.now(UTC).date() - timedelta(days=1)], tokens=False)
+    consent = httpx.get(str(url), follow_redirects=False)  # Ann's browser finishes at Oura after all
+    page = httpx.get(consent.headers["Location"])
+    assert page.status_code == 400
+    assert bot.user_store(BEN).vendors() == [] and bot.store.user_by_telegram_id(ANN) is None
+    assert all("Oura" not in m.text for m in ben.messages()[-2:])
+
+
+def test_a_credential_no_key_opens_is_told_to_the_operator_and_once_to_the_user(telegram, launch, caplog):
+    """The operator restarts with other keys: syncing the source fails, the log says why at ERROR, Ann is
+    told once and still gets her briefing from the stored nights; with the old key back, it reads again."""
+    caplog.set_level(logging.INFO)
+    first = launch()
+    ann = telegram.user(ANN, "Ann")
+    onboard(ann)
+    connect_simulator(ann, "healthy")
+    first.stop()
+    old_key, new_key = first.settings.secret_keys.get_secret_value(), Fernet.generate_key().decode()
+    second = launch(secret_keys=new_key)
+    ann.send("/today")
+    notice, briefing = ann.wait_for_messages(2)
+    assert "cannot be opened on this SleepCoT right now" in notice.text and "/connect simulator" in notice.text
+    assert briefing.text.startswith("Good morning, Ann")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("no configured key opens their simulator credential" in line for line in errors)
+    ann.send("/today")
+    assert ann.wait_for_messages(1)[0].text.startswith("Good morning, Ann")
+    time.sleep(1)  # nothing follows it
+    assert sum("cannot be opened" in m.text for m in ann.messages()) == 1  # told once
+    second.stop()
+    bot = launch(secret_keys=f"{new_key},{old_key}")
+    ann.send("/today")
+    assert ann.wait_for_messages(1)[0].text.startswith("Good morning, Ann")
+    assert bot.user_store(ANN).unreadable_vendors() == set()
 
 
 def test_the_callback_refuses_a_forged_or_expired_state_and_stores_nothing(telegram, launch, oura, caplog):

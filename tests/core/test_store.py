@@ -189,6 +189,7 @@ def _fill_every_table(store: Store, user_id: int) -> None:
         s.add(OutboxRow(user_id=user_id, local_date=date(2024, 5, 1), kind="briefing", payload={"x": 1},
                         due_at=datetime(2024, 5, 1, 7, 30, tzinfo=UTC)))
         s.add(CredentialRow(user_id=user_id, vendor="oura", ciphertext=b"\x00secret", key_id="k1"))
+    store.new_oauth_state(user_id, "oura", timedelta(minutes=10))
     code = store.create_invite(timedelta(hours=1))
     with Session(store.engine) as s, s.begin():
         s.execute(update(InviteRow).where(InviteRow.code_sha256 == hashlib.sha256(code.encode()).hexdigest())
@@ -227,7 +228,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
 
 
 def test_a_pending_edit_from_before_revision_0005_resumes_as_an_edit(database_url: str) -> None:
@@ -252,6 +253,57 @@ def test_a_pending_edit_from_before_revision_0005_resumes_as_an_edit(database_ur
         assert store.user_counts() == (4, 2)  # the editing user and the finished one; not the one at "age"
     finally:
         store.close()
+
+
+def test_revision_0006_keeps_every_row_and_a_deleted_users_id_is_never_reused(database_url: str) -> None:
+    """A database from before revision 0006 upgrades in place (on SQLite its users table is copied; nothing
+    may cascade), and from then on ids only grow: the id of a user deleted last is not given out again."""
+    store = Store(database_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005")
+        users = [store.create_user(Profile(name=f"u{i}"), telegram_id=100 + i, consented=True) for i in range(3)]
+        for user_id in users:
+            store.for_user(user_id).upsert_nights([full_night()])
+        store.migrate()
+        assert [store.for_user(u).profile().name for u in users] == ["u0", "u1", "u2"]
+        assert all(len(store.for_user(u).nights(kind=None)) == 1 for u in users)
+        store.for_user(users[-1]).delete()
+        newcomer = store.create_user(Profile(), telegram_id=200)
+        assert newcomer > users[-1]
+    finally:
+        store.close()
+
+
+def test_a_connect_link_is_single_use_for_its_vendor_until_it_expires_and_goes_with_its_user(store: Store) -> None:
+    ann, ben = (store.create_user(Profile(), telegram_id=t, consented=True) for t in (1, 2))
+    nonce = store.new_oauth_state(ann, "oura", timedelta(minutes=10))
+    assert store.take_oauth_state(nonce, "whoop") is None  # for another vendor: spent, and no one's
+    assert store.take_oauth_state(nonce, "oura") is None
+    nonce = store.new_oauth_state(ann, "oura", timedelta(minutes=10))
+    assert store.take_oauth_state(nonce, "oura") == ann
+    assert store.take_oauth_state(nonce, "oura") is None  # used
+    stale = store.new_oauth_state(ben, "oura", timedelta(seconds=-1))
+    assert store.take_oauth_state(stale, "oura") is None
+    leaving = store.new_oauth_state(ben, "oura", timedelta(minutes=10))
+    store.for_user(ben).delete()
+    assert store.take_oauth_state(leaving, "oura") is None
+
+
+def test_a_blocked_account_loses_its_data_and_cannot_come_back_by_invite(store: Store) -> None:
+    user_id = store.create_user(Profile(), telegram_id=7, consented=True)
+    store.for_user(user_id).upsert_nights([full_night()])
+    assert store.block(7) and store.is_blocked(7) and store.user_by_telegram_id(7) is None
+    assert sum(rows_of_user(store.engine, user_id).values()) == 0
+    code = store.create_invite(timedelta(hours=1))
+    assert store.redeem_invite(code, Profile(), telegram_id=7) is None
+    assert store.invite_valid(code)  # not spent on them
+    assert not store.block(7)  # blocked already; nobody left to remove
+    assert store.unblock(7) and not store.is_blocked(7)
+    assert store.redeem_invite(code, Profile(), telegram_id=7) is not None
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:

@@ -139,9 +139,10 @@ class VendorServer(LoopbackServer):
 
     handler = VendorHandler
 
-    def __init__(self, api: Any, *, time_scale: float = 1.0, access_ttl_s: int = 3600):
+    def __init__(self, api: Any, *, time_scale: float = 1.0, access_ttl_s: int = 3600, refresh_delay_s: float = 0.0):
         super().__init__()
         self.api, self.time_scale, self.access_ttl_s = api, time_scale, access_ttl_s
+        self.refresh_delay_s = refresh_delay_s  # how long a refresh takes to answer (races need a window)
         self.accounts: dict[str, Account] = {}
         self.codes: dict[str, tuple[str, str | None, str]] = {}  # code -> (account, code challenge, redirect)
         self.pending_account: Account | None = None  # who "logs in" at the next authorize
@@ -197,6 +198,8 @@ class VendorServer(LoopbackServer):
         if request.path == self.api.authorize_path:
             return self._authorize(request)
         if request.path == self.api.token_path:
+            if request.params.get("grant_type") == "refresh_token":
+                time.sleep(self.refresh_delay_s)
             with self._state_lock:
                 return self._token(request)
         fault = self.record({"path": request.path, **request.params})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from integrations import withings as withings_adapter
+from integrations.oauth import ConnectError
 from integrations.sync import Hub, sync_all
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
@@ -134,6 +136,47 @@ def test_an_expired_token_is_refreshed_and_the_single_use_refresh_token_replaced
     oura.expire_access(account)  # and the new refresh token works the next time
     _run(_sync(user, Hub(settings, vault)))
     assert oura.refresh_grants == 2 and oura.refused_refreshes == 0
+
+
+def _sync_in_a_process(database_url: str, key: bytes, settings: dict, user_id: int, start, reports) -> None:
+    """Another process (the bot and a worker): its own Store, Vault and Hub on the same database."""
+    store = Store(database_url)
+    user = store.for_user(user_id)
+    hub = Hub(Settings(**settings), Vault([key]))
+    start.wait()
+    report = asyncio.run(_sync(user, hub))
+    reports.put((report.reconnect, [name for name, _ in report.failed]))
+
+
+def test_two_processes_refreshing_one_single_use_token_spend_it_once(tmp_path, vault, oura):
+    """On SQLite, where SELECT … FOR UPDATE locks nothing: two processes find the token expired at once; the
+    second waits for the first's refresh and uses its token, instead of spending the old one again (which
+    the vendor would refuse, marking the grant revoked)."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = Store(url)
+    store.migrate()
+    key = Fernet.generate_key()
+    user = _user(store, "Europe/Berlin")
+    account = oura.add_account(_nights(3))
+    _connect(user, Vault([key]), oura, account)
+    oura.expire_access(account)
+    oura.refresh_delay_s = 1.0  # both read the stored token while the first refresh is under way
+    settings = {"data_dir": str(tmp_path), "public_url": "https://coach.example.org",
+                "vendor_origins": {"oura": oura.url}, "oura_client_id": oura.api.client[0],
+                "oura_client_secret": oura.api.client[1]}
+    context = multiprocessing.get_context("spawn")
+    start, reports = context.Barrier(2), context.Queue()
+    processes = [context.Process(target=_sync_in_a_process, args=(url, key, settings, user.user_id, start, reports))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    results = [reports.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(30)
+    assert results == [([], []), ([], [])]  # nobody told to reconnect, nothing failed
+    assert oura.refresh_grants == 1 and oura.refused_refreshes == 0
+    assert user.revoked_vendors() == set()
+    assert Vault([key]).decrypt(user.credential("oura")[0])["token"]["refresh_token"] == account.refresh_token
 
 
 def test_twenty_concurrent_syncs_of_one_user_refresh_exactly_once(tmp_path, store, vault, oura):
@@ -271,11 +314,15 @@ def test_the_oauth_connect_flow_stores_an_encrypted_token_that_fetches(api, tmp_
         account = server.pending_account = server.add_account(_nights(3), tokens=False)
         user = _user(store, "Europe/Berlin")
         hub = Hub(_settings(tmp_path, {api.name: server}), vault)
-        code, state = _consent(hub.authorization_url(api.name, user.user_id))
+        code, state = _consent(hub.authorization_url(store, api.name, user.user_id))
 
         async def connect_then_sync():
             try:
-                assert await hub.complete(store, api.name, state, code) == user.user_id
+                taken, verifier = hub.take_state(store, api.name, state)
+                assert taken == user.user_id
+                with pytest.raises(ConnectError, match="used already"):  # a link works once
+                    hub.take_state(store, api.name, state)
+                await hub.complete(store, api.name, taken, verifier, code)
                 return await sync_all(user, hub, now=NOW.replace(tzinfo=user.profile().tz))
             finally:
                 await hub.aclose()
