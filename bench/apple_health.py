@@ -6,10 +6,17 @@ an `ActivitySummary` a day, and every night's sleep from two or three overlappin
 the Watch's stages with HKTimeZone, AutoSleep's unspecified asleep on most nights), weekend naps, and the
 night's SpO2, respiratory rate and wrist temperature; every timestamp written with the exporting phone's
 offset, as the Health app does. Then, each in a fresh interpreter, measured in the same run:
-- ours: `integrations.apple_health.read_export` (defusedxml iterparse, elements cleared): peak RSS, wall time;
+- ours: `integrations.apple_health.read_export` (defusedxml iterparse, elements cleared): peak RSS, and its
+  rise over the interpreter's own (`ours_peak_delta_mb`), wall time;
 - the baseline: `xml.etree.ElementTree.parse` of the same file (the whole tree): peak RSS, wall time;
 - the interpreter's own peak RSS with the parser imported, for reference.
-Usage: .venv/bin/python -m bench.apple_health [--days 365] [--seed 1]. Last line: one JSON object.
+Then the worst case of the merge: one night of `--overlap` (100,000) Watch sleep records of which up to 43,200
+overlap at once, beside the iPhone's InBed (what a source that re-syncs its stages over and over leaves),
+read by ours and by the baseline (`ours_overlap_s` against `naive_overlap_s`; the merge is n log n: the
+quadratic one it replaced did not finish 100,000 records in a minute), and ours' peak RSS rise on it.
+Peak RSS is the process's own high-water mark (VmHWM), not ru_maxrss, which Linux starts from the parent's.
+Usage: .venv/bin/python -m bench.apple_health [--days 365] [--seed 1] [--overlap 100000]. Last line: one JSON
+object with every figure.
 """
 
 from __future__ import annotations
@@ -149,6 +156,21 @@ def write_night(out: TextIO, rng: random.Random, bedtime: float) -> None:
            round(rng.gauss(34.6, 0.3), 2), unit="degC", metadata=BERLIN)
 
 
+def write_overlapping(path: Path, count: int) -> None:
+    """One night of `count` Watch records (pairs alike, pair j from bedtime + j s for 6 h, core or deep) and the
+    iPhone's InBed over all of them."""
+    bedtime = FIRST_DAY + 22 * 3600
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        record(out, SLEEP, bedtime - 1800, bedtime + 20 * 3600, "HKCategoryValueSleepAnalysisInBed", PHONE,
+               device=PHONE_DEVICE)
+        for index in range(count):
+            start = bedtime + index // 2
+            stage = "AsleepCore" if index // 2 % 2 == 0 else "AsleepDeep"
+            record(out, SLEEP, start, start + 6 * 3600, f"HKCategoryValueSleepAnalysis{stage}", metadata=BERLIN)
+        out.write("</HealthData>\n")
+
+
 def write_export(path: Path, days: int, seed: int) -> int:
     """The export file; returns the sleep periods it holds."""
     rng = random.Random(seed)
@@ -161,29 +183,33 @@ def write_export(path: Path, days: int, seed: int) -> int:
     return periods
 
 
-OURS = """
-import json, resource, sys, time
+PEAK = """
+def peak_kb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+"""
+OURS = PEAK + """
+import json, sys, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 from integrations.apple_health import read_export
 began = time.perf_counter()
 parsed = read_export(Path(sys.argv[1]), ZoneInfo("Europe/Berlin"))
 print(json.dumps({"seconds": time.perf_counter() - began, "nights": len(parsed.nights),
-                  "rejected": len(parsed.rejected), "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "rejected": len(parsed.rejected), "peak_kb": peak_kb()}))
 """
-NAIVE = """
-import json, resource, sys, time
+NAIVE = PEAK + """
+import json, sys, time
 import xml.etree.ElementTree as ElementTree
 began = time.perf_counter()
 root = ElementTree.parse(sys.argv[1]).getroot()
 sleep = sum(1 for r in root.iter("Record") if r.get("type") == "HKCategoryTypeIdentifierSleepAnalysis")
-print(json.dumps({"seconds": time.perf_counter() - began, "sleep_records": sleep,
-                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"seconds": time.perf_counter() - began, "sleep_records": sleep, "peak_kb": peak_kb()}))
 """
-BASELINE = """
-import json, resource
+BASELINE = PEAK + """
+import json
 import integrations.apple_health
-print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"peak_kb": peak_kb()}))
 """
 
 
@@ -196,6 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=365, help="days of data in the generated export")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--overlap", type=int, default=100_000, help="sleep records in the overlapping night")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sleepcot-bench-") as folder:
         path = Path(folder) / "export.xml"
@@ -207,6 +234,10 @@ def main() -> None:
         baseline = in_fresh_interpreter(BASELINE)
         ours = in_fresh_interpreter(OURS, str(path))
         naive = in_fresh_interpreter(NAIVE, str(path))
+        write_overlapping(path, args.overlap)
+        overlap_mb = path.stat().st_size / 1e6
+        ours_overlap = in_fresh_interpreter(OURS, str(path))
+        naive_overlap = in_fresh_interpreter(NAIVE, str(path))
     figures = {
         "file_mb": round(file_mb, 1),
         "ours_peak_rss_mb": round(ours["peak_kb"] / 1024, 1),
@@ -216,7 +247,14 @@ def main() -> None:
         "naive_s": round(naive["seconds"], 2),
         "nights": ours["nights"],
         "interpreter_rss_mb": round(baseline["peak_kb"] / 1024, 1),
+        "ours_peak_delta_mb": round((ours["peak_kb"] - baseline["peak_kb"]) / 1024, 1),
         "rejected": ours["rejected"],
+        "overlap_records": args.overlap,
+        "overlap_file_mb": round(overlap_mb, 1),
+        "ours_overlap_s": round(ours_overlap["seconds"], 2),
+        "naive_overlap_s": round(naive_overlap["seconds"], 2),
+        "overlap_nights": ours_overlap["nights"],
+        "overlap_peak_delta_mb": round((ours_overlap["peak_kb"] - baseline["peak_kb"]) / 1024, 1),
     }
     for name, value in figures.items():
         print(f"{name:>20}: {value}")

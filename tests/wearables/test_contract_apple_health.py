@@ -1,6 +1,8 @@
 """Contract tests for the Apple Health export.xml parser: the recorded fixture, overlapping sources merged as
 a union, local dating across midnight and DST, main sleep vs nap, vitals, malformed records, hostile XML,
-the export.zip, and memory that stays bounded on a large export (measured in subprocesses)."""
+the export.zip, memory that stays bounded on a large export (measured in subprocesses), and the limits that
+stop a runaway or hostile upload (zip bombs, too many records, deep or wide elements, endless tags, a deadline)
+with a clear message, 100,000 overlapping records merged in seconds."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -19,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integrations import apple_health
 from integrations.apple_health import parse_export, read_export
 from integrations.base import PayloadError
 from sleepcot.domain import NightKind, Stage
@@ -361,6 +365,23 @@ def test_wrong_shape_payload(data: bytes, message: str) -> None:
         parse(data)
 
 
+def test_a_zip_packed_with_an_unsupported_method_is_refused_clearly() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("apple_health_export/export.xml", fixture_text())
+        archive.filelist[-1].compress_type = 99  # what the central directory will say: AES, which zipfile lacks
+    buffer.seek(0)
+    with pytest.raises(PayloadError, match="packed in a way this importer cannot unpack"):
+        parse_export(buffer, UTC)
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe/" + "x" * 300, "Not/A_Zone"])
+def test_an_unusable_hktimezone_falls_back_to_the_users_zone(zone: str) -> None:
+    data = export(record(SLEEP, "2024-03-11 23:00:00 +0100", "2024-03-12 07:00:00 +0100", "AsleepCore", zone=zone))
+    [night] = parse(data, BERLIN).nights  # "America" is a tzdata folder, the long name too long for a file
+    assert (night.start, night.local_date) == (datetime(2024, 3, 11, 23, tzinfo=CET), date(2024, 3, 12))
+
+
 def test_read_export_of_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PayloadError, match="cannot read"):
         read_export(tmp_path / "export.xml", UTC)
@@ -443,17 +464,23 @@ from integrations.apple_health import read_export
 from integrations.base import PayloadError
 
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this interpreter's own peak; ru_maxrss on Linux starts from the forking parent's (pytest's)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 read_export(Path(sys.argv[1]), ZoneInfo("UTC"))  # warm up: every import and lazy table loaded
 baseline = peak_mb()
 began = time.perf_counter()
+message = ""
 try:
     outcome = len(read_export(Path(sys.argv[2]), ZoneInfo("Europe/Berlin")).nights)
 except PayloadError as exc:
-    outcome = type(exc).__name__
+    outcome, message = type(exc).__name__, str(exc)
 print(json.dumps({"baseline_mb": baseline, "peak_mb": peak_mb(), "seconds": time.perf_counter() - began,
-                  "outcome": outcome}))
+                  "outcome": outcome, "message": message}))
 """
 
 
@@ -512,3 +539,170 @@ def test_memory_stays_bounded_on_a_large_export(tmp_path: Path) -> None:
     # The whole tree (xml.etree.ElementTree.parse) would cost about 3x the file; streaming costs the compact
     # vitals columns (16 bytes a sample) and the nights: a few MB over the interpreter's own baseline.
     assert figures["peak_mb"] - figures["baseline_mb"] < size_mb / 4, figures
+
+
+# --- limits: a runaway or hostile upload stops with a clear message, in bounded time and memory --------------
+
+MEMBER = "apple_health_export/export.xml"
+
+
+def limit(monkeypatch: pytest.MonkeyPatch, name: str, value: float) -> None:
+    """Lower one of the parser's limits (module constants, read at each call) for one test."""
+    monkeypatch.setattr(apple_health, name, value)
+
+
+def zipped(data: bytes) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MEMBER, data)
+    buffer.seek(0)
+    return buffer
+
+
+def apple_time(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S %z}"
+
+
+def heart_rates(count: int) -> list[str]:
+    first = datetime(2024, 3, 1, tzinfo=CET)
+    return [record(HR, apple_time(first + timedelta(seconds=30 * i)), apple_time(first + timedelta(seconds=30 * i)),
+                   60 + i % 30, unit="count/min") for i in range(count)]
+
+
+@pytest.mark.timeout(60)
+def test_100000_overlapping_records_merge_in_seconds() -> None:
+    # 50,000 pairs of identical Watch records, pair j from T + j s to T + j s + 6 h (core for even j, deep for
+    # odd), so up to 43,200 records overlap at once, and the iPhone's InBed from T - 30 min to T + 20 h.
+    bedtime = datetime(2024, 3, 11, 22, 30, tzinfo=CET)
+    records = [record(SLEEP, apple_time(bedtime - timedelta(minutes=30)), apple_time(bedtime + timedelta(hours=20)),
+                      "InBed", IPHONE)]
+    for j in range(50_000):
+        start, end = bedtime + timedelta(seconds=j), bedtime + timedelta(seconds=j, hours=6)
+        stage = "AsleepCore" if j % 2 == 0 else "AsleepDeep"
+        records += [record(SLEEP, apple_time(start), apple_time(end), stage, zone="Europe/Berlin")] * 2
+    upload = zipped(export(*records))
+    began = time.perf_counter()
+    [night] = parse_export(upload, BERLIN).nights
+    assert time.perf_counter() - began < 30  # n log n: a few seconds; the quadratic sweep, over a minute
+    # Of the covering Watch records the earliest decides (one source, one level): pair 0 (core) until T + 6 h,
+    # then pair k + 1 for the second T + 6 h + k, k = 0 .. 49,998: deep when k + 1 is odd (25,000 s), else core.
+    assert night.total_sleep_s == 71_599  # T -> T + 49,999 s + 6 h
+    assert (night.deep_s, night.light_s, night.rem_s) == (25_000, 21_600 + 24_999, 0)
+    assert night.time_in_bed_s == 73_800  # the InBed, T - 30 min -> T + 20 h
+    assert (night.latency_s, night.awake_s, night.awakenings) == (1800, 401, 0)
+    assert night.vendor_id == "ah-2024-03-11T21:00:00Z"
+    assert night.kind is NightKind.MAIN
+    assert len(night.segments) == 1 + 1 + 49_999 + 1  # awake, core to T + 6 h, one second each, awake
+
+
+def test_a_zip_whose_export_xml_claims_more_than_the_cap_is_refused_before_reading() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MEMBER, export(*three_sources()))
+        archive.filelist[-1].file_size = 9_000_000_000  # what the central directory will claim, as a bomb's does
+    buffer.seek(0)
+    with pytest.raises(PayloadError, match=r"unpacks to 9 GB, more than the 8 GB"):
+        parse_export(buffer, BERLIN)
+
+
+def test_a_zip_bomb_is_refused_naming_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_XML_BYTES", 4_000_000)
+    buffer = io.BytesIO()
+    head, tail = export(*three_sources()).split(b"</HealthData>")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open(MEMBER, "w") as member:
+        member.write(head)
+        for _ in range(32):  # 32 MB of blank padding, streamed into the archive
+            member.write(b" " * 1_000_000)
+        member.write(b"</HealthData>" + tail)
+    assert len(buffer.getvalue()) < 100_000  # over 300 times smaller than what it unpacks to
+    buffer.seek(0)
+    with pytest.raises(PayloadError, match=r"export\.xml unpacks to 32 MB, more than the 4 MB"):
+        parse_export(buffer, BERLIN)
+
+
+def test_an_export_xml_past_the_size_cap_is_refused_while_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_XML_BYTES", 1_000_000)
+    records = three_sources()
+    padding = [" " * 100_000 + "\n"] * 20  # 2 MB between the records: no header to tell the size beforehand
+    with pytest.raises(PayloadError, match=r"export\.xml is larger than 1 MB"):
+        parse(export(records[0], *padding, *records[1:]))
+    assert len(parse(export(*records)).nights) == 1  # a file under the cap is read as before
+
+
+def test_too_many_records_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_RECORDS", 1000)
+    assert len(parse(export(*heart_rates(992), *three_sources())).nights) == 1  # exactly 1000 records
+    with pytest.raises(PayloadError, match=r"more than 1,000 records"):
+        parse(export(*heart_rates(993), *three_sources()))
+
+
+def test_too_many_sleep_records_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_SLEEP_RECORDS", 8)
+    assert len(parse(export(*three_sources())).nights) == 1  # 8 sleep records
+    extra = record(SLEEP, "2024-03-13 23:00:00 +0100", "2024-03-14 07:00:00 +0100", "AsleepCore")
+    with pytest.raises(PayloadError, match=r"more than 8 sleep records"):
+        parse(export(*three_sources(), extra))
+
+
+def test_a_sleep_period_of_too_many_records_is_rejected_and_the_rest_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_PERIOD_RECORDS", 7)
+    later = record(SLEEP, "2024-03-13 23:00:00 +0100", "2024-03-14 07:00:00 +0100", "AsleepCore")
+    parsed = parse(export(*three_sources(), later))  # the first night holds 8 records
+    assert [n.local_date for n in parsed.nights] == [date(2024, 3, 14)]
+    assert parsed.rejected == ["apple_health: rejected the sleep period from 2024-03-11T21:30:00Z: its 8 records "
+                               "are more than the 7 one period may hold"]
+
+
+def metadata_heavy(entries: int) -> bytes:
+    """One sleep record carrying `entries` MetadataEntry children, after the three sources' night."""
+    opening = record(SLEEP, "2024-03-13 23:00:00 +0100", "2024-03-14 07:00:00 +0100", "AsleepCore").split(">")[0]
+    children = '<MetadataEntry key="HKTimeZone" value="Europe/Berlin"/>\n' * entries
+    return export(*three_sources(), f"{opening}>\n{children}</Record>\n")
+
+
+def test_an_element_with_too_many_children_is_refused() -> None:
+    assert len(parse(metadata_heavy(100)).nights) == 2
+    with pytest.raises(PayloadError, match=r"<Record> holds more than 10,000 child elements"):
+        parse(metadata_heavy(20_000))
+
+
+def test_an_element_with_a_million_children_is_refused_in_little_memory(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    path.write_bytes(metadata_heavy(1_000_000))  # 56 MB
+    figures = measure(path)
+    assert figures["outcome"] == "PayloadError", figures
+    assert "more than 10,000 child elements" in figures["message"]
+    assert figures["peak_mb"] - figures["baseline_mb"] < 20, figures  # kept whole: several hundred MB
+
+
+def test_deeply_nested_elements_are_refused() -> None:
+    opening = record(HR, "2024-03-12 00:00:00 +0100", "2024-03-12 00:00:00 +0100", 58, unit="count/min")
+    opening = opening.split("></Record>")[0] + ">"
+    deep = opening + "<HeartRateVariabilityMetadataList>" * 100_000 + "</HeartRateVariabilityMetadataList>" * 100_000
+    with pytest.raises(PayloadError, match=r"nests elements more than 16 deep"):
+        parse(export(*three_sources(), deep + "</Record>\n"))
+
+
+def test_one_endless_tag_is_refused() -> None:
+    endless = record(SLEEP, "2024-03-13 23:00:00 +0100", "2024-03-14 07:00:00 +0100", "AsleepCore",
+                     source="x" * 3_000_000)  # one 3 MB attribute: expat buffers (and rescans) the whole tag
+    with pytest.raises(PayloadError, match=r"more than 1 MB without a single element"):
+        parse(export(*three_sources(), endless))
+
+
+def test_attribute_defaults_in_the_dtd_are_refused() -> None:
+    # expat adds a declared default to every element that lacks the attribute: a DTD of a few MB of defaults
+    # would make each 10-byte <Record/> a few MB in memory
+    amplifier = DTD + f'\n<!ATTLIST Record padding CDATA "{"x" * 1000}">'
+    data = export(*three_sources()).replace(DTD.encode(), amplifier.encode())
+    with pytest.raises(PayloadError, match=r"default value for the attribute padding of <Record>"):
+        parse(data)
+
+
+def test_a_parse_past_its_time_budget_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, "MAX_PARSE_S", 0.2)
+    data = export(*heart_rates(60_000), *three_sources())  # about 2 s to read in full
+    began = time.perf_counter()
+    with pytest.raises(PayloadError, match=r"took more than 0\.2 s"):
+        parse(data)
+    assert time.perf_counter() - began < 1.0  # gave up at the budget, not at the end of the file
