@@ -133,7 +133,7 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
         ("ask", handlers.ask), ("log", handlers.log_command), ("connect", handlers.connect_command),
         ("sources", handlers.sources), ("disconnect", handlers.disconnect_command), ("export", handlers.export),
         ("delete", handlers.delete), ("settings", handlers.settings_command), ("invite", handlers.invite),
-        ("users", handlers.users),
+        ("users", handlers.users), ("block", handlers.block), ("unblock", handlers.unblock),
     ]:
         application.add_handler(CommandHandler(name, callback))
     for button in handlers.button_handlers():

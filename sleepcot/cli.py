@@ -306,6 +306,35 @@ def invite_command() -> None:
               highlight=False)
 
 
+@app.command("block")
+def block_command(
+    telegram_id: Annotated[int | None, typer.Argument(help="the person's Telegram id")] = None,
+    user: Annotated[int | None, typer.Option("--user", help="or our user id, as the logs name it")] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="lift the block: they may join again")] = False,
+) -> None:
+    """Block someone from the bot: everything of their user is deleted and the bot never answers them again
+    (the same as /block in the chat). With --undo, they may join again."""
+    settings = Settings()
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    if user is not None:
+        telegram_id = store.telegram_id(user)
+        if telegram_id is None:
+            err.print(f"[red]There is no user {user} with a Telegram account.[/]")
+            raise typer.Exit(1)
+    if telegram_id is None:
+        err.print("[red]Name the person: a Telegram id, or --user with our user id.[/]")
+        raise typer.Exit(2)
+    if undo:
+        out.print(f"Unblocked {telegram_id}." if store.unblock(telegram_id) else f"{telegram_id} was not blocked.")
+    elif telegram_id in settings.telegram_admins:
+        err.print(f"[red]{telegram_id} is an operator (SLEEPCOT_TELEGRAM_ADMINS): remove them there first.[/]")
+        raise typer.Exit(1)
+    else:
+        removed = store.block(telegram_id)
+        out.print(f"Blocked {telegram_id}" + (": their data is deleted." if removed else " (no user had that id)."))
+
+
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a saved API response or an export")],

@@ -1,5 +1,6 @@
-"""Who may use the bot (private chats; users, admitted people and invite holders), the admin commands
-(/invite, /users), /help, unknown commands, and what a failed update tells the user."""
+"""Who may use the bot (private chats; users, admitted people and invite holders; never a blocked account),
+the admin commands (/invite, /users, /block, /unblock), /help, unknown commands, and what a failed update
+tells the user."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.handlers.joining import joining
 from bot.texts import say
 
 log = logging.getLogger(__name__)
-ADMIN_COMMANDS = ("/invite", "/users")
+ADMIN_COMMANDS = ("/invite", "/users", "/block", "/unblock")
 REFUSED_MEMORY = 10_000  # strangers remembered (per process) so each is refused only once
 
 
@@ -33,6 +34,8 @@ class AccessHandlers(Handlers):
             raise ApplicationHandlerStop
         if await asyncio.to_thread(self.store.user_by_telegram_id, sender.id) is not None:
             return
+        if await asyncio.to_thread(self.store.is_blocked, sender.id):
+            raise ApplicationHandlerStop  # the operator removed them: no answer at all
         message = update.effective_message
         text = message.text if message is not None and message.text else ""
         command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else ""
@@ -92,6 +95,35 @@ class AccessHandlers(Handlers):
         language = await self._language(update)
         count, onboarded = await asyncio.to_thread(self.store.user_counts)
         await self._send(update, context, say(language, "users", count=count, onboarded=onboarded))
+
+    async def block(self, update: Update, context: Context) -> None:
+        """`/block TELEGRAM_ID`: remove everything of that account's user and never answer it again."""
+        await self._blocking(update, context, block=True)
+
+    async def unblock(self, update: Update, context: Context) -> None:
+        """`/unblock TELEGRAM_ID`: they may join again (with an invite, or if admitted)."""
+        await self._blocking(update, context, block=False)
+
+    async def _blocking(self, update: Update, context: Context, *, block: bool) -> None:
+        if not self._is_admin(update.effective_user.id):
+            await self.unknown_command(update, context)
+            return
+        language = await self._language(update)
+        target = context.args[0] if len(context.args or ()) == 1 else ""
+        if not target.isdigit():
+            await self._send(update, context, say(language, "block_usage"))
+            return
+        telegram_id = int(target)
+        if block and self._is_admin(telegram_id):
+            await self._send(update, context, say(language, "block_operator", id=telegram_id))
+            return
+        if block:
+            removed = await asyncio.to_thread(self.store.block, telegram_id)
+            log.info("an operator blocked an account%s", " and removed its user" if removed else "")
+            key = "blocked_removed" if removed else "blocked_nobody"
+        else:
+            key = "unblocked" if await asyncio.to_thread(self.store.unblock, telegram_id) else "not_blocked"
+        await self._send(update, context, say(language, key, id=telegram_id))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         language = await self._language(update)

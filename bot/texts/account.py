@@ -38,4 +38,19 @@ ACCOUNT: dict[str, dict[Language, str]] = {
     },
     "users": {EN: "{count} people use this bot ({onboarded} finished setting up).",
               ZH: "共有 {count} 人使用这个机器人（{onboarded} 人已完成设置）。"},
+    "block_usage": {
+        EN: "Send <code>/block ID</code> with the person's Telegram id (a number) to remove their data and stop "
+            "answering them; <code>/unblock ID</code> lets them join again.",
+        ZH: "发送 <code>/block ID</code>（对方的 Telegram 数字 ID）可删除其数据并不再回复对方；"
+            "<code>/unblock ID</code> 可让其重新加入。",
+    },
+    "blocked_removed": {EN: "Blocked {id}: their data is deleted and the bot no longer answers them.",
+                        ZH: "已封禁 {id}：其数据已删除，机器人不再回复对方。"},
+    "blocked_nobody": {EN: "Blocked {id}: nobody used the bot with that id; the bot will not answer them.",
+                       ZH: "已封禁 {id}：没有人用这个 ID 使用过机器人；机器人不会回复对方。"},
+    "block_operator": {EN: "{id} is an operator of this bot (SLEEPCOT_TELEGRAM_ADMINS) and cannot be blocked here.",
+                       ZH: "{id} 是这个机器人的管理员（SLEEPCOT_TELEGRAM_ADMINS），不能在这里封禁。"},
+    "unblocked": {EN: "Unblocked {id}: they can join again (with an invite, unless admitted).",
+                  ZH: "已解除封禁 {id}：对方可以重新加入（需要邀请，除非已被允许）。"},
+    "not_blocked": {EN: "{id} was not blocked.", ZH: "{id} 未被封禁。"},
 }

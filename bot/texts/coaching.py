@@ -28,8 +28,10 @@ COACHING: dict[str, dict[Language, str]] = {
             "SleepCoT 是睡眠教练，不是医生：无法做出诊断。",
     },
     "admin_help": {
-        EN: "\n\n<b>Operator</b>\n/invite — a single-use invite link\n/users — how many people use this bot",
-        ZH: "\n\n<b>管理员</b>\n/invite — 生成一次性邀请链接\n/users — 使用人数",
+        EN: "\n\n<b>Operator</b>\n/invite — a single-use invite link\n/users — how many people use this bot\n"
+            "/block ID — delete someone's data and stop answering them (/unblock ID undoes it)",
+        ZH: "\n\n<b>管理员</b>\n/invite — 生成一次性邀请链接\n/users — 使用人数\n"
+            "/block ID — 删除某人的数据并不再回复对方（/unblock ID 撤销）",
     },
     "no_nights": {
         EN: "I have no sleep data for you yet. Use /connect to link your wearable (or the simulator).",

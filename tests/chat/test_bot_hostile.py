@@ -1,11 +1,16 @@
 """What a careless or hostile sender cannot do to the bot (issue 17): stall everyone with a flood, restate a
 log by editing it, reach the bot through a business account, skip consent with a forged button, or make the
-bot write on every `/start` with a made-up invite. The real bot against the loopback Bot API."""
+bot write on every `/start` with a made-up invite; and what an operator can do about a user (block them). The
+real bot against the loopback Bot API."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
+import time
 
+from sqlalchemy import event
+from typer.testing import CliRunner
+
+from sleepcot.cli import app as cli
 from tests.chat.people import ADMIN, ANN, BEN, STRANGER, onboard
 from tests.database import rows_of_user
 
@@ -101,3 +106,45 @@ def test_forged_buttons_cannot_skip_consent_or_onboarding(telegram, launch):
     assert (rows["users"], rows["credentials"], rows["nights"], rows["tags"]) == (1, 0, 0, 0)
     assert user.pending().step == "briefing_time"
     assert user.profile().age_band.value != "40-64"
+
+
+def test_an_operator_blocks_a_user_who_loses_their_data_and_every_answer_until_unblocked(telegram, launch,
+                                                                                       monkeypatch, tmp_path):
+    bot = launch()
+    ann, ben, admin = telegram.user(ANN, "Ann"), telegram.user(BEN, "Ben"), telegram.user(ADMIN, "Op")
+    onboard(ann)
+    onboard(ben)
+    ann_id = bot.user_store(ANN).user_id
+    ben.send(f"/block {ANN}")  # only an operator may
+    assert "I don't know that command" in ben.wait_for_messages(1)[0].text
+    admin.send("/block ann")
+    assert "/block ID" in admin.wait_for_messages(1)[0].text
+    admin.send(f"/block {ADMIN}")
+    assert "cannot be blocked" in admin.wait_for_messages(1)[0].text
+    admin.send(f"/block {ANN}")
+    assert f"Blocked {ANN}: their data is deleted" in admin.wait_for_messages(1)[0].text
+    assert sum(rows_of_user(bot.store.engine, ann_id).values()) == 0
+    admin.send("/invite")
+    code = admin.wait_for_messages(1)[0].text.split("/start ")[1].split()[0]
+    before = len(ann.messages())
+    for text in ("/start", "/today", "hello?", f"/start {code}"):  # admitted by the settings, and invited
+        ann.send(text)
+    time.sleep(2)
+    assert len(ann.messages()) == before  # not a word
+    assert bot.store.user_by_telegram_id(ANN) is None and bot.store.invite_valid(code)
+
+    admin.send(f"/unblock {ANN}")
+    assert "Unblocked" in admin.wait_for_messages(1)[0].text
+    onboard(ann)  # back, as a new user
+    assert bot.user_store(ANN).user_id != ann_id
+
+    monkeypatch.setenv("SLEEPCOT_DATABASE_URL", bot.settings.effective_database_url)
+    monkeypatch.setenv("SLEEPCOT_DATA_DIR", str(tmp_path / "data"))
+    printed = CliRunner().invoke(cli, ["block", "--user", str(bot.user_store(ANN).user_id)])
+    assert printed.exit_code == 0 and f"Blocked {ANN}: their data is deleted" in printed.output
+    before = len(ann.messages())
+    ann.send("/help")
+    time.sleep(1)
+    assert len(ann.messages()) == before and bot.store.is_blocked(ANN)
+    assert CliRunner().invoke(cli, ["block", "--undo", str(ANN)]).exit_code == 0
+    assert not bot.store.is_blocked(ANN)
