@@ -1,7 +1,12 @@
 """Delivering what the outbox holds due (bot.scheduler plans and writes it): each user's messages in order,
 paced by the send budget every process shares (a 429 holds it for everyone), each message once. A message
 Telegram certainly did not get is retried; one that may have arrived is sent again, marked as a possible
-repeat; one Telegram refuses (blocked, bad request) is dropped with its reason; a stale one expires."""
+repeat; one Telegram refuses (blocked, bad request) is dropped with its reason; a stale one expires.
+
+A long message goes in parts, each recorded once Telegram took it, so a retry sends only the rest. A send
+kept waiting (a 429's wait) renews its claim before going on, and stops if another worker took the row
+over meanwhile. A delivery whose recording fails for a moment (the database busy) is recorded again, not
+sent again."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -31,6 +37,7 @@ log = logging.getLogger(__name__)
 DELIVER_BATCH = 100  # rows claimed at once for delivery
 SEND_CONCURRENCY = 16  # users whose messages are in flight at once (Telegram's round trip hides behind it)
 RETRY_SEND_AFTER = timedelta(seconds=30)  # a send that failed on the network is tried again this much later
+RECORD_ATTEMPTS = 6  # a delivery is recorded again this many times (0.2 s, doubling) before giving up
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -40,6 +47,10 @@ class _NotSent(Exception):
 
 class _InDoubt(Exception):
     """The request may have reached Telegram (a timeout or a broken connection after sending)."""
+
+
+class _ClaimLost(Exception):
+    """Another worker took the row over while this one waited: it sends the rest, not this one."""
 
 
 def _retry_after_s(exc: RetryAfter) -> float:
@@ -88,6 +99,8 @@ class Delivery:
             return  # another worker holds it now
         try:
             message_id = await self._send(chat_id, job)
+        except _ClaimLost:
+            log.info("user %d's %s was taken over by another worker while waiting", job.user_id, job.kind)
         except Forbidden:
             log.info("user %d blocked the bot: their %s is dropped", job.user_id, job.kind)
             await asyncio.to_thread(self.outbox.skip, job, "blocked")
@@ -100,38 +113,65 @@ class Delivery:
             log.warning("user %d's %s may or may not have arrived; it is sent again, marked", job.user_id, job.kind)
             await asyncio.to_thread(self.outbox.in_doubt, job, self.clock() + RETRY_SEND_AFTER)
         else:
-            await asyncio.to_thread(self.outbox.sent, job, message_id, self.clock())
+            await self._record(lambda: self.outbox.sent(job, message_id, self.clock()))
+
+    async def _record(self, change: Callable[[], bool]) -> bool:
+        """Record what Telegram already did, trying again while the database fails for a moment: a delivery
+        that is not recorded would be sent again."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                return await asyncio.to_thread(change)
+            except DBAPIError as exc:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                log.warning("recording a delivery failed (%s); trying again", type(exc.orig).__name__)
+                await asyncio.sleep(0.2 * 2 ** attempt)
+        return False
 
     async def _send(self, chat_id: int, job: Job) -> int:
-        """Send the job's message (several if it is long); the id of the last one."""
+        """Send the job's message, part by part from the first not known to have arrived (a long one is
+        several); each part Telegram takes is recorded. The part that may have arrived before says so. The
+        id of the last message."""
         payload = job.payload
         note = say(Language(payload["language"]), "resent_note") if job.maybe_sent else None
-        if "photo" in payload:
-            caption = payload["caption"] + (f"\n\n{note}" if note else "")
-            parts = split_html(caption, MAX_CAPTION)
-            photo = base64.b64decode(payload["photo"])
-            message = await self._call(lambda: self.bot.send_photo(chat_id, photo, caption=parts[0],
-                                                                   parse_mode=ParseMode.HTML))
-            for part in parts[1:]:
-                message = await self._call(lambda part=part: self._text(chat_id, part))
-            return message.message_id
-        for part in split_html(payload["html"] + (f"\n\n{note}" if note else "")):
-            message = await self._call(lambda part=part: self._text(chat_id, part))
+        photo = base64.b64decode(payload["photo"]) if "photo" in payload else None
+        parts = split_html(payload["caption"], MAX_CAPTION) if photo is not None else split_html(payload["html"])
+        message = None
+        for index in range(job.parts_sent, len(parts)):
+            if index > job.parts_sent and not await asyncio.to_thread(self.outbox.start_sending, job, self.clock(),
+                                                                       self.lease):
+                raise _ClaimLost
+            chunks = [parts[index]]
+            if note is not None and index == job.parts_sent:  # (a caption keeps to a caption's length)
+                noted = f"{parts[index]}\n\n{note}"
+                chunks = split_html(noted, MAX_CAPTION) if photo is not None and index == 0 else split_html(noted)
+            for n, chunk in enumerate(chunks):
+                if photo is not None and index == 0 and n == 0:
+                    message = await self._call(job, lambda chunk=chunk: self.bot.send_photo(
+                        chat_id, photo, caption=chunk, parse_mode=ParseMode.HTML))
+                else:
+                    message = await self._call(job, lambda chunk=chunk: self._text(chat_id, chunk))
+            if index < len(parts) - 1:
+                await self._record(lambda index=index: self.outbox.part_sent(job, index + 1, self.clock(), self.lease))
         return message.message_id
 
     def _text(self, chat_id: int, html: str) -> Awaitable:
         return self.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
 
-    async def _call(self, send: Callable[[], Awaitable]) -> object:
+    async def _call(self, job: Job, send: Callable[[], Awaitable]) -> object:
         """One Bot API send in the next free slot of the shared budget; a 429 holds the budget for everyone
-        and the same send is tried again (Telegram did not take it)."""
+        and the same send is tried again (Telegram did not take it), once the job's claim is renewed."""
+        waited = False
         while True:
             slot = await asyncio.to_thread(self.pacer.slot)
             await asyncio.sleep(max(0.0, slot - time.time()))
+            if waited and not await asyncio.to_thread(self.outbox.renew, job, self.clock(), self.lease):
+                raise _ClaimLost
             try:
                 return await send()
             except RetryAfter as exc:
                 await asyncio.to_thread(self.pacer.hold, _retry_after_s(exc))
+                waited = True
             except (Forbidden, BadRequest):
                 raise
             except NetworkError as exc:  # TimedOut included

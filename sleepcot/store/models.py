@@ -196,7 +196,8 @@ class OutboxRow(Base):
 
     A worker works on a row only while it holds the claim (`claimed_by` until `claimed_until`); every change
     it makes is conditional on still holding it. `sending_since` is written before the message goes to
-    Telegram and `sent_at` after, so a row with the first and not the second may have been delivered."""
+    Telegram and `sent_at` after, so a row with the first and not the second may have been delivered.
+    `parts_sent` counts the parts of a long message Telegram has taken, so a retry never repeats them."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -220,6 +221,7 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_until: Mapped[datetime | None]
     sending_since: Mapped[datetime | None]
+    parts_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     generated_at: Mapped[datetime | None]

@@ -42,7 +42,8 @@ _c = _outbox.c
 @dataclass(frozen=True)
 class Job:
     """A claimed outbox row. `maybe_sent`: an earlier attempt started sending it and never recorded the
-    outcome, so Telegram may already have delivered it."""
+    outcome, so Telegram may already have delivered it (its part `parts_sent`, the first not known to have
+    arrived)."""
 
     id: int
     user_id: int
@@ -52,6 +53,7 @@ class Job:
     attempts: int
     payload: dict[str, Any] | None
     maybe_sent: bool
+    parts_sent: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,11 @@ class Generated:
 
 def _job(row: Any) -> Job:
     return Job(row.id, row.user_id, row.local_date, row.kind, row.due_at, row.attempts, row.payload,
-               row.sending_since is not None)
+               row.sending_since is not None, row.parts_sent)
 
 
-_JOB_COLUMNS = (_c.id, _c.user_id, _c.local_date, _c.kind, _c.due_at, _c.attempts, _c.payload, _c.sending_since)
+_JOB_COLUMNS = (_c.id, _c.user_id, _c.local_date, _c.kind, _c.due_at, _c.attempts, _c.payload, _c.sending_since,
+                _c.parts_sent)
 
 
 class Outbox:
@@ -215,6 +218,16 @@ class Outbox:
         """Written before the message goes to Telegram (and the claim renewed for the send). False: the claim
         was lost, so this worker must not send."""
         return self._change(job, sending_since=now, claimed_until=now + lease)
+
+    def renew(self, job: Job, now: datetime, lease: timedelta) -> bool:
+        """Extend the claim of a send that is taking long (a wait Telegram asked for); False: the claim was
+        lost (another worker took the row over), so this worker must not send any more of it."""
+        return self._change(job, claimed_until=now + lease)
+
+    def part_sent(self, job: Job, parts: int, now: datetime, lease: timedelta) -> bool:
+        """Telegram took the first `parts` parts of a long message: a retry starts after them. Renews the
+        claim; False: it was lost."""
+        return self._change(job, parts_sent=parts, sending_since=None, claimed_until=now + lease)
 
     def not_sent(self, job: Job, at: datetime) -> bool:
         """The send certainly failed before Telegram took the message: send again from `at`."""

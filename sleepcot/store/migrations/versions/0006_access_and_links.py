@@ -1,6 +1,7 @@
 """Who may use the bot and what a link can do: a deleted user's id is never reused (SQLite AUTOINCREMENT; a
 PostgreSQL sequence never reuses one), a /connect link is a single-use nonce stored with its user, a
-credential no key opens is marked so its user is told once, and the operator's blocked accounts.
+credential no key opens is marked so its user is told once, and the operator's blocked accounts; and the
+outbox counts the parts of a long message already delivered.
 
 On SQLite the users table is copied into a new one; `Store.migrate` turns foreign keys off around the
 migration (SQLite's own recipe for such changes), or dropping the old table would cascade to every row.
@@ -49,9 +50,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credentials") as batch:
         batch.add_column(sa.Column("unreadable_at", UTC_DATETIME, nullable=True))
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("parts_sent", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("parts_sent")
     with op.batch_alter_table("credentials") as batch:
         batch.drop_column("unreadable_at")
     op.drop_table("blocked")
