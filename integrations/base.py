@@ -8,6 +8,8 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import math
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -46,36 +48,53 @@ class Parsed:
                       [t for t in self.tags if start <= t.local_date <= end])
 
 
-# What a malformed record raises while it is being read; anything else is a bug and propagates.
-RECORD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ValidationError)
+# What a malformed record raises while it is being read (OverflowError: a number too large for a time or an
+# integer, such as an epoch of 1e300); anything else is a bug and propagates.
+RECORD_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, ValidationError)
+MAX_ID_CHARS = 64  # a vendor's id for a record, as logged and listed
 
 
 def parse_records(vendor: str, records: Iterable[Any], build: Callable[[Any], Night | None],
                   describe: Callable[[Any], str] = lambda r: str(r.get("id", "?")) if isinstance(r, dict) else "?",
                   ) -> Parsed:
-    """Build a Night from each record; a record that fails is logged (WARNING, with the vendor's id for it
-    and the reason, never its health values) and skipped. `build` returns None for a record that holds no
-    sleep (a no-data day, a deleted period): that is not an error."""
+    """Build a Night from each record; a record that fails is logged and skipped. The log line (WARNING) names
+    the vendor, the record's index, the vendor's id for it, and the field and error class: never a value the
+    record holds (no time, duration, vital or unknown code). The line in `Parsed.rejected`, for whoever
+    imported the payload, adds the error's own message. `build` returns None for a record that holds no sleep
+    (a no-data day, a deleted period): that is not an error. A night whose vendor id cannot be stored as text
+    (a NUL from a hostile payload) is rejected here rather than failing the write of all the others."""
     parsed = Parsed()
     for index, record in enumerate(records):
         try:
             night = build(record)
+            if night is not None:
+                _check_storable(night)
         except RECORD_ERRORS as exc:
             try:
-                name = describe(record)
+                name = _printable(describe(record))
             except RECORD_ERRORS:
                 name = "?"
-            reason = _reason(exc)
-            line = f"{vendor}: rejected record {index} (id {name}): {reason}"
-            log.warning("%s", line)
-            parsed.rejected.append(line)
+            log.warning("%s: rejected record %d (id %s): %s", vendor, index, name, _logged_reason(exc))
+            parsed.rejected.append(f"{vendor}: rejected record {index} (id {name}): {_reason(exc)}")
             continue
         if night is not None:
             parsed.nights.append(night)
     return parsed
 
 
+def _check_storable(night: Night) -> None:
+    """PostgreSQL refuses a NUL in text (a lone surrogate is already refused by the Night itself)."""
+    if "\x00" in night.vendor_id:
+        raise ValueError("the vendor id holds a NUL character")
+
+
+def _printable(name: str) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(name)[:MAX_ID_CHARS])
+    return text + ("…" if len(str(name)) > MAX_ID_CHARS else "")
+
+
 def _reason(exc: Exception) -> str:
+    """The reason listed in `Parsed.rejected`: the field, and the error's message."""
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         return f"invalid {'.'.join(str(p) for p in first['loc']) or 'night'}: {first['msg']}"[:200]
@@ -84,19 +103,52 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
+def _logged_reason(exc: Exception) -> str:
+    """The reason that is logged: the field (a Night field, or the payload field found missing) and the error
+    class, never the message, which may quote a value ("unknown sleep type 'x'", "Invalid isoformat string")."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"invalid {'.'.join(str(p) for p in first['loc']) or 'night'} ({first['type']})"
+    if type(exc) is KeyError and exc.args and _is_field_name(exc.args[0]):
+        return f"missing field {exc.args[0]!r}"
+    return type(exc).__name__
+
+
+def _is_field_name(key: Any) -> bool:
+    """A key the parser looked up by name (the parsers raise ValueError, never KeyError, for a value they do
+    not know, so a KeyError's key is a field name); anything else is not logged."""
+    return isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key) is not None
+
+
 def plausible(field_name: str, value: float | int | str | None) -> float | None:
-    """`value` for the Night field `field_name` if it lies within the field's bounds, else None (logged).
-    Vendors sometimes send impossible vitals (an average heart rate of 4, a negative HRV); such a figure is
+    """`value` for the Night field `field_name` if it is a finite number within the field's bounds, else None
+    (logged, by field name only). Vendors sometimes send impossible vitals (an average heart rate of 4, a
+    negative HRV); such a figure, like one that is no number at all (NaN, true, non-numeric text), is
     dropped and the night kept, so the coach never quotes it."""
     if value is None:
         return None
-    number = float(value)
+    number = _number(value)
+    if number is None:
+        log.warning("dropped an unreadable %s", field_name)
+        return None
     for bound in Night.model_fields[field_name].metadata:
         low, high = getattr(bound, "ge", None), getattr(bound, "le", None)
         if (low is not None and number < low) or (high is not None and number > high):
             log.warning("dropped an implausible %s", field_name)
             return None
     return number
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric text; None for anything else (true/false, NaN,
+    Infinity, a list, text that is not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def load_json(path: Path, vendor: str) -> Any:
@@ -115,10 +167,11 @@ def count_awakenings(stages: Sequence[Stage]) -> int:
 
 
 def offset(seconds: float | int | str) -> timezone:
-    """A fixed UTC offset from seconds (Google sends them as "3600s")."""
+    """A fixed UTC offset from seconds (Google sends them as "3600s"), in whole minutes: RFC 3339 offsets have
+    none, and a night's hypnogram is stored with minute offsets, so an odd "72s" would move its times."""
     if isinstance(seconds, str):
         seconds = float(seconds.removesuffix("s"))
-    return timezone(timedelta(seconds=int(seconds)))
+    return timezone(timedelta(minutes=round(float(seconds) / 60)))
 
 
 def parse_time(value: str, fallback: tzinfo | None = None) -> datetime:
@@ -134,13 +187,18 @@ def parse_time(value: str, fallback: tzinfo | None = None) -> datetime:
             raise ValueError(f"timestamp {value!r} has no UTC offset")
         moment = moment.replace(tzinfo=fallback)
         return moment.astimezone(offset(moment.utcoffset().total_seconds()))  # fixed offset: safe arithmetic
+    if moment.utcoffset() % timedelta(minutes=1):  # "+02:00:30": the same instant, in whole minutes
+        return moment.astimezone(offset(moment.utcoffset().total_seconds()))
     return moment
 
 
 def from_epoch(seconds: float, zone: tzinfo) -> datetime:
     """A Unix time as an aware datetime in `zone`'s offset at that instant (fixed, so arithmetic between
     two of them is elapsed time even across a DST change)."""
-    moment = datetime.fromtimestamp(float(seconds), zone)
+    try:
+        moment = datetime.fromtimestamp(float(seconds), zone)
+    except OSError as exc:  # the platform's gmtime/localtime refused it (OverflowError/ValueError pass through)
+        raise ValueError("timestamp out of range") from exc
     return moment.astimezone(offset(moment.utcoffset().total_seconds()))
 
 

@@ -127,7 +127,10 @@ def _segments(levels: dict, tz: tzinfo) -> list[_Run]:
 
 def _run(entry: dict, tz: tzinfo) -> _Run:
     start = parse_time(entry["dateTime"], tz)
-    return start, start + timedelta(seconds=entry["seconds"]), _LEVELS[entry["level"]]
+    level = entry["level"]
+    if not isinstance(level, str) or level not in _LEVELS:
+        raise ValueError(f"unknown sleep level {level!r}")  # not a KeyError: that would name a field
+    return start, start + timedelta(seconds=entry["seconds"]), _LEVELS[level]
 
 
 def _merged(runs: list[_Run]) -> list[_Run]:

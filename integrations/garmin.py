@@ -81,6 +81,8 @@ def parse_hrv(payload: Any) -> float | None:
     if not isinstance(payload, dict):
         raise PayloadError(f"garmin: expected an hrv-service object, got {type(payload).__name__}")
     summary = payload.get("hrvSummary") or {}
+    if not isinstance(summary, dict):
+        raise PayloadError(f"garmin: the hrv-service 'hrvSummary' must be an object, got {type(summary).__name__}")
     return plausible("hrv_rmssd_ms", summary.get("lastNightAvg"))
 
 

@@ -77,7 +77,10 @@ def next_page_token(payload: Any) -> str | None:
     """The token for the next page (the `pageToken` query parameter), or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError(f"google_health: expected the dataPoints list response, got {_type_name(payload)}")
-    return payload.get("nextPageToken") or None
+    token = payload.get("nextPageToken") or None
+    if token is not None and not isinstance(token, str):
+        raise PayloadError(f"google_health: 'nextPageToken' must be text, got {_type_name(token)}")
+    return token
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:

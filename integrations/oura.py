@@ -71,7 +71,7 @@ def parse_sleep(payload: Any, *, readiness: Any = None, spo2: Any = None, tz: tz
     used for a timestamp without an offset."""
     periods = _collection(payload, "sleep")
     temperatures = {day: item.get("temperature_deviation") for day, item in _by_day(readiness, "daily_readiness")}
-    oxygen = {day: (item.get("spo2_percentage") or {}).get("average") for day, item in _by_day(spo2, "daily_spo2")}
+    oxygen = {day: _field(item.get("spo2_percentage"), "average") for day, item in _by_day(spo2, "daily_spo2")}
     return parse_records(VENDOR, periods, lambda period: _night(period, temperatures, oxygen, tz))
 
 
@@ -79,7 +79,10 @@ def next_token(payload: Any) -> str | None:
     """The token for the next page, or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError("oura: a collection response must be a JSON object")
-    return payload.get("next_token") or None
+    token = payload.get("next_token") or None
+    if token is not None and not isinstance(token, str):
+        raise PayloadError("oura: 'next_token' must be text or null")
+    return token
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
@@ -94,9 +97,16 @@ def _collection(payload: Any, name: str) -> list[Any]:
 
 
 def _by_day(payload: Any, name: str) -> list[tuple[str, dict[str, Any]]]:
+    """The daily items that can be joined to a period by their `day` (text); an item without one joins nothing."""
     if payload is None:
         return []
-    return [(item["day"], item) for item in _collection(payload, name) if isinstance(item, dict) and "day" in item]
+    return [(item["day"], item) for item in _collection(payload, name)
+            if isinstance(item, dict) and isinstance(item.get("day"), str)]
+
+
+def _field(parent: Any, name: str) -> Any:
+    """`parent[name]` when `parent` is an object, else None (a daily value missing or malformed: left unknown)."""
+    return parent.get(name) if isinstance(parent, dict) else None
 
 
 def _night(period: dict[str, Any], temperatures: dict[str, Any], oxygen: dict[str, Any],

@@ -67,7 +67,8 @@ def _list(payload: Any, key: str, name: str) -> list[Any]:
 
 
 def _by_date(recharges: list[Any]) -> dict[str, dict[str, Any]]:
-    return {item["date"]: item for item in recharges if isinstance(item, dict) and "date" in item}
+    """The recharges that can be joined to a night by their `date` (text); one without a date joins nothing."""
+    return {item["date"]: item for item in recharges if isinstance(item, dict) and isinstance(item.get("date"), str)}
 
 
 def _night(night: dict[str, Any], recharge: dict[str, Any], tz: tzinfo | None) -> Night:
@@ -105,8 +106,8 @@ def _segments(hypnogram: dict[str, int], start: datetime, end: datetime) -> list
     segments: list[Segment] = []
     for (moment, code), bound in zip(changes, bounds, strict=True):
         run_start, run_end = max(moment, start), min(bound, end)
-        if code not in STAGES:
-            log.warning("polar: undefined hypnogram code %r at %s left out", code, run_start.isoformat())
+        if not isinstance(code, int) or isinstance(code, bool) or code not in STAGES:
+            log.warning("polar: a hypnogram stretch with an undefined code left out")  # never the code or time
             continue
         if run_start >= run_end:
             continue

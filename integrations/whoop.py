@@ -53,7 +53,10 @@ def next_token(payload: Any) -> str | None:
     """The token for the next page (sent back as the `nextToken` query parameter), or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError("whoop: a collection response must be a JSON object")
-    return payload.get("next_token") or None
+    token = payload.get("next_token") or None
+    if token is not None and not isinstance(token, str):
+        raise PayloadError("whoop: 'next_token' must be text")
+    return token
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
@@ -69,7 +72,11 @@ def _records(payload: Any, name: str) -> list[Any]:
 
 
 def _by_sleep(recoveries: list[Any]) -> dict[str, dict[str, Any]]:
-    return {item["sleep_id"]: item for item in recoveries if isinstance(item, dict) and "sleep_id" in item}
+    """The recoveries that can be joined to a sleep by their `sleep_id` (a UUID; v1 used integers); one
+    without a usable id joins nothing."""
+    return {item["sleep_id"]: item for item in recoveries
+            if isinstance(item, dict) and isinstance(item.get("sleep_id"), str | int)
+            and not isinstance(item["sleep_id"], bool)}
 
 
 def _night(sleep: dict[str, Any], recovery: dict[str, Any] | None) -> Night | None:

@@ -71,7 +71,7 @@ class WithingsRateLimited(WithingsError, RateLimited):
 
 def check_status(payload: Any) -> None:
     """Raise the WithingsError for a response whose body status is not 0."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("status"), int):
+    if not isinstance(payload, dict) or type(payload.get("status")) is not int:  # true/false are no status
         raise PayloadError("withings: a response must be a JSON object with an integer 'status'")
     code, detail = payload["status"], payload.get("error")
     if code == 0:
@@ -94,7 +94,7 @@ def parse_segments(payload: Any, tz: tzinfo) -> list[Segment]:
     stretches = sorted((_stretch(index, item, tz) for index, item in enumerate(_series(payload))), key=lambda s: s[0])
     for start, end, state in stretches:
         if state not in STATES:
-            log.warning("withings: sleep state %r at %s left out", state, start.isoformat())
+            log.warning("withings: a stretch of an undefined sleep state left out")  # never the state or time
             continue
         if segments and segments[-1].stage is STATES[state] and segments[-1].end == start:
             start = segments.pop().start
@@ -105,7 +105,12 @@ def parse_segments(payload: Any, tz: tzinfo) -> list[Segment]:
 def more(payload: Any) -> tuple[bool, int]:
     """Whether another page follows, and the `offset` to ask it with."""
     body = _body(payload)
-    return bool(body.get("more", False)), int(body.get("offset", 0))
+    has_more, offset = body.get("more", False), body.get("offset", 0)
+    if has_more not in (True, False) or type(has_more) not in (bool, int):  # also 0 and 1
+        raise PayloadError("withings: 'more' must be true or false")
+    if type(offset) is not int or offset < 0:
+        raise PayloadError("withings: 'offset' must be a non-negative integer")
+    return bool(has_more), offset
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:
@@ -129,9 +134,15 @@ def _series(payload: Any) -> list[Any]:
 
 def _stretch(index: int, item: Any, tz: tzinfo) -> tuple[datetime, datetime, Any]:
     try:
-        return from_epoch(item["startdate"], tz), from_epoch(item["enddate"], tz), item["state"]
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise PayloadError(f"withings: malformed sleep segment {index}: {exc!r}") from exc
+        start, end, state = from_epoch(item["startdate"], tz), from_epoch(item["enddate"], tz), item["state"]
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # the message names the field, no value
+        field = f" ({exc.args[0]!r} missing)" if type(exc) is KeyError else ""
+        raise PayloadError(f"withings: malformed sleep segment {index}{field}: {type(exc).__name__}") from exc
+    if type(state) is not int:
+        raise PayloadError(f"withings: malformed sleep segment {index}: its state is not an integer")
+    if end < start:
+        raise PayloadError(f"withings: malformed sleep segment {index}: it ends before it starts")
+    return start, end, state
 
 
 def _night(item: dict[str, Any], tz: tzinfo | None) -> Night:
@@ -171,7 +182,7 @@ def _zone(name: str | None, fallback: tzinfo | None) -> tzinfo:
         return fallback
     try:
         return ZoneInfo(name)
-    except ZoneInfoNotFoundError as exc:
+    except (ZoneInfoNotFoundError, OSError) as exc:  # OSError: a tzdata folder ("America"), a name too long
         raise ValueError(f"unknown timezone {name!r}") from exc
 
 
