@@ -172,6 +172,7 @@ def _type_name(value: Any) -> str:
 
 # -- the API ---------------------------------------------------------------------------------------------
 API = "https://health.googleapis.com/v4/users/me/dataTypes/sleep/dataPoints"
+REVOKE = "https://oauth2.googleapis.com/revoke"  # developers.google.com/identity/protocols/oauth2: token=
 OAUTH = OAuthApp(
     vendor=VENDOR, authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
     token_url="https://oauth2.googleapis.com/token",
@@ -188,6 +189,11 @@ class GoogleHealthAdapter(OAuthAdapter):
     oauth = OAUTH
     limits = (RateLimit(150, 3600.0, "user", "Fitbit's per-user budget, kept until Google publishes the "
                                               "Health API's per-user quota"),)
+
+    async def revoke(self) -> bool:
+        token = await self.tokens.access_token()
+        await self.http.request_json("POST", REVOKE, user_key=self.tokens.user.user_id, data={"token": token})
+        return True
 
     async def fetch(self, start: date, end: date) -> Parsed:
         window = {"pageSize": "25", "filter": f'sleep.interval.civil_end_time >= "{start}" AND '

@@ -215,6 +215,11 @@ class OAuthAdapter(Adapter):
     def __init__(self, http: VendorClient, tokens: TokenKeeper, tz: tzinfo):
         self.http, self.tokens, self.tz = http, tokens, tz
 
+    async def revoke(self) -> bool:
+        """Withdraw our access at the vendor (the user deleted their data or disconnected), where the vendor
+        documents a way: True once done; False where it offers none (the user withdraws it there)."""
+        return False
+
     async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
         token = await self.tokens.access_token()
         user_key = self.tokens.user.user_id

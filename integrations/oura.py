@@ -179,6 +179,7 @@ def _runs(phases: str, epoch_s: int, start: datetime, end: datetime) -> list[Seg
 
 # -- the API ---------------------------------------------------------------------------------------------
 API = "https://api.ouraring.com/v2/usercollection/"
+REVOKE = "https://api.ouraring.com/oauth/revoke"  # cloud.ouraring.com/docs/authentication: ?access_token=
 OAUTH = OAuthApp(
     vendor=VENDOR, authorize_url="https://cloud.ouraring.com/oauth/authorize",
     token_url="https://api.ouraring.com/oauth/token", scope="daily heartrate spo2",
@@ -192,6 +193,11 @@ class OuraAdapter(OAuthAdapter):
     vendor = VENDOR
     oauth = OAUTH
     limits = (RateLimit(5000, 300.0, "user", "cloud.ouraring.com/v2/docs: 5,000 requests per 5 minutes per token"),)
+
+    async def revoke(self) -> bool:
+        token = await self.tokens.access_token()
+        await self.http.request_json("GET", REVOKE, user_key=self.tokens.user.user_id, params={"access_token": token})
+        return True
 
     async def fetch(self, start: date, end: date) -> Parsed:
         window = {"start_date": (start - timedelta(days=1)).isoformat(), "end_date": (end + timedelta(days=1)).isoformat()}

@@ -155,6 +155,15 @@ class PolarAdapter(OAuthAdapter):
                                 json={"member-id": f"sleepcot-{user_id}"}, ok_statuses=(409,))
         return {"polar_user": token.get("x_user_id")}
 
+    async def revoke(self) -> bool:
+        """AccessLink: DELETE /v3/users/{user-id} de-registers the user from our client, which ends our
+        access (and AccessLink's copy of their data)."""
+        polar_user = self.tokens.secret.get("polar_user")
+        if polar_user is None:
+            return False
+        await self.request_json("DELETE", f"{API}/{int(polar_user)}")
+        return True
+
     async def fetch(self, start: date, end: date) -> Parsed:
         sleep = await self.request_json("GET", f"{API}/sleep")  # 204 (empty) when there is nothing
         recharge = await self.request_json("GET", f"{API}/nightly-recharge")

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 FIRST_SYNC_DAYS = 30  # how far back a newly connected source is read
 OVERLAP_DAYS = 3  # nights re-read on every sync, for late or corrected data
+REVOKE_WAIT_S = 10.0  # how long withdrawing a grant may take before the user's data is deleted regardless
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,25 @@ class Hub:
         adapter = self.adapter_class(name)
         tokens = TokenKeeper(user, self.vault, adapter.oauth, self.credentials(name))
         return adapter(self.client(name), tokens, profile.tz)
+
+    async def revoke(self, user: UserStore, name: str) -> bool:
+        """Withdraw our access to the user's `name` at the vendor, where it offers that (before their
+        credential is deleted): True when done. Never raises and waits at most REVOKE_WAIT_S: a vendor that
+        does not answer must not keep the user's data; the failure is logged."""
+        vendor = VENDORS.get(name)
+        if vendor is None or vendor.adapter is None:
+            return False
+        try:
+            profile = await asyncio.to_thread(user.profile)
+            adapter = await asyncio.to_thread(self.adapter, user, name, profile, date.today())
+            done = await asyncio.wait_for(adapter.revoke(), REVOKE_WAIT_S)
+        except (VendorError, ReconnectNeeded, PayloadError, CredentialError, ValueError, TimeoutError,
+                httpx.HTTPError) as exc:
+            log.warning("%s: could not withdraw user %d's grant (%s)", name, user.user_id, type(exc).__name__)
+            return False
+        if done:
+            log.info("%s: withdrew user %d's grant", name, user.user_id)
+        return done
 
     async def aclose(self) -> None:
         syncing = list(self._syncing.values())

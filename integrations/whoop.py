@@ -150,6 +150,11 @@ class WhoopAdapter(OAuthAdapter):
         RateLimit(10000, 86400.0, "app", "developer.whoop.com/docs/developing/rate-limiting: 10,000 per day"),
     )
 
+    async def revoke(self) -> bool:
+        """developer.whoop.com, "Revoke user access": DELETE /v2/user/access, with the user's token."""
+        await self.request_json("DELETE", API + "user/access")
+        return True
+
     async def fetch(self, start: date, end: date) -> Parsed:
         window = {"start": f"{start - timedelta(days=1)}T00:00:00Z", "end": f"{end + timedelta(days=1)}T23:59:59Z",
                   "limit": "25"}

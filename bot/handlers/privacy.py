@@ -1,5 +1,5 @@
-"""A user's data is theirs: /export (a JSON file of everything) and /delete (confirmed by a button, then
-every row of theirs is gone)."""
+"""A user's data is theirs: /export (a JSON file of everything) and /delete (confirmed by a button, then our
+access at their vendors is withdrawn where the vendor offers that, and every row of theirs is gone)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class PrivacyHandlers(Handlers):
         if (pressed := await self._pressed(update)) is None:
             return
         sender, value = pressed
-        if value == "yes":
+        if value == "yes":  # our access at their vendors is withdrawn first, where the vendor offers that
+            vendors = await asyncio.to_thread(sender.user.vendors)
+            await asyncio.gather(*(self.hub.revoke(sender.user, name) for name in vendors))
             await asyncio.to_thread(sender.user.delete)
             log.info("a user deleted their data")
             await self._send(update, context, say(sender.language, "deleted"))

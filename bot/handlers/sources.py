@@ -161,6 +161,8 @@ class SourceHandlers(Handlers):
     async def _disconnect(self, update: Update, context: Context, user: UserStore, language: Language,
                           name: str) -> None:
         label = vendor_label(name, language)
+        if name in await asyncio.to_thread(user.vendors):
+            await self.hub.revoke(user, name)  # where the vendor offers it: our access ends there too
         if await asyncio.to_thread(user.delete_credential, name):
             log.info("user %d disconnected %s", user.user_id, name)
             await self._send(update, context, say(language, "disconnected", vendor=label))

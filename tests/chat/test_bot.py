@@ -601,6 +601,39 @@ def test_a_deleted_users_id_and_connect_link_pass_to_nobody(telegram, launch, ou
     assert all("Oura" not in m.text for m in ben.messages()[-2:])
 
 
+def test_delete_and_disconnect_withdraw_our_access_at_the_vendor_even_when_it_fails(telegram, launch, oura):
+    bot = oauth_bot(launch, oura)
+    ann, ben = telegram.user(ANN, "Ann"), telegram.user(BEN, "Ben")
+    vault = Vault.from_settings(bot.settings)
+    for person in (ann, ben):
+        onboard(person)
+    accounts = {}
+    for person in (ann, ben):
+        accounts[person.id] = oura.add_account([datetime.now(UTC).date() - timedelta(days=1)])
+        bot.user_store(person.id).save_credential("oura", *vault.encrypt({"token": oura.token_for(accounts[person.id])}))
+    ann_token = accounts[ANN].access_token
+    ann.send("/disconnect oura")
+    assert "Disconnected Oura Ring" in ann.wait_for_messages(1)[0].text
+    assert oura.revocations == 1 and oura.account_by_token(ann_token) is None
+    ben_id = bot.user_store(BEN).user_id
+    oura.fail_next(10, 500)  # Oura is down when Ben leaves: his data goes all the same, within seconds
+    ben.send("/delete")
+    ben.wait_for_messages(1)
+    started = time.monotonic()
+    ben.press("delete:yes")
+    assert "deleted" in ben.wait_for_messages(1, timeout=30)[0].text.lower()
+    assert time.monotonic() - started < 15
+    assert sum(rows_of_user(bot.store.engine, ben_id).values()) == 0 and oura.revocations == 1
+    oura.faults.clear()
+    onboard(ben)
+    bot.user_store(BEN).save_credential("oura", *vault.encrypt({"token": oura.token_for(accounts[BEN])}))
+    ben.send("/delete")
+    ben.wait_for_messages(1)
+    ben.press("delete:yes")
+    ben.wait_for_messages(1)
+    assert oura.revocations == 2
+
+
 def test_a_credential_no_key_opens_is_told_to_the_operator_and_once_to_the_user(telegram, launch, caplog):
     """The operator restarts with other keys: syncing the source fails, the log says why at ERROR, Ann is
     told once and still gets her briefing from the stored nights; with the old key back, it reads again."""

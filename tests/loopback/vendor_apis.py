@@ -50,6 +50,13 @@ class VendorAPI:
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         raise NotImplementedError
 
+    def is_revoke(self, request: Request) -> bool:
+        """Whether `request` withdraws the grant of the token it carries (the vendor's revocation)."""
+        return False
+
+    def revoked(self) -> Answer:
+        return 200, {}, {}
+
     def records(self, template: dict, template_day: date, account: Account, days: list[date],
                 id_field: str = "id", epoch_keys: tuple[str, ...] = ()) -> list[dict]:
         out = []
@@ -84,6 +91,9 @@ class OuraAPI(VendorAPI):
     def corrupt(self, record: dict) -> None:
         record["bedtime_start"] = "not a time"
 
+    def is_revoke(self, request: Request) -> bool:
+        return request.path == "/oauth/revoke"  # ?access_token=
+
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         q = request.query
         start, end = date.fromisoformat(q["start_date"]), date.fromisoformat(q["end_date"])
@@ -111,6 +121,12 @@ class WhoopAPI(VendorAPI):
 
     def corrupt(self, record: dict) -> None:
         record["score"]["stage_summary"] = "garbage"
+
+    def is_revoke(self, request: Request) -> bool:
+        return request.method == "DELETE" and request.path == "/developer/v2/user/access"
+
+    def revoked(self) -> Answer:
+        return 204, b"", {}
 
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         q = request.query
@@ -206,6 +222,12 @@ class PolarAPI(VendorAPI):
     def corrupt(self, record: dict) -> None:
         record["sleep_end_time"] = 12
 
+    def is_revoke(self, request: Request) -> bool:  # deregistering the user withdraws our access
+        return request.method == "DELETE" and re.fullmatch(r"/v3/users/\d+", request.path) is not None
+
+    def revoked(self) -> Answer:
+        return 204, b"", {}
+
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         if request.method == "POST" and request.path == "/v3/users":
             if account.registered:
@@ -238,6 +260,9 @@ class GoogleHealthAPI(VendorAPI):
 
     def corrupt(self, record: dict) -> None:
         record["sleep"]["interval"]["endTime"] = "garbage"
+
+    def is_revoke(self, request: Request) -> bool:
+        return request.method == "POST" and request.path == "/revoke"  # RFC 7009: token=
 
     def route(self, server: VendorServer, request: Request, account: Account) -> Answer:
         if request.path != "/v4/users/me/dataTypes/sleep/dataPoints":

@@ -91,6 +91,9 @@ class VendorHandler(JSONHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -148,6 +151,7 @@ class VendorServer(LoopbackServer):
         self.pending_account: Account | None = None  # who "logs in" at the next authorize
         self.refresh_grants = 0
         self.refused_refreshes = 0
+        self.revocations = 0  # grants withdrawn through the vendor's revocation
         self.data_requests = 0
         self.throttled = 0
         self.request_times: list[tuple[float, str]] = []
@@ -205,6 +209,15 @@ class VendorServer(LoopbackServer):
         fault = self.record({"path": request.path, **request.params})
         if fault is not None:
             return fault.status or 500, fault.body if fault.body is not None else {"error": "injected"}, fault.headers
+        if self.api.is_revoke(request):
+            with self._state_lock:
+                token = request.bearer() or request.params.get("access_token") or request.params.get("token")
+                account = self.account_by_token(token)
+                if account is None:
+                    return self.api.unauthorized()
+                self.revoke(account)
+                self.revocations += 1
+            return self.api.revoked()
         token = request.bearer() or request.params.get("access_token")
         wait = self._admit(token or "")
         if wait is not None:

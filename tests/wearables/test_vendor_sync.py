@@ -138,6 +138,34 @@ def test_an_expired_token_is_refreshed_and_the_single_use_refresh_token_replaced
     assert oura.refresh_grants == 2 and oura.refused_refreshes == 0
 
 
+@pytest.mark.parametrize("api", [OuraAPI, WhoopAPI, PolarAPI, GoogleHealthAPI, WithingsAPI], ids=lambda a: a.name)
+def test_our_access_is_withdrawn_at_every_vendor_that_offers_it(api, tmp_path, store, vault):
+    """What /delete and /disconnect do before forgetting a credential: the vendor's documented revocation
+    (Withings documents none without a signed request: the user withdraws it in the Withings app)."""
+    server = VendorServer(api()).start()
+    try:
+        account = server.add_account(_nights(2))
+        account.registered = True
+        user = _user(store, "Europe/Berlin")
+        extras = {"polar_user": int(account.account_id[1:])} if api is PolarAPI else {}
+        user.save_credential(api.name, *vault.encrypt({"token": server.token_for(account), **extras}))
+        hub = Hub(_settings(tmp_path, {api.name: server}), vault)
+        token = account.access_token
+
+        async def revoke():
+            try:
+                return await hub.revoke(user, api.name)
+            finally:
+                await hub.aclose()
+
+        offered = api is not WithingsAPI
+        assert _run(revoke()) is offered
+        assert server.revocations == int(offered)
+        assert (server.account_by_token(token) is None) is offered  # the token no longer opens their data
+    finally:
+        server.stop()
+
+
 def _sync_in_a_process(database_url: str, key: bytes, settings: dict, user_id: int, start, reports) -> None:
     """Another process (the bot and a worker): its own Store, Vault and Hub on the same database."""
     store = Store(database_url)
