@@ -36,6 +36,14 @@ def connect_simulator(user: TelegramUser, persona: str) -> str:
     return user.wait_for_messages(1)[0].text
 
 
+def delete_data(user: TelegramUser, timeout: float = 30) -> str:
+    """/delete, confirmed: the bot's answer."""
+    user.send("/delete")
+    user.wait_for_messages(1)
+    user.press("delete:yes")
+    return user.wait_for_messages(1, timeout)[0].text
+
+
 def reply(user: TelegramUser, timeout: float = 180) -> str:
     """The bot's next reply, once any streaming edits have finished."""
     first = user.wait_for_messages(1, timeout)[0]

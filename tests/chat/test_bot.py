@@ -36,7 +36,7 @@ from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import OllamaLLM
 from sleepcot.crypto import Vault
 from sleepcot.domain import AgeBand, Language, TagKind
-from tests.chat.people import ADMIN, ANN, BEN, STRANGER, connect_simulator, onboard, reply
+from tests.chat.people import ADMIN, ANN, BEN, STRANGER, connect_simulator, delete_data, onboard, reply
 from tests.database import consented_at, rows_of_user
 from tests.loopback import closed_port
 from tests.loopback.bot_runner import RunningBot, web_endpoint
@@ -555,7 +555,7 @@ def test_a_vendor_connects_through_its_callback_and_a_revoked_grant_is_reported_
 
 def test_today_answers_from_what_is_stored_while_a_rate_limited_vendor_keeps_syncing(telegram, launch, oura):
     """A 429 without Retry-After holds Oura's client for its whole window (minutes): /today answers from the
-    nights already stored within 15 s, the sync goes on in the background, and /delete is not kept waiting."""
+    nights already stored within 15 s, the sync goes on in the background, and /delete is not kept waiting behind it."""
     bot = oauth_bot(launch, oura)
     ann = telegram.user(ANN, "Ann")
     onboard(ann)
@@ -570,12 +570,9 @@ def test_today_answers_from_what_is_stored_while_a_rate_limited_vendor_keeps_syn
     assert time.monotonic() - started < 15
     assert briefing.text.startswith("Good morning, Ann")
     assert "oura" not in user.sources()  # Oura's nights have not arrived yet
-    ann.send("/delete")
-    ann.wait_for_messages(1)
     started = time.monotonic()
-    ann.press("delete:yes")
-    assert "deleted" in ann.wait_for_messages(1, timeout=10)[0].text.lower()
-    assert time.monotonic() - started < 5
+    assert "deleted" in delete_data(ann).lower()
+    assert time.monotonic() - started < 15  # not behind the sync; withdrawing Oura's grant waits 10 s at most
     assert bot.store.user_by_telegram_id(ANN) is None
 
 
@@ -587,10 +584,7 @@ def test_a_deleted_users_id_and_connect_link_pass_to_nobody(telegram, launch, ou
     onboard(ann)
     ann_id = bot.user_store(ANN).user_id
     url, _ = new_link(ann)
-    ann.send("/delete")
-    ann.wait_for_messages(1)
-    ann.press("delete:yes")
-    ann.wait_for_messages(1)
+    delete_data(ann)
     onboard(ben)
     assert bot.user_store(BEN).user_id != ann_id  # ids are never given out twice
     oura.pending_account = oura.add_account([datetime.now(UTC).date() - timedelta(days=1)], tokens=False)
@@ -617,20 +611,14 @@ def test_delete_and_disconnect_withdraw_our_access_at_the_vendor_even_when_it_fa
     assert oura.revocations == 1 and oura.account_by_token(ann_token) is None
     ben_id = bot.user_store(BEN).user_id
     oura.fail_next(10, 500)  # Oura is down when Ben leaves: his data goes all the same, within seconds
-    ben.send("/delete")
-    ben.wait_for_messages(1)
     started = time.monotonic()
-    ben.press("delete:yes")
-    assert "deleted" in ben.wait_for_messages(1, timeout=30)[0].text.lower()
+    assert "deleted" in delete_data(ben).lower()
     assert time.monotonic() - started < 15
     assert sum(rows_of_user(bot.store.engine, ben_id).values()) == 0 and oura.revocations == 1
     oura.faults.clear()
     onboard(ben)
     bot.user_store(BEN).save_credential("oura", *vault.encrypt({"token": oura.token_for(accounts[BEN])}))
-    ben.send("/delete")
-    ben.wait_for_messages(1)
-    ben.press("delete:yes")
-    ben.wait_for_messages(1)
+    delete_data(ben)
     assert oura.revocations == 2
 
 

@@ -231,17 +231,23 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
 
 
+def migrate_to(store: Store, revision: str) -> None:
+    """The database migrated only up to `revision`: what an older version left."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
 def test_a_pending_edit_from_before_revision_0005_resumes_as_an_edit(database_url: str) -> None:
     """A database written by the bot before the pending step had its own `editing` column ("edit:<step>"
     strings) upgrades in place: the edit resumes as an edit, an onboarding step as that step, and a user
     editing a setting counts as onboarded."""
     store = Store(database_url)
     try:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        migrate_to(store, "0004")
         with store.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0004")
             for step, consented in (("edit:weekly_day", True), ("age", True), (None, True), (None, False)):
                 connection.execute(text("INSERT INTO users (created_at, consented_at, onboarding_step) "
                                         "VALUES (:now, :consented, :step)"),
@@ -260,11 +266,7 @@ def test_revision_0006_keeps_every_row_and_a_deleted_users_id_is_never_reused(da
     may cascade), and from then on ids only grow: the id of a user deleted last is not given out again."""
     store = Store(database_url)
     try:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with store.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0005")
+        migrate_to(store, "0005")
         users = [store.create_user(Profile(name=f"u{i}"), telegram_id=100 + i, consented=True) for i in range(3)]
         for user_id in users:
             store.for_user(user_id).upsert_nights([full_night()])
