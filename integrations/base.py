@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -149,6 +150,24 @@ def _number(value: Any) -> float | None:
     except (ValueError, OverflowError):
         return None
     return number if math.isfinite(number) else None
+
+
+def page_token(vendor: str, key: str, value: Any) -> str | None:
+    """A response's token for the next page: text, or None on the last page (an empty or missing one);
+    anything else is no token we could send back."""
+    token = value or None
+    if token is not None and not isinstance(token, str):
+        raise PayloadError(f"{vendor}: {key!r} must be text or null")
+    return token
+
+
+def iana_zone(name: Any) -> ZoneInfo | None:
+    """The IANA timezone `name`, or None when it names none (unknown, a tzdata folder such as "America", a
+    name too long for a file)."""
+    try:
+        return ZoneInfo(name) if isinstance(name, str) and name else None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def load_json(path: Path, vendor: str) -> Any:

@@ -41,6 +41,7 @@ from integrations.base import (
     count_awakenings,
     load_json,
     offset,
+    page_token,
     paged,
     parse_records,
     parse_time,
@@ -77,10 +78,7 @@ def next_page_token(payload: Any) -> str | None:
     """The token for the next page (the `pageToken` query parameter), or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError(f"google_health: expected the dataPoints list response, got {_type_name(payload)}")
-    token = payload.get("nextPageToken") or None
-    if token is not None and not isinstance(token, str):
-        raise PayloadError(f"google_health: 'nextPageToken' must be text, got {_type_name(token)}")
-    return token
+    return page_token(VENDOR, "nextPageToken", payload.get("nextPageToken"))
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:

@@ -43,6 +43,7 @@ from integrations.base import (
     RateLimit,
     count_awakenings,
     load_json,
+    page_token,
     paged,
     parse_records,
     parse_time,
@@ -79,10 +80,7 @@ def next_token(payload: Any) -> str | None:
     """The token for the next page, or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError("oura: a collection response must be a JSON object")
-    token = payload.get("next_token") or None
-    if token is not None and not isinstance(token, str):
-        raise PayloadError("oura: 'next_token' must be text or null")
-    return token
+    return page_token(VENDOR, "next_token", payload.get("next_token"))
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:

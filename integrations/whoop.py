@@ -32,7 +32,17 @@ from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from integrations.base import Parsed, PayloadError, RateLimit, load_json, paged, parse_records, parse_time, plausible
+from integrations.base import (
+    Parsed,
+    PayloadError,
+    RateLimit,
+    load_json,
+    page_token,
+    paged,
+    parse_records,
+    parse_time,
+    plausible,
+)
 from integrations.oauth import OAuthAdapter, OAuthApp
 from sleepcot.domain import Night, NightKind
 
@@ -53,10 +63,7 @@ def next_token(payload: Any) -> str | None:
     """The token for the next page (sent back as the `nextToken` query parameter), or None on the last page."""
     if not isinstance(payload, dict):
         raise PayloadError("whoop: a collection response must be a JSON object")
-    token = payload.get("next_token") or None
-    if token is not None and not isinstance(token, str):
-        raise PayloadError("whoop: 'next_token' must be text")
-    return token
+    return page_token(VENDOR, "next_token", payload.get("next_token"))
 
 
 def read_export(path: Path, tz: tzinfo) -> Parsed:

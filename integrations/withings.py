@@ -34,9 +34,18 @@ import logging
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integrations.base import Parsed, PayloadError, RateLimit, from_epoch, load_json, paged, parse_records, plausible
+from integrations.base import (
+    Parsed,
+    PayloadError,
+    RateLimit,
+    from_epoch,
+    iana_zone,
+    load_json,
+    paged,
+    parse_records,
+    plausible,
+)
 from integrations.http import RateLimited, Unauthorized, VendorError
 from integrations.oauth import OAuthAdapter, OAuthApp
 from sleepcot.domain import Night, NightKind, Segment, Stage
@@ -106,7 +115,7 @@ def more(payload: Any) -> tuple[bool, int]:
     """Whether another page follows, and the `offset` to ask it with."""
     body = _body(payload)
     has_more, offset = body.get("more", False), body.get("offset", 0)
-    if has_more not in (True, False) or type(has_more) not in (bool, int):  # also 0 and 1
+    if type(has_more) not in (bool, int) or has_more not in (0, 1):  # true/false, or 1/0
         raise PayloadError("withings: 'more' must be true or false")
     if type(offset) is not int or offset < 0:
         raise PayloadError("withings: 'offset' must be a non-negative integer")
@@ -180,10 +189,10 @@ def _zone(name: str | None, fallback: tzinfo | None) -> tzinfo:
         if fallback is None:
             raise ValueError("the night has no timezone")
         return fallback
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, OSError) as exc:  # OSError: a tzdata folder ("America"), a name too long
-        raise ValueError(f"unknown timezone {name!r}") from exc
+    zone = iana_zone(name)
+    if zone is None:
+        raise ValueError(f"unknown timezone {name!r}")
+    return zone
 
 
 def _kind(start: datetime, end: datetime) -> NightKind:

@@ -15,9 +15,8 @@ from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from heapq import heappop, heappush
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integrations.base import Parsed, from_epoch, parse_records, plausible
+from integrations.base import Parsed, from_epoch, iana_zone, parse_records, plausible
 from sleepcot.domain import Night, NightKind, Segment, Stage
 
 log = logging.getLogger(__name__)
@@ -142,12 +141,7 @@ class _Sleep:
         return round(sum(end - start for start, end, stage in self.segments if stage in stages))
 
 
-@lru_cache(maxsize=64)
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder ("America"), a name too long
-        return None
+_zone = lru_cache(maxsize=64)(iana_zone)
 
 
 def _timeline(records: list[SleepRecord]) -> list[tuple[float, float, Stage]]:
