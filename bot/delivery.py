@@ -118,15 +118,13 @@ class Delivery:
     async def _record(self, change: Callable[[], bool]) -> bool:
         """Record what Telegram already did, trying again while the database fails for a moment: a delivery
         that is not recorded would be sent again."""
-        for attempt in range(RECORD_ATTEMPTS):
+        for attempt in range(RECORD_ATTEMPTS - 1):
             try:
                 return await asyncio.to_thread(change)
             except DBAPIError as exc:
-                if attempt == RECORD_ATTEMPTS - 1:
-                    raise
                 log.warning("recording a delivery failed (%s); trying again", type(exc.orig).__name__)
                 await asyncio.sleep(0.2 * 2 ** attempt)
-        return False
+        return await asyncio.to_thread(change)  # the last try: its failure propagates
 
     async def _send(self, chat_id: int, job: Job) -> int:
         """Send the job's message, part by part from the first not known to have arrived (a long one is

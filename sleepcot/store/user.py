@@ -220,38 +220,34 @@ class UserStore:
 
     def mark_revoked(self, vendor: str) -> bool:
         """Mark the vendor's grant as revoked; True only the first time (so the user is told once)."""
-        with transaction(self._engine) as s:
-            result = s.execute(
-                update(CredentialRow)
-                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor,
-                       CredentialRow.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self._mark(vendor, CredentialRow.revoked_at, True)
 
     def mark_unreadable(self, vendor: str, unreadable: bool = True) -> bool:
         """Mark the vendor's credential as one no configured key opens (or, `unreadable` False, as read
         again); True only when that changes (so the user is told once)."""
-        marked = CredentialRow.unreadable_at.is_(None) if unreadable else CredentialRow.unreadable_at.is_not(None)
+        return self._mark(vendor, CredentialRow.unreadable_at, unreadable)
+
+    def _mark(self, vendor: str, column: Any, on: bool) -> bool:
+        """Set (the time now) or clear the credential's mark `column`; True only when that changed it."""
+        unchanged = column.is_not(None) if on else column.is_(None)
         with transaction(self._engine) as s:
             result = s.execute(
                 update(CredentialRow)
-                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor, marked)
-                .values(unreadable_at=utcnow() if unreadable else None)
+                .where(CredentialRow.user_id == self.user_id, CredentialRow.vendor == vendor, ~unchanged)
+                .values({column.key: utcnow() if on else None})
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def revoked_vendors(self) -> set[str]:
         """The connected vendors whose grant was revoked (the user must reconnect them)."""
-        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
-                                                   CredentialRow.revoked_at.is_not(None))
-        with transaction(self._engine) as s:
-            return set(s.scalars(query))
+        return self._marked(CredentialRow.revoked_at)
 
     def unreadable_vendors(self) -> set[str]:
         """The connected vendors whose credential no configured key opened at the last try."""
-        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id,
-                                                   CredentialRow.unreadable_at.is_not(None))
+        return self._marked(CredentialRow.unreadable_at)
+
+    def _marked(self, column: Any) -> set[str]:
+        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id, column.is_not(None))
         with transaction(self._engine) as s:
             return set(s.scalars(query))
 
