@@ -171,8 +171,7 @@ class Hub:
             profile = await asyncio.to_thread(user.profile)
             adapter = await asyncio.to_thread(self.adapter, user, name, profile, date.today())
             done = await asyncio.wait_for(adapter.revoke(), REVOKE_WAIT_S)
-        except (VendorError, ReconnectNeeded, PayloadError, CredentialError, ValueError, TimeoutError,
-                httpx.HTTPError) as exc:
+        except (VendorError, PayloadError, ValueError, TimeoutError, httpx.HTTPError) as exc:  # CredentialError too
             log.warning("%s: could not withdraw user %d's grant (%s)", name, user.user_id, type(exc).__name__)
             return False
         if done:
@@ -236,15 +235,13 @@ async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> Sy
     profile = await asyncio.to_thread(user.profile)
     today = (now or datetime.now(profile.tz)).astimezone(profile.tz).date()
     report = SyncReport()
-    revoked = await asyncio.to_thread(user.revoked_vendors)
-    unreadable = await asyncio.to_thread(user.unreadable_vendors)
-    for name in await asyncio.to_thread(user.vendors):
-        if name in revoked:
+    for name, marks in (await asyncio.to_thread(user.connections)).items():
+        if marks.revoked:
             continue
         try:
             adapter = await asyncio.to_thread(hub.adapter, user, name, profile, today)
             report.results.append(await sync(user, adapter, today))
-            if name in unreadable:  # the operator's keys are back
+            if marks.unreadable:  # the operator's keys are back
                 await asyncio.to_thread(user.mark_unreadable, name, False)
         except ReconnectNeeded:
             if await asyncio.to_thread(user.mark_revoked, name):

@@ -34,6 +34,14 @@ class UnknownUser(KeyError):
     """No user with this id exists (any more)."""
 
 
+class CredentialMarks(NamedTuple):
+    """Where a connected vendor's credential stands: its grant refused by the vendor (the user must
+    reconnect), or no configured key opened it at the last try."""
+
+    revoked: bool
+    unreadable: bool
+
+
 class UserStore:
     """One user's data. The only way to read or write it: every query is filtered by `user_id`."""
 
@@ -240,16 +248,15 @@ class UserStore:
 
     def revoked_vendors(self) -> set[str]:
         """The connected vendors whose grant was revoked (the user must reconnect them)."""
-        return self._marked(CredentialRow.revoked_at)
+        return {vendor for vendor, marks in self.connections().items() if marks.revoked}
 
-    def unreadable_vendors(self) -> set[str]:
-        """The connected vendors whose credential no configured key opened at the last try."""
-        return self._marked(CredentialRow.unreadable_at)
-
-    def _marked(self, column: Any) -> set[str]:
-        query = select(CredentialRow.vendor).where(CredentialRow.user_id == self.user_id, column.is_not(None))
+    def connections(self) -> dict[str, CredentialMarks]:
+        """Every connected vendor, by name, with its credential's marks (one query: what a sync reads)."""
+        query = (select(CredentialRow.vendor, CredentialRow.revoked_at.is_not(None),
+                        CredentialRow.unreadable_at.is_not(None))
+                 .where(CredentialRow.user_id == self.user_id).order_by(CredentialRow.vendor))
         with transaction(self._engine) as s:
-            return set(s.scalars(query))
+            return {vendor: CredentialMarks(bool(revoked), bool(unreadable)) for vendor, revoked, unreadable in s.execute(query)}
 
     def credential(self, vendor: str) -> tuple[bytes, str] | None:
         """The encrypted credential for `vendor` and the id of the key that encrypted it."""

@@ -647,7 +647,7 @@ def test_a_credential_no_key_opens_is_told_to_the_operator_and_once_to_the_user(
     bot = launch(secret_keys=f"{new_key},{old_key}")
     ann.send("/today")
     assert ann.wait_for_messages(1)[0].text.startswith("Good morning, Ann")
-    assert bot.user_store(ANN).unreadable_vendors() == set()
+    assert not bot.user_store(ANN).connections()["simulator"].unreadable
 
 
 def test_the_callback_refuses_a_forged_or_expired_state_and_stores_nothing(telegram, launch, oura, caplog):
