@@ -1,16 +1,20 @@
 """LLM backends behind one small interface: the embedded llama.cpp model (in-process, the default), Ollama
 through the official `ollama` client, and any OpenAI-compatible endpoint.
 
-Every backend streams text pieces; any failure to reach or run the model surfaces as `LLMUnavailable`
-with a one-line reason, so callers can fall back without knowing which backend they had.
+Every backend streams text pieces, and answers with JSON constrained to a JSON schema (`structured`: a
+llama.cpp grammar in-process, Ollama's `format`, OpenAI's `response_format`); any failure to reach or run
+the model surfaces as `LLMUnavailable` with a one-line reason, so callers can fall back without knowing which
+backend they had.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
-from functools import cache
+from contextlib import contextmanager
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +43,12 @@ class LLM(Protocol):
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
                stop: list[str] | None = None) -> Iterator[str]: ...
 
+    def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
+        """The model's reply constrained to JSON that matches `schema` (a JSON schema), greedy; raises
+        LLMUnavailable like stream(). Validate it still: a reply cut off at max_tokens is not JSON, and not
+        every backend enforces every keyword (llama-cpp-python's grammar ignores minimum and maximum)."""
+        ...
+
 
 @cache
 def smollm2_gguf() -> Path:
@@ -65,6 +75,15 @@ def embedded_model(settings: Settings) -> Path:
         return settings.embedded_model_path
     distilled = settings.data_dir / DISTILLED_GGUF
     return distilled if distilled.is_file() else smollm2_gguf()
+
+
+@lru_cache(maxsize=16)
+def _grammar(schema_json: str):
+    """The llama.cpp grammar for a JSON schema, converted once per schema (keyed by its JSON text, whose
+    property order is the order the reply must follow)."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 
 
 class EmbeddedLLM:
@@ -109,6 +128,14 @@ class EmbeddedLLM:
                 if piece := chunk["choices"][0]["text"]:
                     yield piece
 
+    def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
+        with self._lock:
+            reply = self.llama.create_completion(
+                self.render(messages), grammar=_grammar(json.dumps(schema)), max_tokens=max_tokens,
+                temperature=0.0, stop=STOP_TOKENS,
+            )
+        return reply["choices"][0]["text"]
+
 
 class OllamaLLM:
     """A model served by Ollama, through the official client's /api/chat."""
@@ -122,23 +149,34 @@ class OllamaLLM:
         self.name = f"ollama:{model}"
         self.supports_prefill = True  # Ollama continues a final assistant message
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
-               stop: list[str] | None = None) -> Iterator[str]:
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
         import httpx
         import ollama
 
+        try:
+            yield
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, ValueError) as exc:
+            # ValueError: a malformed line in the stream, or a reply the client cannot validate
+            raise LLMUnavailable(f"Ollama at {self.url} failed: {exc}") from exc
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]:
         if prefix:
             messages = [*messages, {"role": "assistant", "content": prefix}]
         options = {"num_predict": max_tokens, "temperature": temperature, "repeat_penalty": REPEAT_PENALTY}
         if stop:  # a request's stop list replaces the Modelfile's, so the template's stops go along
             options["stop"] = [*stop, *STOP_TOKENS]
-        try:
+        with self._failures():
             for part in self.client.chat(model=self.model, messages=messages, stream=True, options=options):
                 if part.message.content:
                     yield part.message.content
-        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, ValueError) as exc:
-            # ValueError: a malformed line in the stream, or a reply the client cannot validate
-            raise LLMUnavailable(f"Ollama at {self.url} failed: {exc}") from exc
+
+    def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
+        with self._failures():  # Ollama's `format` takes a JSON schema
+            reply = self.client.chat(model=self.model, messages=messages, format=schema, stream=False,
+                                     options={"num_predict": max_tokens, "temperature": 0})
+        return reply.message.content or ""
 
 
 class OpenAICompatibleLLM:
@@ -152,15 +190,22 @@ class OpenAICompatibleLLM:
         self.name = f"openai:{model}"
         self.supports_prefill = False  # the OpenAI API has no standard way to continue a reply
 
-    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
-               stop: list[str] | None = None) -> Iterator[str]:
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
         import httpx
         import openai
 
+        try:
+            yield
+        except (openai.OpenAIError, httpx.HTTPError) as exc:  # httpx: a connection dropped mid-stream
+            raise LLMUnavailable(f"OpenAI-compatible endpoint {self.client.base_url} failed: {exc}") from exc
+
+    def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
+               stop: list[str] | None = None) -> Iterator[str]:
         if prefix:
             raise ValueError("OpenAI-compatible endpoints cannot continue a prefix")
         extra = {"stop": stop} if stop else {}
-        try:
+        with self._failures():
             response = self.client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True,
                 **extra,
@@ -169,8 +214,15 @@ class OpenAICompatibleLLM:
                 for chunk in response:
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
-        except (openai.OpenAIError, httpx.HTTPError) as exc:  # httpx: a connection dropped mid-stream
-            raise LLMUnavailable(f"OpenAI-compatible endpoint {self.client.base_url} failed: {exc}") from exc
+
+    def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
+        response_format = {"type": "json_schema", "json_schema": {"name": "plan", "schema": schema, "strict": False}}
+        with self._failures():
+            reply = self.client.chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0,
+                response_format=response_format,
+            )
+        return reply.choices[0].message.content or ""
 
 
 def make_llm(settings: Settings) -> LLM:

@@ -1,15 +1,20 @@
 """A loopback Ollama: the `/api/chat` subset the official `ollama` Python client uses, generating for real
-with an in-process model (the embedded SmolLM2 in tests: anything with SleepCoT's `LLM.stream`).
+with an in-process model (the embedded SmolLM2 in tests: anything with SleepCoT's `LLM.stream` and
+`LLM.structured`).
 
 Protocol, as Ollama speaks it:
-- `POST /api/chat` {model, messages, stream (default true), options {num_predict, temperature, stop,
+- `POST /api/chat` {model, messages, stream (default true), format, options {num_predict, temperature, stop,
   repeat_penalty, ...}}. A final assistant message is continued: its content is the reply's prefix and
   only the continuation comes back.
+- `format` (a JSON schema, or "json" for any JSON object) constrains the reply: the model's `structured`
+  writes it, greedy, and it arrives as one piece (here a final assistant message is dropped, not continued, and
+  temperature and stop do not apply).
 - stream=true: `application/x-ndjson`, one object per line
   {"model","created_at","message":{"role":"assistant","content":piece},"done":false}, then a final
   {"done":true,"done_reason":"stop"|"length","total_duration",...,"eval_count",...} with empty content.
   stream=false: one object with the whole message and the same statistics.
-- Unknown model: 404 {"error":"model 'x' not found, try pulling it first"}; bad request: 400 {"error":...}.
+- Unknown model: 404 {"error":"model 'x' not found, try pulling it first"}; bad request (a `format` neither
+  "json" nor a schema, ...): 400 {"error":...}.
   A failure after streaming began arrives as an {"error": ...} line.
 - `GET /` answers "Ollama is running"; `GET /api/tags` lists the models.
 Model names without a tag mean ":latest", as in Ollama.
@@ -27,6 +32,7 @@ from . import JSONHandler, LoopbackServer, Recorder
 
 DEFAULT_NUM_PREDICT = 256  # Ollama's -1 ("until done") capped: a test double must not run away
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
+ANY_JSON_OBJECT = {"type": "object"}  # what format="json" (OpenAI: "json_object") asks for
 
 
 def _full_name(model: str) -> str:
@@ -35,6 +41,11 @@ def _full_name(model: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def constrained(llm: Any, messages: list[dict], schema: dict, max_tokens: int) -> Iterator[str]:
+    """The model's reply constrained to `schema`, as one piece (a generator, so it streams like the rest)."""
+    yield llm.structured(messages, schema, max_tokens=max_tokens)
 
 
 def count_tokens(llm: Any, text: str, pieces: int = 0) -> int:
@@ -94,9 +105,15 @@ class OllamaHandler(JSONHandler):
         num_predict = options.get("num_predict")
         if num_predict is None or num_predict < 0:
             num_predict = DEFAULT_NUM_PREDICT
+        schema = body.get("format") or None
+        if schema == "json":
+            schema = ANY_JSON_OBJECT
+        elif schema is not None and not isinstance(schema, dict):
+            self.send_json(400, {"error": 'invalid format: expected "json" or a valid JSON schema'})
+            return
         stop = options.get("stop")
         chat = _Chat(self.owner.llm, model, messages, prefix, num_predict,
-                     options.get("temperature", DEFAULT_TEMPERATURE), [stop] if isinstance(stop, str) else stop)
+                     options.get("temperature", DEFAULT_TEMPERATURE), [stop] if isinstance(stop, str) else stop, schema)
         if body.get("stream", True):
             self.send_stream("application/x-ndjson", self._lines(chat, fault))
         else:
@@ -119,12 +136,14 @@ class _Chat:
     """One generation, and the response objects that describe it."""
 
     def __init__(self, llm: Any, model: str, messages: list[dict], prefix: str, num_predict: int,
-                 temperature: float, stop: list[str] | None):
-        self.llm, self.model, self.messages, self.prefix = llm, model, messages, prefix
+                 temperature: float, stop: list[str] | None, schema: dict | None = None):
+        self.llm, self.model, self.messages = llm, model, messages
+        self.prefix = "" if schema else prefix
         self.num_predict = num_predict
         self.started = time.perf_counter_ns()
-        self.recorder = Recorder(llm.stream(messages, max_tokens=num_predict, temperature=temperature,
-                                            prefix=prefix, stop=stop))
+        self.recorder = Recorder(
+            constrained(llm, messages, schema, num_predict) if schema
+            else llm.stream(messages, max_tokens=num_predict, temperature=temperature, prefix=prefix, stop=stop))
         self.pieces = self.recorder.pieces
 
     def message(self, content: str) -> dict:

@@ -3,7 +3,10 @@ real with an in-process model (the embedded SmolLM2 in tests), plus injectable f
 
 Protocol, as the `openai` client expects it:
 - Request {model, messages, max_tokens | max_completion_tokens, temperature, stop (string, list or null),
-  stream}.
+  stream, response_format}.
+- response_format {"type": "text" | "json_object" | "json_schema", "json_schema": {name, schema, strict}}:
+  a JSON one constrains the reply (the model's `structured` writes it, greedy, as one piece: temperature
+  and stop do not apply); another type is a 400.
 - stream=true: `text/event-stream`, `data: {chunk}\\n\\n` events of object "chat.completion.chunk" — the
   first delta carries the role, then one delta.content per piece, then an empty delta with finish_reason
   "stop" | "length" — and finally `data: [DONE]`.
@@ -25,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import JSONHandler, LoopbackServer, Recorder
-from .ollama_server import count_tokens
+from .ollama_server import ANY_JSON_OBJECT, constrained, count_tokens
 
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_TEMPERATURE = 1.0  # OpenAI's default
@@ -69,12 +72,21 @@ class OpenAIHandler(JSONHandler):
             self.send_json(404, error_body(f"The model `{model}` does not exist", "invalid_request_error",
                                            "model_not_found"))
             return
+        response_format = body.get("response_format") or {"type": "text"}
+        kind = response_format.get("type")
+        if kind not in ("text", "json_object", "json_schema"):
+            self.send_json(400, error_body(f"Invalid value for 'response_format.type': {kind!r}",
+                                           "invalid_request_error", "invalid_value"))
+            return
+        schema = None
+        if kind != "text":
+            schema = (response_format.get("json_schema") or {}).get("schema") or ANY_JSON_OBJECT
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_MAX_TOKENS
         stop = body.get("stop")
         temperature = body.get("temperature")
         completion = _Completion(self.owner.llm, model, body.get("messages") or [], max_tokens,
                                  DEFAULT_TEMPERATURE if temperature is None else temperature,
-                                 [stop] if isinstance(stop, str) else stop)
+                                 [stop] if isinstance(stop, str) else stop, schema)
         if body.get("stream"):
             self.send_stream("text/event-stream", self._events(completion, fault))
         else:
@@ -102,11 +114,13 @@ class _Completion:
     """One generation, and the response objects that describe it."""
 
     def __init__(self, llm: Any, model: str, messages: list[dict], max_tokens: int, temperature: float,
-                 stop: list[str] | None):
+                 stop: list[str] | None, schema: dict | None = None):
         self.llm, self.model, self.messages = llm, model, messages
         self.max_tokens = max_tokens
         self.id, self.created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        self.recorder = Recorder(llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
+        self.recorder = Recorder(
+            constrained(llm, messages, schema, max_tokens) if schema
+            else llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
         self.pieces = self.recorder.pieces
 
     def finish_reason(self) -> str:
