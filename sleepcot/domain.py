@@ -258,6 +258,7 @@ class Metric(str, enum.Enum):
     REGULARITY = "regularity"  # how much bedtimes vary
     MIDSLEEP = "midsleep"  # the shift of mid-sleep between free and work days
     NIGHTS = "nights"  # nights recorded or considered
+    SCORE = "score"  # a vendor's sleep score
     CAFFEINE = "caffeine"
     ALCOHOL = "alcohol"
     EXERCISE = "exercise"

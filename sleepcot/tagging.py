@@ -152,7 +152,7 @@ def _is_morning(clause: str) -> bool:
     return bool(_MORNING.search(clause)) or any(4 <= hour < 12 for hour in _clock_hours(clause))
 
 
-def _mentioned_kinds(text: str) -> list[TagKind]:
+def mentioned_kinds(text: str) -> list[TagKind]:
     """The kinds the text mentions, unique, in order of first mention."""
     text = text[:SCAN_CHARS]
     matches = sorted((m.start(), -m.end(), kind) for kind, pattern in _PATTERNS for m in pattern.finditer(text))
@@ -184,7 +184,7 @@ def parse_tags(text: str, today: date) -> list[Tag]:
     the text speaks of last night or yesterday (then `today`, the date last night ended)."""
     night = today if _PAST.search(text[:SCAN_CHARS]) else today + timedelta(days=1)
     note = text.strip()[:NOTE_CHARS]
-    return [Tag(local_date=night, kind=kind, note=note) for kind in _mentioned_kinds(text)]
+    return [Tag(local_date=night, kind=kind, note=note) for kind in mentioned_kinds(text)]
 
 
 def is_log_statement(text: str) -> bool:
@@ -194,4 +194,4 @@ def is_log_statement(text: str) -> bool:
         return False
     if _QUESTION_START.match(text) or _ZH_QUESTION.search(text):
         return False
-    return bool(_mentioned_kinds(text))
+    return bool(mentioned_kinds(text))

@@ -5,13 +5,16 @@ deterministic fallback built from the same facts."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.analysis.history import HistorySource
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
 from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
 from sleepcot.coach.guard.referrals import QuestionFlag, question_red_flags
+from sleepcot.coach.history import answer_history
 from sleepcot.coach.knowledge import Card, language_of, retrieve
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language
@@ -129,14 +132,21 @@ def deterministic_knowledge(cards: list[Card], language: Language) -> str:
 
 def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
            language: Language = Language.EN, max_tokens: int = 160, unavailable_reason: str | None = None,
-           on_progress: Progress | None = None) -> CoachReply:
-    """Route the question (about my data -> follow-up; otherwise knowledge) and answer it, guarded. Cards
-    and a knowledge answer are in the question's own language (`language` when it does not tell)."""
+           on_progress: Progress | None = None, source: HistorySource | None = None,
+           today: date | None = None) -> CoachReply:
+    """Route the question (about my whole history -> computed from `source`, the user's nights; about my
+    data -> follow-up; otherwise knowledge) and answer it, guarded. Cards and a knowledge answer are in the
+    question's own language (`language` when it does not tell). `today`: the user's local date."""
     question = clip(question)
     language = language_of(question, language)
     flags = question_red_flags(question)
     if QuestionFlag.SELF_HARM in flags:
         return crisis_reply(language)
+    if source is not None and not flags:
+        reply = answer_history(question, source, llm, language=language, today=today, max_tokens=max_tokens,
+                               unavailable_reason=unavailable_reason, on_progress=on_progress)
+        if reply is not None:
+            return reply
     referral = " ".join(SEE_A_CLINICIAN[flag][language] for flag in sorted(flags, key=lambda f: f.value))
     if analysis is not None and is_personal(question):
         cards = retrieve(question, k=FOLLOWUP_CARDS, language=language)

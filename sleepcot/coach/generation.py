@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from sleepcot.analysis.history import HistoryResult
 from sleepcot.coach import guard
 from sleepcot.coach.llm import LLM, LLMUnavailable
 from sleepcot.coach.prompts import Prompt
@@ -29,7 +30,8 @@ class CoachReply:
     fallback_reason: str | None = None
     sources: list[str] = field(default_factory=list)
     model_unavailable: bool = False  # the fallback was used because no model could be reached
-
+    history: HistoryResult | None = None  # a history question's plan, figures and nights
+    planned_by: str | None = None  # who read that question into its plan: rules or the model
 
     @property
     def by_model(self) -> bool:
@@ -40,6 +42,7 @@ class CoachReply:
             "text": self.text, "backend": self.backend, "by_model": self.by_model, "guard": self.verdict,
             "attempts": self.attempts, "fallback_reason": self.fallback_reason, "sources": self.sources,
             "model_unavailable": self.model_unavailable,
+            **({"history": {**self.history.as_dict(), "planned_by": self.planned_by}} if self.history else {}),
         }
 
 

@@ -1,6 +1,7 @@
 """The ONE source of prompt formats, for serving and for training (distill renders its examples here).
 
-Each task — the morning briefing, a follow-up about the user's own data, a knowledge question — becomes a
+Each task — the morning briefing, a follow-up about the user's own data, a knowledge question, a question
+about the user's whole history (and the request that reads such a question into a plan) — becomes a
 `Prompt`: the chat messages, and the facts the reply may use (the guard checks the reply against exactly
 these). The chain of thought has four steps: what the data shows -> how it compares with your baseline and
 the norms -> why it likely happened -> what to do tonight.
@@ -226,6 +227,34 @@ def knowledge(question: str, cards: list[Card], language: Language = Language.EN
                 {"role": "user", "content": user}]
     return Prompt("knowledge", messages, facts, red_flag=symptom, question=question, language=language,
                   sources=[c.source for c in cards])
+
+
+HISTORY_RULE = ("Answer in 1-3 short sentences with these figures, exactly as written: say the period and how many "
+                "nights. Do not add any other number. ")
+
+
+def history(question: str, computed: str, facts: list[Fact], asked: Metric, language: Language, *,
+            strict: bool = False) -> Prompt:
+    """A question about my whole history: the figures were computed from my nights (`computed` says them
+    plainly); the reply phrases them and must state the `asked` one."""
+    user = f"My sleep history, computed from my nights:\n{computed}\n\nQuestion: {_one_line(question, len(question))}\n" \
+           + HISTORY_RULE + LANGUAGE_RULE[language]
+    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
+                {"role": "user", "content": user}]
+    return Prompt("history", messages, facts, question=question, language=language, min_figures=1, asked=(asked,))
+
+
+PLAN_RULE = ("Read my question about my sleep history into a query. Today is {today} ({weekday}). Fields: measure, "
+             "aggregate (mean, median, min, max, total, count, stdev, trend), period (last_nights with nights, "
+             "this_week, last_week, this_month, last_month, month with month number, since with start date, between "
+             "with start and end dates, all), days (all, weekdays, weekends), threshold_below and threshold_value with "
+             "threshold_unit for counts, compare (none, period, days, habit) with compare_period or habit.")
+
+
+def plan_request(question: str, today: str, weekday: str) -> list[dict[str, str]]:
+    """The messages that ask the model to fill a history plan (the reply is constrained to its JSON schema)."""
+    return [{"role": "system", "content": PLAN_RULE.format(today=today, weekday=weekday)},
+            {"role": "user", "content": _one_line(question, len(question))}]
 
 
 MCQ_LETTERS = "ABCD"

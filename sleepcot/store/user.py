@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
-from sleepcot.domain import Night, NightKind, Profile, Tag
+from sleepcot.domain import Night, NightKind, Profile, Tag, TagKind
 from sleepcot.store.dialects import upsert_insert
 from sleepcot.store.engine import file_lock, transaction
+from sleepcot.store.history import NightValue, history_rows
 from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, ProfileRow, TagRow, TurnRow, User, utcnow
 from sleepcot.store.outbox import reschedule
 from sleepcot.store.rows import differs, night_from_row, night_row
@@ -117,6 +118,12 @@ class UserStore:
         with transaction(self._engine) as s:
             rows = s.scalars(query.order_by(NightRow.local_date, NightRow.start_utc, NightRow.id))
             return [night_from_row(row) for row in rows]
+
+    def history(self, start: date, end: date, *, kind: NightKind = NightKind.MAIN, column: str | None = None,
+                habit: Iterable[TagKind] = ()) -> list[NightValue]:
+        """Nights of `kind` in [start, end] with one column's values and whether `habit` was logged for each
+        (a history question's one query)."""
+        return history_rows(self._engine, self.user_id, start, end, kind=kind, column=column, habit=tuple(habit))
 
     def latest_night(self, kind: NightKind = NightKind.MAIN) -> Night | None:
         query = (

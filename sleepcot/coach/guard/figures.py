@@ -49,7 +49,7 @@ _NOT_FIGURES = re.compile(
     r"(?:\b\d+(?:st|nd|rd|th)\b"  # ordinals
     r"|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"  # dates
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
-    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}[日号]|\d{4}年"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}[日号]|\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?"
     r"|\bages?d?\s+\d+(?:\s*[-–]\s*\d+)?\+?|\d+(?:\s*[-–]\s*\d+)?[- ]years?[- ]olds?|\d+\s*岁"  # ages
     r"|\b(?:19|20)\d\d\b)",  # years (a source's, or a date's)
     re.I | re.M,

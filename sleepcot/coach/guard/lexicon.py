@@ -87,9 +87,12 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
     "exercise": (M.EXERCISE,), "exercises": (M.EXERCISE,), "workout": (M.EXERCISE,), "workouts": (M.EXERCISE,),
     "运动": (M.EXERCISE,), "锻炼": (M.EXERCISE,),
     # what we hold no facts about: a figure said of one of these is not ours to say
-    "score": (), "sleep score": (), "readiness": (), "recovery score": (), "strain score": (), "stress level": (),
+    # a vendor's sleep score
+    "score": (M.SCORE,), "sleep score": (M.SCORE,), "得分": (M.SCORE,), "睡眠得分": (M.SCORE,), "评分": (M.SCORE,),
+    "睡眠评分": (M.SCORE,), "分数": (M.SCORE,),
+    "readiness": (), "recovery score": (), "strain score": (), "stress level": (),
     "steps": (), "calories": (), "body battery": (), "weight": (), "blood pressure": (), "glucose": (),
-    "blood sugar": (), "得分": (), "分数": (), "评分": (), "步数": (), "卡路里": (), "体重": (), "血压": (), "血糖": (),
+    "blood sugar": (), "步数": (), "卡路里": (), "体重": (), "血压": (), "血糖": (),
 }
 
 # Subjects whose figures are always about a period of nights.
@@ -103,7 +106,7 @@ UNIT_KINDS: dict[Metric, frozenset[str]] = {
     M.EFFICIENCY: frozenset({"%"}), M.SPO2: frozenset({"%"}), M.HRV: frozenset({"ms", "%"}),
     M.HEART_RATE: frozenset({"bpm", "%"}), M.BREATHING: frozenset({"breaths", "%"}),
     M.TEMPERATURE: frozenset({"°C"}), M.BEDTIME: frozenset({"clock"}), M.WAKE: frozenset({"clock"}),
-    M.AWAKENINGS: frozenset({"count"}), M.NIGHTS: frozenset({"count"}),
+    M.AWAKENINGS: frozenset({"count"}), M.NIGHTS: frozenset({"count"}), M.SCORE: frozenset({"count"}),
     M.CAFFEINE: frozenset({"count", "clock"}), M.ALCOHOL: frozenset({"count"}), M.EXERCISE: frozenset({"count"}),
 }
 
