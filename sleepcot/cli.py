@@ -24,8 +24,10 @@ from sleepcot.coach.llm import LLM, LLMUnavailable, make_llm
 from sleepcot.config import Settings
 from sleepcot.store import Store, UserStore
 from sleepcot.units import format_duration
+from sleepcot.users_cli import bot_user, settings_store, users_app
 
 app = typer.Typer(help="SleepCoT: a self-hosted sleep coach.", no_args_is_help=True, add_completion=False)
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 DEMO_DB = "demo.db"
@@ -74,7 +76,7 @@ def _ask(user: UserStore, analysis: Analysis | None, question: str, llm: LLM | N
          settings: Settings) -> CoachReply:
     with err.status("Thinking…"):
         reply = answer(question, analysis, llm, history=user.recent_turns(6), language=user.profile().language,
-                       max_tokens=settings.llm_max_tokens, unavailable_reason=reason)
+                       max_tokens=settings.llm_max_tokens, unavailable_reason=reason, source=user)
     user.add_turn("user", question)
     user.add_turn("assistant", reply.text)
     return reply
@@ -151,12 +153,17 @@ def _chat(user: UserStore, analysis: Analysis | None, llm: LLM | None, reason: s
 def ask_command(
     question: Annotated[str, typer.Argument(help="your question")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    telegram_id: Annotated[int | None, typer.Option("--telegram-id", help="ask as this bot user, in the "
+                                                                         "database of the settings")] = None,
 ) -> None:
-    """One answer for the current user (the demo user; run `sleepcot demo` first to choose a persona)."""
+    """One answer for the demo user (run `sleepcot demo` first to choose a persona), or for a bot user."""
     settings = Settings()
-    store = _demo_store(settings)
-    ids = store.user_ids()
-    user = store.for_user(ids[0]) if ids else _seed_demo_user(store, "healthy", 7, 7)
+    if telegram_id is not None:
+        user = bot_user(settings_store(settings), telegram_id)
+    else:
+        store = _demo_store(settings)
+        ids = store.user_ids()
+        user = store.for_user(ids[0]) if ids else _seed_demo_user(store, "healthy", 7, 7)
     llm, reason = _load_llm(settings)
     reply = _ask(user, analyze_latest(user), question, llm, reason, settings)
     if as_json:
