@@ -233,15 +233,16 @@ HISTORY_RULE = ("Answer in 1-3 short sentences with these figures, exactly as wr
                 "nights. Do not add any other number. ")
 
 
-def history(question: str, computed: str, facts: list[Fact], asked: Metric, language: Language, *,
+def history(question: str, computed: str, facts: list[Fact], asked: Metric | None, language: Language, *,
             strict: bool = False) -> Prompt:
     """A question about my whole history: the figures were computed from my nights (`computed` says them
-    plainly); the reply phrases them and must state the `asked` one."""
+    plainly); the reply phrases them and must state the `asked` one (None: too few nights, no figure is asked)."""
     user = f"My sleep history, computed from my nights:\n{computed}\n\nQuestion: {_one_line(question, len(question))}\n" \
            + HISTORY_RULE + LANGUAGE_RULE[language]
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
                 {"role": "user", "content": user}]
-    return Prompt("history", messages, facts, question=question, language=language, min_figures=1, asked=(asked,))
+    return Prompt("history", messages, facts, question=question, language=language, min_figures=0 if asked is None else 1,
+                  asked=() if asked is None else (asked,))
 
 
 PLAN_RULE = ("Read my question about my sleep history into a query. Today is {today} ({weekday}). Fields: measure, "

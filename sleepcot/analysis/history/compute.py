@@ -246,53 +246,56 @@ def run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
     return HistoryResult(**{**result.__dict__, "facts": facts_of(result)})
 
 
-def _facts(key: str, label: str, value: float, unit: Unit, subject: Metric, *relations: Relation) -> list[Fact]:
+def _facts(key: str, label: str, value: float, unit: Unit, subjects: tuple[Metric, ...],
+           relations: tuple[Relation, ...]) -> list[Fact]:
     return [Fact(key=key, label=label, value=value, unit=unit, subject=subject, relation=relation)
-            for relation in relations]
+            for subject in subjects for relation in relations]
+
+
+COUNTED = ((Metric.NIGHTS,), (Relation.COUNT,))
+STATED = (Relation.AGGREGATE, Relation.VALUE, Relation.BASELINE)  # a period's figure: its aggregate and its value
+CHANGED = (Relation.CHANGE, Relation.VALUE)
 
 
 def facts_of(result: HistoryResult) -> list[Fact]:
     """Every figure a history answer may state, with its subject. A period's figure is both the aggregate and,
-    for the period it is said of, its value; a difference is a change."""
+    for the period it is said of, its value; a difference is a change. A spread of a clock time is a duration,
+    which the guard reads as of the schedule's regularity as well."""
     plan, info = result.plan, result.plan.info
-    subject = info.subject
-    facts = _facts("history.needed", "nights needed", result.needed, Unit.NIGHTS, Metric.NIGHTS, Relation.COUNT)
+    about = (info.subject,)
+    clock = info.unit is Unit.CLOCK
+    change_unit = Unit.MINUTES if clock else info.unit
+    facts = _facts("history.needed", "nights needed", result.needed, Unit.NIGHTS, *COUNTED)
     for period in (plan.period, plan.compare.period if plan.compare else None):
         if period is not None and period.kind is PeriodKind.LAST_NIGHTS:
-            facts += _facts("history.period_nights", "nights in the period", period.nights, Unit.NIGHTS, Metric.NIGHTS,
-                            Relation.COUNT)
+            facts += _facts("history.period_nights", "nights in the period", period.nights, Unit.NIGHTS, *COUNTED)
     if plan.threshold is not None:
-        facts += _facts("history.threshold", "the threshold asked about", threshold_value(plan), info.unit, subject,
-                        Relation.VALUE, Relation.NORM)
-    unit = Unit.MINUTES if info.unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV else info.unit
-    change_unit = Unit.MINUTES if info.unit is Unit.CLOCK else info.unit
+        facts += _facts("history.threshold", "the threshold asked about", threshold_value(plan), info.unit, about,
+                        (Relation.VALUE, Relation.NORM))
     for side in (result.main, result.other):
         if side is None:
             continue
-        label = f"{plan.measure.value} {plan.aggregate.value}, {side.name}"
-        facts += _facts(f"history.{side.name}.nights", f"nights, {side.name}", side.nights, Unit.NIGHTS, Metric.NIGHTS,
-                        Relation.COUNT)
+        key, label = f"history.{side.name}", f"{plan.measure.value} {plan.aggregate.value}, {side.name}"
+        facts += _facts(f"{key}.nights", f"nights, {side.name}", side.nights, Unit.NIGHTS, *COUNTED)
         if side.figure is None:
             continue
         if plan.aggregate is Aggregate.COUNT:
-            facts += _facts(f"history.{side.name}.count", label, side.figure, Unit.NIGHTS, Metric.NIGHTS, Relation.COUNT)
+            facts += _facts(f"{key}.count", label, side.figure, Unit.NIGHTS, *COUNTED)
         elif plan.aggregate is Aggregate.TREND:
-            facts += _facts(f"history.{side.name}.per_week", label, side.per_week, change_unit, subject, Relation.CHANGE,
-                            Relation.VALUE)
+            facts += _facts(f"{key}.per_week", label, side.per_week, change_unit, about, CHANGED)
             for which in ("first_week", "last_week"):
-                facts += _facts(f"history.{side.name}.{which}", f"{label}, {which}", getattr(side, which), info.unit,
-                                subject, Relation.AGGREGATE, Relation.VALUE, Relation.BASELINE)
-            facts += _facts(f"history.{side.name}.change", f"{label}, change", side.last_week - side.first_week,
-                            change_unit, subject, Relation.CHANGE)
+                facts += _facts(f"{key}.{which}", f"{label}, {which}", getattr(side, which), info.unit, about, STATED)
+            facts += _facts(f"{key}.change", f"{label}, change", side.last_week - side.first_week, change_unit, about,
+                            (Relation.CHANGE,))
+        elif plan.aggregate is Aggregate.STDEV:
+            facts += _facts(f"{key}.figure", label, side.figure, change_unit, (info.subject, Metric.REGULARITY), STATED)
         else:
-            for about in (subject, Metric.REGULARITY) if plan.aggregate is Aggregate.STDEV else (subject,):
-                facts += _facts(f"history.{side.name}.figure", label, side.figure, unit, about, Relation.AGGREGATE,
-                                Relation.VALUE, Relation.BASELINE)
+            facts += _facts(f"{key}.figure", label, side.figure, info.unit, about, STATED)
     if result.difference is not None:
-        facts += _facts("history.difference", f"{plan.measure.value} difference", result.difference, change_unit,
-                        subject, Relation.CHANGE, Relation.VALUE)
+        facts += _facts("history.difference", f"{plan.measure.value} difference", result.difference, change_unit, about,
+                        CHANGED)
     if result.uncertainty is not None:
         for bound in ("low", "high"):
             facts += _facts(f"history.interval.{bound}", f"95% interval of the difference, {bound}",
-                            getattr(result.uncertainty, bound), change_unit, subject, Relation.CHANGE, Relation.VALUE)
+                            getattr(result.uncertainty, bound), change_unit, about, CHANGED)
     return facts

@@ -23,7 +23,8 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
     "your sleep": (M.TOTAL_SLEEP,), "of sleep": (M.TOTAL_SLEEP,), "sleep was": (M.TOTAL_SLEEP,),
     "sleep lasted": (M.TOTAL_SLEEP,), "got": (M.TOTAL_SLEEP,), "asleep": (M.TOTAL_SLEEP,), "you sleep": (M.TOTAL_SLEEP,),
     "sleep at least": (M.TOTAL_SLEEP,), "sleep for": (M.TOTAL_SLEEP,), "to sleep": (M.TOTAL_SLEEP,),
-    "average sleep": (M.TOTAL_SLEEP,),
+    "average sleep": (M.TOTAL_SLEEP,), "nap": (M.TOTAL_SLEEP,), "naps": (M.TOTAL_SLEEP,), "nap time": (M.TOTAL_SLEEP,),
+    "napped": (M.TOTAL_SLEEP,), "小睡": (M.TOTAL_SLEEP,), "午睡": (M.TOTAL_SLEEP,),
     "hours of sleep": (M.TOTAL_SLEEP,), "night's sleep": (M.TOTAL_SLEEP,), "longest night": (M.TOTAL_SLEEP,),
     "shortest night": (M.TOTAL_SLEEP,), "short night": (M.TOTAL_SLEEP,), "short sleep": (M.TOTAL_SLEEP,),
     "总睡眠": (M.TOTAL_SLEEP,), "睡眠时长": (M.TOTAL_SLEEP,), "睡眠时间": (M.TOTAL_SLEEP,), "睡了": (M.TOTAL_SLEEP,),
@@ -99,13 +100,14 @@ SUBJECTS: dict[str, tuple[Metric, ...]] = {
 PERIOD_SUBJECTS = frozenset({M.REGULARITY, M.MIDSLEEP, M.SLEEP_DEBT})
 # The unit kinds a metric's figures come in (a change may be said in percent of anything but a clock time).
 _DURATION = frozenset({"duration", "%"})
+_CLOCK = frozenset({"clock", "duration"})  # a clock time, or how far it moved ("22 min later")
 UNIT_KINDS: dict[Metric, frozenset[str]] = {
     M.TOTAL_SLEEP: _DURATION, M.TIME_IN_BED: _DURATION, M.DEEP: _DURATION, M.REM: _DURATION,
     M.LIGHT: _DURATION, M.AWAKE: _DURATION, M.LATENCY: _DURATION, M.SLEEP_DEBT: _DURATION,
-    M.REGULARITY: _DURATION, M.MIDSLEEP: _DURATION,
+    M.REGULARITY: _DURATION, M.MIDSLEEP: _DURATION | _CLOCK,
     M.EFFICIENCY: frozenset({"%"}), M.SPO2: frozenset({"%"}), M.HRV: frozenset({"ms", "%"}),
     M.HEART_RATE: frozenset({"bpm", "%"}), M.BREATHING: frozenset({"breaths", "%"}),
-    M.TEMPERATURE: frozenset({"°C"}), M.BEDTIME: frozenset({"clock"}), M.WAKE: frozenset({"clock"}),
+    M.TEMPERATURE: frozenset({"°C"}), M.BEDTIME: _CLOCK, M.WAKE: _CLOCK,
     M.AWAKENINGS: frozenset({"count"}), M.NIGHTS: frozenset({"count"}), M.SCORE: frozenset({"count"}),
     M.CAFFEINE: frozenset({"count", "clock"}), M.ALCOHOL: frozenset({"count"}), M.EXERCISE: frozenset({"count"}),
 }

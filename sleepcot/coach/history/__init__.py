@@ -25,8 +25,10 @@ NOT_PLANNED = "the question could not be read into a plan"
 
 def history_prompt(question: str, result: HistoryResult, language: Language, *, strict: bool = False) -> prompts.Prompt:
     plan = result.plan
-    asked = Metric.NIGHTS if plan.aggregate is Aggregate.COUNT or not result.enough else \
-        Metric.REGULARITY if plan.aggregate is Aggregate.STDEV else plan.info.subject
+    asked = None if not result.enough or plan.aggregate is Aggregate.STDEV else \
+        Metric.NIGHTS if plan.aggregate is Aggregate.COUNT else plan.info.subject
+    if plan.aggregate is Aggregate.COUNT and plan.threshold is None:
+        asked = None  # "I have 12 nights recorded": a count of nothing but nights
     return prompts.history(question, history_text(result, language), result.facts, asked, language, strict=strict)
 
 

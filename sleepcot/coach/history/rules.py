@@ -166,7 +166,7 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("this_week", _words(r"this week", r"so far this week", r"the week so far") + r"|这周|本周|这个星期|这星期|这一周|这礼拜"),
     ("last_week", _words(r"last week", r"previous week", r"the week before") + r"|上周|上个星期|上星期|上一周|上礼拜"),
     ("this_month", _words(r"this month", r"so far this month") + r"|这个月|本月|这月"),
-    ("last_month", _words(r"last month", r"previous month", r"the month before") + r"|上个月|上月"),
+    ("last_month", _words(r"(?<!the )(?<!the past )last month", r"previous month", r"the month before") + r"|上个月|上月"),
     ("this_year", _words(r"this year", r"so far this year") + r"|今年"),
     ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent)\s+{_NUM}?\s*"
                r"(nights?|days?|weeks?|fortnights?|months?)"),
@@ -338,8 +338,11 @@ def _threshold(text: str, measure: Measure) -> Threshold | None:
         below = bool(_BELOW.match(after.strip()))
     else:
         return None
-    if unit is Unit.CLOCK and measure is Measure.BEDTIME and 360 <= value < 720 and not re.search(r"[ap]\.?m", text[start:end], re.I):
-        value += 720  # "bed after 11" (十一点以后) is at night
+    if unit is Unit.CLOCK and measure is Measure.BEDTIME and not re.search(r"[ap]\.?m|noon|中午", text[start:end + 3], re.I):
+        if 360 <= value < 720:
+            value += 720  # "bed after 11" (十一点以后) is at night
+        elif 720 <= value < 780:
+            value -= 720  # "after 12" (12点以后) is after midnight
     return Threshold(below=below, value=value, unit=unit)
 
 
@@ -408,6 +411,9 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     habit = _habit(text)
     measure = _measure(text)
     threshold = _threshold(text, measure or Measure.TOTAL_SLEEP)
+    if threshold is not None and threshold.unit is Unit.CLOCK and measure in (None, Measure.TOTAL_SLEEP):
+        measure = Measure.BEDTIME  # "nights I slept after midnight": a clock time is a bedtime
+        threshold = _threshold(text, measure)
     if threshold is None and _SHORT_NIGHTS.search(text) and _COUNT.search(text):
         threshold = Threshold(below=True, value=need_h, unit=Unit.HOURS)
     if measure is None or (measure is Measure.TOTAL_SLEEP and threshold is not None and threshold.unit is not Unit.HOURS

@@ -4,6 +4,7 @@ This is the deterministic answer, and what the model phrases from."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,9 +59,9 @@ _EN = _Words(
     measures={Measure.TOTAL_SLEEP: "total sleep", Measure.TIME_IN_BED: "time in bed", Measure.DEEP: "deep sleep",
               Measure.REM: "REM sleep", Measure.LIGHT: "light sleep", Measure.AWAKE: "time awake after falling asleep",
               Measure.LATENCY: "time to fall asleep", Measure.EFFICIENCY: "sleep efficiency",
-              Measure.AWAKENINGS: "awakenings", Measure.HRV: "HRV", Measure.HEART_RATE: "average heart rate",
+              Measure.AWAKENINGS: "awakenings", Measure.HRV: "HRV", Measure.HEART_RATE: "heart rate",
               Measure.LOWEST_HEART_RATE: "lowest heart rate", Measure.BREATHING: "breathing rate",
-              Measure.SPO2: "average SpO2", Measure.LOWEST_SPO2: "lowest SpO2",
+              Measure.SPO2: "SpO2", Measure.LOWEST_SPO2: "lowest SpO2",
               Measure.TEMPERATURE: "skin temperature deviation", Measure.SCORE: "sleep score",
               Measure.BEDTIME: "bedtime", Measure.WAKE: "wake-up time", Measure.MIDSLEEP: "mid-sleep time",
               Measure.SLEEP_DEBT: "sleep debt", Measure.NAP: "nap time"},
@@ -75,26 +76,26 @@ _EN = _Words(
              PeriodKind.ALL: "Across all your nights (since {start})"},
     weekends=" on weekend nights", weekdays=" on weekday nights",
     end=".",
-    mean="{period}, your average {measure} was {value}, from {n} nights.",
-    median="{period}, your median {measure} was {value}, from {n} nights.",
+    mean="{period}, your average {measure} was {value}, the average of {n} nights.",
+    median="{period}, your median {measure} was {value}, the median of {n} nights.",
     extreme="{period}, your {which} {measure} was {value}, on {day}.",
-    total="{period}, your {measure} came to {value} in total, from {n} nights.",
+    total="{period}, your {measure} came to {value} in total, the sum of {n} nights.",
     count="{period}, I have {n} nights recorded.",
     count_below="{period}, your {measure} fell short of {limit} on {k} of {n} nights.",
     count_below_clock="{period}, your {measure} was before {limit} on {k} of {n} nights.",
     count_above="{period}, your {measure} reached {limit} or more on {k} of {n} nights.",
     count_above_clock="{period}, your {measure} was after {limit} on {k} of {n} nights.",
-    stdev="{period}, your {measure} varied by {value} (standard deviation), from {n} nights.",
-    trend="{period}, your {measure} averaged {first} in the first week and {last} in the last week, trending {per_week} each week, from {n} nights.",
-    steady="{period}, your {measure} averaged {first} in the first week and {last} in the last week, with no clear trend, from {n} nights.",
-    compare="{period}, your average {measure} was {value}, against {other_value} {other}: {difference}. I have {n} nights for the first and {other_n} nights for the second.",
+    stdev="{period}, your {measure} varied by {value}, the standard deviation of {n} nights.",
+    trend="{period}, your {measure} averaged {first} in the first week and {last} in the last week, trending {per_week} each week: the trend of {n} nights.",
+    steady="{period}, your {measure} averaged {first} in the first week and {last} in the last week, with no clear trend across the whole set of {n} nights.",
+    compare="{period}, your average {measure} was {value}, against {other_value} {other}: {difference}. The first figure comes from a set of {n} nights, the second from a set of {other_n} nights.",
     habit="Since {start}, on the {n} nights after you logged {habit} your average {measure} was {value}, against {other_value} on the {other_n} nights without: {difference}.",
-    chance="With these nights the difference could well be chance: it most likely lies between {low} and {high}.",
-    not_chance="The difference is unlikely to be chance alone: it most likely lies between {low} and {high}.",
+    chance="With these nights the difference could well be chance: the difference in your {measure} most likely lies between {low} and {high}.",
+    not_chance="The difference is unlikely to be chance alone: the difference in your {measure} most likely lies between {low} and {high}.",
     link="That is a link in your own nights, not proof that {habit} causes it.",
-    too_few="{period}, I have {n} nights with your {measure} recorded: too few to answer that (I need at least {needed}).",
+    too_few="{period}, I have {n} nights with your {measure} recorded: too few to answer that (I need at least {needed} nights).",
     none="{period}, I have no nights with your {measure} recorded.",
-    too_few_habit="To compare nights after {habit} with nights without, I need at least {needed} nights of each; since {start} you have {n} with {habit} logged and {other_n} without.",
+    too_few_habit="To compare nights after {habit} with nights without, I need at least {needed} nights of each; since {start} you have {n} nights with {habit} logged and {other_n} nights without.",
     examples="I can answer questions about your sleep history, for example: \"How did I sleep this week compared with last week?\", \"What's my average bedtime this month?\", \"How many nights under 7 hours in the last two weeks?\", \"Do I sleep longer at weekends?\", \"Which was my worst night in October?\", \"How has my HRV changed since September?\", \"Does alcohol affect my deep sleep?\"",
     more={"duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
     same="about the same",
@@ -103,8 +104,8 @@ _ZH = _Words(
     measures={Measure.TOTAL_SLEEP: "总睡眠时长", Measure.TIME_IN_BED: "卧床时间", Measure.DEEP: "深睡时长",
               Measure.REM: "快速眼动睡眠时长", Measure.LIGHT: "浅睡时长", Measure.AWAKE: "入睡后清醒时间",
               Measure.LATENCY: "入睡用时", Measure.EFFICIENCY: "睡眠效率", Measure.AWAKENINGS: "夜醒次数",
-              Measure.HRV: "心率变异性（HRV）", Measure.HEART_RATE: "平均心率", Measure.LOWEST_HEART_RATE: "最低心率",
-              Measure.BREATHING: "呼吸频率", Measure.SPO2: "平均血氧", Measure.LOWEST_SPO2: "最低血氧",
+              Measure.HRV: "心率变异性（HRV）", Measure.HEART_RATE: "心率", Measure.LOWEST_HEART_RATE: "最低心率",
+              Measure.BREATHING: "呼吸频率", Measure.SPO2: "血氧", Measure.LOWEST_SPO2: "最低血氧",
               Measure.TEMPERATURE: "皮肤温度偏差", Measure.SCORE: "睡眠评分", Measure.BEDTIME: "上床时间",
               Measure.WAKE: "起床时间", Measure.MIDSLEEP: "睡眠中点", Measure.SLEEP_DEBT: "睡眠债",
               Measure.NAP: "小睡时长"},
@@ -121,9 +122,9 @@ _ZH = _Words(
     end="。",
     mean="{period}，你的平均{measure}为 {value}，共 {n} 晚的数据。",
     median="{period}，你的{measure}中位数为 {value}，共 {n} 晚的数据。",
-    extreme="{period}，你的{measure}{which}的一晚是{day}，为 {value}。",
+    extreme="{period}，{measure}{which}的一晚是{day}，那晚你的{measure}为 {value}。",
     total="{period}，你的{measure}累计为 {value}，共 {n} 晚的数据。",
-    count="{period}，我这里记录了 {n} 晚。",
+    count="{period}，我这里一共记录了你 {n} 晚的睡眠数据。",
     count_below="{period}，{n}晚中有{k}晚你的{measure}未达到 {limit}。",
     count_below_clock="{period}，{n}晚中有{k}晚你的{measure}早于 {limit}。",
     count_above="{period}，{n}晚中有{k}晚你的{measure}达到 {limit} 或以上。",
@@ -131,19 +132,22 @@ _ZH = _Words(
     stdev="{period}，你的{measure}波动为 {value}（标准差），共 {n} 晚的数据。",
     trend="{period}，你的{measure}第一周平均为 {first}，最后一周平均为 {last}；趋势为每周 {per_week}，共 {n} 晚的数据。",
     steady="{period}，你的{measure}第一周平均为 {first}，最后一周平均为 {last}，没有明显的趋势，共 {n} 晚的数据。",
-    compare="{period}，你的平均{measure}为 {value}，{other}为 {other_value}：{difference}。前者有 {n} 晚的数据，后者有 {other_n} 晚。",
+    compare="{period}，你的平均{measure}为 {value}，{other}为 {other_value}：{difference}。前者来自这 {n} 晚，后者来自这 {other_n} 晚。",
     habit="{start}以来，在你记录了{habit}的 {n} 个晚上，你的平均{measure}为 {value}；其余 {other_n} 个晚上为 {other_value}：{difference}。",
-    chance="就这些夜晚而言，这个差异很可能只是偶然：它大概率在 {low} 到 {high} 之间。",
-    not_chance="这个差异不太可能只是偶然：它大概率在 {low} 到 {high} 之间。",
+    chance="就这些夜晚而言，这个差异很可能只是偶然：{measure}的差异大概率在 {low} 到 {high} 之间。",
+    not_chance="这个差异不太可能只是偶然：{measure}的差异大概率在 {low} 到 {high} 之间。",
     link="这只说明在你自己的夜晚里两者有关联，并不能证明是{habit}造成的。",
     too_few="{period}，我这里只有 {n} 晚记录了你的{measure}，太少了，无法回答（至少需要 {needed} 晚）。",
-    none="{period}，我这里没有你的{measure}记录。",
+    none="{period}，我这里没有你的{measure}记录，所以无法回答这个问题。",
     too_few_habit="要比较{habit}之后的夜晚和没有{habit}的夜晚，每种至少需要 {needed} 晚；{start}以来你记录了{habit}的有 {n} 晚，没有的有 {other_n} 晚。",
     examples="我可以回答关于你睡眠历史的问题，例如：“我这周和上周比睡得怎么样？”“我这个月平均几点上床？”“最近两周有几个晚上睡不到7小时？”“我周末睡得更久吗？”“十月份我哪一晚睡得最差？”“九月以来我的HRV有什么变化？”“喝酒会影响我的深睡吗？”",
     more={"duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
     same="基本持平",
 )
 WORDS = {Language.EN: _EN, Language.ZH: _ZH}
+
+
+_FRACTIONAL = (Aggregate.MEAN, Aggregate.MEDIAN, Aggregate.STDEV, Aggregate.TREND)  # 1.4 awakenings a night
 
 
 def _kind(unit: Unit) -> str:
@@ -186,9 +190,18 @@ def _signed(value: float, unit: Unit) -> str:
 
 def history_text(result: HistoryResult, language: Language) -> str:
     """The deterministic answer: the computed figures, said plainly."""
+    text = _text(result, language)
+    return _ONE_NIGHT.sub(r"\1 night", text) if language is Language.EN else text
+
+
+_ONE_NIGHT = re.compile(r"(?<![\d.])(1) nights\b")
+
+
+def _text(result: HistoryResult, language: Language) -> str:
     words, plan = WORDS[language], result.plan
     unit, measure = result.unit, words.measures[plan.measure]
     render = (lambda v: format_value(v, Unit.MINUTES)) if unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV \
+        else (lambda v: f"{round(v, 1):g} {unit.value}") if unit is Unit.COUNT and plan.aggregate in _FRACTIONAL \
         else (lambda v: format_value(v, unit))
     main, other, compare = result.main, result.other, plan.compare
     if compare is not None and compare.kind is CompareKind.HABIT:
@@ -203,21 +216,19 @@ def history_text(result: HistoryResult, language: Language) -> str:
                                   difference=_difference(result.difference, unit, words))
         doubt = result.uncertainty
         sure = words.chance if doubt.could_be_chance else words.not_chance
-        return " ".join([text, sure.format(low=_signed(doubt.low, unit), high=_signed(doubt.high, unit)),
+        return " ".join([text, sure.format(measure=measure, low=_signed(doubt.low, unit), high=_signed(doubt.high, unit)),
                          words.link.format(habit=habit)])
     period = _period(result, main, plan.period.kind, plan.period.nights, words, language)
     if compare is not None:
         if compare.kind is CompareKind.DAYS:
-            period, other_period = words.weekends.strip().capitalize(), words.weekdays.strip()
-            if language is Language.ZH:
-                period, other_period = "周末夜晚", "工作日夜晚"
+            period, other_period = period + words.weekends, words.weekdays.strip().lstrip("的")
         else:
             other_period = _period(result, other, compare.period.kind, compare.period.nights, words, language)
             other_period = other_period[0].lower() + other_period[1:] if language is Language.EN else other_period
         missing = next((s for s in (main, other) if s.figure is None), None)
         if missing is not None:
             name = period if missing is main else other_period
-            return _too_few(words, name, missing.nights, measure, result.needed)
+            return _too_few(words, name[:1].upper() + name[1:], missing.nights, measure, result.needed)
         return words.compare.format(period=period, measure=measure, value=render(main.figure), n=main.nights,
                                     other_value=render(other.figure), other=other_period, other_n=other.nights,
                                     difference=_difference(result.difference, unit, words))

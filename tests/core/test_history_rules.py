@@ -1,0 +1,150 @@
+"""Questions about a user's history, as people phrase them in English and Chinese, read into the plan that
+answers them; and questions that are not about the history left to the follow-up and knowledge paths."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sleepcot.analysis.history import Aggregate, CompareKind, Days, Measure, PeriodKind, Plan
+from sleepcot.coach.history.rules import looks_like_history, read_plan
+from sleepcot.domain import TagKind, Unit
+
+TODAY = date(2026, 11, 20)  # a Friday
+NEED_H = 7.0
+
+
+def plan(question: str) -> Plan:
+    found = read_plan(question, TODAY, NEED_H)
+    assert found is not None, question
+    return found
+
+
+# (question, measure, aggregate, period kind, extra expectations)
+CASES = [
+    ("How did I sleep this week compared with last week?", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.THIS_WEEK,
+     {"compare": (CompareKind.PERIOD, PeriodKind.LAST_WEEK)}),
+    ("What's my average bedtime this month?", Measure.BEDTIME, Aggregate.MEAN, PeriodKind.THIS_MONTH, {}),
+    ("How many nights under 7 hours in the last two weeks?", Measure.TOTAL_SLEEP, Aggregate.COUNT,
+     PeriodKind.LAST_NIGHTS, {"nights": 14, "threshold": (True, 7, Unit.HOURS)}),
+    ("Do I sleep longer at weekends?", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.ALL,
+     {"compare": (CompareKind.DAYS, None)}),
+    ("Which was my worst night in October?", Measure.TOTAL_SLEEP, Aggregate.MIN, PeriodKind.MONTH, {"month": 10}),
+    ("How has my HRV changed since September?", Measure.HRV, Aggregate.TREND, PeriodKind.SINCE,
+     {"start": date(2026, 9, 1)}),
+    ("Does alcohol hurt my deep sleep?", Measure.DEEP, Aggregate.MEAN, PeriodKind.ALL, {"habit": (TagKind.ALCOHOL,)}),
+    ("what was my resting heart rate on average over the past 30 days", Measure.LOWEST_HEART_RATE, Aggregate.MEAN,
+     PeriodKind.LAST_NIGHTS, {"nights": 30}),
+    ("How consistent has my bedtime been lately?", Measure.BEDTIME, Aggregate.STDEV, PeriodKind.LAST_NIGHTS,
+     {"nights": 14}),
+    ("how much sleep debt have I built up this week", Measure.SLEEP_DEBT, Aggregate.TOTAL, PeriodKind.THIS_WEEK, {}),
+    ("What time do I usually wake up on weekdays?", Measure.WAKE, Aggregate.MEAN, PeriodKind.ALL,
+     {"days": Days.WEEKDAYS}),
+    ("How many nights did I go to bed after midnight last month?", Measure.BEDTIME, Aggregate.COUNT,
+     PeriodKind.LAST_MONTH, {"threshold": (False, 0, Unit.CLOCK)}),
+    ("How many nights did I get to bed after 11pm in the past 3 weeks?", Measure.BEDTIME, Aggregate.COUNT,
+     PeriodKind.LAST_NIGHTS, {"nights": 21, "threshold": (False, 1380, Unit.CLOCK)}),
+    ("What's my longest REM night since 1 October?", Measure.REM, Aggregate.MAX, PeriodKind.SINCE,
+     {"start": date(2026, 10, 1)}),
+    ("average sleep efficiency between 1 Oct and 15 Oct?", Measure.EFFICIENCY, Aggregate.MEAN, PeriodKind.BETWEEN,
+     {"start": date(2026, 10, 1), "end": date(2026, 10, 15)}),
+    ("How long does it usually take me to fall asleep?", Measure.LATENCY, Aggregate.MEAN, PeriodKind.ALL, {}),
+    ("Was my deep sleep better in October or September?", Measure.DEEP, Aggregate.MEAN, PeriodKind.MONTH,
+     {"month": 10, "compare": (CompareKind.PERIOD, PeriodKind.MONTH)}),
+    ("What was my lowest SpO2 last week?", Measure.LOWEST_SPO2, Aggregate.MIN, PeriodKind.LAST_WEEK, {}),
+    ("my median time in bed over the last 10 nights", Measure.TIME_IN_BED, Aggregate.MEDIAN, PeriodKind.LAST_NIGHTS,
+     {"nights": 10}),
+    ("How many naps did I take this month?", Measure.NAP, Aggregate.COUNT, PeriodKind.THIS_MONTH, {}),
+    ("How often do I sleep less than 6.5 hours?", Measure.TOTAL_SLEEP, Aggregate.COUNT, PeriodKind.ALL,
+     {"threshold": (True, 6.5, Unit.HOURS)}),
+    ("How many nights was my efficiency below 85% in the last month?", Measure.EFFICIENCY, Aggregate.COUNT,
+     PeriodKind.SINCE, {"threshold": (True, 85, Unit.PERCENT)}),
+    ("Do I sleep worse after a late workout?", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.ALL,
+     {"habit": (TagKind.LATE_WORKOUT,)}),
+    ("Does exercise help my HRV?", Measure.HRV, Aggregate.MEAN, PeriodKind.ALL,
+     {"habit": (TagKind.WORKOUT, TagKind.LATE_WORKOUT)}),
+    ("Is my breathing rate trending up over the last 2 months?", Measure.BREATHING, Aggregate.TREND, PeriodKind.SINCE,
+     {"start": date(2026, 9, 21)}),
+    ("What's my highest sleep score in November 2026?", Measure.SCORE, Aggregate.MAX, PeriodKind.MONTH,
+     {"month": 11}),
+    # Chinese
+    ("我这周平均睡了多久？", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.THIS_WEEK, {}),
+    ("上个月有几个晚上睡眠不足7小时？", Measure.TOTAL_SLEEP, Aggregate.COUNT, PeriodKind.LAST_MONTH,
+     {"threshold": (True, 7, Unit.HOURS)}),
+    ("我周末是不是睡得更久？", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.ALL, {"compare": (CompareKind.DAYS, None)}),
+    ("十月份我哪一晚睡得最差？", Measure.TOTAL_SLEEP, Aggregate.MIN, PeriodKind.MONTH, {"month": 10}),
+    ("九月以来我的心率变异性有什么变化？", Measure.HRV, Aggregate.TREND, PeriodKind.SINCE, {"start": date(2026, 9, 1)}),
+    ("喝酒会影响我的深睡吗？", Measure.DEEP, Aggregate.MEAN, PeriodKind.ALL, {"habit": (TagKind.ALCOHOL,)}),
+    ("我最近两周平均几点上床？", Measure.BEDTIME, Aggregate.MEAN, PeriodKind.LAST_NIGHTS, {"nights": 14}),
+    ("这个月我有几晚是12点以后才睡的？", Measure.BEDTIME, Aggregate.COUNT, PeriodKind.THIS_MONTH,
+     {"threshold": (False, 1440, Unit.CLOCK)}),
+    ("我这周和上周比，深睡多了还是少了？", Measure.DEEP, Aggregate.MEAN, PeriodKind.THIS_WEEK,
+     {"compare": (CompareKind.PERIOD, PeriodKind.LAST_WEEK)}),
+    ("过去30天我的静息心率平均是多少", Measure.LOWEST_HEART_RATE, Aggregate.MEAN, PeriodKind.LAST_NIGHTS,
+     {"nights": 30}),
+    ("我的上床时间规律吗？最近一个月", Measure.BEDTIME, Aggregate.STDEV, PeriodKind.SINCE, {}),
+    ("9月1日到10月15日我的睡眠效率平均多少？", Measure.EFFICIENCY, Aggregate.MEAN, PeriodKind.BETWEEN,
+     {"start": date(2026, 9, 1), "end": date(2026, 10, 15)}),
+    ("我工作日一般几点起床？", Measure.WAKE, Aggregate.MEAN, PeriodKind.ALL, {"days": Days.WEEKDAYS}),
+    ("晚上喝咖啡对我的睡眠有影响吗？", Measure.TOTAL_SLEEP, Aggregate.MEAN, PeriodKind.ALL,
+     {"habit": (TagKind.LATE_CAFFEINE,)}),
+]
+
+
+@pytest.mark.parametrize(("question", "measure", "aggregate", "kind", "extra"), CASES, ids=[c[0] for c in CASES])
+def test_questions_are_read_into_the_plan_that_answers_them(question, measure, aggregate, kind, extra):
+    found = plan(question)
+    assert (found.measure, found.aggregate, found.period.kind) == (measure, aggregate, kind)
+    period = found.period
+    for key in ("nights", "month", "start", "end"):
+        if key in extra:
+            assert getattr(period, key) == extra[key], key
+    assert period.days == extra.get("days", Days.ALL)
+    if "threshold" in extra:
+        below, value, unit = extra["threshold"]
+        assert found.threshold is not None and (found.threshold.below, found.threshold.unit) == (below, unit)
+        assert found.threshold.value == value or (unit is Unit.CLOCK and found.threshold.value % 1440 == value % 1440)
+    else:
+        assert found.threshold is None
+    if "compare" in extra:
+        compare_kind, other = extra["compare"]
+        assert found.compare is not None and found.compare.kind is compare_kind
+        if other is not None:
+            assert found.compare.period.kind is other
+    elif "habit" in extra:
+        assert found.compare is not None and found.compare.kind is CompareKind.HABIT
+        assert found.compare.habit == extra["habit"]
+    else:
+        assert found.compare is None
+
+
+@pytest.mark.parametrize("question", [
+    "How did I sleep last night?", "Was my deep sleep low last night?", "What is a good HRV?",
+    "How much deep sleep do adults need?", "Why do I wake up at 3am?", "write a poem about cats",
+    "昨晚我睡得怎么样？", "成年人需要多少深睡？", "I drank wine last night, why is my HRV low?",
+])
+def test_questions_about_last_night_or_sleep_in_general_are_not_history(question):
+    assert read_plan(question, TODAY, NEED_H) is None
+
+
+def test_may_the_verb_is_not_the_month():
+    assert read_plan("May I ask what my average sleep is?", TODAY, NEED_H).period.kind is PeriodKind.ALL
+
+
+def test_a_named_month_after_today_means_last_year():
+    assert plan("my average deep sleep in December").period.model_dump(include={"month", "year"}) == \
+        {"month": 12, "year": None}
+    from sleepcot.analysis.history.periods import date_range
+
+    assert date_range(plan("my average deep sleep in December").period, TODAY) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_short_nights_are_counted_against_the_age_band_s_need():
+    found = read_plan("How many short nights did I have this month?", TODAY, 8.0)
+    assert found.aggregate is Aggregate.COUNT and found.threshold.value == 8.0 and found.threshold.below
+
+
+def test_a_question_the_rules_cannot_read_may_still_look_like_history():
+    assert looks_like_history("Tell me about my sleep history") and read_plan("Tell me about my sleep history", TODAY, NEED_H) is None
+    assert not looks_like_history("What is a good bedtime for teenagers?")
