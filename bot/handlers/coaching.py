@@ -1,5 +1,6 @@
 """The coach in the chat: /today (the briefing), /week (a chart and summary), questions (/ask or plain
-text), and logging what may affect tonight (/log, plain statements, the log buttons)."""
+text; an answer about a trend or a comparison in the user's history is followed by its chart), and logging
+what may affect tonight (/log, plain statements, the log buttons)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from telegram.constants import ChatAction
 from bot import onboarding
 from bot.charts import week_chart
 from bot.handlers.base import Context, Handlers, Sender, for_sender
+from bot.history import charted, history_png
 from bot.onboarding import Message, keyboard
 from bot.presenting import (
     SOURCES_LABEL,
@@ -24,11 +26,13 @@ from bot.presenting import (
 from bot.render import coach_html
 from bot.texts import say
 from sleepcot.analysis.baseline import compute_baseline
+from sleepcot.analysis.history import HistoryResult
 from sleepcot.analysis.latest import HISTORY_DAYS, analyze_latest
 from sleepcot.coach.answering import MAX_QUESTION_CHARS, answer
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import CoachReply, Progress
-from sleepcot.domain import Profile, Tag, TagKind
+from sleepcot.coach.knowledge import language_of
+from sleepcot.domain import Language, Profile, Tag, TagKind
 from sleepcot.store import UserStore
 from sleepcot.tagging import TAG_LABELS, is_log_statement, parse_tags
 from sleepcot.units import format_duration
@@ -118,7 +122,7 @@ class CoachingHandlers(Handlers):
         def write(progress: Progress) -> CoachReply:
             return answer(question, analysis, self.coach.llm, history=history, language=profile.language,
                           max_tokens=self.settings.llm_max_tokens, unavailable_reason=self.coach.reason,
-                          on_progress=progress)
+                          on_progress=progress, source=user)
 
         def render(reply: CoachReply) -> str:
             html = coach_html(reply.text, sources=reply.sources, sources_label=label)
@@ -128,6 +132,21 @@ class CoachingHandlers(Handlers):
         keep = self.settings.conversation_keep
         await asyncio.to_thread(user.add_turn, "user", question, keep=keep)
         await asyncio.to_thread(user.add_turn, "assistant", reply.text, keep=keep)
+        if charted(reply.history):
+            language = language_of(question, profile.language)  # the answer's language, as `answer` picks it
+            await self._send_history_chart(update, context, user, reply.history, language)
+
+    @staticmethod
+    async def _send_history_chart(update: Update, context: Context, user: UserStore, result: HistoryResult,
+                                  language: Language) -> None:
+        """The chart after a history answer; one that cannot be drawn or sent is logged, and the answer stands."""
+        chat_id = update.effective_chat.id
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+            png = await asyncio.to_thread(history_png, result, language)
+            await context.bot.send_photo(chat_id, InputFile(png, filename="history.png"))
+        except Exception:  # a chart is an extra: never the answer's end
+            log.exception("user %d: the history chart could not be sent", user.user_id)
 
     @for_sender(onboarded=True)
     async def log_command(self, update: Update, context: Context, sender: Sender) -> None:

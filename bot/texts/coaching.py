@@ -1,4 +1,4 @@
-"""Help, briefings, the week, questions, logging and errors. (English and Chinese, Telegram-HTML templates.)"""
+"""Help, briefings, the week, questions (and the chart after a history answer), logging and errors. (English and Chinese, Telegram-HTML templates.)"""
 
 from sleepcot.domain import Language
 
@@ -86,4 +86,22 @@ COACHING: dict[str, dict[Language, str]] = {
         EN: "I couldn't tell what to log. Try “coffee at 5pm”, “two glasses of wine”, “late workout” or “stressed”.",
         ZH: "我没看懂要记录什么。试试“下午五点喝了咖啡”“喝了两杯红酒”“晚上运动”或“压力大”。",
     },
+    # The chart after a history answer (drawn in the PNG, not sent as HTML): its title and the names of its nights.
+    "chart_title": {EN: "{measure}, {start} – {end}", ZH: "{measure}，{start} – {end}"},
+    "chart_title_compare": {EN: "{measure}: {main} vs {other}", ZH: "{measure}：{main}与{other}"},
+    "chart_this_week": {EN: "This week", ZH: "本周"},
+    "chart_last_week": {EN: "Last week", ZH: "上周"},
+    "chart_this_month": {EN: "This month", ZH: "本月"},
+    "chart_last_month": {EN: "Last month", ZH: "上个月"},
+    "chart_last_nights": {EN: "Last {n} nights", ZH: "最近 {n} 晚"},
+    "chart_month": {EN: "{month}", ZH: "{month}"},
+    "chart_since": {EN: "Since {start}", ZH: "{start}以来"},
+    "chart_between": {EN: "{start} – {end}", ZH: "{start} – {end}"},
+    "chart_all": {EN: "All nights", ZH: "全部夜晚"},
+    "chart_period": {EN: "This period", ZH: "这段时间"},
+    "chart_compared": {EN: "Compared period", ZH: "对比时段"},
+    "chart_weekends": {EN: "Weekend nights", ZH: "周末夜晚"},
+    "chart_weekdays": {EN: "Weekday nights", ZH: "工作日夜晚"},
+    "chart_with": {EN: "With {habit}", ZH: "{habit}的夜晚"},
+    "chart_without": {EN: "Without {habit}", ZH: "没有{habit}的夜晚"},
 }
