@@ -46,6 +46,7 @@ class TeachConfig:
     followups: tuple[int, int] = (2, 4)  # follow-up turns per report, at least .. at most
     knowledge_per_report: int = 2  # bank questions (train split) per report, asked free-form
     mcq_per_report: int = 1  # bank multiple-choice questions (train split) per report
+    history_per_report: int = 0  # history-bank questions (train split) per report, about simulated users' history
     retrieval_share: float = 0.5  # share of knowledge prompts that carry the retrieved cards
     fewshot: int = 2  # exemplars shown to an endpoint teacher per prompt
 
@@ -57,6 +58,8 @@ class TeachConfig:
         low, high = self.followups
         if not 0 <= low <= high:
             raise ValueError("teach.followups is [at least, at most]")
+        if self.history_per_report < 0:
+            raise ValueError("teach.history_per_report is a count (0: none)")
 
 
 @dataclass

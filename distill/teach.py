@@ -1,9 +1,12 @@
 """Stage teach: for every report the teacher writes chain-of-thought answers for the paper's three tasks —
 the morning briefing, 2-4 follow-up questions about that night, and domain-knowledge questions from the
-bank's train split (free-form and multiple choice) — each prompt rendered by the coach's prompt module as
-serving renders it. Every answer must pass the serving guard (figures only from the data, no diagnosis,
-red flags referred to a doctor, the step openers in place; a multiple-choice answer must pick the right
-letter) or it is dropped; why, is counted in the manifest and kept in `teach/rejected.jsonl`.
+bank's train split (free-form and multiple choice) — and a fourth of ours: questions about a user's whole
+history from the history bank's train split (`teach.history_per_report`), asked of its simulated users and
+computed as serving computes them. Each prompt is rendered by the coach's prompt module as serving renders
+it. Every answer must pass the serving guard (figures only from the data, no diagnosis, red flags referred
+to a doctor, the step openers in place; a multiple-choice answer must pick the right letter; a history
+answer must state the figure the bank's reference implementation expects) or it is dropped; why, is counted
+in the manifest and kept in `teach/rejected.jsonl`.
 
 Output: `teach/examples.jsonl`, one chat per line (the prompt's messages and the teacher's answer).
 """
@@ -17,8 +20,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from distill import history as history_bank
 from distill import questions as bank
 from distill.evaluation.metrics import chosen_letter
+from distill.history.scoring import score as history_score
 from distill.reports import Report
 from distill.run import RunDir
 from distill.synth import load_reports
@@ -26,6 +31,7 @@ from distill.teacher import Task, Teacher
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS
 from sleepcot.coach.generation import judge
+from sleepcot.coach.history import answer_history, history_prompt
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLMUnavailable
 
@@ -57,6 +63,36 @@ def build_tasks(reports: list[Report], run: RunDir) -> list[Task]:
                 prompt = prompts.knowledge(q.question, cards, q.language) if kind == "knowledge" else \
                     prompts.multiple_choice(q.question, list(q.choices), cards, q.language)
                 tasks.append(Task(f"{report.id}/{q.id}", kind, prompt, question=q))
+    if config.history_per_report:
+        tasks += _history_tasks(reports, run)
+    return tasks
+
+
+def _history_tasks(reports: list[Report], run: RunDir) -> list[Task]:
+    """`history_per_report` questions of the history bank's train split per report, in a seeded order of their
+    own (the other tasks' draws stay as they were): each planned and computed over its simulated user's nights as
+    serving does it, and prompted as serving prompts the model. A question the rules cannot plan is passed over."""
+    per_report = run.config.teach.history_per_report
+    pool = history_bank.load("train")
+    random.Random(f"history|{run.config.synth.first_seed}").shuffle(pool)
+    world = history_bank.World()
+    tasks: list[Task] = []
+    try:
+        asked = 0
+        for report in reports:
+            for _ in range(per_report):
+                for _ in range(len(pool)):  # the next question that can be planned
+                    q = pool[asked % len(pool)]
+                    asked += 1
+                    source, today = world.source(q.user), world.today(q.user)
+                    reply = answer_history(q.question, source, None, language=q.language, today=today)
+                    result = getattr(reply, "history", None)
+                    if result is not None:
+                        tasks.append(Task(f"{report.id}/{q.id}", "history", history_prompt(q.question, result, q.language),
+                                          history=result, expected=q.expected(world)))
+                        break
+    finally:
+        world.close()
     return tasks
 
 
@@ -74,6 +110,8 @@ def problems(task: Task, answer: str | None) -> list[str]:
         found.append("lines do not follow the step openers")
     elif prompt.steps and not answer.startswith(prompt.steps[0]):
         found.append("does not start with the opener")
+    if task.kind == "history" and task.expected is not None and not history_score(answer, task.expected)["right"]:
+        found.append("does not state the expected figure")
     if task.kind == "mcq" and chosen_letter(answer, list(task.question.choices), prompt.steps[0]) != \
             task.question.correct_letter:
         found.append("wrong option")

@@ -225,7 +225,8 @@ def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
 def eval_command(
     models: Annotated[str, typer.Option("--models", help="comma-separated: embedded, gguf:PATH, ollama:NAME, "
                                                          "openai:NAME, reference")] = "embedded",
-    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated: reports, followups, knowledge")]
+    tasks: Annotated[str, typer.Option("--tasks", help="comma-separated: reports, followups, knowledge, "
+                                                        "history")]
     = "reports,followups,knowledge",
     retrieval: Annotated[str, typer.Option("--retrieval", help="off, on, or both")] = "both",
     reports: Annotated[int, typer.Option("--reports", min=1, help="simulated reports (held-out seeds)")] = 100,

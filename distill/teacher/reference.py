@@ -1,6 +1,7 @@
 """The offline reference teacher: chain-of-thought answers written from the analysis and the knowledge base,
 in exactly the shape serving asks a model for (the briefing's four step openers, a follow-up that starts from
-the number it is about, a multiple-choice answer that opens with its letter). Every figure comes from the
+the number it is about, a multiple-choice answer that opens with its letter, a history answer that says the
+computed figures plainly). Every figure comes from the
 facts, so its answers pass the guard; it needs no network, which is what the tests and the tiny recipe want.
 """
 
@@ -11,6 +12,7 @@ from sleepcot.analysis import Analysis
 from sleepcot.coach.answering import deterministic_followup
 from sleepcot.coach.briefing import CLINICIAN_NOTE, cause_text
 from sleepcot.coach.guard import check
+from sleepcot.coach.history import history_text
 from sleepcot.coach.prompts import MCQ_LETTERS, MCQ_OPENER, Prompt
 from sleepcot.domain import Language
 
@@ -71,6 +73,8 @@ class ReferenceTeacher:
             return task.question.answer  # the bank's reference answer, written from the question's cards
         if task.kind == "mcq":
             return _mcq(task)
+        if task.kind == "history":
+            return history_text(task.history, task.prompt.language)  # the figures said plainly, as serving falls back to
         raise ValueError(f"unknown task kind {task.kind!r}")
 
     def write(self, tasks: list[Task], on_done: OnDone | None = None) -> list[str | None]:
