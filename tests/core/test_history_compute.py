@@ -155,3 +155,13 @@ def test_a_plan_reads_only_the_asking_user_s_nights_in_one_query(store):
     assert len(statements) == 1
     assert result.main.nights == 0 and {p.value for p in result.other.points} == {80.0}  # Ann's tags are not Ben's
     assert {p.value for p in run(Plan(measure=Measure.HRV), ann, TODAY).main.points} == {30.0}
+
+
+def test_an_old_history_is_counted_back_from_its_latest_night_and_says_so(store):
+    old = date(2024, 3, 10)
+    user = user_with(store, [night(old - timedelta(days=i), hours=6 + i % 2) for i in range(10)])
+    result = run(Plan(period=Period(kind=PeriodKind.LAST_NIGHTS, nights=4)), user, TODAY)
+    assert result.counted_back and result.today == old
+    assert result.main.nights == 4 and result.main.figure == pytest.approx(6.5 * 3600)
+    recent = run(Plan(period=Period(kind=PeriodKind.MONTH, month=3, year=2024)), user, TODAY)
+    assert not recent.counted_back and recent.main.nights == 10  # a named period is never moved

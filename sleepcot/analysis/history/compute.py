@@ -19,7 +19,7 @@ from sleepcot.analysis.history.habits import HABIT_DAYS, HABIT_MIN_NIGHTS, Uncer
 from sleepcot.analysis.history.periods import date_range, keeps
 from sleepcot.analysis.history.plan import Aggregate, CompareKind, Days, Measure, Period, PeriodKind, Plan
 from sleepcot.analysis.norms import NORMS, need_norm
-from sleepcot.domain import Fact, Metric, NightKind, Profile, Relation, TagKind, Unit
+from sleepcot.domain import Fact, Metric, Night, NightKind, Profile, Relation, TagKind, Unit
 from sleepcot.store.history import NightValue
 
 EARLIEST = date(2000, 1, 1)  # "all my nights" starts here
@@ -38,6 +38,8 @@ class HistorySource(Protocol):
 
     def history(self, start: date, end: date, *, kind: NightKind = NightKind.MAIN, column: str | None = None,
                 habit: Iterable[TagKind] = ()) -> list[NightValue]: ...
+
+    def latest_night(self, kind: NightKind = NightKind.MAIN) -> Night | None: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class HistoryResult:
     uncertainty: Uncertainty | None = None
     needed: int = 0  # nights each side needs
     facts: list[Fact] = field(default_factory=list)
+    counted_back: bool = False  # nothing was recorded near today: `today` is the latest night's date instead
 
     @property
     def enough(self) -> bool:
@@ -95,7 +98,8 @@ class HistoryResult:
                     "last_week": s.last_week, "per_week": s.per_week,
                     "nights": [{"date": p.day.isoformat(), "value": p.value} for p in s.points]}
 
-        return {"plan": self.plan.model_dump(mode="json"), "today": self.today.isoformat(), "unit": self.unit.value,
+        return {"plan": self.plan.model_dump(mode="json"), "today": self.today.isoformat(),
+                "counted_back": self.counted_back, "unit": self.unit.value,
                 "enough": self.enough, "needed": self.needed, "main": side(self.main), "other": side(self.other),
                 "difference": self.difference,
                 "uncertainty": None if self.uncertainty is None else vars(self.uncertainty),
@@ -199,8 +203,26 @@ def _side(name: str, start: date, end: date, nights: list[NightValue], plan: Pla
     return _summarize(plan, Side(name, start, end, points))
 
 
+RELATIVE = (PeriodKind.LAST_NIGHTS, PeriodKind.THIS_WEEK, PeriodKind.LAST_WEEK, PeriodKind.THIS_MONTH,
+            PeriodKind.LAST_MONTH)
+
+
 def run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
-    """Run `plan` over the user's nights (one query), `today` being the user's local date."""
+    """Run `plan` over the user's nights (one query), `today` being the user's local date. When a period
+    counted back from today holds no night at all and the user's nights end earlier (a wearable not worn
+    lately, an old export imported), the plan is counted back from their latest night instead, and says so."""
+    result = _run(plan, source, today)
+    relative = plan.period.kind in RELATIVE or (plan.compare is not None and plan.compare.kind is CompareKind.HABIT
+                                                and plan.period.kind is PeriodKind.ALL)
+    if relative and not result.main.points and (result.other is None or not result.other.points):
+        latest = source.latest_night(NightKind.NAP if plan.measure is Measure.NAP else NightKind.MAIN)
+        if latest is not None and latest.local_date < result.main.start:
+            moved = _run(plan, source, latest.local_date)
+            return HistoryResult(**{**moved.__dict__, "counted_back": True})
+    return result
+
+
+def _run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
     profile = source.profile()
     zone, need_s = profile.tz, NORMS[need_norm(profile.age_band)].value * 3600
     compare = plan.compare

@@ -51,6 +51,7 @@ class _Words:
     none: str
     too_few_habit: str
     examples: str
+    counted_back: str
     more: dict[str, tuple[str, str]]  # by kind of unit: (more, less)
     same: str
 
@@ -99,6 +100,7 @@ _EN = _Words(
     examples="I can answer questions about your sleep history, for example: \"How did I sleep this week compared with last week?\", \"What's my average bedtime this month?\", \"How many nights under 7 hours in the last two weeks?\", \"Do I sleep longer at weekends?\", \"Which was my worst night in October?\", \"How has my HRV changed since September?\", \"Does alcohol affect my deep sleep?\"",
     more={"duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
     same="about the same",
+    counted_back="Your nights end on {date}, so I counted back from that night instead of from today.",
 )
 _ZH = _Words(
     measures={Measure.TOTAL_SLEEP: "总睡眠时长", Measure.TIME_IN_BED: "卧床时间", Measure.DEEP: "深睡时长",
@@ -143,6 +145,7 @@ _ZH = _Words(
     examples="我可以回答关于你睡眠历史的问题，例如：“我这周和上周比睡得怎么样？”“我这个月平均几点上床？”“最近两周有几个晚上睡不到7小时？”“我周末睡得更久吗？”“十月份我哪一晚睡得最差？”“九月以来我的HRV有什么变化？”“喝酒会影响我的深睡吗？”",
     more={"duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
     same="基本持平",
+    counted_back="你的记录到{date}为止，所以我从那一晚往回算，而不是从今天算。",
 )
 WORDS = {Language.EN: _EN, Language.ZH: _ZH}
 
@@ -191,6 +194,9 @@ def _signed(value: float, unit: Unit) -> str:
 def history_text(result: HistoryResult, language: Language) -> str:
     """The deterministic answer: the computed figures, said plainly."""
     text = _text(result, language)
+    if result.counted_back:
+        words = WORDS[language]
+        text = words.counted_back.format(date=_date(result.today, words, language)) + " " + text
     return _ONE_NIGHT.sub(r"\1 night", text) if language is Language.EN else text
 
 
