@@ -1,10 +1,11 @@
 """Few-shot exemplars that show the teacher the exact answer format: hand-written replies, in English and
-Chinese, to the four kinds of prompt distillation asks for (a morning briefing, a follow-up about the user's
-night, a knowledge question, a multiple-choice question).
+Chinese, to the five kinds of prompt distillation asks for (a morning briefing, a follow-up about the user's
+night, a knowledge question, a multiple-choice question, a question about the user's history).
 
 One JSON object per line in `exemplars.jsonl`. A report row names a simulated report (persona, seed); a
 question row names its question and the knowledge cards behind it (and, for multiple choice, its choices and
-the `correct` index). Each exemplar's prompt is rendered here with the same prompt functions that serving and
+the `correct` index); a history row names a simulated user of the history bank and the question asked of
+them (its figures are computed, so the answer phrases them). Each exemplar's prompt is rendered here with the same prompt functions that serving and
 training use, so the teacher sees exactly the prompt format it will be asked to answer.
 """
 
@@ -22,7 +23,7 @@ from sleepcot.coach.knowledge import card
 from sleepcot.coach.prompts import Prompt
 from sleepcot.domain import Language
 
-KINDS = ("briefing", "followup", "knowledge", "mcq")
+KINDS = ("briefing", "followup", "knowledge", "mcq", "history")
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,23 @@ class Exemplar:
     answer: str
 
 
+def _history_prompt(row: dict, language: Language) -> Prompt:
+    from distill.history import World
+    from sleepcot.coach.history import answer_history, history_prompt
+
+    world = World()
+    try:
+        reply = answer_history(row["question"], world.source(row["user"]), None, language=language,
+                               today=world.today(row["user"]))
+    finally:
+        world.close()
+    return history_prompt(row["question"], reply.history, language)
+
+
 def _prompt(row: dict) -> Prompt:
     kind, language = row["kind"], Language(row["language"])
+    if kind == "history":
+        return _history_prompt(row, language)
     if kind in ("briefing", "followup"):
         analysis = simulated_report(Persona(row["persona"]), row["seed"], language).analysis
         if kind == "briefing":

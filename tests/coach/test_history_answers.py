@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
 from sleepcot.analysis.history import (
+    ADDITIVE,
+    MEASURES,
     Aggregate,
     CompareKind,
     Comparison,
@@ -81,6 +83,8 @@ def plans(draw) -> Plan:
         return Plan(measure=measure, aggregate=aggregate, period=draw(periods) if compare.kind is not CompareKind.HABIT
                     else Period(), compare=compare)
     aggregate = draw(st.sampled_from(Aggregate))
+    if aggregate is Aggregate.TOTAL and MEASURES[measure].unit not in ADDITIVE:
+        aggregate = Aggregate.MEAN  # a total of a rate is no plan
     threshold = None
     if aggregate is Aggregate.COUNT and measure in (Measure.TOTAL_SLEEP, Measure.EFFICIENCY):
         threshold = draw(thresholds.filter(lambda t: (t.unit is Unit.HOURS) == (measure is Measure.TOTAL_SLEEP)))
@@ -127,7 +131,7 @@ def test_the_json_carries_the_plan_figures_nights_and_writer(users):
                       today=TODAY).as_dict()
     history = document["history"]
     assert document["backend"] == "deterministic" and history["planned_by"] == "rules"
-    assert history["plan"]["threshold"] == {"below": True, "value": 7.0, "unit": "h"}
+    assert history["plan"]["threshold"] == {"below": True, "value": 7.0, "unit": "h", "or_equal": False}
     assert len(history["main"]["nights"]) == 14 and history["main"]["matched"] == sum(
         night["value"] < 7 * 3600 for night in history["main"]["nights"])
     assert any(fact["key"] == "history.period.count" for fact in history["facts"])

@@ -172,3 +172,9 @@ def test_numbers_from_the_users_question_may_be_echoed():
 def test_empty_or_nonsense_short_replies_are_rejected():
     assert guard.check("   ", FACTS).empty
     assert not guard.check("ok", FACTS).ok
+
+
+def test_a_negative_duration_in_hours_and_minutes_is_negative_throughout():
+    from sleepcot.coach.guard.figures import read_figures
+
+    assert [m.value for m in read_figures("between −2 h 14 min and +1 h 5 min")] == [-(2 * 3600 + 14 * 60), 3900]

@@ -379,3 +379,11 @@ def test_the_exemplars_that_refer_affirm_the_referral():
     apnea = [row["answer"] for row in rows
              if row.get("persona") == "apnea" or "oxygen dipped" in row.get("question", "")]
     assert apnea and all(affirms_referral(answer) for answer in apnea)
+
+
+@pytest.mark.parametrize("reply", [
+    "Your last answer broke the rules. Copy numbers exactly from the data. Your average HRV was 42 ms.",
+    "你的平均睡眠时长为 7 h 13 min。请用简体中文回答。",
+])
+def test_a_reply_that_echoes_the_prompt_s_instructions_is_refused(reply):
+    assert off_task(reply)

@@ -3,6 +3,7 @@ figures over the user's nights (compute), and how sure a habit's difference is (
 
 from sleepcot.analysis.history.compute import HistoryResult, HistorySource, Point, Side, run
 from sleepcot.analysis.history.plan import (
+    ADDITIVE,
     MEASURES,
     Aggregate,
     CompareKind,
@@ -15,5 +16,5 @@ from sleepcot.analysis.history.plan import (
     Threshold,
 )
 
-__all__ = ["MEASURES", "Aggregate", "CompareKind", "Comparison", "Days", "HistoryResult", "HistorySource", "Measure",
+__all__ = ["ADDITIVE", "MEASURES", "Aggregate", "CompareKind", "Comparison", "Days", "HistoryResult", "HistorySource", "Measure",
            "Period", "PeriodKind", "Plan", "Point", "Side", "Threshold", "run"]

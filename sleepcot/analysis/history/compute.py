@@ -155,7 +155,8 @@ def _summarize(plan: Plan, side: Side) -> Side:
         if plan.threshold is None:
             return _with(side, figure=float(n), matched=n)
         limit = threshold_value(plan)
-        matched = sum(1 for v in values if (v < limit if plan.threshold.below else v >= limit))
+        below, or_equal = plan.threshold.below, plan.threshold.or_equal
+        matched = sum(1 for v in values if (v < limit if below else v > limit) or (or_equal and v == limit))
         return _with(side, figure=float(matched), matched=matched)
     if n < max(1, MIN_NIGHTS[aggregate]):
         return side
@@ -211,6 +212,12 @@ def run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
     """Run `plan` over the user's nights (one query), `today` being the user's local date. When a period
     counted back from today holds no night at all and the user's nights end earlier (a wearable not worn
     lately, an old export imported), the plan is counted back from their latest night instead, and says so."""
+    if plan.measure is Measure.QUALITY:  # the score where the nights have one, else the total sleep
+        scored = run(plan.model_copy(update={"measure": Measure.SCORE}), source, today)
+        sides = [side for side in (scored.main, scored.other) if side is not None]
+        if any(side.points for side in sides):
+            return scored
+        return run(plan.model_copy(update={"measure": Measure.TOTAL_SLEEP}), source, today)
     result = _run(plan, source, today)
     relative = plan.period.kind in RELATIVE or (plan.compare is not None and plan.compare.kind is CompareKind.HABIT
                                                 and plan.period.kind is PeriodKind.ALL)
@@ -239,8 +246,8 @@ def _run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
     nights = source.history(query_start, query_end, kind=kind, column=plan.info.column, habit=habit)
     if kind is NightKind.MAIN:
         nights = _one_per_date(nights)
-    if plan.period.kind is PeriodKind.ALL and nights and not habit:
-        start = nights[0].local_date
+    if plan.period.kind is PeriodKind.ALL and nights:  # all my nights, or a habit's window, from the first one
+        start = max(start, nights[0].local_date) if habit else nights[0].local_date
     other, needed = None, MIN_NIGHTS[plan.aggregate]
     if compare is None:
         main = _side("period", start, end, nights, plan, plan.period, zone, need_s)
@@ -319,5 +326,5 @@ def facts_of(result: HistoryResult) -> list[Fact]:
     if result.uncertainty is not None:
         for bound in ("low", "high"):
             facts += _facts(f"history.interval.{bound}", f"95% interval of the difference, {bound}",
-                            getattr(result.uncertainty, bound), change_unit, about, CHANGED)
+                            getattr(result.uncertainty, bound), change_unit, about, (Relation.VALUE,))  # not the change
     return facts

@@ -38,6 +38,7 @@ class Measure(str, enum.Enum):
     MIDSLEEP = "midsleep"
     SLEEP_DEBT = "sleep_debt"  # the night's shortfall under the sleep the user's age needs
     NAP = "nap"  # a nap's length (the nights are the naps)
+    QUALITY = "quality"  # how good a night was: its sleep score where the wearable gives one, else its total sleep
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ MEASURES: dict[Measure, MeasureInfo] = {
     Measure.MIDSLEEP: MeasureInfo(None, Metric.MIDSLEEP, Unit.CLOCK, None),
     Measure.SLEEP_DEBT: MeasureInfo("total_sleep_s", Metric.SLEEP_DEBT, Unit.SECONDS, False),
     Measure.NAP: MeasureInfo("total_sleep_s", Metric.TOTAL_SLEEP, Unit.SECONDS, None),
+    Measure.QUALITY: MeasureInfo("score", Metric.SCORE, Unit.SCORE, True),  # resolved to SCORE or TOTAL_SLEEP
 }
+
+
+ADDITIVE = (Unit.SECONDS, Unit.COUNT)  # the units whose nights add up to a total
 
 
 class Aggregate(str, enum.Enum):
@@ -127,13 +132,15 @@ class Period(BaseModel):
 
 
 class Threshold(BaseModel):
-    """Nights whose value is under (`below`) or at least `value`, in `unit`."""
+    """Nights whose value is under (`below`) or over `value`, in `unit`; `or_equal`: the value itself counts
+    ("at least 7 h", "7 h or less")."""
 
     model_config = ConfigDict(frozen=True)
 
     below: bool
     value: float
     unit: Unit
+    or_equal: bool = False
 
 
 class CompareKind(str, enum.Enum):
@@ -174,6 +181,8 @@ class Plan(BaseModel):
     def _sensible(self) -> Plan:
         if self.threshold is not None and self.aggregate is not Aggregate.COUNT:
             raise ValueError("a threshold counts nights: the aggregate must be count")
+        if self.aggregate is Aggregate.TOTAL and MEASURES[self.measure].unit not in ADDITIVE:
+            raise ValueError(f"a total of {self.measure.value} means nothing: durations and counts add up")
         if self.compare is not None and self.aggregate in (Aggregate.TREND, Aggregate.COUNT, Aggregate.MIN,
                                                             Aggregate.MAX) and self.compare.kind is CompareKind.HABIT:
             raise ValueError("a habit is compared by the mean (or median) of both sides")

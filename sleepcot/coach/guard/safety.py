@@ -348,6 +348,10 @@ _OFF_TASK = compile_words(
     r"remember|recall|miss|missed|enjoy|enjoyed|wish|struggle|struggled|used\s+to|was\s+once|grew\s+up|"
     r"sympathi[sz]e|empathi[sz]e|can\s+relate|know\s+(?:exactly\s+)?how\s+you\s+feel|understand\s+how\s+you\s+feel)\b",
     r"\bsorry\s+for\s+your\s+loss\b|\bmy\s+condolences\b|\bwhen\s+I\s+was\b|\bpersonally,?\s+I\b",
+    # the prompt's own instructions echoed back
+    r"\byour\s+last\s+answer\s+broke\s+the\s+rules\b|\bcopy\s+(?:the\s+)?numbers\s+exactly\b|"
+    r"\bdo\s+not\s+(?:invent|add)\s+any\s+(?:other\s+)?numbers?\b|\buse\s+only\s+the\s+numbers\s+given\b|"
+    r"\banswer\s+in\s+(?:English|\d+\s*-\s*\d+\s+(?:short\s+)?sentences)\b",
     r"\b(?:something|anything)\s+(?:is\s+|['’]s\s+)?wrong\s+with\s+you\b(?!r)",
     r"\bwrong\s+with\s+your\s+(?:mind|head|brain|psyche|personality|character)\b",
     r"\byour\s+(?:psyche|personality|character|temperament|ego|subconscious|inner\s+self|soul|willpower|"
@@ -373,12 +377,13 @@ _OFF_TASK = compile_words(
     "你(?:这个人)?(?:太|很|真|就是|有点|也太|实在)(?:懒|懒惰|脆弱|软弱|矫情|玻璃心|神经质|疯|傻|笨|没用)",
     "你(?:好像|似乎|看起来|可能|应该|大概|是不是)(?:很|有些|有点|比较)?(?:抑郁|孤独|焦虑|难过|不开心|压抑|心理有问题|想太多)",
     "你(?:有病|不正常|想太多了)",
+    "请用简体中文回答|你上一个回答违反了规则",
 )
 
 
 def off_task(text: str) -> list[str]:
     """Each sentence in which the model talks about itself (its experience, feelings, identity: "as an AI",
-    "in my years of practice") or speculates about the user's mind or character ("you seem depressed", "你的
+    "in my years of practice"), repeats the prompt's instructions ("Copy numbers exactly"), or speculates about the user's mind or character ("you seem depressed", "你的
     心理有问题"). The coach's own formulas ("My advice for tonight is...", "I can't see that in your data")
     pass."""
     return [s for s in sentences(text) if _OFF_TASK.search(s)] if _OFF_TASK.search(text) else []

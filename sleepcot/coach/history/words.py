@@ -28,6 +28,7 @@ class _Words:
     date: str  # {d} {m} {y}
     periods: dict[PeriodKind, str]
     weekends: str
+    weekends_since: str
     weekdays: str
     end: str
     mean: str
@@ -35,9 +36,8 @@ class _Words:
     extreme: str
     total: str
     count: str
-    count_below: str
+    counts: dict[tuple[bool, bool], str]  # by (below, or_equal): nights past a threshold
     count_below_clock: str
-    count_above: str
     count_above_clock: str
     stdev: str
     trend: str
@@ -75,16 +75,18 @@ _EN = _Words(
              PeriodKind.LAST_MONTH: "Last month ({start} to {end})", PeriodKind.MONTH: "In {month}",
              PeriodKind.SINCE: "Since {start}", PeriodKind.BETWEEN: "From {start} to {end}",
              PeriodKind.ALL: "Across all your nights (since {start})"},
-    weekends=" on weekend nights", weekdays=" on weekday nights",
+    weekends=" on weekend nights", weekends_since="On weekend nights since {start}", weekdays=" on weekday nights",
     end=".",
     mean="{period}, your average {measure} was {value}, the average of {n} nights.",
     median="{period}, your median {measure} was {value}, the median of {n} nights.",
-    extreme="{period}, your {which} {measure} was {value}, on {day}.",
+    extreme="{period}, your {measure} was at its {which}: {value}, on {day}.",
     total="{period}, your {measure} came to {value} in total, the sum of {n} nights.",
     count="{period}, I have {n} nights recorded.",
-    count_below="{period}, your {measure} fell short of {limit} on {k} of {n} nights.",
+    counts={(True, False): "{period}, your {measure} fell short of {limit} on {k} of {n} nights.",
+            (True, True): "{period}, your {measure} was {limit} or less on {k} of {n} nights.",
+            (False, False): "{period}, your {measure} exceeded {limit} on {k} of {n} nights.",
+            (False, True): "{period}, your {measure} reached {limit} or more on {k} of {n} nights."},
     count_below_clock="{period}, your {measure} was before {limit} on {k} of {n} nights.",
-    count_above="{period}, your {measure} reached {limit} or more on {k} of {n} nights.",
     count_above_clock="{period}, your {measure} was after {limit} on {k} of {n} nights.",
     stdev="{period}, your {measure} varied by {value}, the standard deviation of {n} nights.",
     trend="{period}, your {measure} averaged {first} in the first week and {last} in the last week, trending {per_week} each week: the trend of {n} nights.",
@@ -120,16 +122,18 @@ _ZH = _Words(
              PeriodKind.LAST_MONTH: "上个月（{start}至{end}）", PeriodKind.MONTH: "{month}",
              PeriodKind.SINCE: "{start}以来", PeriodKind.BETWEEN: "{start}至{end}",
              PeriodKind.ALL: "在你的全部记录中（{start}起）"},
-    weekends="的周末夜晚", weekdays="的工作日夜晚",
+    weekends="的周末夜晚", weekends_since="{start}以来的周末夜晚", weekdays="的工作日夜晚",
     end="。",
     mean="{period}，你的平均{measure}为 {value}，共 {n} 晚的数据。",
     median="{period}，你的{measure}中位数为 {value}，共 {n} 晚的数据。",
     extreme="{period}，{measure}{which}的一晚是{day}，那晚你的{measure}为 {value}。",
     total="{period}，你的{measure}累计为 {value}，共 {n} 晚的数据。",
     count="{period}，我这里一共记录了你 {n} 晚的睡眠数据。",
-    count_below="{period}，{n}晚中有{k}晚你的{measure}未达到 {limit}。",
+    counts={(True, False): "{period}，{n}晚中有{k}晚你的{measure}未达到 {limit}。",
+            (True, True): "{period}，{n}晚中有{k}晚你的{measure}在 {limit} 或以下。",
+            (False, False): "{period}，{n}晚中有{k}晚你的{measure}超出 {limit}。",
+            (False, True): "{period}，{n}晚中有{k}晚你的{measure}达到 {limit} 或以上。"},
     count_below_clock="{period}，{n}晚中有{k}晚你的{measure}早于 {limit}。",
-    count_above="{period}，{n}晚中有{k}晚你的{measure}达到 {limit} 或以上。",
     count_above_clock="{period}，{n}晚中有{k}晚你的{measure}晚于 {limit}。",
     stdev="{period}，你的{measure}波动为 {value}（标准差），共 {n} 晚的数据。",
     trend="{period}，你的{measure}第一周平均为 {first}，最后一周平均为 {last}；趋势为每周 {per_week}，共 {n} 晚的数据。",
@@ -227,7 +231,11 @@ def _text(result: HistoryResult, language: Language) -> str:
     period = _period(result, main, plan.period.kind, plan.period.nights, words, language)
     if compare is not None:
         if compare.kind is CompareKind.DAYS:
-            period, other_period = period + words.weekends, words.weekdays.strip().lstrip("的")
+            if plan.period.kind is PeriodKind.ALL:
+                period = words.weekends_since.format(start=_date(main.start, words, language))
+            else:
+                period += words.weekends
+            other_period = words.weekdays.strip().lstrip("的")
         else:
             other_period = _period(result, other, compare.period.kind, compare.period.nights, words, language)
             other_period = other_period[0].lower() + other_period[1:] if language is Language.EN else other_period
@@ -243,8 +251,9 @@ def _text(result: HistoryResult, language: Language) -> str:
             return words.count.format(period=period, n=main.nights)
         limit = format_value(threshold_value(plan), unit)
         clock = plan.threshold.unit is Unit.CLOCK
-        template = ((words.count_below_clock if clock else words.count_below) if plan.threshold.below
-                    else (words.count_above_clock if clock else words.count_above))
+        threshold = plan.threshold
+        template = (words.count_below_clock if threshold.below else words.count_above_clock) if clock \
+            else words.counts[threshold.below, threshold.or_equal]
         return template.format(period=period, measure=measure, limit=limit, k=main.matched, n=main.nights)
     if main.figure is None:
         return _too_few(words, period, main.nights, measure, result.needed)
