@@ -134,7 +134,7 @@ _WORDS = {
 
 
 @cache
-def _cjk_family() -> str | None:
+def cjk_family() -> str | None:
     """The family name of an installed font that has CJK glyphs, or None when there is none."""
     return next((entry.name for entry in font_manager.fontManager.ttflist if _draws_cjk(entry.fname)), None)
 
@@ -152,7 +152,7 @@ def _draws_cjk(path: str) -> bool:
 def _words_and_font(language: Language) -> tuple[_Words, str | None]:
     """The words to draw in and the CJK family they need (None: the default font): Chinese only when a
     font with CJK glyphs is installed, English otherwise."""
-    family = _cjk_family() if language is Language.ZH else None
+    family = cjk_family() if language is Language.ZH else None
     return _WORDS[Language.ZH if family else Language.EN], family
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from datetime import date
 
-from bot.charts import _cjk_family, history_chart
+from bot.charts import cjk_family, history_chart
 from bot.texts import TEXTS
 from sleepcot.analysis.history import Aggregate, CompareKind, HistoryResult, Period, PeriodKind, Side
 from sleepcot.coach.history.words import WORDS
@@ -46,7 +46,7 @@ def history_png(result: HistoryResult, language: Language) -> bytes:
 def _drawn(language: Language) -> Language:
     """The language the chart can be labelled in: Chinese only where a font draws it (as bot.charts decides
     for its own words), English otherwise."""
-    return language if language is not Language.ZH or _cjk_family() else Language.EN
+    return language if language is not Language.ZH or cjk_family() else Language.EN
 
 
 def _series(side: Side) -> list[tuple[date, float]]:

@@ -26,10 +26,10 @@ from bot.charts import (
     COMPARED_COLOR,
     HISTORY_COLOR,
     MAX_TICK_LABELS,
-    _cjk_family,
     _draws_cjk,
     _history_figure,
     _tick_text,
+    cjk_family,
     history_chart,
 )
 from sleepcot.domain import Language, Unit
@@ -123,12 +123,12 @@ def test_placeholder_fonts_are_not_taken_for_chinese() -> None:
     assert FT2Font(str(last_resort)).get_char_index(ord(CJK_PROBE[0]))  # it claims the character
     assert not _draws_cjk(str(last_resort))
     assert not _draws_cjk(str(fonts / "DejaVuSans.ttf"))
-    family = _cjk_family()
+    family = cjk_family()
     assert family is None or _draws_cjk(font_manager.findfont(family, fallback_to_default=False))
 
 
 def test_chinese_renders_without_warnings() -> None:
-    if _cjk_family() is None:
+    if cjk_family() is None:
         pytest.skip("no font with CJK glyphs installed: Chinese labels cannot be drawn")
     options = {"unit": Unit.SECONDS, "label": "本周", "average": 7.1 * 3600, "compared": LAST_WEEK,
                "compared_average": 6.3 * 3600, "compared_label": "上周", "title": "睡眠：本周与上周"}

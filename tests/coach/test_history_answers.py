@@ -157,3 +157,14 @@ def test_the_model_reads_a_question_into_a_valid_plan_by_constrained_decoding(em
     plan = plan_with_model("Tell me about my sleep history",
                            embedded_llm, TODAY)
     assert plan is None or isinstance(plan, Plan)
+
+
+@pytest.mark.parametrize("question", ["What was Ann's average sleep over the last 14 nights?",
+                                      "user 1's average sleep over the last 14 nights", "我老婆最近两周平均睡了多久？"])
+def test_a_question_about_someone_else_is_answered_from_the_asker_s_own_nights_and_says_so(users, question):
+    user = users[Language.EN]
+    own = answer("What was my average sleep over the last 14 nights?", None, None, source=user, today=TODAY)
+    reply = answer(question, None, None, source=user, today=TODAY)
+    words = WORDS[Language.ZH if "我" in question else Language.EN]
+    assert reply.text.startswith(words.only_yours)
+    assert reply.history.main.figure == own.history.main.figure

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -110,16 +110,20 @@ def _clock(minutes: int, continue_past_midnight: bool) -> int:
     return minutes + 1440 if continue_past_midnight and minutes < NOON else minutes
 
 
+def _minutes(moment: datetime) -> float:
+    """Minutes after the local midnight, to the second: a spread or a mean is not rounded before it is made."""
+    return moment.hour * 60 + moment.minute + moment.second / 60
+
+
 def _value(night: NightValue, measure: Measure, zone: ZoneInfo, need_s: float) -> float | None:
     if measure is Measure.BEDTIME or measure is Measure.MIDSLEEP:
-        start = night.start.astimezone(zone)
-        bedtime = _clock(start.hour * 60 + start.minute, True)
+        bedtime = _minutes(night.start.astimezone(zone))
+        bedtime += 1440 if bedtime < NOON else 0  # 00:30 comes after 23:30
         if measure is Measure.BEDTIME:
             return bedtime
-        return bedtime + round((night.end - night.start).total_seconds() / 120)
+        return bedtime + (night.end - night.start).total_seconds() / 120
     if measure is Measure.WAKE:
-        end = night.end.astimezone(zone)
-        return end.hour * 60 + end.minute
+        return _minutes(night.end.astimezone(zone))
     if measure is Measure.SLEEP_DEBT:
         return max(0.0, need_s - night.total_sleep_s)
     return night.value

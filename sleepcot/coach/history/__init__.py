@@ -2,8 +2,9 @@
 model by constrained decoding where they fail), the plan computed over the user's nights, and the figures
 phrased by the model, guarded, with the same figures said plainly as the fallback.
 
-One module each: rules (question -> plan), planner (the model's plan), words (the plain answer, per
-language), and this one (the answer)."""
+One module each: rules (question -> plan, with periods and thresholds reading those parts of it, and
+matching the word-matching they share), planner (the model's plan), words (the plain answer, per language),
+and this one (the answer)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sleepcot.analysis.norms import sleep_need_range_h
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
 from sleepcot.coach.history.planner import plan_with_model
-from sleepcot.coach.history.rules import looks_like_history, read_plan
+from sleepcot.coach.history.rules import looks_like_history, names_someone_else, read_plan
 from sleepcot.coach.history.words import WORDS, history_text
 from sleepcot.coach.llm import LLM
 from sleepcot.domain import Language, Metric
@@ -53,4 +54,6 @@ def answer_history(question: str, source: HistorySource, llm: LLM | None, *, lan
                     lambda: history_text(result, language), max_tokens=max_tokens,
                     unavailable_reason=unavailable_reason, on_progress=on_progress)
     reply.history, reply.planned_by = result, planned_by
+    if names_someone_else(question):  # a plan reads the asker's nights, whoever the question names
+        reply.text = f"{WORDS[language].only_yours} {reply.text}"
     return reply

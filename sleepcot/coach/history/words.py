@@ -52,6 +52,7 @@ class _Words:
     too_few_habit: str
     examples: str
     counted_back: str
+    only_yours: str
     more: dict[str, tuple[str, str]]  # by kind of unit: (more, less)
     same: str
 
@@ -103,6 +104,7 @@ _EN = _Words(
     more={"duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
     same="about the same",
     counted_back="Your nights end on {date}, so I counted back from that night instead of from today.",
+    only_yours="I can only see your own nights, so this is about yours.",
 )
 _ZH = _Words(
     measures={Measure.TOTAL_SLEEP: "总睡眠时长", Measure.TIME_IN_BED: "卧床时间", Measure.DEEP: "深睡时长",
@@ -150,6 +152,7 @@ _ZH = _Words(
     more={"duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
     same="基本持平",
     counted_back="你的记录到{date}为止，所以我从那一晚往回算，而不是从今天算。",
+    only_yours="我只能看到你自己的睡眠记录，所以下面说的是你的数据。",
 )
 WORDS = {Language.EN: _EN, Language.ZH: _ZH}
 

@@ -1,0 +1,228 @@
+"""Reading the period a history question is about, in English and Chinese: last N nights, days, weeks or
+months, this or last week, weekend or month, a named month, the first weeks of one, since a date, between two
+dates, all my nights; and whether it speaks of weekends or weekdays. Dates are the latest such date not
+after today."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import cn2an
+
+from sleepcot.analysis.history import Period, PeriodKind
+from sleepcot.coach.history.matching import MONTHS_EN, A, Z, words
+
+_MONTH_EN = "(" + "|".join(MONTHS_EN) + r")\.?"
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}
+_ZH_NUM = r"(\d{1,4}|十[一二]?|[一二两三四五六七八九十])"
+_NUM = r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of|couple of|few)"
+_EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+               "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "few": 3}
+_UNIT_DAYS = {"night": 1, "day": 1, "week": 7, "wk": 7, "fortnight": 14, "month": 0, "mo": 0, "晚": 1, "天": 1, "日": 1, "夜": 1,
+              "周": 7, "星期": 7, "礼拜": 7, "月": 0}
+_DAY_OF_MONTH = r"(\d{1,2})(?:st|nd|rd|th)?"
+_EN_DATE = (rf"(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}(?![:\d])|(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})"
+            rf"|{_MONTH_EN}(?:\s+(\d{{4}}))?)")
+_ZH_DATE = rf"(?:(\d{{4}})\s*年\s*)?{_ZH_NUM}\s*月(?:份)?(?:\s*(\d{{1,2}})\s*[日号])?"
+
+_PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.I)) for name, pattern in (
+    ("between", rf"{A}(?:between|from)\s+{_EN_DATE}\s+(?:and|to|until|till|through|-|–)\s+{_EN_DATE}"),
+    ("between_zh", rf"(?:从|自|在)?\s*{_ZH_DATE}\s*(?:到|至|-|–|~)\s*{_ZH_DATE}"),
+    ("days", rf"{A}(?:between|from)\s+(?:the\s+)?{_DAY_OF_MONTH}\s+(?:and|to|until|till|through|-|–)\s+(?:the\s+)?"
+             rf"{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{A}{_MONTH_EN}\s+{_DAY_OF_MONTH}\s*(?:-|–|to|until|through)\s*"
+             rf"{_DAY_OF_MONTH}{Z}"),
+    ("days_zh", rf"{_ZH_NUM}\s*月\s*(\d{{1,2}})\s*[日号]?\s*(?:到|至|-|–|~)\s*(\d{{1,2}})\s*[日号]"),
+    ("since", rf"{A}(?:since|from|starting|beginning|after)\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?{_EN_DATE}"),
+    ("since_zh", rf"(?:自从?|从)?\s*{_ZH_DATE}\s*(?:以来|开始|起|至今|到现在|之后)"),
+    ("range", rf"{A}(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})\s*(?:to|until|till|through|-|–)\s*"
+              rf"(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})(?![:\d])"),
+    ("since_far", rf"{A}since\b[^.?!]{{0,80}}?(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}"
+                  rf"(?![:\d]))"),
+    ("first_weeks", rf"{A}(?:the\s+)?first\s+{_NUM}\s+(weeks?|days?)\s+(?:of|in)\s+{_MONTH_EN}"),
+    ("first_weeks_zh", rf"{_ZH_NUM}\s*月(?:份)?的?(?:头|前)\s*{_ZH_NUM}\s*(?:个)?(周|星期|天)"),
+    ("last_weekend", words(r"last weekend", r"the weekend just gone", r"past weekend") + r"|上个?周末|上星期六.{0,3}星期天"),
+    ("this_weekend", words(r"this weekend") + r"|这个?周末|本周末"),
+    ("ever", words(r"ever(?! since)", r"of all time", r"all[- ]time", r"since i started", r"since the start")
+     + r"|有史以来|有记录以来|所有记录|全部记录|一直以来"),
+    ("this_week", words(r"this wk", r"this week", r"so far this week", r"the week so far") + r"|这周|本周|这个星期|这星期|这一周|这礼拜"),
+    ("week_before", words(r"the week before(?: last| that)?", r"the prior week") + r"|前一周|上上周|上上个星期|再前一周"),
+    ("last_week", words(r"last week", r"last wk", r"previous week") + r"|上周|上个星期|上星期|上一周|上礼拜"),
+    ("this_month", words(r"this month", r"so far this month") + r"|这个月|本月|这月"),
+    ("last_month", words(r"(?<!the )(?<!the past )last month", r"previous month", r"the month before") + r"|上个月|上月"),
+    ("this_year", words(r"this year", r"so far this year") + r"|今年"),
+    ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent)\s+{_NUM}?\s*"
+               r"(nights?|days?|weeks?|wks?|fortnights?|months?|mos?)(?![a-z])"),
+    ("last_n_zh", rf"(?:最近|过去|近)\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
+    ("fortnight", words(r"(?:the )?(?:last|past) fortnight") + r"|最近半个月|过去半个月"),
+    ("recently", words(r"recently", r"lately", r"these days", r"of late") + r"|最近|近来|近期"),
+    ("month", rf"{A}(?:in|during|for|of|over|through(?:out)?|across)\s+{_EN_DATE}|{A}{_MONTH_EN}(?:\s+(\d{{4}}))?{Z}"
+              r"(?!\s*\d{1,2}(?:st|nd|rd|th)?\b)"),
+    ("month_zh", _ZH_DATE),
+))
+PERIOD_PATTERNS_BY_NAME = dict(_PERIOD_PATTERNS)
+WEEKEND_WORDS = re.compile(words(r"weekends?", r"days? off", r"free days?") + r"|周末|休息日|双休", re.I)
+WEEKDAY_WORDS = re.compile(words(r"weekdays?", r"week ?nights?", r"work ?days?", r"work nights?", r"school nights?",
+                              r"working days?") + r"|工作日|上班|周一到周五", re.I)
+
+
+def _month_number(word: str) -> int:
+    word = word.lower().rstrip(".")
+    if word.isdigit():
+        return int(word)
+    if word in _ZH_DIGITS:
+        return _ZH_DIGITS[word]
+    return next(i for i, pattern in enumerate(MONTHS_EN, 1) if re.fullmatch(pattern, word))
+
+
+def _latest(month: int, day: int, year: int | None, today: date) -> date | None:
+    """The date (in `year`, or the latest such date not after today)."""
+    try:
+        if year is not None:
+            return date(year, month, day)
+        found = date(today.year, month, day)
+        return found if found <= today else date(today.year - 1, month, day)
+    except ValueError:
+        return None
+
+
+def _en_date(groups: tuple[str | None, ...], today: date) -> tuple[date, bool] | None:
+    """A date from _EN_DATE's groups (day month | month day | ISO | month [year]); True: a whole month was named."""
+    d1, m1, m2, d2, iso_y, iso_m, iso_d, m3, y3 = groups
+    if iso_y:
+        try:
+            return date(int(iso_y), int(iso_m), int(iso_d)), False
+        except ValueError:
+            return None
+    if m1:
+        found = _latest(_month_number(m1), int(d1), None, today)
+    elif m2:
+        found = _latest(_month_number(m2), int(d2), None, today)
+    else:
+        found = _latest(_month_number(m3), 1, int(y3) if y3 else None, today)
+        return (found, True) if found else None
+    return (found, False) if found else None
+
+
+def _zh_date(groups: tuple[str | None, ...], today: date) -> tuple[date, bool] | None:
+    year, month, day = groups
+    number = _month_number(month)
+    if not 1 <= number <= 12:
+        return None
+    found = _latest(number, int(day) if day else 1, int(year) if year else None, today)
+    return (found, day is None) if found else None
+
+
+def _count(word: str | None) -> int:
+    if not word:
+        return 1
+    word = word.lower()
+    return int(word) if word.isdigit() else _EN_NUMBERS.get(word) or _ZH_DIGITS.get(word) or int(cn2an.cn2an(word, "smart"))
+
+
+def _months_back(today: date, months: int) -> date:
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, 28)
+    return date(year, month + 1, day) + timedelta(days=1)
+
+
+def _period(name: str, match: re.Match[str], today: date) -> Period | None:
+    g = match.groups()
+    if name == "range":
+        first = _en_date(g[0:4] + (None,) * 5, today)
+        second = _en_date(g[4:8] + (None,) * 5, today)
+        if not first or not second:
+            return None
+        start, end = first[0], second[0]
+        if start > end:
+            start = start.replace(year=start.year - 1)
+        return Period(kind=PeriodKind.BETWEEN, start=start, end=min(end, today))
+    if name in ("between", "between_zh"):
+        half = len(g) // 2
+        read = _en_date if name == "between" else _zh_date
+        first, second = read(g[:half], today), read(g[half:], today)
+        if not first or not second:
+            return None
+        end = second[0]
+        if second[1]:  # "from September to October": to the end of October
+            end = (end.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        start = first[0]
+        if start > end:
+            start = start.replace(year=start.year - 1)
+        return Period(kind=PeriodKind.BETWEEN, start=start, end=min(end, today))
+    if name in ("days", "days_zh"):
+        if name == "days_zh":
+            month, first, last = _month_number(g[0]), int(g[1]), int(g[2])
+        elif g[0] is not None:
+            first, last, month = int(g[0]), int(g[1]), _month_number(g[2])
+        else:
+            month, first, last = _month_number(g[3]), int(g[4]), int(g[5])
+        start, end = _latest(month, first, None, today), _latest(month, last, None, today)
+        if start is None or end is None or start > end:
+            return None
+        return Period(kind=PeriodKind.BETWEEN, start=start, end=end)
+    if name == "since_far":
+        found = _en_date((g[0], g[1], g[2], g[3]) + (None,) * 5, today)
+        return Period(kind=PeriodKind.SINCE, start=found[0]) if found else None
+    if name in ("first_weeks", "first_weeks_zh"):
+        if name == "first_weeks":
+            count, unit, month = _count(g[0]), g[1].lower().rstrip("s"), _month_number(g[2])
+        else:
+            month, count, unit = _month_number(g[0]), _count(g[1]), g[2]
+        days = count * (1 if unit in ("day", "天") else 7)
+        start = _latest(month, 1, None, today)
+        return Period(kind=PeriodKind.BETWEEN, start=start, end=min(start + timedelta(days=days - 1), today))
+    if name in ("last_weekend", "this_weekend"):
+        saturday = today - timedelta(days=today.weekday() - 5 + (7 if name == "last_weekend" else 0))
+        return Period(kind=PeriodKind.BETWEEN, start=saturday, end=min(saturday + timedelta(days=1), today))
+    if name in ("since", "since_zh"):
+        found = (_en_date if name == "since" else _zh_date)(g, today)
+        return Period(kind=PeriodKind.SINCE, start=found[0]) if found else None
+    if name in ("last_n", "last_n_zh"):
+        count, unit = _count(g[0]), g[1].lower().rstrip("s")
+        if g[0] is None and unit in ("night", "day", "晚", "晚上", "天", "夜"):
+            return None  # "last night" is not a period
+        if unit.startswith("fortnight"):
+            unit = "fortnight"
+        days = _UNIT_DAYS.get(unit, _UNIT_DAYS.get(unit[:1], 1))
+        if days == 0:  # months: back to the same day that many months ago
+            return Period(kind=PeriodKind.SINCE, start=_months_back(today, count))
+        return Period(kind=PeriodKind.LAST_NIGHTS, nights=count * days)
+    if name in ("month", "month_zh"):
+        if name == "month":
+            found = _en_date(g[:9], today) if any(g[:9]) else None
+            if found is None:
+                month, year = g[-2], g[-1]
+                if month.lower() == "may" and not year:
+                    return None  # "may" alone is a verb
+                return Period(kind=PeriodKind.MONTH, month=_month_number(month), year=int(year) if year else None)
+            day, whole = found
+            if not whole:
+                return None  # a single day is not a period
+            return Period(kind=PeriodKind.MONTH, month=day.month, year=day.year if g[8] else None)
+        found = _zh_date(g, today)
+        if found is None or not found[1]:
+            return None
+        return Period(kind=PeriodKind.MONTH, month=found[0].month, year=int(g[0]) if g[0] else None)
+    fixed = {"this_week": Period(kind=PeriodKind.THIS_WEEK), "last_week": Period(kind=PeriodKind.LAST_WEEK),
+             "this_month": Period(kind=PeriodKind.THIS_MONTH), "last_month": Period(kind=PeriodKind.LAST_MONTH),
+             "this_year": Period(kind=PeriodKind.SINCE, start=date(today.year, 1, 1)),
+             "fortnight": Period(kind=PeriodKind.LAST_NIGHTS, nights=14),
+             "week_before": Period(kind=PeriodKind.BETWEEN, start=today - timedelta(days=today.weekday() + 14),
+                                   end=today - timedelta(days=today.weekday() + 8)),
+             "recently": Period(kind=PeriodKind.LAST_NIGHTS, nights=14), "ever": Period(kind=PeriodKind.ALL)}
+    return fixed[name]
+
+
+def read_periods(text: str, today: date) -> list[tuple[str, Period]]:
+    """The periods the text names, with the name of the phrase that said each, in order, none inside another."""
+    found: list[tuple[int, int, tuple[str, Period]]] = []
+    for name, pattern in _PERIOD_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(s <= match.start() < e or s < match.end() <= e for s, e, _ in found):
+                continue
+            period = _period(name, match, today)
+            if period is not None:
+                found.append((match.start(), match.end(), (name, period)))
+    return [named for _, _, named in sorted(found, key=lambda f: f[0])]
