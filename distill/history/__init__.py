@@ -4,8 +4,10 @@ each with a `reference` spec whose answer a plain reference implementation works
 when the evaluation runs (reference.py; never stored, so it stays true if the simulator changes), and the
 scoring of a reply against it (scoring.py).
 
-One JSON object per line in `bank.jsonl`: id, group (a question and its translation share one), user,
-language, question, reference. Split into train, dev and test by the group's hash, as the knowledge bank is
+One JSON object per line in `bank.jsonl` and in the `holdout*.jsonl` rounds (questions written later, apart
+from the rules, whose first scores estimate how the rules do on questions they were never fitted to; they
+join the bank afterwards): id, group (a question and its translation share one), user, language, question,
+reference. Split into train, dev and test by the group's hash, as the knowledge bank is
 (`distill.questions.split_of`): the test split is for evaluation only, teach reads the train split.
 """
 
@@ -22,7 +24,7 @@ from distill.history.users import USERS, World
 from distill.questions import Split, split_of
 from sleepcot.domain import Language
 
-BANK = "bank.jsonl"
+FILES = ("bank.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,11 @@ class HistoryQuestion:
 
 @cache
 def _bank() -> tuple[HistoryQuestion, ...]:
-    text = (resources.files("distill") / "history" / BANK).read_text(encoding="utf-8")
+    folder = resources.files("distill") / "history"
+    lines = [line for name in FILES if (folder / name).is_file()
+             for line in (folder / name).read_text(encoding="utf-8").splitlines()]
     out = []
-    for line in text.splitlines():
+    for line in lines:
         if line.strip():
             raw = json.loads(line)
             out.append(HistoryQuestion(raw["id"], raw["group"], raw["user"], Language(raw["language"]),

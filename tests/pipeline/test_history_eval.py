@@ -54,8 +54,9 @@ def test_the_bank_is_large_bilingual_covers_every_kind_and_keeps_each_group_in_o
     specs = [q.reference for q in questions]
     assert {s["measure"] for s in specs} == set(MEASURES)
     assert {s["statistic"] for s in specs} == set(STATISTICS)
-    assert {s["period"]["kind"] for s in specs} == set(PERIODS)
-    assert {s["period"].get("days", "all") for s in specs} == {"all", "weekdays", "weekends"}
+    periods = [s.get("period", {"kind": "all"}) for s in specs]  # no period: all the user's nights
+    assert {p["kind"] for p in periods} == set(PERIODS)
+    assert {p.get("days", "all") for p in periods} == {"all", "weekdays", "weekends"}
     compared = Counter(next(iter(s["compare"])) for s in specs if s.get("compare"))
     assert set(compared) == {"period", "days", "habit"}
     habits = {kind for s in specs for kind in s.get("compare", {}).get("habit", ())}
