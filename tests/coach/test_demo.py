@@ -8,17 +8,19 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
-from integrations.simulator import Persona
+from integrations.simulator import Persona, SimulatorAdapter
 from sleepcot.analysis.facts import night_facts
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.cli import app
 from sleepcot.coach import guard
 from sleepcot.coach.prompts import profile_facts
-from sleepcot.domain import Fact, Metric, Night, Profile
+from sleepcot.domain import Fact, Metric, Night, NightKind, Profile
+from sleepcot.units import format_duration
 
 pytestmark = pytest.mark.llm
 SEEDS = [1, 7, 42]
@@ -108,3 +110,15 @@ def test_terminal_chat_reads_questions_and_answers_each(data_dir):
     asked = _cli({}, data_dir, "ask", "how much sleep do adults need?", "--json")
     reply = json.loads(asked.stdout)
     assert reply["guard"]["ok"] and reply["sources"], reply
+
+
+def test_the_demo_chat_answers_a_history_question_from_every_synced_night(data_dir, monkeypatch):
+    monkeypatch.setenv("SLEEPCOT_LLM_BACKEND", "none")  # the figures, exactly: the deterministic coach
+    document = run_demo("--days", "14", "--ask", "What was my average deep sleep over the last 10 nights?")
+    history = document["answer"]["history"]
+    today = date.fromisoformat(history["today"])
+    nights = SimulatorAdapter(Persona.HEALTHY, 7, today).fetch_nights(today - timedelta(days=9), today)
+    deep = [n.deep_s for n in nights if n.kind is NightKind.MAIN]  # the simulated wearable's own nights
+    assert history["plan"]["measure"] == "deep" and len(deep) == 10
+    assert history["main"]["figure"] == pytest.approx(sum(deep) / 10)
+    assert format_duration(sum(deep) / 10) in document["answer"]["text"]
