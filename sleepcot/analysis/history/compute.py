@@ -314,6 +314,8 @@ def facts_of(result: HistoryResult) -> list[Fact]:
             continue
         if plan.aggregate is Aggregate.COUNT:
             facts += _facts(f"{key}.count", label, side.figure, Unit.NIGHTS, *COUNTED)
+            if plan.measure is Measure.NAP:  # "you took 3 naps": a count of sleeps, not of nights
+                facts += _facts(f"{key}.naps", "naps", side.figure, Unit.COUNT, about, (Relation.VALUE, Relation.COUNT))
         elif plan.aggregate is Aggregate.TREND:
             facts += _facts(f"{key}.per_week", label, side.per_week, change_unit, about, CHANGED)
             for which in ("first_week", "last_week"):

@@ -22,6 +22,9 @@ _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five
                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "few": 3}
 _UNIT_DAYS = {"night": 1, "day": 1, "week": 7, "wk": 7, "fortnight": 14, "month": 0, "mo": 0, "晚": 1, "天": 1, "日": 1, "夜": 1,
               "周": 7, "星期": 7, "礼拜": 7, "月": 0}
+RECENT_NIGHTS = 30  # "lately", "these days", "最近": the last month of nights
+_WEEKDAY_EN = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+_WEEKDAY_ZH = "一二三四五六"  # 日 and 天 are Sunday
 _DAY_OF_MONTH = r"(\d{1,2})(?:st|nd|rd|th)?"
 _EN_DATE = (rf"(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}(?![:\d])|(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})"
             rf"|{_MONTH_EN}(?:\s+(\d{{4}}))?)")
@@ -36,6 +39,12 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("days_zh", rf"{_ZH_NUM}\s*月\s*(\d{{1,2}})\s*[日号]?\s*(?:到|至|-|–|~)\s*(\d{{1,2}})\s*[日号]"),
     ("since", rf"{A}(?:since|from|starting|beginning|after)\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?{_EN_DATE}"),
     ("since_zh", rf"(?:自从?|从)?\s*{_ZH_DATE}\s*(?:以来|开始|起|至今|到现在|之后)"),
+    ("since_part_zh", rf"(?:自从?|从)?\s*{_ZH_NUM}\s*月(?:份)?\s*(初|中旬?|下旬|底|末)\s*(?:以来|开始|起|至今|到现在|之后)"),
+    ("since_part", rf"{A}since\s+(?:the\s+)?(early|mid|the middle of|late|the end of)[- ]?\s*(?:of\s+)?{_MONTH_EN}"),
+    ("since_weekday", rf"{A}(?:since|from|starting)\s+(?:last\s+|this\s+)?({_WEEKDAY_EN})(?:\s+(?:till|until|to)\s+now)?"
+                      rf"|(?:从|自从?)\s*(?:这|本)?(?:周|星期|礼拜)([一二三四五六日天])\s*(?:到现在|以来|开始|起|至今)"),
+    ("before_that", rf"{A}(?:the\s+)?{_NUM}\s+(nights?|days?|weeks?)\s+before(?:\s+that|\s+those|\s+it)?"
+                    rf"|(?:再往前|再之前|之前|往前)的?\s*{_ZH_NUM}\s*(?:个)?\s*(晚上?|天|周|星期)"),
     ("range", rf"{A}(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})\s*(?:to|until|till|through|-|–)\s*"
               rf"(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})(?![:\d])"),
     ("since_far", rf"{A}since\b[^.?!]{{0,80}}?(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}"
@@ -56,7 +65,7 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
                r"(nights?|days?|weeks?|wks?|fortnights?|months?|mos?)(?![a-z])"),
     ("last_n_zh", rf"(?:最近|过去|近)\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
     ("fortnight", words(r"(?:the )?(?:last|past) fortnight") + r"|最近半个月|过去半个月"),
-    ("recently", words(r"recently", r"lately", r"these days", r"of late") + r"|最近|近来|近期"),
+    ("recently", words(r"recently", r"lately", r"these days", r"of late") + r"|最近(?!\s*\d)|近来|近期"),
     ("month", rf"{A}(?:in|during|for|of|over|through(?:out)?|across)\s+{_EN_DATE}|{A}{_MONTH_EN}(?:\s+(\d{{4}}))?{Z}"
               r"(?!\s*\d{1,2}(?:st|nd|rd|th)?\b)"),
     ("month_zh", _ZH_DATE),
@@ -176,6 +185,24 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
     if name in ("last_weekend", "this_weekend"):
         saturday = today - timedelta(days=today.weekday() - 5 + (7 if name == "last_weekend" else 0))
         return Period(kind=PeriodKind.BETWEEN, start=saturday, end=min(saturday + timedelta(days=1), today))
+    if name in ("since_part", "since_part_zh"):
+        part, month = (g[1], g[0]) if name == "since_part_zh" else (g[0].lower(), g[1])
+        day = 1 if part in ("初", "early") else 21 if part in ("下旬", "late") else 15 if part in (
+            "中", "中旬", "mid", "the middle of") else None
+        start = _latest(_month_number(month), day, None, today) if day else None
+        if day is None:  # "since the end of September", "9月底以来"
+            first = _latest(_month_number(month), 1, None, today)
+            start = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1) if first else None
+        return Period(kind=PeriodKind.SINCE, start=start) if start else None
+    if name == "since_weekday":
+        said = (g[0] or "").lower()
+        weekday = next((i for i, w in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun")) if said.startswith(w)),
+                       None) if said else (_WEEKDAY_ZH.index(g[1]) if g[1] in _WEEKDAY_ZH else 6)
+        return Period(kind=PeriodKind.SINCE, start=today - timedelta(days=(today.weekday() - weekday) % 7))
+    if name == "before_that":
+        count, unit = (_count(g[0]), g[1]) if g[1] else (_count(g[2]), g[3])
+        days = count * (7 if unit.lower().startswith(("week", "周", "星期")) else 1)
+        return Period(kind=PeriodKind.BETWEEN, start=today - timedelta(days=2 * days - 1), end=today - timedelta(days=days))
     if name in ("since", "since_zh"):
         found = (_en_date if name == "since" else _zh_date)(g, today)
         return Period(kind=PeriodKind.SINCE, start=found[0]) if found else None
@@ -211,7 +238,7 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
              "fortnight": Period(kind=PeriodKind.LAST_NIGHTS, nights=14),
              "week_before": Period(kind=PeriodKind.BETWEEN, start=today - timedelta(days=today.weekday() + 14),
                                    end=today - timedelta(days=today.weekday() + 8)),
-             "recently": Period(kind=PeriodKind.LAST_NIGHTS, nights=14), "ever": Period(kind=PeriodKind.ALL)}
+             "recently": Period(kind=PeriodKind.LAST_NIGHTS, nights=RECENT_NIGHTS), "ever": Period(kind=PeriodKind.ALL)}
     return fixed[name]
 
 

@@ -47,7 +47,7 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
                                 r"(?:sleep )?(?:i(?:'ve)? )?missed", r"short of what i need", r"against what i need",
                                 r"(?:compared )?(?:to|with) what i need", r"than i need",
                                 r"short of (?:the )?(?:sleep )?(?:that )?(?:what )?i need")
-     + r"|睡眠债|睡眠负债|欠.{0,3}觉|缺.{0,3}觉|欠.{0,4}睡眠|少睡了?多少|和我需要的睡眠相比|比需要的少|比我需要的睡眠少"),
+     + r"|睡眠债|睡眠负债|欠.{0,3}觉|缺.{0,3}觉|欠.{0,4}睡眠|和我需要的睡眠相比|比需要的少|比我需要的睡眠少"),
     (Measure.MIDSLEEP, words(r"mid-?sleep", r"mid-?point of (?:my )?sleep", r"sleep mid-?point", r"middle of my sleep")
      + r"|睡眠中点|睡眠中间点|中间点"),
     (Measure.TIME_IN_BED, words(r"time in bed", r"in bed for", r"spend in bed", r"spent in bed", r"lying in bed",
@@ -188,7 +188,8 @@ _EFFECT = re.compile(words(r"affects?", r"affected", r"effects?", r"impacts?", r
                             r"lower", r"higher", r"more", r"less", r"longer", r"shorter", r"later", r"earlier",
                             r"on \w+ nights", r"vs\.?", r"versus", r"compared", r"difference")
                      + r"|影响|之后|以后|后|会不会|会让|让|使|对.{0,6}(?:有|好|坏)|的晚上|的日子|那天|那晚|当天|时候|会更|更多"
-                       r"|更少|更高|更低|更差|更好|更晚|更早|更难|更久|更快|更慢|多一些|少一些|多少|是不是|第二天|会[升降增减]", re.I)
+                       r"|更少|更高|更低|更差|更好|更晚|更早|更难|更久|更快|更慢|多一些|少一些|多少|是不是|第二天|会[升降增减]|多花|多用"
+                       r"|要多|[长短高低多少]了?多少|差多少", re.I)
 # Habits said in words the logging keywords do not cover (they read statements, these read questions).
 _HABIT_WORDS = {
     TagKind.ALCOHOL: re.compile(words(r"drink(?:ing|s)?", r"drank", r"booze", r"alcoholic")
@@ -257,10 +258,14 @@ def _habit(text: str) -> tuple[TagKind, ...]:
 
 # Nights or days told apart by a habit ("drinking nights vs sober nights", "压力大的日子"): my own logged days.
 _MY_DAYS = re.compile(words(r"\w+ing nights", r"nights? (?:with|after|when)", r"days? (?:with|after|when)")
-                      + r"|的日子|的晚上|那天晚上|那几晚", re.I)
+                      + r"|的日子|的晚上|那天晚上|那几?晚|那几?天|那些天|那些晚上|的时候", re.I)
 _OTHERS = re.compile(words(r"people", r"teen\w*", r"child\w*", r"kids?", r"adults?", r"everyone", r"most",
                             r"babies", r"students?", r"workers?")
                      + r"|人们|大家|孩子|青少年|成年人|老人|学生|一般人|大多数", re.I)
+# "better this month than last": the period before, left unsaid.
+_ELLIPSIS = re.compile(words(r"(?:than|vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:last|previous)(?! \w*(?:night|day|week|month))")
+                       + r"|比上一?(?:个)?(?=[，,？?。]|$)", re.I)
+_THAN_LAST = {PeriodKind.THIS_WEEK: PeriodKind.LAST_WEEK, PeriodKind.THIS_MONTH: PeriodKind.LAST_MONTH}
 _COUNT_NIGHTS = re.compile(words(r"how many nights", r"number of nights") + r"|几个晚上|多少个?晚上?", re.I)
 _HISTORY_CUES = re.compile(
     words(r"(?:this|last|past|previous)\s+(?:week|month|year|fortnight)", r"weeks", r"months", r"since",
@@ -361,8 +366,10 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
         threshold = None
     elif weekends and (weekdays or _COMPARE.search(text)):
         compare = Comparison(kind=CompareKind.DAYS)
-    elif len(periods) >= 2:
+    elif len(periods) >= 2 and periods[1] != periods[0]:
         compare = Comparison(kind=CompareKind.PERIOD, period=periods[1])
+    elif len(periods) == 1 and (previous := _THAN_LAST.get(periods[0].kind)) and _ELLIPSIS.search(text):
+        compare = Comparison(kind=CompareKind.PERIOD, period=Period(kind=previous))  # "this month than last"
     elif len(periods) == 1 and _USUAL.search(text) and _COMPARE.search(text):
         compare = Comparison(kind=CompareKind.PERIOD, period=Period(kind=PeriodKind.ALL))
     if compare is not None and compare.kind is not CompareKind.HABIT and aggregate not in (Aggregate.MEDIAN, Aggregate.TOTAL,

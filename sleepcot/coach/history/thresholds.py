@@ -28,7 +28,7 @@ _ABOVE = re.compile(words(r"over", r"more than", r"above", r"longer than", r"hig
 _PERIOD_NUMBER = re.compile(r"\d+\s*(?:nights?|days?|weeks?|wks?|months?|mos?|晚|天|周|个?月|个?星期|[日号])", re.I)
 _MIDNIGHT = re.compile(words(r"midnight") + r"|午夜|半夜12点|凌晨(?:0|12)点", re.I)
 # Hours said in words that the guard's number reader leaves (it reads "七个小时" but not "一小时").
-_SAID_HOURS = ((re.compile(r"\b(?:an|one) hour\b(?!\s+and\b)", re.I), "1 hour"), (re.compile(r"一个半小时"), "90分钟"),
+_SAID_HOURS = ((re.compile(r"(?<!half )(?<!quarter of )\b(?:an|one) hour\b(?!\s+and\b)", re.I), "1 hour"), (re.compile(r"一个半小时"), "90分钟"),
                (re.compile(r"(\d+|一|两|二|三|四|五|六|七|八|九|十)个?多(?:个)?小时"), r"超过\1小时"),
                (re.compile(r"(?<![\d一二两三四五六七八九十])一个?小时"), "1小时"), (re.compile(r"(?<![\d个])半(?:个)?小时"), "30分钟"))
 

@@ -36,6 +36,7 @@ class _Words:
     extreme: str
     total: str
     count: str
+    count_naps: str
     counts: dict[tuple[bool, bool], str]  # by (below, or_equal): nights past a threshold
     count_below_clock: str
     count_above_clock: str
@@ -83,6 +84,7 @@ _EN = _Words(
     extreme="{period}, your {measure} was at its {which}: {value}, on {day}.",
     total="{period}, your {measure} came to {value} in total, the sum of {n} nights.",
     count="{period}, I have {n} nights recorded.",
+    count_naps="{period}, you took {n} naps.",
     counts={(True, False): "{period}, your {measure} fell short of {limit} on {k} of {n} nights.",
             (True, True): "{period}, your {measure} was {limit} or less on {k} of {n} nights.",
             (False, False): "{period}, your {measure} exceeded {limit} on {k} of {n} nights.",
@@ -131,6 +133,7 @@ _ZH = _Words(
     extreme="{period}，{measure}{which}的一晚是{day}，那晚你的{measure}为 {value}。",
     total="{period}，你的{measure}累计为 {value}，共 {n} 晚的数据。",
     count="{period}，我这里一共记录了你 {n} 晚的睡眠数据。",
+    count_naps="{period}，你一共小睡了 {n} 次。",
     counts={(True, False): "{period}，{n}晚中有{k}晚你的{measure}未达到 {limit}。",
             (True, True): "{period}，{n}晚中有{k}晚你的{measure}在 {limit} 或以下。",
             (False, False): "{period}，{n}晚中有{k}晚你的{measure}超出 {limit}。",
@@ -251,7 +254,7 @@ def _text(result: HistoryResult, language: Language) -> str:
                                     difference=_difference(result.difference, unit, words))
     if plan.aggregate is Aggregate.COUNT:
         if plan.threshold is None:
-            return words.count.format(period=period, n=main.nights)
+            return (words.count_naps if plan.measure is Measure.NAP else words.count).format(period=period, n=main.nights)
         limit = format_value(threshold_value(plan), unit)
         clock = plan.threshold.unit is Unit.CLOCK
         threshold = plan.threshold
