@@ -24,7 +24,7 @@ from distill.history.users import USERS, World
 from distill.questions import Split, split_of
 from sleepcot.domain import Language
 
-FILES = ("bank.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl")
+FILES = ("bank.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl", "holdout4.jsonl")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import cn2an
 
 from sleepcot.analysis.history import Period, PeriodKind
+from sleepcot.analysis.history.periods import date_range
 from sleepcot.coach.history.matching import MONTHS_EN, A, Z, words
 
 _MONTH_EN = "(" + "|".join(MONTHS_EN) + r")\.?"
@@ -61,7 +62,7 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("this_month", words(r"this month", r"so far this month") + r"|这个月|本月|这月"),
     ("last_month", words(r"(?<!the )(?<!the past )last month", r"previous month", r"the month before") + r"|上个月|上月"),
     ("this_year", words(r"this year", r"so far this year") + r"|今年"),
-    ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent)\s+{_NUM}?\s*"
+    ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent|trailing|rolling)\s+{_NUM}?\s*"
                r"(nights?|days?|weeks?|wks?|fortnights?|months?|mos?)(?![a-z])"),
     ("last_n_zh", rf"(?:最近|过去|近)\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
     ("fortnight", words(r"(?:the )?(?:last|past) fortnight") + r"|最近半个月|过去半个月"),
@@ -240,6 +241,44 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
                                    end=today - timedelta(days=today.weekday() + 8)),
              "recently": Period(kind=PeriodKind.LAST_NIGHTS, nights=RECENT_NIGHTS), "ever": Period(kind=PeriodKind.ALL)}
     return fixed[name]
+
+
+_ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+             "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
+_ORDINAL_OF = re.compile(rf"{A}((?:twenty|thirty)[- ])?({'|'.join(_ORDINALS)})(?=\s+of\s+{_MONTH_EN})", re.I)
+_ZH_DAY = re.compile(r"(?<=月)\s*([一二两三四五六七八九十]{1,3})(?=\s*[日号])")
+
+
+def spell_out_dates(text: str) -> str:
+    """Days of the month said in words, in digits: "the first of July" -> "the 1 of July", "七月一日" -> "七月1日"."""
+    def ordinal(match: re.Match[str]) -> str:
+        tens = {"twenty": 20, "thirty": 30}.get((match.group(1) or "").strip(" -").lower(), 0)
+        return str(tens + _ORDINALS.index(match.group(2).lower()) + 1)
+
+    text = _ORDINAL_OF.sub(ordinal, text)
+    return _ZH_DAY.sub(lambda m: str(int(cn2an.cn2an(m.group(1), "smart"))), text)
+
+
+_SINCE_THEN = re.compile(words(r"since then", r"since that (?:day|date)", r"after that", r"ever since")
+                         + r"|从那以后|从那时起|那之后|从那天起|自那以后|之后", re.I)
+_DATED = re.compile(rf"{A}(?:on|from)\s+(?:the\s+)?(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})"
+                    rf"|(?:在|从|于)?{_ZH_NUM}\s*月\s*(\d{{1,2}})\s*[日号]", re.I)
+
+
+def dated_since(text: str, today: date) -> Period | None:
+    """"I started X on 1 November ... since then": the period since that date."""
+    if not _SINCE_THEN.search(text) or not (match := _DATED.search(text)):
+        return None
+    g = match.groups()
+    found = _en_date(g[0:4] + (None,) * 5, today) if any(g[0:4]) else _zh_date((None, g[4], g[5]), today)
+    return Period(kind=PeriodKind.SINCE, start=found[0]) if found else None
+
+
+def before(period: Period, first: Period, today: date) -> Period:
+    """A period said as "the two weeks before": the same length, ending the day before `first` starts."""
+    start = date_range(first, today)[0]
+    length = (period.end - period.start).days + 1
+    return Period(kind=PeriodKind.BETWEEN, start=start - timedelta(days=length), end=start - timedelta(days=1))
 
 
 def read_periods(text: str, today: date) -> list[tuple[str, Period]]:

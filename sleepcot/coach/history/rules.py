@@ -28,7 +28,15 @@ from sleepcot.analysis.history import (
 )
 from sleepcot.coach.guard.figures import numbers_in_digits
 from sleepcot.coach.history.matching import MONTHS_EN, words
-from sleepcot.coach.history.periods import PERIOD_PATTERNS_BY_NAME, WEEKDAY_WORDS, WEEKEND_WORDS, read_periods
+from sleepcot.coach.history.periods import (
+    PERIOD_PATTERNS_BY_NAME,
+    WEEKDAY_WORDS,
+    WEEKEND_WORDS,
+    before,
+    dated_since,
+    read_periods,
+    spell_out_dates,
+)
 from sleepcot.coach.history.thresholds import read_threshold, spell_out_hours
 from sleepcot.domain import Language, TagKind, Unit
 from sleepcot.tagging import mentioned_kinds
@@ -49,9 +57,9 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
                                 r"short of (?:the )?(?:sleep )?(?:that )?(?:what )?i need")
      + r"|睡眠债|睡眠负债|欠.{0,3}觉|缺.{0,3}觉|欠.{0,4}睡眠|和我需要的睡眠相比|比需要的少|比我需要的睡眠少"),
     (Measure.MIDSLEEP, words(r"mid-?sleep", r"mid-?point of (?:my )?sleep", r"sleep mid-?point", r"middle of my sleep")
-     + r"|睡眠中点|睡眠中间点|中间点"),
+     + r"|睡眠中点|睡眠中间点|中间点|中间时刻|睡眠的中间"),
     (Measure.TIME_IN_BED, words(r"time in bed", r"in bed for", r"spend in bed", r"spent in bed", r"lying in bed",
-                                 r"(?:am|was|were|are|do|did) i (?:\w+ )?in bed", r"stay(?:ed)? in bed")
+                                 r"(?:am|was|were|are|do|did) i (?:\w+ )?in bed", r"stay(?:ed)? in bed", r"in bed")
      + r"|卧床|在床上"),
     (Measure.HRV, words(r"hrv", r"heart rate variability", r"rmssd") + r"|心率变异"),
     (Measure.LOWEST_HEART_RATE, words(r"resting heart rate", r"resting hr", r"rhr", r"lowest heart rate",
@@ -87,7 +95,8 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
     (Measure.LATENCY, words(r"(?:to |take me to |takes me to |took me to )?fall(?:ing)? asleep",
                              r"(?:to )?get to sleep", r"nod off", r"(?:sleep )?latency", r"sleep onset")
      + r"|入睡用时|入睡时长|入睡潜伏|入睡所需|入睡需要|入睡.{0,6}[快慢久]|[快慢].{0,2}入睡|难入睡|更难入睡|入睡困难"
-       r"|多久.{0,3}睡着|多久.{0,2}入睡|入睡.{0,4}多久|入睡.{0,4}多长|才睡着|睡着.{0,4}[快慢]"),
+       r"|多久.{0,3}睡着|多久.{0,2}入睡|入睡.{0,4}多久|入睡.{0,4}多长|才睡着|睡着.{0,4}[快慢]"
+       r"|(?:多长时间|多久|多少时间).{0,4}(?:入睡|睡着)|才能入睡|入睡要花"),
     (Measure.AWAKE, words(r"awake(?: time)?", r"time awake", r"waso", r"wake after sleep onset", r"lie awake",
                            r"lying awake") + r"|清醒|醒着"),
     (Measure.BEDTIME, words(r"bed ?times?", r"(?:sleep )?schedule", r"go to (?:bed|sleep)", r"went to (?:bed|sleep)",
@@ -105,7 +114,7 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
 _MEASURE_PATTERNS = [(measure, re.compile(words, re.I)) for measure, words in _MEASURE_WORDS]
 
 
-_HOW_LONG = re.compile(words(r"how long", r"how much sleep", r"hours") + r"|多久|几个小时|时长|多少小时", re.I)
+_HOW_LONG = re.compile(words(r"how long", r"how much sleep", r"hours", r"length", r"duration") + r"|多久|几个小时|时长|多少小时", re.I)
 
 
 def _measure(text: str) -> Measure | None:
@@ -157,7 +166,7 @@ _SPREAD = re.compile(words(r"vary", r"varies", r"varied", r"variation", r"varian
                             r"swing(?:s|ing)?", r"all over the place", r"from night to night", r"night-to-night",
                             r"bounc\w*", r"std\.? ?dev\w*", r"sd")
                      + r"|波动|稳定|规律|标准差|差异多大|变化多大|起伏|忽高忽低|忽早忽晚|前后差|差得?有多大", re.I)
-_TREND = re.compile(words(r"trend(?:s|ing)?", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
+_TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"weekly change", r"change per week", r"rate of change", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
                            r"getting (?:any )?(?:better|worse|longer|shorter|earlier|later|higher|lower|quicker|faster|slower)",
                            r"drift(?:s|ed|ing)?", r"creep(?:s|ing)?", r"moving (?:later|earlier|up|down)",
                            r"over time", r"rising", r"falling(?! asleep)", r"climbing", r"dropping", r"up or down", r"down or up",
@@ -189,7 +198,7 @@ _EFFECT = re.compile(words(r"affects?", r"affected", r"effects?", r"impacts?", r
                             r"on \w+ nights", r"vs\.?", r"versus", r"compared", r"difference")
                      + r"|影响|之后|以后|后|会不会|会让|让|使|对.{0,6}(?:有|好|坏)|的晚上|的日子|那天|那晚|当天|时候|会更|更多"
                        r"|更少|更高|更低|更差|更好|更晚|更早|更难|更久|更快|更慢|多一些|少一些|多少|是不是|第二天|会[升降增减]|多花|多用"
-                       r"|要多|[长短高低多少]了?多少|差多少", re.I)
+                       r"|要多|[长短高低多少]了?多少|差多少|相比|比较|对比|不同|区别|差别", re.I)
 # Habits said in words the logging keywords do not cover (they read statements, these read questions).
 _HABIT_WORDS = {
     TagKind.ALCOHOL: re.compile(words(r"drink(?:ing|s)?", r"drank", r"booze", r"alcoholic")
@@ -200,6 +209,8 @@ _HABIT_WORDS = {
                                          r"(?:eat(?:ing)?|ate|have|had|having) (?:my )?(?:dinner|supper|meals?)"
                                          r"(?: \w+)? late")
                                   + r"|吃得晚|晚饭吃得晚|晚餐吃得晚|宵夜|夜宵|很晚才吃|晚饭吃得?很?晚", re.I),
+    TagKind.NIGHT_SHIFT: re.compile(words(r"night[- ]?shifts?", r"nights? on shift", r"worked (?:the )?night") + r"|夜班",
+                                    re.I),
     TagKind.SCREEN: re.compile(words(r"screens?(?: time)?", r"phone") + r"|看屏幕|玩手机|刷手机", re.I),
 }
 _LATE_WORKOUT = re.compile(words(r"late", r"evening", r"night(?:time)? (?:workouts?|runs?|exercise|training)")
@@ -262,6 +273,10 @@ _MY_DAYS = re.compile(words(r"\w+ing nights", r"nights? (?:with|after|when)", r"
 _OTHERS = re.compile(words(r"people", r"teen\w*", r"child\w*", r"kids?", r"adults?", r"everyone", r"most",
                             r"babies", r"students?", r"workers?")
                      + r"|人们|大家|孩子|青少年|成年人|老人|学生|一般人|大多数", re.I)
+_REGULAR = re.compile(words(r"regular", r"irregular", r"consistent", r"schedule") + r"|规律|作息", re.I)
+_CHANGE = re.compile(words(r"stopped", r"quit", r"cut (?:out|back)", r"gave up", r"started", r"began", r"begun",
+                           r"switched", r"new", r"since i", r"no longer", r"changed")
+                     + r"|不再|戒了?|停了|开始|换了|自从|不喝|不吃|不玩|改成", re.I)
 # "better this month than last": the period before, left unsaid.
 _ELLIPSIS = re.compile(words(r"(?:than|vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:last|previous)(?! \w*(?:night|day|week|month))")
                        + r"|比上一?(?:个)?(?=[，,？?。]|$)", re.I)
@@ -306,9 +321,13 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     """The plan of a question about the user's history, or None (not about it, or not read by these rules).
     `need_h`: the nightly sleep the user's age needs, under which a night is short."""
     text = " ".join(question.split())
-    text = spell_out_hours(text)
+    text = spell_out_dates(spell_out_hours(text))
     text = numbers_in_digits(text)
     named = read_periods(text, today)
+    if (since := dated_since(text, today)) and since not in [period for _, period in named]:
+        named.insert(0, ("since_then", since))
+    named = [(name, before(period, named[0][1], today) if name == "before_that" and n else period)
+             for n, (name, period) in enumerate(named)]
     periods = [period for _, period in named]
     mine = _PERSONAL.search(text) or periods or _COUNT_NIGHTS.search(text) or _MY_DAYS.search(text)
     if not mine and (WEEKEND_WORDS.search(text) or WEEKDAY_WORDS.search(text)) and not _OTHERS.search(text):
@@ -333,6 +352,9 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     aggregate = _aggregate(_NAMED.sub(" ", text), measure)
     if aggregate is None and re.search(r"lowest|minimum|min\b|最低", "".join(_NAMED.findall(text)), re.I):
         aggregate = Aggregate.MIN  # "my lowest heart rate in August": the lowest of the nights' lowest
+    if aggregate is Aggregate.STDEV and measure is Measure.TOTAL_SLEEP and _REGULAR.search(text) \
+            and not _HOW_LONG.search(text):
+        measure = Measure.BEDTIME  # "is my sleep regular?": the schedule, as the norms judge it
     if measure in _OF_THE_AVERAGE and _AVERAGE_OF.search(text):
         measure = _OF_THE_AVERAGE[measure]  # "哪一晚的平均血氧最低": the night's average, at its lowest
     elif measure in _AT_ITS_LOWEST and (aggregate is Aggregate.MIN or (threshold is not None and threshold.below)) \
@@ -358,6 +380,8 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     if _LAST_NIGHT.search(text) and not periods and not habit and not weekends and not weekdays:
         return None  # "was last night my longest?" is a follow-up about last night
     compare = None
+    if habit and _CHANGE.search(text) and any(p.kind is PeriodKind.SINCE for p in periods):
+        habit = ()  # "I stopped my afternoon coffee on 1 Nov": before against after, not the nights it was logged
     if habit:
         compare = Comparison(kind=CompareKind.HABIT, habit=habit)
         if [name for name, _ in named] == ["recently"]:

@@ -33,11 +33,25 @@ _SAID_HOURS = ((re.compile(r"(?<!half )(?<!quarter of )\b(?:an|one) hour\b(?!\s+
                (re.compile(r"(?<![\d一二两三四五六七八九十])一个?小时"), "1小时"), (re.compile(r"(?<![\d个])半(?:个)?小时"), "30分钟"))
 
 
+_HOURS_EN = "one two three four five six seven eight nine ten eleven twelve".split()
+_PAST = re.compile(rf"\b(half|(?:a )?quarter) (past|to) ({'|'.join(_HOURS_EN)}|\d{{1,2}})\b", re.I)
+
+
+def _clock_said(match: re.Match[str]) -> str:
+    """"half past ten" -> "10:30", "quarter to seven" -> "6:45"."""
+    hour = match.group(3).lower()
+    hour = int(hour) if hour.isdigit() else _HOURS_EN.index(hour) + 1
+    minutes = 30 if match.group(1).lower() == "half" else 15
+    if match.group(2).lower() == "to":
+        hour, minutes = (hour - 1) % 12 or 12, 60 - minutes
+    return f"{hour}:{minutes:02d}"
+
+
 def spell_out_hours(text: str) -> str:
-    """Hours said in words the guard's number reader leaves, written in digits."""
+    """Hours and clock times said in words the guard's number reader leaves, written in digits."""
     for pattern, said in _SAID_HOURS:
         text = pattern.sub(said, text)
-    return text
+    return _PAST.sub(_clock_said, text)
 
 
 _CUES = ((_BELOW_OR_EQUAL, True, True), (_ABOVE_OR_EQUAL, False, True), (_BELOW, True, False), (_ABOVE, False, False))
