@@ -55,6 +55,8 @@ class _Words:
     counted_back: str
     only_yours: str
     more: dict[str, tuple[str, str]]  # by kind of unit: (more, less)
+    stats: dict[Aggregate, str]  # what a comparison compares: the sides' average or median
+    times: str  # the unit of a count said with a fraction ("1.4 awakenings a night")
     same: str
 
 
@@ -94,8 +96,8 @@ _EN = _Words(
     stdev="{period}, your {measure} varied by {value}, the standard deviation of {n} nights.",
     trend="{period}, your {measure} averaged {first} in the first week and {last} in the last week, trending {per_week} each week: the trend of {n} nights.",
     steady="{period}, your {measure} averaged {first} in the first week and {last} in the last week, with no clear trend across the whole set of {n} nights.",
-    compare="{period}, your average {measure} was {value}, against {other_value} {other}: {difference}. The first figure comes from a set of {n} nights, the second from a set of {other_n} nights.",
-    habit="Since {start}, on the {n} nights after you logged {habit} your average {measure} was {value}, against {other_value} on the {other_n} nights without: {difference}.",
+    compare="{period}, your {stat} {measure} was {value}, against {other_value} {other}: {difference}. The first figure comes from a set of {n} nights, the second from a set of {other_n} nights.",
+    habit="Since {start}, on the {n} nights after you logged {habit} your {stat} {measure} was {value}, against {other_value} on the {other_n} nights without: {difference}.",
     chance="With these nights the difference could well be chance: the difference in your {measure} most likely lies between {low} and {high}.",
     not_chance="The difference is unlikely to be chance alone: the difference in your {measure} most likely lies between {low} and {high}.",
     link="That is a link in your own nights, not proof that {habit} causes it.",
@@ -103,6 +105,8 @@ _EN = _Words(
     none="{period}, I have no nights with your {measure} recorded.",
     too_few_habit="To compare nights after {habit} with nights without, I need at least {needed} nights of each; since {start} you have {n} nights with {habit} logged and {other_n} nights without.",
     examples="I can answer questions about your sleep history, for example: \"How did I sleep this week compared with last week?\", \"What's my average bedtime this month?\", \"How many nights under 7 hours in the last two weeks?\", \"Do I sleep longer at weekends?\", \"Which was my worst night in October?\", \"How has my HRV changed since September?\", \"Does alcohol affect my deep sleep?\"",
+    stats={Aggregate.MEAN: "average", Aggregate.MEDIAN: "median"},
+    times="times",
     more={"duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
     same="about the same",
     counted_back="Your nights end on {date}, so I counted back from that night instead of from today.",
@@ -133,7 +137,7 @@ _ZH = _Words(
     extreme="{period}，{measure}{which}的一晚是{day}，那晚你的{measure}为 {value}。",
     total="{period}，你的{measure}累计为 {value}，共 {n} 晚的数据。",
     count="{period}，我这里一共记录了你 {n} 晚的睡眠数据。",
-    count_naps="{period}，你一共小睡了 {n} 次。",
+    count_naps="{period}，我这里记录到你一共小睡了 {n} 次。",
     counts={(True, False): "{period}，{n}晚中有{k}晚你的{measure}未达到 {limit}。",
             (True, True): "{period}，{n}晚中有{k}晚你的{measure}在 {limit} 或以下。",
             (False, False): "{period}，{n}晚中有{k}晚你的{measure}超出 {limit}。",
@@ -143,8 +147,8 @@ _ZH = _Words(
     stdev="{period}，你的{measure}波动为 {value}（标准差），共 {n} 晚的数据。",
     trend="{period}，你的{measure}第一周平均为 {first}，最后一周平均为 {last}；趋势为每周 {per_week}，共 {n} 晚的数据。",
     steady="{period}，你的{measure}第一周平均为 {first}，最后一周平均为 {last}，没有明显的趋势，共 {n} 晚的数据。",
-    compare="{period}，你的平均{measure}为 {value}，{other}为 {other_value}：{difference}。前者来自这 {n} 晚，后者来自这 {other_n} 晚。",
-    habit="{start}以来，在你记录了{habit}的 {n} 个晚上，你的平均{measure}为 {value}；其余 {other_n} 个晚上为 {other_value}：{difference}。",
+    compare="{period}，你的{measure}{stat}为 {value}，{other}为 {other_value}：{difference}。前者来自这 {n} 晚，后者来自这 {other_n} 晚。",
+    habit="{start}以来，在你记录了{habit}的 {n} 个晚上，你的{measure}{stat}为 {value}；其余 {other_n} 个晚上为 {other_value}：{difference}。",
     chance="就这些夜晚而言，这个差异很可能只是偶然：{measure}的差异大概率在 {low} 到 {high} 之间。",
     not_chance="这个差异不太可能只是偶然：{measure}的差异大概率在 {low} 到 {high} 之间。",
     link="这只说明在你自己的夜晚里两者有关联，并不能证明是{habit}造成的。",
@@ -152,6 +156,8 @@ _ZH = _Words(
     none="{period}，我这里没有你的{measure}记录，所以无法回答这个问题。",
     too_few_habit="要比较{habit}之后的夜晚和没有{habit}的夜晚，每种至少需要 {needed} 晚；{start}以来你记录了{habit}的有 {n} 晚，没有的有 {other_n} 晚。",
     examples="我可以回答关于你睡眠历史的问题，例如：“我这周和上周比睡得怎么样？”“我这个月平均几点上床？”“最近两周有几个晚上睡不到7小时？”“我周末睡得更久吗？”“十月份我哪一晚睡得最差？”“九月以来我的HRV有什么变化？”“喝酒会影响我的深睡吗？”",
+    stats={Aggregate.MEAN: "平均值", Aggregate.MEDIAN: "中位数"},
+    times="次",
     more={"duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
     same="基本持平",
     counted_back="你的记录到{date}为止，所以我从那一晚往回算，而不是从今天算。",
@@ -217,7 +223,7 @@ def _text(result: HistoryResult, language: Language) -> str:
     words, plan = WORDS[language], result.plan
     unit, measure = result.unit, words.measures[plan.measure]
     render = (lambda v: format_value(v, Unit.MINUTES)) if unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV \
-        else (lambda v: f"{round(v, 1):g} {unit.value}") if unit is Unit.COUNT and plan.aggregate in _FRACTIONAL \
+        else (lambda v: f"{round(v, 1):g} {words.times}") if unit is Unit.COUNT and plan.aggregate in _FRACTIONAL \
         else (lambda v: format_value(v, unit))
     main, other, compare = result.main, result.other, plan.compare
     if compare is not None and compare.kind is CompareKind.HABIT:
@@ -228,6 +234,7 @@ def _text(result: HistoryResult, language: Language) -> str:
             return words.too_few_habit.format(habit=habit, needed=result.needed, start=start, n=main.nights,
                                               other_n=other.nights)
         text = words.habit.format(start=start, n=main.nights, habit=habit, measure=measure, value=render(main.figure),
+                                  stat=words.stats.get(plan.aggregate, words.stats[Aggregate.MEAN]),
                                   other_value=render(other.figure), other_n=other.nights,
                                   difference=_difference(result.difference, unit, words))
         doubt = result.uncertainty
@@ -250,6 +257,7 @@ def _text(result: HistoryResult, language: Language) -> str:
             name = period if missing is main else other_period
             return _too_few(words, name[:1].upper() + name[1:], missing.nights, measure, result.needed)
         return words.compare.format(period=period, measure=measure, value=render(main.figure), n=main.nights,
+                                    stat=words.stats.get(plan.aggregate, words.stats[Aggregate.MEAN]),
                                     other_value=render(other.figure), other=other_period, other_n=other.nights,
                                     difference=_difference(result.difference, unit, words))
     if plan.aggregate is Aggregate.COUNT:
