@@ -24,7 +24,7 @@ from distill.history.users import USERS, World
 from distill.questions import Split, split_of
 from sleepcot.domain import Language
 
-FILES = ("bank.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl", "holdout4.jsonl")
+FILES = ("bank.jsonl",) + tuple(f"holdout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6))
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from sleepcot.analysis.history.periods import date_range
 from sleepcot.coach.history.matching import MONTHS_EN, A, Z, words
 
 _MONTH_EN = "(" + "|".join(MONTHS_EN) + r")\.?"
-_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
-_ZH_NUM = r"(\d{1,4}|十[一二]?|[一二两三四五六七八九十])"
+_ZH_NUM = r"(\d{1,4}|十[一二]?|[一二两俩三四五六七八九十])"
 _NUM = r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple of|couple of|few)"
 _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "few": 3}
@@ -27,7 +27,7 @@ RECENT_NIGHTS = 30  # "lately", "these days", "最近": the last month of nights
 _WEEKDAY_EN = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
 _WEEKDAY_ZH = "一二三四五六"  # 日 and 天 are Sunday
 _DAY_OF_MONTH = r"(\d{1,2})(?:st|nd|rd|th)?"
-_EN_DATE = (rf"(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}(?![:\d])|(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})"
+_EN_DATE = (rf"(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}(?!\d|:\d)|(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})"
             rf"|{_MONTH_EN}(?:\s+(\d{{4}}))?)")
 _ZH_DATE = rf"(?:(\d{{4}})\s*年\s*)?{_ZH_NUM}\s*月(?:份)?(?:\s*(\d{{1,2}})\s*[日号])?"
 
@@ -51,10 +51,13 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("since_far", rf"{A}since\b[^.?!]{{0,80}}?(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}"
                   rf"(?![:\d]))"),
     ("first_weeks", rf"{A}(?:the\s+)?first\s+{_NUM}\s+(weeks?|days?)\s+(?:of|in)\s+{_MONTH_EN}"),
+    ("month_part", rf"{A}(?:in\s+|during\s+)?(?:the\s+)?(early|mid|the middle of|late|the end of)[- ]?\s*(?:of\s+)?"
+                   rf"{_MONTH_EN}"),
+    ("month_part_zh", rf"{_ZH_NUM}\s*月(?:份)?的?(上旬|中旬|下旬|月初|初|月中|月底|底|月末|末)"),
     ("first_weeks_zh", rf"{_ZH_NUM}\s*月(?:份)?的?(?:头|前)\s*{_ZH_NUM}\s*(?:个)?(周|星期|天)"),
     ("last_weekend", words(r"last weekend", r"the weekend just gone", r"past weekend") + r"|上个?周末|上星期六.{0,3}星期天"),
     ("this_weekend", words(r"this weekend") + r"|这个?周末|本周末"),
-    ("ever", words(r"ever(?! since)", r"of all time", r"all[- ]time", r"since i started", r"since the start")
+    ("ever", words(r"ever(?! since)", r"of all time", r"all[- ]time")
      + r"|有史以来|有记录以来|所有记录|全部记录|一直以来"),
     ("this_week", words(r"this wk", r"this week", r"so far this week", r"the week so far") + r"|这周|本周|这个星期|这星期|这一周|这礼拜"),
     ("week_before", words(r"the week before(?: last| that)?", r"the prior week") + r"|前一周|上上周|上上个星期|再前一周"),
@@ -64,7 +67,7 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("this_year", words(r"this year", r"so far this year") + r"|今年"),
     ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent|trailing|rolling)\s+{_NUM}?\s*"
                r"(nights?|days?|weeks?|wks?|fortnights?|months?|mos?)(?![a-z])"),
-    ("last_n_zh", rf"(?:最近|过去|近)\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
+    ("last_n_zh", rf"(?:最近|过去|近|这(?=\s*[\d两俩二三四五六七八九十]))\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
     ("fortnight", words(r"(?:the )?(?:last|past) fortnight") + r"|最近半个月|过去半个月"),
     ("recently", words(r"recently", r"lately", r"these days", r"of late") + r"|最近(?!\s*\d)|近来|近期"),
     ("month", rf"{A}(?:in|during|for|of|over|through(?:out)?|across)\s+{_EN_DATE}|{A}{_MONTH_EN}(?:\s+(\d{{4}}))?{Z}"
@@ -195,6 +198,15 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
             first = _latest(_month_number(month), 1, None, today)
             start = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1) if first else None
         return Period(kind=PeriodKind.SINCE, start=start) if start else None
+    if name in ("month_part", "month_part_zh"):
+        part, month = (g[1], g[0]) if name == "month_part_zh" else (g[0].lower(), g[1])
+        first = _latest(_month_number(month), 1, None, today)
+        if first is None:
+            return None
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        start, end = {"early": (1, 10), "上旬": (1, 10), "初": (1, 10), "月初": (1, 10), "mid": (11, 20),
+                      "the middle of": (11, 20), "中旬": (11, 20), "月中": (11, 20)}.get(part, (21, last.day))
+        return Period(kind=PeriodKind.BETWEEN, start=first.replace(day=start), end=min(first.replace(day=end), today))
     if name == "since_weekday":
         said = (g[0] or "").lower()
         weekday = next((i for i, w in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun")) if said.startswith(w)),

@@ -64,15 +64,16 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
     (Measure.HRV, words(r"hrv", r"heart rate variability", r"rmssd") + r"|心率变异"),
     (Measure.LOWEST_HEART_RATE, words(r"resting heart rate", r"resting hr", r"rhr", r"lowest heart rate",
                                        r"minimum heart rate", r"resting pulse", r"(?:overnight |nightly )?low heart rate",
-                                       r"overnight low", r"nightly low", r"low hr", r"(?:nightly |overnight )?lowest hr")
+                                       r"overnight low", r"nightly low", r"low hr", r"(?:nightly |overnight )?lowest hr",
+                                       r"lowest (?:overnight |nightly |sleeping )(?:heart rate|hr|pulse)")
      + r"|静息心率|最低心率|夜间最低心率"),
     (Measure.HEART_RATE, words(r"heart rate", r"heart-rate", r"pulse", r"hr", r"bpm") + r"|心率|脉搏"),
     (Measure.BREATHING, words(r"breathing rate", r"respiratory rate", r"respiration(?: rate)?", r"breaths?",
                                r"breathing") + r"|呼吸频率|呼吸率|呼吸"),
     (Measure.LOWEST_SPO2, words(r"(?:lowest|minimum|min) (?:blood )?(?:oxygen|spo2|o2|saturation)",
-                                 r"(?:blood )?(?:oxygen|spo2|o2) (?:drop|dip|fall|fell|dropped|dipped|go|went|get|got)\w*")
+                                 r"(?:blood )?(?:oxygen|ox|spo2|o2) (?:drop|dip|fall|fell|dropped|dipped|go|went|get|got)\w*")
      + r"|最低血氧|血氧.{0,3}(?:最低|掉|降|跌)"),
-    (Measure.SPO2, words(r"spo2", r"blood oxygen", r"oxygen(?: saturation| level)?", r"o2", r"saturation")
+    (Measure.SPO2, words(r"spo2", r"blood oxygen", r"blood ox", r"o2 sats?", r"ox(?:ygen)? sat(?:uration)?s?", r"oxygen(?: saturation| level)?", r"o2", r"saturation")
      + r"|血氧"),
     (Measure.TEMPERATURE, words(r"(?:skin |body )?temperature", r"temp") + r"|体温|皮肤温度|温度"),
     (Measure.SCORE, words(r"(?:sleep )?scores?") + r"|睡眠评分|睡眠得分|睡眠分|评分|得分|分数"),
@@ -85,7 +86,8 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
     (Measure.LIGHT, words(r"light sleep", r"light") + r"|浅睡|浅度睡眠"),
     (Measure.AWAKENINGS, words(r"awakenings", r"wake-?ups", r"times (?:do |did )?i (?:wake|woke)(?: up)?",
                                 r"often (?:do |did )?i (?:wake|woke)(?: up)?", r"wake up (?:during|in) the night",
-                                r"times (?:a|per|in one|in a) night (?:do |did )?i (?:wake|woke)(?: up)?",
+                                r"times (?:a|per|each|in one|in a) night\b[^.?!]{0,15}?\b(?:wake|woke|woken)",
+                                r"times\b[^.?!]{0,20}?\bi (?:wake|woke|have woken|'ve woken)",
                                 r"times i(?:'ve| have)? (?:woken|woke|wake)(?: up)?",
                                 r"(?:wake|woke|woken)(?: up)? (?:more|fewer|less|over|under) than \d+ times",
                                 r"(?:wake|woke|woken)(?: up)? \d+ (?:or (?:more|fewer|less) )?times",
@@ -96,18 +98,19 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
                              r"(?:to )?get to sleep", r"nod off", r"(?:sleep )?latency", r"sleep onset")
      + r"|入睡用时|入睡时长|入睡潜伏|入睡所需|入睡需要|入睡.{0,6}[快慢久]|[快慢].{0,2}入睡|难入睡|更难入睡|入睡困难"
        r"|多久.{0,3}睡着|多久.{0,2}入睡|入睡.{0,4}多久|入睡.{0,4}多长|才睡着|睡着.{0,4}[快慢]"
-       r"|(?:多长时间|多久|多少时间).{0,4}(?:入睡|睡着)|才能入睡|入睡要花"),
+       r"|(?:多长时间|多久|多少时间).{0,4}(?:入睡|睡着)|才能入睡|入睡要花|睡着用|入睡(?!时间|时刻|后)"),
     (Measure.AWAKE, words(r"awake(?: time)?", r"time awake", r"waso", r"wake after sleep onset", r"lie awake",
                            r"lying awake") + r"|清醒|醒着"),
     (Measure.BEDTIME, words(r"bed ?times?", r"(?:sleep )?schedule", r"go to (?:bed|sleep)", r"went to (?:bed|sleep)",
                              r"going to (?:bed|sleep)", r"gone to (?:bed|sleep)", r"got into bed", r"get into bed",
-                             r"get to bed", r"got to bed", r"turn in", r"lights out", r"hit the (?:sack|hay)",
+                             r"get to bed", r"got to bed", r"turn(?:ed)? in", r"lights out", r"hit the (?:sack|hay)",
                              r"fall asleep at", r"fell asleep at", r"asleep by", r"(?:what|which) time (?:do|did) i (?:fall|get) asleep")
      + r"|几点.{0,2}睡|几点上床|几点入睡|上(?:的)?床|就寝|入睡时间|睡觉时间|熄灯|(?<![每几这那一两三四五六七八九十多少\d])[晚早]睡(?!眠)|才睡(?!着)|过了午夜.{0,2}睡"),
     (Measure.WAKE, words(r"wake(?:-up| up)? times?", r"(?:do|did) i (?:usually |normally |typically )?(?:wake|get) up",
                           r"woke up", r"woken(?: up)?", r"get up", r"got up", r"getting up", r"waking(?: up)?", r"wake up",
-                          r"rise", r"up in the morning")
-     + r"|几点.{0,2}起|几点.{0,2}醒|起床|起得|起来|醒来时间|晚起|早起|才醒|就醒|醒的|醒得|越醒越"),
+                          r"rise", r"up in the morning", r"lie-?ins?",
+                          r"sle(?:ep|pt) in(?= (?:on|at|until|till|past|late|later)\b|\s*[?.!,]|\s*$)")
+     + r"|几点.{0,2}起|几点.{0,2}醒|起床|起得|起来|醒来时间|晚起|早起|才醒|就醒|醒的|醒得|越醒越|赖床|睡懒觉|才起"),
     (Measure.TOTAL_SLEEP, words(r"sleep(?:ing)?", r"slept", r"how long", r"hours", r"sleep duration", r"rest")
      + r"|睡了多久|睡多久|睡眠时长|睡眠时间|睡了几个小时|睡眠|睡得|睡了|睡"),
 )
@@ -139,9 +142,9 @@ def _measure(text: str) -> Measure | None:
 
 
 # Measure names that hold a word of summing up: "total sleep" is not a total, "lowest heart rate" not a minimum.
-_NAMED = re.compile(words(r"total sl\w*(?: time| duration)?", r"(?:lowest|minimum|min) (?:heart rate|hr|pulse|"
+_NAMED = re.compile(words(r"total sl\w*(?: time| duration)?", r"(?:lowest|minimum|min) (?:overnight |nightly |sleeping )?(?:heart rate|hr|pulse|"
                            r"blood oxygen|oxygen|spo2|o2|saturation)", r"resting heart rate", r"heart rate variability")
-                    + r"|最低心率|最低血氧|总睡眠|静息心率|心率变异性?", re.I)
+                    + r"|最低心率|最低血氧|总睡眠|静息心率|心率变异性?|每分钟(?:多少|几)次", re.I)
 _AVERAGE_OF = re.compile(words(r"average (?:blood )?(?:oxygen|spo2|heart rate|hr)", r"overnight average") + r"|平均血氧|平均心率",
                          re.I)
 # A night's lowest heart rate or SpO2 asked about at its lowest is the lowest of those minimums.
@@ -197,8 +200,8 @@ _EFFECT = re.compile(words(r"affects?", r"affected", r"effects?", r"impacts?", r
                             r"lower", r"higher", r"more", r"less", r"longer", r"shorter", r"later", r"earlier",
                             r"on \w+ nights", r"vs\.?", r"versus", r"compared", r"difference")
                      + r"|影响|之后|以后|后|会不会|会让|让|使|对.{0,6}(?:有|好|坏)|的晚上|的日子|那天|那晚|当天|时候|会更|更多"
-                       r"|更少|更高|更低|更差|更好|更晚|更早|更难|更久|更快|更慢|多一些|少一些|多少|是不是|第二天|会[升降增减]|多花|多用"
-                       r"|要多|[长短高低多少]了?多少|差多少|相比|比较|对比|不同|区别|差别", re.I)
+                       r"|更少|更高|更低|更差|更好|更晚|更早|更难|更久|更快|更慢|多一些|少一些|是不是|第二天|会[升降增减]|多花|多用"
+                       r"|要多|[长短高低多少]了?多少|差多少|相比|比较|对比|不同|区别|差别|[跟和与].{0,10}比", re.I)
 # Habits said in words the logging keywords do not cover (they read statements, these read questions).
 _HABIT_WORDS = {
     TagKind.ALCOHOL: re.compile(words(r"drink(?:ing|s)?", r"drank", r"booze", r"alcoholic")
@@ -233,6 +236,10 @@ def _aggregate(text: str, measure: Measure) -> Aggregate | None:
         low_is_bad = info.higher_is_better is not False
         return Aggregate.MIN if (worst is not None) == low_is_bad else Aggregate.MAX
     lowest, highest = _LOWEST.search(text), _HIGHEST.search(text)
+    mean = _MEAN.search(text)
+    extreme = min((m.start() for m in (lowest, highest) if m), default=None)
+    if mean and extreme is not None and mean.start() < extreme and _LIST.search(text, mean.end(), extreme + 1):
+        return Aggregate.MEAN  # "avg, min and max": the first figure of a list is the one answered
     if not (lowest or highest) and (how := _HOW_LOW.search(text)):
         lowest = how if re.search(r"low|early|drop|down|低|降", how.group(), re.I) else None
         highest = None if lowest else how
@@ -268,11 +275,15 @@ def _habit(text: str) -> tuple[TagKind, ...]:
 
 
 # Nights or days told apart by a habit ("drinking nights vs sober nights", "压力大的日子"): my own logged days.
-_MY_DAYS = re.compile(words(r"\w+ing nights", r"nights? (?:with|after|when)", r"days? (?:with|after|when)")
+_MY_DAYS = re.compile(words(r"\w+ing nights", r"nights? (?:with|after|when)", r"days? (?:with|after|when)",
+                            r"(?:nights|days) vs\.?", r"vs\.? (?:the )?(?:rest|others|other nights)")
                       + r"|的日子|的晚上|那天晚上|那几?晚|那几?天|那些天|那些晚上|的时候", re.I)
 _OTHERS = re.compile(words(r"people", r"teen\w*", r"child\w*", r"kids?", r"adults?", r"everyone", r"most",
                             r"babies", r"students?", r"workers?")
                      + r"|人们|大家|孩子|青少年|成年人|老人|学生|一般人|大多数", re.I)
+_NOT_NAPS = re.compile(words(r"(?:not counting|excluding|except(?: for)?|without|besides|apart from|leaving out|minus) "
+                             r"(?:my |the )?naps?") + r"|(?:不算|不包括|不含|除了|除去)(?:午睡|小睡|打盹)", re.I)
+_LIST = re.compile(r",|、|，|\band\b|和|及")
 _REGULAR = re.compile(words(r"regular", r"irregular", r"consistent", r"schedule") + r"|规律|作息", re.I)
 _CHANGE = re.compile(words(r"stopped", r"quit", r"cut (?:out|back)", r"gave up", r"started", r"began", r"begun",
                            r"switched", r"new", r"since i", r"no longer", r"changed")
@@ -321,7 +332,7 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     """The plan of a question about the user's history, or None (not about it, or not read by these rules).
     `need_h`: the nightly sleep the user's age needs, under which a night is short."""
     text = " ".join(question.split())
-    text = spell_out_dates(spell_out_hours(text))
+    text = _NOT_NAPS.sub(" ", spell_out_dates(spell_out_hours(text)))
     text = numbers_in_digits(text)
     named = read_periods(text, today)
     if (since := dated_since(text, today)) and since not in [period for _, period in named]:

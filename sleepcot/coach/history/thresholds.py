@@ -21,7 +21,7 @@ _ABOVE_OR_EQUAL = re.compile(words(r"at least", r"or more", r"no less than", r"o
                              + r"|不少于|至少|以上|或以上|或更多|睡够了?|够了|达到|满", re.I)
 _BELOW = re.compile(words(r"under", r"less than", r"below", r"fewer than", r"shorter than", r"lower than", r"before",
                            r"earlier than", r"not even", r"short of", r"<")
-                    + r"|不到|少于|低于|不足|没到|没有达到|早于|之前|以前|前|掉到|降到|跌到", re.I)
+                    + r"|不到|少于|低于|不足|没到|没有达到|早于|之前|以前|前|掉到|降到|跌到|不满|没满|不够|没够", re.I)
 _ABOVE = re.compile(words(r"over", r"more than", r"above", r"longer than", r"higher than", r"after", r"later than",
                            r"past", r"beyond", r"exceed\w*", r">")
                     + r"|超过|多于|高于|晚于|之后|以后|后|过了|高出|多出", re.I)
@@ -64,15 +64,15 @@ _THRESHOLD_UNITS = (Unit.HOURS, Unit.MINUTES, Unit.SECONDS, Unit.CLOCK, Unit.PER
 def _cue(before: str, after: str) -> tuple[bool, bool] | None:
     """(below, or_equal) from the words around a figure: the nearest cue before it, else one right after it
     ("7 h or more", "7小时以上")."""
-    found = [(m.end(), below, or_equal) for pattern, below, or_equal in _CUES for m in pattern.finditer(before)]
+    found = [(m.end(), -m.start(), below, or_equal) for pattern, below, or_equal in _CUES
+             for m in pattern.finditer(before)]
     after_found = [(m.start(), below, or_equal) for pattern, below, or_equal in _CUES
                    for m in pattern.finditer(after) if m.start() <= 2]
     adjacent = [f for f in found if f[0] >= len(before.rstrip()) - 1]
     if after_found and not adjacent:  # "掉到85%以下": the words right before it say it, not the ones after
         return min(after_found)[1:]
-    if found:
-        end = max(f[0] for f in found)
-        return next(f[1:] for f in found if f[0] == end)
+    if found:  # the nearest cue, and of two that end together the longer ("不满" over "满")
+        return max(found)[2:]
     return None
 
 
