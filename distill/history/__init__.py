@@ -24,7 +24,7 @@ from distill.history.users import USERS, World
 from distill.questions import Split, split_of
 from sleepcot.domain import Language
 
-FILES = ("bank.jsonl",) + tuple(f"holdout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6))
+FILES = ("bank.jsonl",) + tuple(f"holdout{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8))
 
 
 @dataclass(frozen=True)

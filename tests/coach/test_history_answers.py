@@ -79,9 +79,11 @@ def plans(draw) -> Plan:
         st.builds(Comparison, kind=st.just(CompareKind.HABIT),
                   habit=st.sampled_from([(TagKind.ALCOHOL,), (TagKind.LATE_CAFFEINE,), (TagKind.STRESS,)]))))
     if compare is not None:
-        aggregate = draw(st.sampled_from([Aggregate.MEAN, Aggregate.MEDIAN]))
+        counted = compare.kind is not CompareKind.HABIT and measure is Measure.TOTAL_SLEEP and draw(st.booleans())
+        aggregate = Aggregate.COUNT if counted else draw(st.sampled_from([Aggregate.MEAN, Aggregate.MEDIAN]))
         return Plan(measure=measure, aggregate=aggregate, period=draw(periods) if compare.kind is not CompareKind.HABIT
-                    else Period(), compare=compare)
+                    else Period(), compare=compare,
+                    threshold=draw(thresholds.filter(lambda t: t.unit is Unit.HOURS)) if counted else None)
     aggregate = draw(st.sampled_from(Aggregate))
     if aggregate is Aggregate.TOTAL and MEASURES[measure].unit not in ADDITIVE:
         aggregate = Aggregate.MEAN  # a total of a rate is no plan

@@ -297,7 +297,7 @@ def facts_of(result: HistoryResult) -> list[Fact]:
     plan, info = result.plan, result.plan.info
     about = (info.subject,)
     clock = info.unit is Unit.CLOCK
-    change_unit = Unit.MINUTES if clock else info.unit
+    change_unit = Unit.NIGHTS if plan.aggregate is Aggregate.COUNT else Unit.MINUTES if clock else info.unit
     facts = _facts("history.needed", "nights needed", result.needed, Unit.NIGHTS, *COUNTED)
     for period in (plan.period, plan.compare.period if plan.compare else None):
         if period is not None and period.kind is PeriodKind.LAST_NIGHTS:

@@ -37,15 +37,20 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("days", rf"{A}(?:between|from)\s+(?:the\s+)?{_DAY_OF_MONTH}\s+(?:and|to|until|till|through|-|–)\s+(?:the\s+)?"
              rf"{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{A}{_MONTH_EN}\s+{_DAY_OF_MONTH}\s*(?:-|–|to|until|through)\s*"
              rf"{_DAY_OF_MONTH}{Z}"),
+    ("days_zh_in_month", r"(?<![月\d])(\d{1,2})\s*[日号]\s*(?:到|至|-|–|~)\s*(\d{1,2})\s*[日号]"),
+    ("days_bare", rf"{A}{_DAY_OF_MONTH}\s*(?:-|–)\s*{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}"),
     ("days_zh", rf"{_ZH_NUM}\s*月\s*(\d{{1,2}})\s*[日号]?\s*(?:到|至|-|–|~)\s*(\d{{1,2}})\s*[日号]"),
     ("since", rf"{A}(?:since|from|starting|beginning|after)\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?{_EN_DATE}"),
-    ("since_zh", rf"(?:自从?|从)?\s*{_ZH_DATE}\s*(?:以来|开始|起|至今|到现在|之后)"),
+    ("since_zh", rf"(?:自从?|从)?\s*{_ZH_DATE}\s*(?:以来|开始|起(?![床来])|至今|到现在|之后)"),
+    ("same_period_last_month", words(r"(?:the )?same (?:period|days|time|stretch) (?:of |in )?last month")
+     + r"|上个?月(?:的)?同期|上个?月同一时间"),
     ("since_part_zh", rf"(?:自从?|从)?\s*{_ZH_NUM}\s*月(?:份)?\s*(初|中旬?|下旬|底|末)\s*(?:以来|开始|起|至今|到现在|之后)"),
     ("since_part", rf"{A}since\s+(?:the\s+)?(early|mid|the middle of|late|the end of)[- ]?\s*(?:of\s+)?{_MONTH_EN}"),
     ("since_weekday", rf"{A}(?:since|from|starting)\s+(?:last\s+|this\s+)?({_WEEKDAY_EN})(?:\s+(?:till|until|to)\s+now)?"
                       rf"|(?:从|自从?)\s*(?:这|本)?(?:周|星期|礼拜)([一二三四五六日天])\s*(?:到现在|以来|开始|起|至今)"),
     ("before_that", rf"{A}(?:the\s+)?{_NUM}\s+(nights?|days?|weeks?)\s+before(?:\s+that|\s+those|\s+it)?"
-                    rf"|(?:再往前|再之前|之前|往前)的?\s*{_ZH_NUM}\s*(?:个)?\s*(晚上?|天|周|星期)"),
+                    rf"|(?:再往前|再之前|之前|往前)(?:的|那)?\s*{_ZH_NUM}\s*(?:个)?\s*(晚上?|天|周|星期|礼拜)"
+                    rf"|{A}(?:the\s+)?(fortnight|wk|week|month)\s+before(?:\s+that|\s+those|\s+it)?(?!\s+last)"),
     ("range", rf"{A}(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})\s*(?:to|until|till|through|-|–)\s*"
               rf"(?:{_DAY_OF_MONTH}\s+{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH})(?![:\d])"),
     ("since_far", rf"{A}since\b[^.?!]{{0,80}}?(?:{_DAY_OF_MONTH}\s+(?:of\s+)?{_MONTH_EN}|{_MONTH_EN}\s+{_DAY_OF_MONTH}"
@@ -60,13 +65,15 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("ever", words(r"ever(?! since)", r"of all time", r"all[- ]time")
      + r"|有史以来|有记录以来|所有记录|全部记录|一直以来"),
     ("this_week", words(r"this wk", r"this week", r"so far this week", r"the week so far") + r"|这周|本周|这个星期|这星期|这一周|这礼拜"),
-    ("week_before", words(r"the week before(?: last| that)?", r"the prior week") + r"|前一周|上上周|上上个星期|再前一周"),
+    ("week_before", words(r"the week before last", r"the prior week") + r"|前一周|上上周|上上个星期|上上礼拜|再前一周"),
+    ("month_before", words(r"the month before last") + r"|上上个?月"),
     ("last_week", words(r"last week", r"last wk", r"previous week") + r"|上周|上个星期|上星期|上一周|上礼拜"),
     ("this_month", words(r"this month", r"so far this month") + r"|这个月|本月|这月"),
-    ("last_month", words(r"(?<!the )(?<!the past )last month", r"previous month", r"the month before") + r"|上个月|上月"),
+    ("last_month", words(r"(?<!the )(?<!the past )last month", r"previous month") + r"|上个月|上月"),
     ("this_year", words(r"this year", r"so far this year") + r"|今年"),
     ("last_n", rf"{A}(?:(?:in|over|during|for)\s+)?(?:the\s+)?(?:last|past|previous|recent|trailing|rolling)\s+{_NUM}?\s*"
                r"(nights?|days?|weeks?|wks?|fortnights?|months?|mos?)(?![a-z])"),
+    ("bare_n", rf"{A}(\d{{1,3}})\s*(d|days|nights|w|wks?|weeks|mos?|months)(?![a-z])"),
     ("last_n_zh", rf"(?:最近|过去|近|这(?=\s*[\d两俩二三四五六七八九十]))\s*{_ZH_NUM}?\s*(?:个)?\s*(晚上?|天|日|夜|周|星期|礼拜|月)"),
     ("fortnight", words(r"(?:the )?(?:last|past) fortnight") + r"|最近半个月|过去半个月"),
     ("recently", words(r"recently", r"lately", r"these days", r"of late") + r"|最近(?!\s*\d)|近来|近期"),
@@ -75,8 +82,8 @@ _PERIOD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.comp
     ("month_zh", _ZH_DATE),
 ))
 PERIOD_PATTERNS_BY_NAME = dict(_PERIOD_PATTERNS)
-WEEKEND_WORDS = re.compile(words(r"weekends?", r"days? off", r"free days?") + r"|周末|休息日|双休", re.I)
-WEEKDAY_WORDS = re.compile(words(r"weekdays?", r"week ?nights?", r"work ?days?", r"work nights?", r"school nights?",
+WEEKEND_WORDS = re.compile(words(r"weekends?", r"wkends?", r"w/e", r"days? off", r"free days?") + r"|周末|休息日|双休", re.I)
+WEEKDAY_WORDS = re.compile(words(r"weekdays?", r"wkdays?", r"week ?nights?", r"work ?days?", r"work nights?", r"school nights?",
                               r"working days?") + r"|工作日|上班|周一到周五", re.I)
 
 
@@ -164,7 +171,15 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
         if start > end:
             start = start.replace(year=start.year - 1)
         return Period(kind=PeriodKind.BETWEEN, start=start, end=min(end, today))
-    if name in ("days", "days_zh"):
+    if name == "days_zh_in_month":  # "23号到29号": in the latest month that has had those days
+        first, last = int(g[0]), int(g[1])
+        month_start = today.replace(day=1) if last <= today.day else (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        try:
+            start, end = month_start.replace(day=first), month_start.replace(day=last)
+        except ValueError:
+            return None
+        return Period(kind=PeriodKind.BETWEEN, start=start, end=end) if start <= end else None
+    if name in ("days", "days_zh", "days_bare"):
         if name == "days_zh":
             month, first, last = _month_number(g[0]), int(g[1]), int(g[2])
         elif g[0] is not None:
@@ -207,18 +222,32 @@ def _period(name: str, match: re.Match[str], today: date) -> Period | None:
         start, end = {"early": (1, 10), "上旬": (1, 10), "初": (1, 10), "月初": (1, 10), "mid": (11, 20),
                       "the middle of": (11, 20), "中旬": (11, 20), "月中": (11, 20)}.get(part, (21, last.day))
         return Period(kind=PeriodKind.BETWEEN, start=first.replace(day=start), end=min(first.replace(day=end), today))
+    if name == "same_period_last_month":
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        end = first.replace(day=min(today.day, ((first.replace(day=28) + timedelta(days=4)).replace(day=1)
+                                                 - timedelta(days=1)).day))
+        return Period(kind=PeriodKind.BETWEEN, start=first, end=end)
+    if name == "month_before":
+        start = ((today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)).replace(day=1)
+        return Period(kind=PeriodKind.MONTH, month=start.month, year=start.year)
     if name == "since_weekday":
         said = (g[0] or "").lower()
         weekday = next((i for i, w in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun")) if said.startswith(w)),
                        None) if said else (_WEEKDAY_ZH.index(g[1]) if g[1] in _WEEKDAY_ZH else 6)
         return Period(kind=PeriodKind.SINCE, start=today - timedelta(days=(today.weekday() - weekday) % 7))
     if name == "before_that":
-        count, unit = (_count(g[0]), g[1]) if g[1] else (_count(g[2]), g[3])
-        days = count * (7 if unit.lower().startswith(("week", "周", "星期")) else 1)
+        if g[4]:  # "the fortnight before"
+            count, unit = {"fortnight": (14, "day"), "month": (30, "day")}.get(g[4].lower(), (1, "week"))
+        else:
+            count, unit = (_count(g[0]), g[1]) if g[1] else (_count(g[2]), g[3])
+        days = count * (7 if unit.lower().startswith(("week", "wk", "周", "星期", "礼拜")) else 1)
         return Period(kind=PeriodKind.BETWEEN, start=today - timedelta(days=2 * days - 1), end=today - timedelta(days=days))
     if name in ("since", "since_zh"):
         found = (_en_date if name == "since" else _zh_date)(g, today)
         return Period(kind=PeriodKind.SINCE, start=found[0]) if found else None
+    if name == "bare_n":  # "avg 2wks", "median 30d": the last so many
+        g = (g[0], {"d": "day", "w": "week"}.get(g[1].lower(), g[1]))
+        name = "last_n"
     if name in ("last_n", "last_n_zh"):
         count, unit = _count(g[0]), g[1].lower().rstrip("s")
         if g[0] is None and unit in ("night", "day", "晚", "晚上", "天", "夜"):

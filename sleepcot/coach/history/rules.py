@@ -68,7 +68,7 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
                                        r"lowest (?:overnight |nightly |sleeping )(?:heart rate|hr|pulse)")
      + r"|静息心率|最低心率|夜间最低心率"),
     (Measure.HEART_RATE, words(r"heart rate", r"heart-rate", r"pulse", r"hr", r"bpm") + r"|心率|脉搏"),
-    (Measure.BREATHING, words(r"breathing rate", r"respiratory rate", r"respiration(?: rate)?", r"breaths?",
+    (Measure.BREATHING, words(r"breathing rate", r"respiratory rate", r"resp\.? rate", r"resp", r"respiration(?: rate)?", r"breaths?",
                                r"breathing") + r"|呼吸频率|呼吸率|呼吸"),
     (Measure.LOWEST_SPO2, words(r"(?:lowest|minimum|min) (?:blood )?(?:oxygen|spo2|o2|saturation)",
                                  r"(?:blood )?(?:oxygen|ox|spo2|o2) (?:drop|dip|fall|fell|dropped|dipped|go|went|get|got)\w*")
@@ -80,7 +80,7 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
     (Measure.QUALITY, words(r"(?:worst|best|poorest|greatest|roughest|bad|good) nights?(?: of sleep)?",
                              r"(?:slept|sleep) (?:the )?(?:worst|best)")
      + r"|睡得最(?:差|好|糟)|最(?:差|好|糟)的一?晚"),
-    (Measure.EFFICIENCY, words(r"efficien(?:cy|t)") + r"|效率"),
+    (Measure.EFFICIENCY, words(r"efficien(?:cy|t)", r"ef+i?c+i?e+n+c?y", r"eff") + r"|效率"),
     (Measure.DEEP, words(r"deep(?: sleep)?", r"slow[- ]wave(?: sleep)?", r"n3") + r"|深睡|深度睡眠"),
     (Measure.REM, words(r"rem(?: sleep)?", r"dream(?:ing)? sleep") + r"|快速眼动|眼动睡眠"),
     (Measure.LIGHT, words(r"light sleep", r"light") + r"|浅睡|浅度睡眠"),
@@ -107,10 +107,10 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
                              r"fall asleep at", r"fell asleep at", r"asleep by", r"(?:what|which) time (?:do|did) i (?:fall|get) asleep")
      + r"|几点.{0,2}睡|几点上床|几点入睡|上(?:的)?床|就寝|入睡时间|睡觉时间|熄灯|(?<![每几这那一两三四五六七八九十多少\d])[晚早]睡(?!眠)|才睡(?!着)|过了午夜.{0,2}睡"),
     (Measure.WAKE, words(r"wake(?:-up| up)? times?", r"(?:do|did) i (?:usually |normally |typically )?(?:wake|get) up",
-                          r"woke up", r"woken(?: up)?", r"get up", r"got up", r"getting up", r"waking(?: up)?", r"wake up",
+                          r"woke up", r"woken(?: up)?", r"wok(?:e|en)(?= (?:before|after|at|by|past|later|earlier))", r"get up", r"got up", r"getting up", r"waking(?: up)?", r"wake up",
                           r"rise", r"up in the morning", r"lie-?ins?",
                           r"sle(?:ep|pt) in(?= (?:on|at|until|till|past|late|later)\b|\s*[?.!,]|\s*$)")
-     + r"|几点.{0,2}起|几点.{0,2}醒|起床|起得|起来|醒来时间|晚起|早起|才醒|就醒|醒的|醒得|越醒越|赖床|睡懒觉|才起"),
+     + r"|几点.{0,2}起|几点.{0,2}醒|起床|起得|(?<![加合总])起来|醒来时间|醒来(?!.{0,2}次)|晚起|早起|才醒|就醒|醒的|醒得|越醒越|赖床|睡懒觉|才起"),
     (Measure.TOTAL_SLEEP, words(r"sleep(?:ing)?", r"slept", r"how long", r"hours", r"sleep duration", r"rest")
      + r"|睡了多久|睡多久|睡眠时长|睡眠时间|睡了几个小时|睡眠|睡得|睡了|睡"),
 )
@@ -167,9 +167,9 @@ _SPREAD = re.compile(words(r"vary", r"varies", r"varied", r"variation", r"varian
                             r"inconsistent", r"regular", r"irregular", r"standard deviation", r"spread", r"fluctuat\w*",
                             r"stable", r"steady", r"variable", r"shift(?:s|ed|ing)? around", r"jump(?:s|ed|ing)? around",
                             r"swing(?:s|ing)?", r"all over the place", r"from night to night", r"night-to-night",
-                            r"bounc\w*", r"std\.? ?dev\w*", r"sd")
+                            r"bounc\w*", r"std\.? ?dev\w*", r"sd", r"stdev", r"std")
                      + r"|波动|稳定|规律|标准差|差异多大|变化多大|起伏|忽高忽低|忽早忽晚|前后差|差得?有多大", re.I)
-_TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"weekly change", r"change per week", r"rate of change", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
+_TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"shrink\w*", r"grow(?:ing|n)", r"slipping", r"sliding", r"weekly change", r"change per week", r"rate of change", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
                            r"getting (?:any )?(?:better|worse|longer|shorter|earlier|later|higher|lower|quicker|faster|slower)",
                            r"drift(?:s|ed|ing)?", r"creep(?:s|ing)?", r"moving (?:later|earlier|up|down)",
                            r"over time", r"rising", r"falling(?! asleep)", r"climbing", r"dropping", r"up or down", r"down or up",
@@ -206,18 +206,20 @@ _EFFECT = re.compile(words(r"affects?", r"affected", r"effects?", r"impacts?", r
 _HABIT_WORDS = {
     TagKind.ALCOHOL: re.compile(words(r"drink(?:ing|s)?", r"drank", r"booze", r"alcoholic")
                                 + r"|喝酒|饮酒|喝了酒|喝了?几杯|喝了?一?杯酒", re.I),
-    TagKind.WORKOUT: re.compile(words(r"work(?:ing)? ?outs?", r"exercis\w*", r"train(?:ing)? days?") + r"|锻炼|运动|健身",
+    TagKind.WORKOUT: re.compile(words(r"work(?:ing)? ?outs?", r"exercis\w*", r"train(?:ing)? days?") + r"|锻炼|运动|健身|训练",
                                 re.I),
     TagKind.LATE_MEAL: re.compile(words(r"late (?:meals?|dinners?|suppers?|snacks?)", r"eat(?:ing)? late", r"ate late",
                                          r"(?:eat(?:ing)?|ate|have|had|having) (?:my )?(?:dinner|supper|meals?)"
                                          r"(?: \w+)? late")
                                   + r"|吃得晚|晚饭吃得晚|晚餐吃得晚|宵夜|夜宵|很晚才吃|晚饭吃得?很?晚", re.I),
+    TagKind.LATE_WORKOUT: re.compile(words(r"late (?:workouts?|training|runs?|gym)", r"work(?:ed|ing)? out late",
+                                           r"train(?:ed|ing)? late") + r"|练得?很晚|晚上练|夜跑|晚上运动|晚上锻炼|晚间运动", re.I),
     TagKind.NIGHT_SHIFT: re.compile(words(r"night[- ]?shifts?", r"nights? on shift", r"worked (?:the )?night") + r"|夜班",
                                     re.I),
     TagKind.SCREEN: re.compile(words(r"screens?(?: time)?", r"phone") + r"|看屏幕|玩手机|刷手机", re.I),
 }
 _LATE_WORKOUT = re.compile(words(r"late", r"evening", r"night(?:time)? (?:workouts?|runs?|exercise|training)")
-                           + r"|晚间|夜跑|晚上.{0,2}(?:运动|锻炼|健身|跑)", re.I)
+                           + r"|晚间|夜跑|晚上.{0,2}(?:运动|锻炼|健身|跑|练)|练得?很晚", re.I)
 # A habit's nights: "exercise" counts a late workout too.
 _HABIT_KINDS = {TagKind.WORKOUT: (TagKind.WORKOUT, TagKind.LATE_WORKOUT)}
 
@@ -352,7 +354,8 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
     habit = _habit(text)
     measure = _measure(text)
     threshold = read_threshold(text, measure or Measure.TOTAL_SLEEP)
-    if threshold is not None and threshold.unit is Unit.CLOCK and measure in (None, Measure.TOTAL_SLEEP):
+    if threshold is not None and threshold.unit is Unit.CLOCK and measure in (None, Measure.TOTAL_SLEEP,
+                                                                             Measure.TIME_IN_BED):
         measure = Measure.BEDTIME  # "nights I slept after midnight": a clock time is a bedtime
         threshold = read_threshold(text, measure)
     if threshold is None and _SHORT_NIGHTS.search(text) and _COUNT.search(text):
@@ -379,8 +382,9 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
         threshold = Threshold(below=False, value=0, unit=Unit.SECONDS)  # nights short of the sleep I need
     if measure is Measure.AWAKENINGS and aggregate is Aggregate.COUNT and threshold is None:
         aggregate = Aggregate.TOTAL if _TOTAL.search(text) else Aggregate.MEAN
-    if measure is Measure.NAP and aggregate is None:
-        aggregate = Aggregate.COUNT if _COUNT.search(text) else Aggregate.TOTAL
+    if measure is Measure.NAP and aggregate is None:  # "naps this week": how many; "longer naps": their length
+        aggregate = Aggregate.COUNT if _COUNT.search(text) else Aggregate.MEAN if _COMPARE.search(text) \
+            else Aggregate.TOTAL
     if aggregate is Aggregate.TOTAL and MEASURES[measure].unit not in ADDITIVE:
         aggregate = Aggregate.MEAN  # "my total HRV" can only mean its level
     if measure is Measure.SLEEP_DEBT and aggregate in (None, Aggregate.MEAN) and not _MEAN.search(text):
@@ -405,7 +409,7 @@ def read_plan(question: str, today: date, need_h: float) -> Plan | None:
         compare = Comparison(kind=CompareKind.PERIOD, period=periods[1])
     elif len(periods) == 1 and (previous := _THAN_LAST.get(periods[0].kind)) and _ELLIPSIS.search(text):
         compare = Comparison(kind=CompareKind.PERIOD, period=Period(kind=previous))  # "this month than last"
-    elif len(periods) == 1 and _USUAL.search(text) and _COMPARE.search(text):
+    elif len(periods) == 1 and _USUAL.search(text) and _COMPARE.search(text) and threshold is None:
         compare = Comparison(kind=CompareKind.PERIOD, period=Period(kind=PeriodKind.ALL))
     if compare is not None and compare.kind is not CompareKind.HABIT and aggregate not in (Aggregate.MEDIAN, Aggregate.TOTAL,
                                                                                           Aggregate.COUNT, Aggregate.STDEV):

@@ -18,7 +18,7 @@ _BELOW_OR_EQUAL = re.compile(words(r"at most", r"or less", r"or fewer", r"no mor
 _ABOVE_OR_EQUAL = re.compile(words(r"at least", r"or more", r"no less than", r"or over", r"or later", r"or longer",
                                     r"or better", r"or higher", r"or above", r"hit", r"hitting", r"reach(?:ed|ing)?",
                                     r"manage(?:d)? (?:to get )?", r"got", r"get")
-                             + r"|不少于|至少|以上|或以上|或更多|睡够了?|够了|达到|满", re.I)
+                             + r"|不少于|至少|以上|或以上|或更多|睡够了?|够了|达到|满|\+", re.I)
 _BELOW = re.compile(words(r"under", r"less than", r"below", r"fewer than", r"shorter than", r"lower than", r"before",
                            r"earlier than", r"not even", r"short of", r"<")
                     + r"|不到|少于|低于|不足|没到|没有达到|早于|之前|以前|前|掉到|降到|跌到|不满|没满|不够|没够", re.I)
@@ -27,8 +27,9 @@ _ABOVE = re.compile(words(r"over", r"more than", r"above", r"longer than", r"hig
                     + r"|超过|多于|高于|晚于|之后|以后|后|过了|高出|多出", re.I)
 _PERIOD_NUMBER = re.compile(r"\d+\s*(?:nights?|days?|weeks?|wks?|months?|mos?|晚|天|周|个?月|个?星期|[日号])", re.I)
 _MIDNIGHT = re.compile(words(r"midnight") + r"|午夜|半夜12点|凌晨(?:0|12)点", re.I)
+_MORNING = re.compile(words(r"morning") + r"|早上|上午|凌晨|清晨|早晨", re.I)
 # Hours said in words that the guard's number reader leaves (it reads "七个小时" but not "一小时").
-_SAID_HOURS = ((re.compile(r"(?<!half )(?<!quarter of )\b(?:an|one) hour\b(?!\s+and\b)", re.I), "1 hour"), (re.compile(r"一个半小时"), "90分钟"),
+_SAID_HOURS = ((re.compile(r"钟头"), "小时"), (re.compile(r"个钟(?![头点])"), "个小时"), (re.compile(r"(?<!half )(?<!quarter of )\b(?:an|one) hour\b(?!\s+and\b)", re.I), "1 hour"), (re.compile(r"一个半小时"), "90分钟"),
                (re.compile(r"(\d+|一|两|二|三|四|五|六|七|八|九|十)个?多(?:个)?小时"), r"超过\1小时"),
                (re.compile(r"(?<![\d一二两三四五六七八九十])一个?小时"), "1小时"), (re.compile(r"(?<![\d个])半(?:个)?小时"), "30分钟"))
 
@@ -56,7 +57,8 @@ def spell_out_hours(text: str) -> str:
 
 _CUES = ((_BELOW_OR_EQUAL, True, True), (_ABOVE_OR_EQUAL, False, True), (_BELOW, True, False), (_ABOVE, False, False))
 # Measures whose thresholds come as counts or bare numbers ("more than 7 times", "below 60", "15.5次").
-_COUNTED = {Measure.AWAKENINGS: (Unit.COUNT, None), Measure.SCORE: (None, Unit.SCORE), Measure.BREATHING: (Unit.COUNT,)}
+_COUNTED = {Measure.AWAKENINGS: (Unit.COUNT, None), Measure.SCORE: (None, Unit.SCORE), Measure.BREATHING: (Unit.COUNT,),
+            Measure.HEART_RATE: (Unit.COUNT,), Measure.LOWEST_HEART_RATE: (Unit.COUNT,)}  # "每分钟66次"
 _THRESHOLD_UNITS = (Unit.HOURS, Unit.MINUTES, Unit.SECONDS, Unit.CLOCK, Unit.PERCENT, Unit.MS, Unit.BPM, Unit.BREATHS,
                     Unit.CELSIUS)
 
@@ -103,7 +105,8 @@ def read_threshold(text: str, measure: Measure) -> Threshold | None:
             unit = Unit.HOURS if value <= 24 else Unit.MINUTES  # "under 7" is hours, "over 45" minutes
         elif unit is Unit.CLOCK:
             value *= 60  # "up before 6": an hour of the clock
-    if unit is Unit.CLOCK and measure is Measure.BEDTIME and not re.search(r"[ap]\.?m|noon|中午", text[start:end + 3], re.I):
+    if unit is Unit.CLOCK and measure is Measure.BEDTIME and not re.search(r"[ap]\.?m|noon|中午", text[start:end + 3], re.I) \
+            and not _MORNING.search(text[max(0, start - 6):start]):
         if 360 <= value < 720:
             value += 720  # "bed after 11" (十一点以后) is at night
         elif 720 <= value < 780:

@@ -107,7 +107,7 @@ _EN = _Words(
     examples="I can answer questions about your sleep history, for example: \"How did I sleep this week compared with last week?\", \"What's my average bedtime this month?\", \"How many nights under 7 hours in the last two weeks?\", \"Do I sleep longer at weekends?\", \"Which was my worst night in October?\", \"How has my HRV changed since September?\", \"Does alcohol affect my deep sleep?\"",
     stats={Aggregate.MEAN: "average", Aggregate.MEDIAN: "median"},
     times="times",
-    more={"duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
+    more={"count": ("{d} more", "{d} fewer"), "duration": ("{d} more", "{d} less"), "clock": ("{d} later", "{d} earlier"), "other": ("{d} higher", "{d} lower")},
     same="about the same",
     counted_back="Your nights end on {date}, so I counted back from that night instead of from today.",
     only_yours="I can only see your own nights, so this is about yours.",
@@ -158,7 +158,7 @@ _ZH = _Words(
     examples="我可以回答关于你睡眠历史的问题，例如：“我这周和上周比睡得怎么样？”“我这个月平均几点上床？”“最近两周有几个晚上睡不到7小时？”“我周末睡得更久吗？”“十月份我哪一晚睡得最差？”“九月以来我的HRV有什么变化？”“喝酒会影响我的深睡吗？”",
     stats={Aggregate.MEAN: "平均值", Aggregate.MEDIAN: "中位数"},
     times="次",
-    more={"duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
+    more={"count": ("多 {d}", "少 {d}"), "duration": ("多 {d}", "少 {d}"), "clock": ("晚 {d}", "早 {d}"), "other": ("高 {d}", "低 {d}")},
     same="基本持平",
     counted_back="你的记录到{date}为止，所以我从那一晚往回算，而不是从今天算。",
     only_yours="我只能看到你自己的睡眠记录，所以下面说的是你的数据。",
@@ -170,7 +170,7 @@ _FRACTIONAL = (Aggregate.MEAN, Aggregate.MEDIAN, Aggregate.STDEV, Aggregate.TREN
 
 
 def _kind(unit: Unit) -> str:
-    return "duration" if unit is Unit.SECONDS else "clock" if unit is Unit.CLOCK else "other"
+    return {Unit.SECONDS: "duration", Unit.CLOCK: "clock", Unit.NIGHTS: "count"}.get(unit, "other")
 
 
 def _date(day: date, words: _Words, language: Language) -> str:
@@ -222,6 +222,8 @@ _ONE_NIGHT = re.compile(r"(?<![\d.])(1) nights\b")
 def _text(result: HistoryResult, language: Language) -> str:
     words, plan = WORDS[language], result.plan
     unit, measure = result.unit, words.measures[plan.measure]
+    if plan.aggregate is Aggregate.COUNT:
+        unit = Unit.NIGHTS  # nights counted, on each side of a comparison too
     render = (lambda v: format_value(v, Unit.MINUTES)) if unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV \
         else (lambda v: f"{round(v, 1):g} {words.times}") if unit is Unit.COUNT and plan.aggregate in _FRACTIONAL \
         else (lambda v: format_value(v, unit))
@@ -252,6 +254,10 @@ def _text(result: HistoryResult, language: Language) -> str:
         else:
             other_period = _period(result, other, compare.period.kind, compare.period.nights, words, language)
             other_period = other_period[0].lower() + other_period[1:] if language is Language.EN else other_period
+        if plan.aggregate is Aggregate.COUNT:  # each side counted in its own words
+            capital = other_period[:1].upper() + other_period[1:]
+            return " ".join(_count_text(words, name, measure, side, result)
+                            for name, side in ((period, main), (capital, other)))
         missing = next((s for s in (main, other) if s.figure is None), None)
         if missing is not None:
             name = period if missing is main else other_period
@@ -261,14 +267,7 @@ def _text(result: HistoryResult, language: Language) -> str:
                                     other_value=render(other.figure), other=other_period, other_n=other.nights,
                                     difference=_difference(result.difference, unit, words))
     if plan.aggregate is Aggregate.COUNT:
-        if plan.threshold is None:
-            return (words.count_naps if plan.measure is Measure.NAP else words.count).format(period=period, n=main.nights)
-        limit = format_value(threshold_value(plan), unit)
-        clock = plan.threshold.unit is Unit.CLOCK
-        threshold = plan.threshold
-        template = (words.count_below_clock if threshold.below else words.count_above_clock) if clock \
-            else words.counts[threshold.below, threshold.or_equal]
-        return template.format(period=period, measure=measure, limit=limit, k=main.matched, n=main.nights)
+        return _count_text(words, period, measure, main, result)
     if main.figure is None:
         return _too_few(words, period, main.nights, measure, result.needed)
     if plan.aggregate in (Aggregate.MIN, Aggregate.MAX):
@@ -284,6 +283,18 @@ def _text(result: HistoryResult, language: Language) -> str:
     template = {Aggregate.MEAN: words.mean, Aggregate.MEDIAN: words.median, Aggregate.TOTAL: words.total,
                 Aggregate.STDEV: words.stdev}[plan.aggregate]
     return template.format(period=period, measure=measure, value=render(main.figure), n=main.nights)
+
+
+def _count_text(words: _Words, period: str, measure: str, side: Side, result: HistoryResult) -> str:
+    """The nights of one side counted: all of them, or those past the threshold."""
+    plan = result.plan
+    if plan.threshold is None:
+        return (words.count_naps if plan.measure is Measure.NAP else words.count).format(period=period, n=side.nights)
+    limit = format_value(threshold_value(plan), result.unit)
+    threshold = plan.threshold
+    template = (words.count_below_clock if threshold.below else words.count_above_clock) \
+        if threshold.unit is Unit.CLOCK else words.counts[threshold.below, threshold.or_equal]
+    return template.format(period=period, measure=measure, limit=limit, k=side.matched, n=side.nights)
 
 
 def _too_few(words: _Words, period: str, nights: int, measure: str, needed: int) -> str:
