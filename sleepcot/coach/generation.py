@@ -60,7 +60,8 @@ def judge(prompt: Prompt, text: str, *, structured: bool = True) -> guard.Verdic
     """The guard's verdict on a reply to `prompt`; `structured`: the reply was written on the step openers."""
     return guard.check(text, prompt.facts, red_flag=prompt.red_flag, topic_words=prompt.topic_words,
                        allowed_text=prompt.question, steps=prompt.steps if structured else (),
-                       min_figures=prompt.min_figures, asked=prompt.asked, knowledge=prompt.general)
+                       min_figures=prompt.min_figures, asked=prompt.asked, answer=prompt.answer,
+                       knowledge=prompt.general)
 
 
 def _clean(piece: str, prompt: Prompt) -> bool:

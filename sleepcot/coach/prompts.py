@@ -72,6 +72,7 @@ class Prompt:
     steps: tuple[str, ...] = ()  # the opening words of each line of a structured reply
     min_figures: int = 0  # how many of the user's figures the reply must cite
     asked: tuple[Metric, ...] = ()  # the metrics a question asks about: the reply must state one (or say why not)
+    answer: list[Fact] = field(default_factory=list)  # computed figures that answer it: the reply must state one
 
     @property
     def general(self) -> bool:
@@ -234,7 +235,7 @@ HISTORY_RULE = ("Answer in 1-3 short sentences with these figures, exactly as wr
 
 
 def history(question: str, computed: str, facts: list[Fact], asked: Metric | None, language: Language, *,
-            strict: bool = False) -> Prompt:
+            answer: list[Fact] = (), strict: bool = False) -> Prompt:
     """A question about my whole history: the figures were computed from my nights (`computed` says them
     plainly); the reply phrases them and must state the `asked` one (None: too few nights, no figure is asked)."""
     user = f"My sleep history, computed from my nights:\n{computed}\n\nQuestion: {_one_line(question, len(question))}\n" \
@@ -242,7 +243,7 @@ def history(question: str, computed: str, facts: list[Fact], asked: Metric | Non
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
                 {"role": "user", "content": user}]
     return Prompt("history", messages, facts, question=question, language=language, min_figures=0 if asked is None else 1,
-                  asked=() if asked is None else (asked,))
+                  asked=() if asked is None else (asked,), answer=list(answer))
 
 
 PLAN_RULE = ("Read my question about my sleep history into a query. Today is {today} ({weekday}). Fields: measure, "

@@ -117,6 +117,7 @@ def check(
     steps: tuple[str, ...] = (),
     min_figures: int = 0,
     asked: tuple[Metric, ...] = (),
+    answer: list[Fact] = (),
     knowledge: bool = False,
 ) -> Verdict:
     """Judge a reply against the facts given to the model.
@@ -124,7 +125,8 @@ def check(
     `allowed_text`: the user's own words (a question, the options of a multiple-choice question, a cited
     source): its figures may be echoed. `steps`: the openers of a structured reply; each must be followed by
     words of its own. `min_figures`: how many of the facts the reply must state. `asked`: the metrics a
-    question asks about; the reply must state one of them or say plainly why it cannot. `knowledge`: general
+    question asks about; the reply must state one of them or say plainly why it cannot. `answer`: the figures
+    that answer the question (computed ones); the reply must state one of them. `knowledge`: general
     figures, checked against their subject but not a relation to the user's night. `red_flag`: the reply must
     advise seeing a clinician, affirmatively, and dismiss nothing."""
     text = reply.strip()
@@ -138,6 +140,9 @@ def check(
     stated = [c for c, s in judged if s is Support.SUPPORTED and (own is None or own.judge(c) is Support.SUPPORTED)]
     too_few = len(stated) < min_figures
     unanswered = bool(asked) and not any(c.subject in asked for c in stated) and not CANNOT.search(text)
+    if answer:
+        wanted = FactIndex(list(answer), relations=False)
+        unanswered = unanswered or not any(wanted.valued(c) for c in stated)
     lowered = text.lower()
     missing_topic = bool(topic_words) and not any(w in lowered for w in topic_words)
     verdict = Verdict(

@@ -22,6 +22,7 @@ from sleepcot.domain import Language, Metric
 
 __all__ = ["answer_history", "history_prompt", "history_text", "looks_like_history"]
 NOT_PLANNED = "the question could not be read into a plan"
+_ANSWERS = ("figure", "count", "naps", "per_week", "first_week", "last_week")  # the facts that answer a plan
 
 
 def history_prompt(question: str, result: HistoryResult, language: Language, *, strict: bool = False) -> prompts.Prompt:
@@ -30,7 +31,11 @@ def history_prompt(question: str, result: HistoryResult, language: Language, *, 
         Metric.NIGHTS if plan.aggregate is Aggregate.COUNT else plan.info.subject
     if plan.aggregate is Aggregate.COUNT and plan.threshold is None:
         asked = None  # "I have 12 nights recorded": a count of nothing but nights
-    return prompts.history(question, history_text(result, language), result.facts, asked, language, strict=strict)
+    main = f"history.{result.main.name}."
+    answer = [f for f in result.facts if f.key == "history.difference"
+              or (f.key.startswith(main) and f.key.rsplit(".", 1)[1] in _ANSWERS)] if result.enough else []
+    return prompts.history(question, history_text(result, language), result.facts, asked, language, answer=answer,
+                           strict=strict)
 
 
 def answer_history(question: str, source: HistorySource, llm: LLM | None, *, language: Language,
