@@ -77,7 +77,8 @@ def plans(draw) -> Plan:
         st.none(), st.just(Comparison(kind=CompareKind.DAYS)),
         st.builds(Comparison, kind=st.just(CompareKind.PERIOD), period=periods),
         st.builds(Comparison, kind=st.just(CompareKind.HABIT),
-                  habit=st.sampled_from([(TagKind.ALCOHOL,), (TagKind.LATE_CAFFEINE,), (TagKind.STRESS,)]))))
+                  habit=st.sampled_from([(TagKind.ALCOHOL,), (TagKind.LATE_CAFFEINE,), (TagKind.STRESS,),
+                                         (TagKind.NIGHT_SHIFT,)]))))
     if compare is not None:
         counted = compare.kind is not CompareKind.HABIT and measure is Measure.TOTAL_SLEEP and draw(st.booleans())
         aggregate = Aggregate.COUNT if counted else draw(st.sampled_from([Aggregate.MEAN, Aggregate.MEDIAN]))

@@ -174,7 +174,9 @@ def test_empty_or_nonsense_short_replies_are_rejected():
     assert not guard.check("ok", FACTS).ok
 
 
-def test_a_negative_duration_in_hours_and_minutes_is_negative_throughout():
+def test_a_signed_duration_in_hours_and_minutes_is_read_whole_like_any_signed_figure():
     from sleepcot.coach.guard.figures import read_figures
 
-    assert [m.value for m in read_figures("between −2 h 14 min and +1 h 5 min")] == [-(2 * 3600 + 14 * 60), 3900]
+    # the sign is dropped (the words say which way), the minutes are never taken off the hours
+    assert [m.value for m in read_figures("between −2 h 14 min and +1 h 5 min, or −14 min")] == [
+        2 * 3600 + 14 * 60, 3900, 14]

@@ -225,9 +225,8 @@ def read_figures(text: str) -> list[Mention]:
         mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if exact else 30.0, *m.span()))
     for m in _HM.finditer(text):
         if claim(m):
-            hours = _float(m.group(1))
-            sign = -1 if hours < 0 or m.group(1).startswith(("-", "−")) else 1  # "−2 h 14 min" is minus both
-            seconds = hours * 3600 + sign * int(m.group(2)) * 60
+            # a sign says which way, as the words around it do: "−2 h 14 min" is 2 h 14 min (not 1 h 46 min)
+            seconds = abs(_float(m.group(1))) * 3600 + int(m.group(2)) * 60
             mentions.append(Mention(m.group(0), seconds, Unit.SECONDS, 60.0, *m.span()))
     for m in _OF_NIGHTS.finditer(text):
         if claim(m):
