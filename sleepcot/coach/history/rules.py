@@ -59,7 +59,7 @@ _MEASURE_WORDS: tuple[tuple[Measure, str], ...] = (
     (Measure.MIDSLEEP, words(r"mid-?sleep", r"mid-?point of (?:my )?sleep", r"sleep mid-?point", r"middle of my sleep")
      + r"|睡眠中点|睡眠中间点|中间点|中间时刻|睡眠的中间"),
     (Measure.TIME_IN_BED, words(r"time in bed", r"in bed for", r"spend in bed", r"spent in bed", r"lying in bed",
-                                 r"(?:am|was|were|are|do|did) i (?:\w+ )?in bed", r"stay(?:ed)? in bed", r"in bed")
+                                 r"(?:am|was|were|are|do|did) i (?!awake)(?:\w+ )?in bed", r"stay(?:ed)? in bed", r"in bed")
      + r"|卧床|在床上"),
     (Measure.HRV, words(r"hrv", r"heart rate variability", r"rmssd") + r"|心率变异"),
     (Measure.LOWEST_HEART_RATE, words(r"resting heart rate", r"resting hr", r"rhr", r"lowest heart rate",
@@ -169,7 +169,7 @@ _SPREAD = re.compile(words(r"vary", r"varies", r"varied", r"variation", r"varian
                             r"swing(?:s|ing)?", r"all over the place", r"from night to night", r"night-to-night",
                             r"bounc\w*", r"std\.? ?dev\w*", r"sd", r"stdev", r"std")
                      + r"|波动|稳定|规律|标准差|差异多大|变化多大|起伏|忽高忽低|忽早忽晚|前后差|差得?有多大", re.I)
-_TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"shrink\w*", r"grow(?:ing|n)", r"slipping", r"sliding", r"weekly change", r"change per week", r"rate of change", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
+_TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"(?:shift|mov|drift|chang)\w* (?:\w+ )?(?:per|a|each|every) week", r"shrink\w*", r"grow(?:ing|n)", r"slipping", r"sliding", r"weekly change", r"change per week", r"rate of change", r"chang(?:ed|ing)", r"change over", r"improv(?:ed|ing)",
                            r"getting (?:any )?(?:better|worse|longer|shorter|earlier|later|higher|lower|quicker|faster|slower)",
                            r"drift(?:s|ed|ing)?", r"creep(?:s|ing)?", r"moving (?:later|earlier|up|down)",
                            r"over time", r"rising", r"falling(?! asleep)", r"climbing", r"dropping", r"up or down", r"down or up",
@@ -177,7 +177,7 @@ _TREND = re.compile(words(r"trend(?:s|ing)?", r"slope", r"shrink\w*", r"grow(?:i
                            r"decreas(?:ed|ing)")
                      + r"|趋势|变化|变了|改善|好转|变差|越来越|走势|进步|上升|下降|增加|减少|变长|变短|变快|变慢|缩短|延长"
                        r"|提高|降低|在变|推迟|提前|往上走|往下走|往上|往下|走高|走低|越.{1,3}越|(\w+er) and \1|变多|变少"
-                       r"|有没有变|是否变", re.I)
+                       r"|有没有变|是否变|往后推|往前提|每周.{0,3}(?:推迟|提前)", re.I)
 _MEDIAN = re.compile(words(r"median") + r"|中位数", re.I)
 _MEAN = re.compile(words(r"averag(?:e|ed|es|ing)", r"avg", r"mean", r"typical(?:ly)?", r"usual(?:ly)?", r"normal(?:ly)?",
                           r"on a typical night", r"per night", r"a night", r"generally", r"tend to")
