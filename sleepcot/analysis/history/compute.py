@@ -106,7 +106,8 @@ class HistoryResult:
                 "facts": [f.model_dump(mode="json") for f in self.facts]}
 
 
-def _clock(minutes: int, continue_past_midnight: bool) -> int:
+def _clock(minutes: float, continue_past_midnight: bool) -> float:
+    """A clock time in minutes; a bedtime after midnight continues past 24:00, so 00:30 comes after 23:30."""
     return minutes + 1440 if continue_past_midnight and minutes < NOON else minutes
 
 
@@ -117,8 +118,7 @@ def _minutes(moment: datetime) -> float:
 
 def _value(night: NightValue, measure: Measure, zone: ZoneInfo, need_s: float) -> float | None:
     if measure is Measure.BEDTIME or measure is Measure.MIDSLEEP:
-        bedtime = _minutes(night.start.astimezone(zone))
-        bedtime += 1440 if bedtime < NOON else 0  # 00:30 comes after 23:30
+        bedtime = _clock(_minutes(night.start.astimezone(zone)), True)
         if measure is Measure.BEDTIME:
             return bedtime
         return bedtime + (night.end - night.start).total_seconds() / 120

@@ -196,7 +196,7 @@ def _period(result: HistoryResult, side: Side, kind: PeriodKind, nights: int | N
 
 def _difference(value: float, unit: Unit, words: _Words) -> str:
     shown = format_value(abs(value), Unit.MINUTES if unit is Unit.CLOCK else unit)
-    if shown.lstrip("+").startswith(("0 ", "0%", "0.0")) or shown in ("0 min", "+0.0 °C"):
+    if shown.lstrip("+").startswith(("0 ", "0%", "0.0")):  # rounds to nothing: "0 min", "+0.0 °C"
         return words.same
     more, less = words.more[_kind(unit)]
     return (more if value > 0 else less).format(d=shown)
