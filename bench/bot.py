@@ -33,6 +33,7 @@ from sleepcot.coach.llm import LLM, EmbeddedLLM, smollm2_gguf
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.store import Store
+from tests.loopback import closed_port
 from tests.loopback.bot_runner import RunningBot
 from tests.loopback.telegram_server import BotAPIServer
 
@@ -117,7 +118,8 @@ def flood(server: BotAPIServer, telegram_ids: list[int], messages: int) -> dict[
 def run_bot(server: BotAPIServer, data: Path, name: str, llm: LLM | None, count: int,
             key: str) -> tuple[RunningBot, list[int]]:
     settings = Settings(data_dir=data, database_url=f"sqlite:///{data / name}.db", telegram_token=server.token, scheduler=False,
-                        telegram_api_url=server.url, telegram_stream_interval_s=0, secret_keys=key)
+                        telegram_api_url=server.url, telegram_stream_interval_s=0, secret_keys=key,
+                        http_port=closed_port())
     store = Store(settings.effective_database_url)
     store.migrate()
     ids = seed_users(store, Vault.from_settings(settings), count)

@@ -44,6 +44,7 @@ from sleepcot.coach.briefing import write_briefing
 from sleepcot.domain import Profile
 from sleepcot.store import Store
 from sleepcot.store.models import NIGHT_VALUE_FIELDS, NightRow, OutboxRow, ProfileRow, User
+from tests.loopback import closed_port
 from tests.loopback.telegram_server import BotAPIServer
 
 SLEEPCOT = Path(sys.executable).parent / "sleepcot"
@@ -157,8 +158,9 @@ def run_config(kind: str, workers: int, users: int, tmp: Path, postgres: str | N
                        SLEEPCOT_SECRET_KEYS=Fernet.generate_key().decode(), SLEEPCOT_SCHEDULER_TICK_S="1",
                        SLEEPCOT_LLM_BACKEND="none")
             logs = [open(tmp / f"{kind}-{workers}-{n}.log", "w") for n in range(workers)]
-            processes = [subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env=env, stdout=log,
-                                          stderr=subprocess.STDOUT) for log in logs]
+            processes = [subprocess.Popen([str(SLEEPCOT), "run", "--worker"], stdout=log, stderr=subprocess.STDOUT,
+                                          env={**env, "SLEEPCOT_HTTP_PORT": str(closed_port())})  # health
+                         for log in logs]
             try:
                 generated = wait_generated(store, users, due)
                 deadline = time.monotonic() + (due - datetime.now(UTC)).total_seconds() + users / 15 + 120

@@ -1,31 +1,27 @@
-"""`sleepcot run`: the python-telegram-bot Application, wired to SleepCoT's handlers, and the web app that
-runs beside it (the Telegram webhook, a health check, and the wearables' OAuth callbacks).
+"""`sleepcot run`: the python-telegram-bot Application, wired to SleepCoT's handlers, with the scheduler and
+the web app beside it (bot.web: health and metrics, the Telegram webhook, the wearables' OAuth callbacks);
+or, for `sleepcot run --worker`, the scheduler and its health endpoints alone.
 
 Polling is the default. In webhook mode Telegram POSTs updates to `SLEEPCOT_PUBLIC_URL`/telegram/webhook
-with the secret token we registered; anything without it is refused. The web app runs whenever
-`SLEEPCOT_PUBLIC_URL` is set, since vendors send users back to `<public_url>/oauth/<vendor>/callback`.
+with the secret token we registered; anything without it is refused. The web app always runs (health), on
+SLEEPCOT_HTTP_HOST:SLEEPCOT_HTTP_PORT; vendors send users back to `<public_url>/oauth/<vendor>/callback`.
 Outgoing calls go through PTB's AIORateLimiter (Telegram's ~30 messages/s), and updates are processed
-concurrently across users but in order for each user, a flood cut short (bot.updates). The process holds one integrations `Hub` (shared
-vendor clients and their rate limits), closed when the bot stops.
+concurrently across users but in order for each user, a flood cut short (bot.updates). The process holds
+one integrations `Hub` (shared vendor clients and their rate limits), closed when the bot stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from html import escape
+from datetime import UTC, datetime, timedelta
 
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Route
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,32 +32,26 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import SleepBot, WebPage
+from bot.handlers import SleepBot
+from bot.health import Readiness, Telegram
 from bot.presenting import Coach
 from bot.scheduler import Scheduler
-from bot.texts import say
 from bot.updates import PerUserUpdateProcessor
+from bot.web import WEBHOOK_PATH, serving, web_app, worker_app
 from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.domain import Language
+from sleepcot.logs import QUIET
 from sleepcot.store import Store
+from sleepcot.store.backup import BackupError, last_scheduled, scheduled_backup
 
 log = logging.getLogger(__name__)
-WEBHOOK_PATH = "/telegram/webhook"
-OAUTH_CALLBACK_PATH = "/oauth/{vendor}/callback"
-SERVER_START_S = 30.0
-PAGE_HEADERS = {  # the callback URL holds the authorization code: never cached, never sent on as a Referer
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-}
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 UPDATE_TYPES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # no edits (an edit is not a new statement), no business chats
 MAX_UPDATES_AT_ONCE = 64
 MAX_QUEUED_PER_USER = 20  # more than anyone types while a reply is being written
+BACKUP_LOOK_S = 3600.0  # the longest the backup loop sleeps before it looks again
 SENDS_PER_S = 29  # Telegram allows about 30 messages/s in all
 COMMANDS = {
     Language.EN: [("today", "Last night's briefing"), ("week", "Chart of recent nights"), ("ask", "Ask the coach"),
@@ -102,6 +92,37 @@ async def scheduling(settings: Settings, store: Store, hub: Hub, coach: Coach) -
             yield scheduler
         finally:
             await scheduler.stop()
+
+
+@contextlib.asynccontextmanager
+async def backing_up(settings: Settings) -> AsyncIterator[None]:
+    """Scheduled backups into SLEEPCOT_BACKUP_DIR while the block runs (none without it): one whenever the
+    newest there is SLEEPCOT_BACKUP_INTERVAL_H old, so a restart does not make an extra one."""
+    if settings.backup_dir is None:
+        yield
+        return
+    task = asyncio.create_task(_back_up_on_schedule(settings), name="backups")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _back_up_on_schedule(settings: Settings) -> None:
+    every = timedelta(hours=settings.backup_interval_h)
+    while True:
+        last = await asyncio.to_thread(last_scheduled, settings.backup_dir)
+        wait = (last + every - datetime.now(UTC)).total_seconds() if last else 0.0
+        if wait <= 0:
+            try:
+                path = await asyncio.to_thread(scheduled_backup, settings, datetime.now(UTC))
+                log.info("backed up the database to %s", path.name)
+                continue
+            except Exception as exc:  # the database away, pg_dump missing: said, and tried again later
+                log.error("the scheduled backup failed: %s", exc if isinstance(exc, BackupError) else type(exc).__name__)
+                wait = every.total_seconds()
+        await asyncio.sleep(min(wait, BACKUP_LOOK_S))
 
 
 def build_application(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None,
@@ -146,49 +167,6 @@ def build_application(settings: Settings, store: Store, llm: LLM | None, llm_rea
     return application, handlers
 
 
-def render_page(page: WebPage) -> HTMLResponse:
-    """A small self-contained HTML page; `page.title` and `page.text` are already escaped HTML."""
-    html = (f'<!doctype html><html lang="{escape(page.language.value)}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>SleepCoT · {page.title}</title></head>"
-            '<body style="font-family: system-ui, sans-serif; max-width: 32em; margin: 3em auto; padding: 0 1em">'
-            f"<h1>{page.title}</h1><p>{page.text}</p></body></html>")
-    return HTMLResponse(html, status_code=page.status, headers=PAGE_HEADERS)
-
-
-def web_app(application: Application, webhook_secret: str | None, handlers: SleepBot | None = None) -> Starlette:
-    """The HTTP endpoints: the Telegram webhook (when a secret is given), a health check and, with the
-    handlers, the OAuth callbacks."""
-
-    async def webhook(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if webhook_secret is None or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
-            return PlainTextResponse("forbidden", status_code=403)
-        try:
-            update = Update.de_json(await request.json(), application.bot)
-        except Exception:
-            return PlainTextResponse("bad update", status_code=400)
-        await application.update_queue.put(update)
-        return PlainTextResponse("ok")
-
-    async def health(_: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    async def oauth_callback(request: Request) -> Response:
-        vendor = request.path_params["vendor"]
-        try:
-            page = await handlers.oauth_callback(application, vendor, request.query_params)
-        except Exception as exc:  # logged here, without the request (its query holds the code)
-            log.error("the OAuth callback of %r failed: %s", vendor[:40], type(exc).__name__)
-            page = WebPage(500, Language.EN, say(Language.EN, "web_failed_title"), say(Language.EN, "web_error"))
-        return render_page(page)
-
-    routes = [Route(WEBHOOK_PATH, webhook, methods=["POST"]), Route("/healthz", health)]
-    if handlers is not None:
-        routes.append(Route(OAUTH_CALLBACK_PATH, oauth_callback, methods=["GET"]))
-    return Starlette(routes=routes)
-
-
 async def _set_commands(application: Application) -> None:
     for language, commands in COMMANDS.items():
         await application.bot.set_my_commands(
@@ -197,48 +175,36 @@ async def _set_commands(application: Application) -> None:
         )
 
 
-async def _listening(server: uvicorn.Server, serving: asyncio.Task, where: str) -> None:
-    """Wait until the web app accepts connections (callbacks and webhooks must not race its start)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SERVER_START_S
-    while not server.started:
-        if serving.done():
-            await serving  # its exception, if it has one
-            raise RuntimeError(f"the web app could not listen on {where}")
-        if loop.time() > deadline:
-            raise RuntimeError(f"the web app did not start listening on {where} within {SERVER_START_S:.0f} s")
-        await asyncio.sleep(0.01)
-
-
 async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None, *,
               stop: asyncio.Event, on_ready: Callable[[], None] | None = None, hub: Hub | None = None,
               worker: bool = False) -> None:
-    """Serve until `stop` is set: the bot (polling or webhook), the scheduler and, when needed, the web app;
-    or, with `worker`, only the scheduler (more processes sharing the scheduled work). `hub`: the
-    integrations to use (tests pass one); by default one is made from `settings`. Either way it is closed
-    when the bot stops: its HTTP clients belong to this event loop (a closed Hub makes new ones if used
-    again)."""
-    # httpx (and httpx2, which authlib's token calls use) logs every request URL at INFO: Bot API URLs contain
-    # the token, and a vendor's URLs name the user's data.
-    for name in ("httpx", "httpx2"):
+    """Serve until `stop` is set: the bot (polling or webhook), the scheduler and the web app; or, with
+    `worker`, only the scheduler (more processes sharing the scheduled work) and its health endpoints.
+    `hub`: the integrations to use (tests pass one); by default one is made from `settings`. Either way it is
+    closed when the bot stops: its HTTP clients belong to this event loop (a closed Hub makes new ones if
+    used again)."""
+    for name in QUIET:  # request URLs hold the bot's token and name users' data
         logging.getLogger(name).setLevel(logging.WARNING)
     hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
+    readiness = Readiness(store, llm, llm_reason, settings.scheduler_tick_s)
     try:
         if worker:
             coach = Coach(llm, llm_reason, asyncio.Semaphore(settings.llm_concurrency))
-            async with scheduling(settings, store, hub, coach) as scheduler:
-                log.info("SleepCoT worker %s is running", scheduler.outbox.worker)
+            async with serving(settings, worker_app(readiness)), scheduling(settings, store, hub, coach) as scheduler:
+                readiness.scheduler = scheduler
+                log.info("SleepCoT worker %s is running (health on port %d)", scheduler.outbox.worker,
+                         settings.http_port)
                 if on_ready is not None:
                     on_ready()
                 await stop.wait()
         else:
-            await _serve(settings, store, llm, llm_reason, hub, stop, on_ready)
+            await _serve(settings, store, llm, llm_reason, hub, readiness, stop, on_ready)
     finally:
         await hub.aclose()
 
 
 async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: str | None, hub: Hub,
-                 stop: asyncio.Event, on_ready: Callable[[], None] | None) -> None:
+                 readiness: Readiness, stop: asyncio.Event, on_ready: Callable[[], None] | None) -> None:
     application, handlers = build_application(settings, store, llm, llm_reason, hub)
     webhook = settings.telegram_mode == "webhook"
     secret = None
@@ -247,35 +213,34 @@ async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: 
             raise ValueError("webhook mode needs SLEEPCOT_PUBLIC_URL")
         secret = (settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret
                   else secrets.token_urlsafe(32))
-    server = None
-    if webhook or settings.public_url:
-        # No access log: a callback's query string holds the authorization code.
-        config = uvicorn.Config(web_app(application, secret, handlers), host=settings.http_host,
-                                port=settings.http_port, log_level="warning", lifespan="off", access_log=False)
-        server = uvicorn.Server(config)
+    telegram = readiness.telegram = Telegram(settings.telegram_mode)
+    readiness.scheduler_off = not settings.scheduler  # SLEEPCOT_SCHEDULER=false: the workers do it all
     scheduled = (scheduling(settings, store, hub, handlers.coach) if settings.scheduler
-                 else contextlib.nullcontext())  # SLEEPCOT_SCHEDULER=false: the workers do it all
-    async with application, scheduled:
+                 else contextlib.nullcontext())
+
+    def polling_failed(exc: TelegramError) -> None:
+        telegram.polling_failed()
+        log.warning("getUpdates failed (%s); polling goes on", type(exc).__name__)
+
+    web = web_app(application, secret, handlers, readiness)
+    async with application, scheduled as scheduler, serving(settings, web), backing_up(settings):
+        readiness.scheduler = scheduler
         await application.start()
-        serving = asyncio.create_task(server.serve()) if server else None
         try:
-            if serving is not None:
-                await _listening(server, serving, f"{settings.http_host}:{settings.http_port}")
             await _set_commands(application)
             if webhook:
                 url = settings.public_url.rstrip("/") + WEBHOOK_PATH
                 await application.bot.set_webhook(url, secret_token=secret, allowed_updates=UPDATE_TYPES)
             else:
                 await application.bot.delete_webhook()
-                await application.updater.start_polling(allowed_updates=UPDATE_TYPES)
-            log.info("SleepCoT bot @%s is running (%s)", application.bot.username, settings.telegram_mode)
+                await application.updater.start_polling(allowed_updates=UPDATE_TYPES, error_callback=polling_failed)
+            telegram.started = True
+            log.info("SleepCoT bot @%s is running (%s; health on port %d)", application.bot.username,
+                     settings.telegram_mode, settings.http_port)
             if on_ready is not None:
                 on_ready()
             await stop.wait()
         finally:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
-            if serving is not None:
-                server.should_exit = True
-                await asyncio.gather(serving, return_exceptions=True)
             await application.stop()  # waits for background work (a first sync after a callback)

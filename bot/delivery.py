@@ -29,6 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.render import MAX_CAPTION, split_html
 from bot.texts import say
 from sleepcot.domain import Language
+from sleepcot.metrics import MESSAGES_SENT
 from sleepcot.schedule import STALE_AFTER_DUE
 from sleepcot.store import Store
 from sleepcot.store.outbox import Job, Outbox, Pacer
@@ -114,6 +115,7 @@ class Delivery:
             await asyncio.to_thread(self.outbox.in_doubt, job, self.clock() + RETRY_SEND_AFTER)
         else:
             await self._record(lambda: self.outbox.sent(job, message_id, self.clock()))
+            MESSAGES_SENT.labels(job.kind).inc()
 
     async def _record(self, change: Callable[[], bool]) -> bool:
         """Record what Telegram already did, trying again while the database fails for a moment: a delivery

@@ -49,6 +49,7 @@ from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.weekly import weekly_summary
 from sleepcot.config import Settings
 from sleepcot.domain import Night, Profile
+from sleepcot.metrics import BRIEFINGS_WRITTEN
 from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
 from sleepcot.store import Store
 from sleepcot.store.batch import RecentData
@@ -92,6 +93,7 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._loops: dict[str, asyncio.Task] = {}
         self._stopping = False
+        self.last_tick: datetime | None = None  # real time of the last tick (the readiness check reads it)
 
     # -- running under APScheduler ----------------------------------------------------------------------
 
@@ -127,6 +129,7 @@ class Scheduler:
         """Make sure the three loops run; a tick never waits for them (they may take minutes)."""
         if self._stopping:
             return
+        self.last_tick = utc_now()
         for name, work in (("plan", self._plan_round), ("prepare", self.prepare_batch),
                            ("deliver", self.deliver_batch)):
             if name not in self._loops or self._loops[name].done():
@@ -263,6 +266,7 @@ class Scheduler:
         analysis = analyze(night, history, data.profile, [t for t in data.tags if t.local_date == job.local_date])
         reply = write_briefing(analysis, self.coach.llm, max_tokens=self.settings.llm_max_tokens,
                                unavailable_reason=self.coach.reason)
+        BRIEFINGS_WRITTEN.labels("model" if reply.by_model else "deterministic").inc()
         meta = reply.as_dict()
         html = briefing_html(data.profile, job.local_date, reply.text, meta)
         return Generated(job, {"html": html, "language": data.profile.language.value}, (reply.text, meta))

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from integrations.base import PayloadError, RateLimit
+from sleepcot.metrics import VENDOR_ERRORS
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -167,9 +168,12 @@ class VendorClient:
                 response = await self._client.request(method, target, params=params, data=data, json=json,
                                                       headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
+                VENDOR_ERRORS.labels(self.vendor, "transport").inc()
                 await self._backoff(attempt, f"{type(exc).__name__}")
                 continue
             status = response.status_code
+            if status >= 400 and status not in ok_statuses:
+                VENDOR_ERRORS.labels(self.vendor, "rate_limited" if status == 429 else f"http_{status // 100}xx").inc()
             if status == 429:
                 wait = retry_after_s(response.headers.get("Retry-After"))
                 await self._rate_limited(user_key, attempt, wait)
@@ -188,6 +192,7 @@ class VendorClient:
                 try:
                     self.check_body(body)
                 except RateLimited as exc:
+                    VENDOR_ERRORS.labels(self.vendor, "rate_limited").inc()
                     await self._rate_limited(user_key, attempt, exc.retry_after_s)
                     continue
             return body

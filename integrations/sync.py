@@ -37,6 +37,7 @@ from integrations.vendors import VENDORS, Connection, by_connection
 from sleepcot.config import Settings
 from sleepcot.crypto import CredentialError, Vault
 from sleepcot.domain import Profile
+from sleepcot.metrics import SYNCS
 from sleepcot.store import Store, UserStore
 
 log = logging.getLogger(__name__)
@@ -241,12 +242,15 @@ async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> Sy
         try:
             adapter = await asyncio.to_thread(hub.adapter, user, name, profile, today)
             report.results.append(await sync(user, adapter, today))
+            SYNCS.labels(name, "ok").inc()
             if marks.unreadable:  # the operator's keys are back
                 await asyncio.to_thread(user.mark_unreadable, name, False)
         except ReconnectNeeded:
+            SYNCS.labels(name, "reconnect").inc()
             if await asyncio.to_thread(user.mark_revoked, name):
                 report.reconnect.append(name)
         except CredentialError:  # the operator's keys changed: theirs to fix, the user's to know
+            SYNCS.labels(name, "unreadable_credential").inc()
             stored = await asyncio.to_thread(user.credential, name)
             log.error("user %d: no configured key opens their %s credential (stored with key %s; the current key "
                       "is %s): were SLEEPCOT_SECRET_KEYS or secret.key changed?", user.user_id, name,
@@ -255,6 +259,7 @@ async def sync_all(user: UserStore, hub: Hub, now: datetime | None = None) -> Sy
                 report.unreadable.append(name)
             report.failed.append((name, "no configured key opens the credential"))
         except (VendorError, PayloadError, ValueError) as exc:
+            SYNCS.labels(name, "failed").inc()
             log.warning("sync of %s for user %d failed: %s", name, user.user_id, exc)
             report.failed.append((name, str(exc)))
     return report

@@ -17,17 +17,21 @@ from rich.table import Table
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.latest import analyze_latest
+from sleepcot.backup_cli import backup_command, restore_command
 from sleepcot.coach.answering import answer
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import CoachReply
 from sleepcot.coach.llm import LLM, LLMUnavailable, make_llm
 from sleepcot.config import Settings
+from sleepcot.ops_cli import health_command, keys_app
 from sleepcot.store import Store, UserStore
 from sleepcot.units import format_duration
 from sleepcot.users_cli import bot_user, settings_store, users_app
 
 app = typer.Typer(help="SleepCoT: a self-hosted sleep coach.", no_args_is_help=True, add_completion=False)
 app.add_typer(users_app, name="users")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 out = Console()
 err = Console(stderr=True)
 DEMO_DB = "demo.db"
@@ -184,15 +188,24 @@ def run_command(
     import signal
 
     from bot.app import run
+    from sleepcot import logs
+    from sleepcot.crypto import KeyCheckError, check_keys
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logs.setup(settings.log_format)
     if settings.telegram_token is None:
         err.print("[red]SLEEPCOT_TELEGRAM_TOKEN is not set.[/] Create a bot with @BotFather and put its token "
                   "in the environment or in .env (see deploy/.env.example).")
         raise typer.Exit(2)
     store = Store(settings.effective_database_url)
     store.migrate()
+    try:
+        key_ids = check_keys(settings, store.credential_samples())
+    except KeyCheckError as exc:  # every sync would fail: refuse to start instead
+        logging.getLogger("sleepcot").error("not starting: %s", exc)
+        err.print(f"[red]Not starting:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    logging.getLogger("sleepcot").info("encryption keys %s open the stored credentials", ", ".join(key_ids))
     llm, reason = _load_llm(settings)
 
     async def main() -> None:
@@ -413,6 +426,9 @@ def db_upgrade() -> None:
     Store(settings.effective_database_url).migrate()
     out.print("database is at the latest schema")
 
+
+app.command("health")(health_command)
+app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -64,10 +64,17 @@ class Settings(BaseSettings):
     telegram_broadcast_rate: float = Field(
         default=28, gt=0, description="scheduled messages per second, shared by all workers (Telegram: about 30)")
 
-    # The web app inside `sleepcot run`: the Telegram webhook and the OAuth callbacks.
+    # The web app inside `sleepcot run` (health, metrics, the Telegram webhook, the OAuth callbacks) and inside
+    # each `sleepcot run --worker` (health and metrics, on a port of its own).
     public_url: str | None = Field(default=None, description="where the web app is reachable from outside")
     http_host: str = "127.0.0.1"
-    http_port: int = 8080
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    # Operations: log lines as text or one JSON object each; scheduled backups (off without a folder).
+    log_format: Literal["text", "json"] = "text"
+    backup_dir: Path | None = Field(default=None, description="`sleepcot run` backs up into this folder on a schedule")
+    backup_interval_h: float = Field(default=24, gt=0, description="hours between scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, description="scheduled backups kept; older ones are deleted")
 
     # Wearables. A vendor is offered by /connect once our OAuth app registration with it is configured
     # (redirect URI: <public_url>/oauth/<vendor>/callback).
@@ -102,10 +109,10 @@ class Settings(BaseSettings):
             return [value]
         return value
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "backup_dir")
     @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @cached_property
     def effective_database_url(self) -> str:

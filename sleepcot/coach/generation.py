@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from sleepcot.analysis.history import HistoryResult
 from sleepcot.coach import guard
 from sleepcot.coach.llm import LLM, LLMUnavailable
 from sleepcot.coach.prompts import Prompt
+from sleepcot.metrics import FALLBACKS, GUARD_REFUSALS, MODEL_SECONDS
 
 log = logging.getLogger(__name__)
 FALLBACK = "deterministic"
@@ -145,6 +147,7 @@ def guarded(
     if llm is not None:
         for strict in (False, True):
             prompt = make_prompt(strict)
+            started = time.perf_counter()
             try:
                 text = generate(llm, prompt, max_tokens=max_tokens, temperature=temperature,
                                 stricter=None if strict else make_prompt(True), on_progress=on_progress)
@@ -152,13 +155,17 @@ def guarded(
                 reason = str(exc)
                 log.warning("LLM unavailable (%s): %s", llm.name, exc)
                 break
+            MODEL_SECONDS.labels(prompt.task).observe(time.perf_counter() - started)
             verdict = judge(prompt, text, structured=llm.supports_prefill)
             attempts.append({"strict": strict, **verdict.as_dict(), "text": text})
             if verdict.ok:
                 return CoachReply(text, llm.name, verdict.as_dict(), attempts, sources=prompt.sources)
+            for problem in verdict.reasons:
+                GUARD_REFUSALS.labels(problem).inc()
             log.info("guard rejected a %s reply from %s: %d problem(s)", prompt.task, llm.name, len(verdict.problems))
         else:
             reason, unavailable = "the guard rejected the model's replies", False
+    FALLBACKS.labels("no_model" if llm is None else "model_unavailable" if unavailable else "guard_refused").inc()
     text = fallback()
     verdict = judge(prompt, text, structured=False)
     return CoachReply(text, FALLBACK, verdict.as_dict(), attempts, reason, prompt.sources, unavailable)

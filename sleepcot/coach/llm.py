@@ -43,6 +43,11 @@ class LLM(Protocol):
     def stream(self, messages: Messages, *, max_tokens: int, temperature: float, prefix: str = "",
                stop: list[str] | None = None) -> Iterator[str]: ...
 
+    def ping(self) -> None:
+        """Check, without generating, that the model is there to answer (the readiness check); raises
+        LLMUnavailable when it is not."""
+        ...
+
     def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
         """The model's reply constrained to JSON that matches `schema` (a JSON schema), greedy; raises
         LLMUnavailable like stream(). Validate it still: a reply cut off at max_tokens is not JSON, and not
@@ -128,6 +133,9 @@ class EmbeddedLLM:
                 if piece := chunk["choices"][0]["text"]:
                     yield piece
 
+    def ping(self) -> None:
+        """Loaded in this process: there while the process is."""
+
     def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
         with self._lock:
             reply = self.llama.create_completion(
@@ -172,6 +180,12 @@ class OllamaLLM:
                 if part.message.content:
                     yield part.message.content
 
+    def ping(self) -> None:
+        with self._failures():
+            names = {m.model for m in self.client.list().models}
+        if self.model not in names and f"{self.model}:latest" not in names:
+            raise LLMUnavailable(f"Ollama at {self.url} has no model {self.model!r} (ollama create or pull it)")
+
     def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
         with self._failures():  # Ollama's `format` takes a JSON schema
             reply = self.client.chat(model=self.model, messages=messages, format=schema, stream=False,
@@ -214,6 +228,10 @@ class OpenAICompatibleLLM:
                 for chunk in response:
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
+
+    def ping(self) -> None:
+        with self._failures():
+            self.client.models.list()
 
     def structured(self, messages: Messages, schema: dict, *, max_tokens: int) -> str:
         response_format = {"type": "json_schema", "json_schema": {"name": "plan", "schema": schema, "strict": False}}

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sleepcot.domain import Profile
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
-from sleepcot.store.models import BlockedRow, InviteRow, OAuthStateRow, ProfileRow, User, utcnow
+from sleepcot.store.models import BlockedRow, CredentialRow, InviteRow, OAuthStateRow, ProfileRow, User, utcnow
 
 
 class _NotRedeemed(Exception):
@@ -133,6 +133,20 @@ class Accounts(Database):
             onboarded = s.scalar(select(func.count()).select_from(User).where(
                 User.consented_at.is_not(None), or_(User.onboarding_step.is_(None), User.onboarding_editing)))
             return total, onboarded
+
+    def credential_samples(self) -> dict[str, bytes]:
+        """One stored credential per key that encrypted them (key id -> ciphertext), revoked ones left out:
+        what the key check at start tries to open."""
+        first = (select(func.min(CredentialRow.id)).where(CredentialRow.revoked_at.is_(None))
+                 .group_by(CredentialRow.key_id))
+        with transaction(self.engine) as s:
+            rows = s.execute(select(CredentialRow.key_id, CredentialRow.ciphertext).where(CredentialRow.id.in_(first)))
+            return dict(rows.all())
+
+    def forget_credentials(self, key_ids: list[str]) -> int:
+        """Delete the credentials encrypted by these keys (lost for good): their users connect again."""
+        with transaction(self.engine) as s:
+            return s.execute(delete(CredentialRow).where(CredentialRow.key_id.in_(key_ids))).rowcount
 
     def user_ids(self) -> list[int]:
         with transaction(self.engine) as s:

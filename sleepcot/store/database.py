@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from sleepcot.store.engine import connect, file_lock, transaction
@@ -24,6 +26,13 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.engine = connect(url)
+
+    def revisions(self) -> tuple[str | None, str]:
+        """The schema revision the database is at (None: not migrated) and the newest this code knows; raises
+        the driver's error when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        return current, ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (does nothing when it is already there). Processes

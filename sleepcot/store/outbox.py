@@ -249,6 +249,13 @@ class Outbox:
                                .values(claimed_until=None))
             return result.rowcount  # type: ignore[attr-defined]
 
+    def depth(self) -> dict[str, int]:
+        """How many messages wait in each unfinished state (pending, generated…), for /metrics."""
+        with Session(self.engine) as s:
+            rows = s.execute(select(_c.state, func.count()).where(_c.state.not_in(("sent", "skipped")))
+                             .group_by(_c.state)).all()
+        return {state: count for state, count in rows}
+
     def prune(self, before: date) -> int:
         """Forget finished rows of local dates before `before`."""
         with Session(self.engine) as s, s.begin():

@@ -13,6 +13,7 @@ from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
 from sleepcot.store import Store
 from tests.chat.people import ADMIN, ANN, BEN
+from tests.loopback import closed_port
 from tests.loopback.bot_runner import RunningBot
 from tests.loopback.telegram_server import BotAPIServer
 
@@ -36,7 +37,8 @@ def launch(telegram: BotAPIServer, tmp_path) -> Iterator[Callable[..., RunningBo
         values = dict(data_dir=tmp_path / "data", database_url=database_url or f"sqlite:///{tmp_path / 'bot.db'}",
                       telegram_token=telegram.token, telegram_api_url=telegram.url, telegram_admins=[ADMIN],
                       telegram_allowed_users=[ANN, BEN], telegram_stream_interval_s=0.2, secret_keys=key,
-                      llm_max_tokens=160, scheduler=False)  # test_scheduler.py runs the scheduler
+                      llm_max_tokens=160, scheduler=False,  # test_scheduler.py runs the scheduler
+                      http_port=closed_port())  # the web app (health) on a port of its own
         values.update(overrides)
         settings = Settings(**values)
         store = Store(settings.effective_database_url)

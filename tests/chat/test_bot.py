@@ -24,9 +24,9 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from bot.app import WEBHOOK_PATH
 from bot.streaming import StreamedReply
 from bot.texts import TEXTS, say
+from bot.web import WEBHOOK_PATH
 from integrations.simulator import Persona, SimulatorAdapter
 from integrations.vendors import VENDORS, Connection, Vendor
 from sleepcot.analysis.latest import analyze_latest

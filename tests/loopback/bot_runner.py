@@ -1,8 +1,8 @@
 """The bot under test: `bot.app.run`, exactly as `sleepcot run` runs it, on its own event loop in a
 background thread, so a test or a benchmark can play its users against the loopback Bot API.
 
-With `public_url` set (`web_endpoint()` gives a free local one) the bot's web app serves too, and
-`RunningBot.web_url` / `callback_url(vendor)` say where: a test plays the browser that a vendor sends back
+The bot's web app serves on the settings' host and port (`web_endpoint()` gives a free local one and makes
+it the public URL too), and `RunningBot.web_url` / `callback_url(vendor)` say where: a test plays the browser that a vendor sends back
 to `/oauth/<vendor>/callback`. `hub` injects the integrations (`integrations.sync.Hub`), e.g. one whose
 vendor origins point at loopback vendor servers; by default the bot makes its own from the settings.
 """
@@ -13,7 +13,8 @@ import asyncio
 import threading
 from typing import Any
 
-from bot.app import OAUTH_CALLBACK_PATH, run
+from bot.app import run
+from bot.web import OAUTH_CALLBACK_PATH
 from integrations.sync import Hub
 from sleepcot.coach.llm import LLM
 from sleepcot.config import Settings
@@ -69,8 +70,7 @@ class RunningBot:
 
     @property
     def web_url(self) -> str:
-        """The base URL where the bot's web app listens (it runs when public_url is set, or for a webhook)."""
-        assert self.settings.public_url or self.settings.telegram_mode == "webhook", "the bot has no web app"
+        """The base URL where the bot's web app listens."""
         return f"http://{self.settings.http_host}:{self.settings.http_port}"
 
     def callback_url(self, vendor: str) -> str:

@@ -28,6 +28,7 @@ from sleepcot.domain import Profile
 from sleepcot.schedule import DayPlan
 from sleepcot.store import Store
 from sleepcot.store.models import OutboxRow
+from tests.loopback import closed_port
 from tests.loopback.ollama_server import OllamaLoopback
 from tests.loopback.telegram_server import BotAPIServer
 
@@ -60,7 +61,8 @@ class Workers:
 
     def start(self, **env: str) -> subprocess.Popen:
         log = open(self.logs / f"worker-{len(self.processes)}.log", "w")
-        process = subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env={**self.env, **env}, stdout=log,
+        env = {**self.env, "SLEEPCOT_HTTP_PORT": str(closed_port()), **env}  # health, a port each
+        process = subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from prometheus_client import REGISTRY
 
 from integrations import withings as withings_adapter
 from integrations.oauth import ConnectError
@@ -239,12 +240,19 @@ def test_429_retry_after_is_honoured(tmp_path, store, vault, oura):
     assert data[1] - data[0] >= 1.0  # the retry waited the second the vendor asked for
 
 
-def test_5xx_and_timeouts_are_retried(tmp_path, store, vault, oura):
+def test_5xx_and_timeouts_are_retried_and_counted_for_the_operator(tmp_path, store, vault, oura):
+    def count(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
     user = _user(store, "UTC")
     _connect(user, vault, oura, oura.add_account(_nights(4)))
+    before = count("sleepcot_vendor_errors_total", vendor="oura", error="http_5xx")
+    synced = count("sleepcot_syncs_total", vendor="oura", outcome="ok")
     oura.fail_next(2, 503, {"message": "unavailable"})
     report = _run(_sync(user, Hub(_settings(tmp_path, {"oura": oura}), vault)))
     assert report.failed == [] and [r.nights_changed for r in report.results] == [4]
+    assert count("sleepcot_vendor_errors_total", vendor="oura", error="http_5xx") == before + 2  # /metrics
+    assert count("sleepcot_syncs_total", vendor="oura", outcome="ok") == synced + 1
 
 
 def test_a_vendor_that_keeps_failing_loses_no_data_and_is_retried_next_time(tmp_path, store, vault, oura):

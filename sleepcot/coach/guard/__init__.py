@@ -69,6 +69,16 @@ class Verdict:
             out.append("does not state the figure asked about")
         return out
 
+    @property
+    def reasons(self) -> list[str]:
+        """The kinds of problem, as short codes (what /metrics counts refusals by)."""
+        kinds = {"unsupported_figure": self.unsupported, "misbound_figure": self.misbound,
+                 "diagnosis": self.diagnoses, "medication": self.medications,
+                 "missing_red_flag_advice": self.missing_red_flag_advice, "red_flag_dismissed": self.dismissals,
+                 "off_task": self.off_task, "missing_topic": self.missing_topic, "empty": self.empty,
+                 "empty_step": self.empty_steps, "too_few_figures": self.too_few_figures, "unanswered": self.unanswered}
+        return [kind for kind, found in kinds.items() if found]
+
     def as_dict(self) -> dict:
         return {"ok": self.ok, "problems": self.problems}
 
