@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Creates .venv and installs SleepCoT with its embedded model; `--dev` adds what the tests need (PostgreSQL's
-# driver, pytest, and the distillation pipeline's torch/transformers/peft/gguf).
+# driver, pytest, and the distillation pipeline's torch/transformers/peft/gguf); `--deploy` adds only PostgreSQL's
+# driver (what deploy/Dockerfile installs, and a bare-metal install in /opt/sleepcot).
 # The first run builds llama.cpp from source (about 4 minutes on 2 cores); pip's cache makes reruns quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="embedded"
 [ "${1:-}" = "--dev" ] && extras="embedded,postgres,dev,distill"
+[ "${1:-}" = "--deploy" ] && extras="embedded,postgres"
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "${PYTHON:-python3}" -m venv .venv
