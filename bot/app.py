@@ -190,7 +190,7 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     try:
         if worker:
             coach = Coach(llm, llm_reason, asyncio.Semaphore(settings.llm_concurrency))
-            async with serving(settings, worker_app(readiness)), scheduling(settings, store, hub, coach) as scheduler:
+            async with scheduling(settings, store, hub, coach) as scheduler, serving(settings, worker_app(readiness)):
                 readiness.scheduler = scheduler
                 log.info("SleepCoT worker %s is running (health on port %d)", scheduler.outbox.worker,
                          settings.http_port)
@@ -213,7 +213,8 @@ async def _serve(settings: Settings, store: Store, llm: LLM | None, llm_reason: 
             raise ValueError("webhook mode needs SLEEPCOT_PUBLIC_URL")
         secret = (settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret
                   else secrets.token_urlsafe(32))
-    telegram = readiness.telegram = Telegram(settings.telegram_mode)
+    telegram = readiness.telegram = Telegram(settings.telegram_mode,
+                                             lambda: application.updater is not None and application.updater.running)
     readiness.scheduler_off = not settings.scheduler  # SLEEPCOT_SCHEDULER=false: the workers do it all
     scheduled = (scheduling(settings, store, hub, handlers.coach) if settings.scheduler
                  else contextlib.nullcontext())

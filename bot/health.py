@@ -44,8 +44,9 @@ class Telegram:
     """How updates reach the bot: polling (ready unless getUpdates failed lately) or the webhook (ready once
     Telegram accepted it)."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, polling: Callable[[], bool]) -> None:
         self.mode = mode
+        self.polling = polling  # whether the updater's polling loop still runs
         self.started = False
         self.last_error: float | None = None  # monotonic time of the last failed getUpdates
 
@@ -55,6 +56,8 @@ class Telegram:
     def check(self) -> Check:
         if not self.started:
             return Check(False, f"{self.mode}: not started yet")
+        if self.mode == "polling" and not self.polling():
+            return Check(False, "polling: stopped")
         if self.last_error is not None and time.monotonic() - self.last_error < POLL_ERROR_GRACE_S:
             return Check(False, f"polling: getUpdates failed {time.monotonic() - self.last_error:.0f} s ago")
         return Check(True, "polling" if self.mode == "polling" else "webhook registered")

@@ -183,3 +183,19 @@ def test_a_second_process_on_a_taken_port_stops_saying_so(telegram, launch):
     first = launch()
     with pytest.raises(RuntimeError, match="needs a SLEEPCOT_HTTP_PORT of its own"):
         launch(http_port=first.settings.http_port)
+
+
+def test_readyz_says_when_telegram_stops_answering_getupdates(telegram, launch):
+    bot = launch()
+    assert httpx.get(bot.web_url + "/readyz", timeout=20).status_code == 200
+    telegram.fail_next(3, 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        answer = httpx.get(bot.web_url + "/readyz", timeout=20)
+        if answer.status_code == 503:
+            break
+        time.sleep(0.2)
+    assert answer.status_code == 503
+    telegram_check = answer.json()["checks"]["telegram"]
+    assert not telegram_check["ok"] and "getUpdates failed" in telegram_check["detail"]
+    assert answer.json()["checks"]["database"]["ok"]
