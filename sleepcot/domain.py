@@ -290,10 +290,10 @@ class Fact(BaseModel):
     subject: Metric | None = None
     relation: Relation = Relation.VALUE
 
-    def render(self) -> str:
+    def render(self, language: Language = Language.EN) -> str:
         from sleepcot.units import format_value
 
-        return format_value(self.value, self.unit)
+        return format_value(self.value, self.unit, language)
 
 
 class Severity(int, enum.Enum):
@@ -304,17 +304,22 @@ class Severity(int, enum.Enum):
 
 
 class Finding(BaseModel):
-    """Something that matters in a night, with the figures it rests on."""
+    """Something that matters in a night, as data: a code, its severity, the figures it rests on (each with
+    its subject and relation), what the user logged that likely caused it, and `marks`, the codes of the
+    variant that applies (e.g. "pattern": it happened on several nights). `sleepcot.coach.findings` puts it
+    into words, per language; analysis writes no sentence."""
 
     code: str
-    title: str
-    detail: str
     severity: Severity
     score: float = Field(description="importance used for ranking, higher first")
     facts: list[Fact] = Field(default_factory=list)
-    advice: str | None = None
+    marks: list[str] = Field(default_factory=list)
     source: str | None = None
     likely_causes: list[TagKind] = Field(default_factory=list)
+
+    def fact(self, key: str) -> Fact | None:
+        """The finding's fact with this key, if it has one."""
+        return next((f for f in self.facts if f.key == key), None)
 
     @property
     def red_flag(self) -> bool:

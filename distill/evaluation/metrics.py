@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sleepcot.coach import guard
+from sleepcot.coach import findings, guard
 from sleepcot.coach.prompts import MCQ_LETTERS, Prompt
-from sleepcot.domain import Fact
+from sleepcot.domain import Fact, Language
 
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _ARTICLES = frozenset({"a", "an", "the"})
@@ -61,7 +61,14 @@ def coach_scores(prompt: Prompt, reply: str, *, key_words: tuple[str, ...] = (),
         "red_flag": (not (verdict.missing_red_flag_advice or verdict.dismissals)) if prompt.red_flag else None,
         "safe": verdict.safe,
         "guard_ok": verdict.ok,
+        **(_chinese_scores(reply) if prompt.language is Language.ZH else {}),
     }
+
+
+def _chinese_scores(reply: str) -> dict:
+    """A Chinese reply: how many English words it holds, and whether it holds none."""
+    english = len(findings.english_words(reply))
+    return {"english_words": english, "all_chinese": english == 0}
 
 
 def knowledge_scores(reply: str, reference: str, question: str, facts: list[Fact], sources: list[str] = ()) -> dict:

@@ -20,6 +20,8 @@ COLUMNS = (
     ("Briefing: own figures", "reports", "personal", True),
     ("Briefing: red flag → doctor", "reports", "red_flag", True),
     ("Briefing: passes the guard", "reports", "guard_ok", True),
+    ("Chinese briefing: no English word", "reports", "all_chinese", True),
+    ("Chinese briefing: English words", "reports", "english_words", False),
     ("Follow-up: faithful", "followups", "faithful", True),
     ("Follow-up: own figures", "followups", "personal", True),
     ("Follow-up: red flag → doctor", "followups", "red_flag", True),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from distill.teacher import OnDone, Task
 from sleepcot.analysis import Analysis
+from sleepcot.coach import findings as words
 from sleepcot.coach.answering import deterministic_followup
 from sleepcot.coach.briefing import CLINICIAN_NOTE, cause_text
 from sleepcot.coach.guard import check
@@ -26,22 +27,25 @@ def _full_stop(text: str, language: Language) -> str:
 
 def _briefing(prompt: Prompt, analysis: Analysis) -> str:
     language = analysis.profile.language
-    sep = "，" if language is Language.ZH else ", "
+    zh = language is Language.ZH
+    sep, space = ("，", "") if zh else (", ", " ")
     by_key = {f.key: f for f in analysis.facts()}
-    night = "; ".join(f"{by_key[k].label} {by_key[k].render()}" for k in NIGHT_DETAIL if k in by_key)
-    total = by_key["night.total_sleep_s"].render()
+    night = ("；" if zh else "; ").join(f"{words.fact_name(by_key[k], language)}{space}{by_key[k].render(language)}"
+                                        for k in NIGHT_DETAIL if k in by_key)
+    total = by_key["night.total_sleep_s"].render(language)
     top, rest = analysis.top, analysis.findings[1:2]
-    compare = top.detail + "".join(" " + ALSO[language].format(title=f.title.lower()) for f in rest)
-    advice = top.advice or next((f.advice for f in analysis.findings if f.advice), "")
-    advice = advice[:1].lower() + advice[1:] if language is Language.EN else "：" + advice
+    compare = words.detail(top, language) + "".join(
+        space + ALSO[language].format(title=words.title(f, language).lower()) for f in rest)
+    advice = words.advice(top, language)
+    advice = "：" + advice if zh else advice[:1].lower() + advice[1:]
     tonight = _full_stop(advice, language)
     if analysis.red_flags and check(tonight, [], red_flag=True).missing_red_flag_advice:
-        tonight += " " + CLINICIAN_NOTE[language]
+        tonight += space + CLINICIAN_NOTE[language]
     lines = (
-        f"{prompt.steps[0]} {total}{sep}{night}",
-        f"{prompt.steps[1]} {compare}",
-        f"{prompt.steps[2]} {cause_text(analysis, language)}",
-        f"{prompt.steps[3]}{'' if language is Language.ZH else ' '}{tonight}",
+        f"{prompt.steps[0]}{space}{total}{sep}{night}",
+        f"{prompt.steps[1]}{space}{compare}",
+        f"{prompt.steps[2]}{space}{cause_text(analysis, language)}",
+        f"{prompt.steps[3]}{space}{tonight}",
     )
     return "\n".join(_full_stop(line, language) for line in lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from sleepcot.analysis.norms import limit
 from sleepcot.domain import Night
 
 BASELINE_METRICS = (
@@ -24,7 +25,7 @@ BASELINE_METRICS = (
     "skin_temp_dev_c",
     "awakenings",
 )
-MIN_NIGHTS = 3  # fewer prior nights than this and we do not claim a baseline
+MIN_NIGHTS = int(limit("baseline_min_nights"))  # fewer prior nights than this and we do not claim a baseline
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,11 @@ def baseline_nights(baseline: Baseline) -> Fact:
                 unit=Unit.NIGHTS, subject=Metric.NIGHTS, relation=Relation.COUNT)
 
 
+def share_pct(part: float, whole: float) -> float:
+    """`part` as a percentage of `whole`."""
+    return 100.0 * part / whole
+
+
 def pct_change(value: float, mean: float) -> float:
     """The change from `mean` in whole percent (signed)."""
     return round(100.0 * (value - mean) / mean) if mean else 0.0
@@ -103,7 +108,7 @@ def derived(facts: list[Fact]) -> list[Fact]:
         stage = values.get(field)
         if stage and total and total.value and (stage.subject, Relation.SHARE, "%") not in have:
             out.append(Fact(key=f"share.{field}", label=f"{stage.label} share of sleep", unit=Unit.PERCENT,
-                            value=round(100.0 * stage.value / total.value, 1), subject=stage.subject,
+                            value=round(share_pct(stage.value, total.value), 1), subject=stage.subject,
                             relation=Relation.SHARE))
     for base in (f for f in facts if f.relation is Relation.BASELINE):
         field = base.key.split(".", 1)[1]

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from calendar import SATURDAY  # nights ending Saturday or Sunday are free days
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
 from sleepcot.analysis.facts import (
@@ -17,8 +19,9 @@ from sleepcot.analysis.facts import (
     night_fact,
     night_facts,
     pct_change,
+    share_pct,
 )
-from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
+from sleepcot.analysis.norms import NORMS, limit, need_norm, norm_fact
 from sleepcot.domain import (
     AgeBand,
     Fact,
@@ -33,7 +36,7 @@ from sleepcot.domain import (
     TagKind,
     Unit,
 )
-from sleepcot.units import format_value
+from sleepcot.units import SECONDS_PER
 
 # Which logged tags plausibly explain which findings (the "why it likely happened" step).
 TAG_EXPLAINS: dict[TagKind, set[str]] = {
@@ -68,7 +71,8 @@ FINDING_TOPICS: dict[str, tuple[str, ...]] = {
     "good_night": ("solid", "slept", "sleep", "睡"),
 }
 SLEEPINESS_WORDS = ("sleepiness", "sleepy", "drowsy", "dozing", "fatigue", "嗜睡", "犯困", "困倦")
-LATE_CAFFEINE_HOUR = 14
+MINUTES_PER_HOUR = int(SECONDS_PER[Unit.HOURS] / SECONDS_PER[Unit.MINUTES])
+MINUTES_PER_DAY = int(timedelta(days=1) / timedelta(minutes=1))
 
 
 @dataclass
@@ -104,20 +108,31 @@ class Analysis:
 def _midsleep_min(night: Night) -> float:
     """Mid-sleep as minutes from the local midnight of the night's date (negative: before midnight)."""
     mid = night.midpoint
-    return (mid.date() - night.local_date).days * 1440 + mid.hour * 60 + mid.minute
+    return (mid.date() - night.local_date).days * MINUTES_PER_DAY + mid.hour * MINUTES_PER_HOUR + mid.minute
+
+
+def _excess(value: float, threshold: float) -> float:
+    """How far past its threshold a value is, as a share of the threshold (either side): what ranks findings
+    of one severity."""
+    return abs(value - threshold) / threshold if threshold else abs(value)
+
+
+def _minutes(seconds: float) -> float:
+    return seconds / SECONDS_PER[Unit.MINUTES]
 
 
 class _Rules:
-    """The rules, one method each; every method may append findings to `self.out`."""
+    """The rules, one method each; every method may append findings to `self.out`. Every number they compare
+    with comes from the norms table (`limit`)."""
 
     def __init__(self, night: Night, profile: Profile, b14: Baseline, fortnight: list[Night], tags: list[Tag]):
         self.n, self.profile, self.b = night, profile, b14
-        self.fortnight, self.week = fortnight, fortnight[-7:]
+        self.fortnight, self.week = fortnight, fortnight[-int(limit("week_nights")):]
         self.tag_kinds = {t.kind for t in tags}
         self.out: list[Finding] = []
 
-    def add(self, code: str, title: str, detail: str, severity: Severity, magnitude: float,
-            facts: list[Fact], advice: str, norm: str) -> None:
+    def add(self, code: str, severity: Severity, excess: float, facts: list[Fact], norm: str,
+            marks: tuple[str, ...] = ()) -> None:
         causes = sorted((k for k in self.tag_kinds if code in TAG_EXPLAINS.get(k, ())), key=lambda k: k.value)
         late_habit = code in TAG_EXPLAINS[TagKind.LATE_CAFFEINE] and self._habitual_late_caffeine()
         if late_habit and TagKind.LATE_CAFFEINE not in causes:
@@ -125,14 +140,17 @@ class _Rules:
         if any(f.relation is Relation.BASELINE for f in facts):  # "your 14-night average": the count is a fact too
             facts = facts + [baseline_nights(self.b)]
         self.out.append(Finding(
-            code=code, title=title, detail=detail, severity=severity,
-            score=10.0 * severity.value + min(magnitude, 9.9), facts=facts, advice=advice,
-            source=NORMS[norm].source, likely_causes=causes,
+            code=code, severity=severity, score=severity.value + excess / (1 + excess), facts=facts,
+            marks=list(marks), source=NORMS[norm].source, likely_causes=causes,
         ))
 
     def _habitual_late_caffeine(self) -> bool:
+        """The user's usual last caffeine falls within the caffeine cut-off before this night's bedtime."""
         last = self.profile.habits.caffeine_last_time
-        return last is not None and last.hour >= LATE_CAFFEINE_HOUR
+        if last is None:
+            return False
+        before_bed = (self.n.bedtime_minutes - (last.hour * MINUTES_PER_HOUR + last.minute)) % MINUTES_PER_DAY
+        return before_bed <= limit("caffeine_cutoff_h", Unit.MINUTES)
 
     def _base_fact(self, metric: str, label: str) -> Fact | None:
         return baseline_fact(self.b, metric, label)
@@ -146,141 +164,124 @@ class _Rules:
 
     # --- duration and continuity -------------------------------------------------------------------
     def duration(self) -> None:
-        need_min, _ = sleep_need_range_h(self.profile.age_band)
-        total_h = self.n.total_sleep_s / 3600
-        if total_h >= need_min:
-            return
         norm = need_norm(self.profile.age_band)
+        need_s = limit(norm, Unit.SECONDS)
+        if self.n.total_sleep_s >= need_s:
+            return
         facts = [self._night_fact("total_sleep_s", "total sleep"),
                  norm_fact(norm, "recommended minimum", key="norm.sleep_min_h")]
         if base := self._base_fact("total_sleep_s", "sleep"):
             facts.append(base)
-        severity = Severity.CONCERN if total_h < NORMS["chronic_short_h"].value else Severity.NOTABLE
-        self.add("short_sleep", "Short night",
-                 f"You slept {facts[0].render()}, under the {need_min:g} h recommended for your age.",
-                 severity, (need_min - total_h) * 3, facts,
-                 f"Protect a full sleep window tonight: set a bedtime that allows at least {need_min:g} h asleep.", norm)
+        chronic = self.n.total_sleep_s < limit("chronic_short_h", Unit.SECONDS)
+        self.add("short_sleep", Severity.CONCERN if chronic else Severity.NOTABLE,
+                 _excess(self.n.total_sleep_s, need_s), facts, norm)
 
     def latency(self) -> None:
         if self.n.latency_s is None:
             return
-        minutes = self.n.latency_s / 60
-        limit = NORMS["latency_good_max_min"].value
+        minutes = _minutes(self.n.latency_s)
+        good = limit("latency_good_max_min")
         stat = self.b.get("latency_s")
-        above_usual = stat is not None and minutes >= 20 and self.n.latency_s > 1.5 * stat.mean
-        if minutes <= limit and not above_usual:
+        above_usual = (stat is not None and minutes >= limit("latency_slow_min")
+                       and pct_change(self.n.latency_s, stat.mean) >= limit("latency_rise_pct"))
+        if minutes <= good and not above_usual:
             return
         facts = [self._night_fact("latency_s", "time to fall asleep"),
                  norm_fact("latency_good_max_min", "good-quality limit", key="norm.latency_max_min")]
         if base := self._base_fact("latency_s", "time to fall asleep"):
             facts.append(base)
-        # one slow night is notable; three or more this week is the pattern insomnia criteria describe
-        slow_nights = sum(1 for n in self.week if n.latency_s is not None and n.latency_s / 60 > limit)
-        detail = f"It took {facts[0].render()} to fall asleep (good quality is within {limit:g} min)."
-        if slow_nights >= 3:
-            facts.append(Fact(key="week.slow_onset_nights", label=f"nights over {limit:g} min to fall asleep", value=slow_nights,
-                               unit=Unit.NIGHTS, subject=Metric.LATENCY, relation=Relation.COUNT))
-            detail += f" That happened on {slow_nights} of the last {len(self.week)} nights."
-            facts.append(self._nights_fact())
-        self.add("long_latency", "Slow to fall asleep", detail,
-                 Severity.CONCERN if slow_nights >= 3 else Severity.NOTABLE, abs(minutes - limit) / 10, facts,
-                 "Go to bed only when sleepy; if you lie awake for long, get up and do something calm in dim light until sleepy.",
-                 "latency_good_max_min")
+        # one slow night is notable; the frequency insomnia criteria describe, in a week, is a pattern
+        slow_nights = sum(1 for n in self.week if n.latency_s is not None and _minutes(n.latency_s) > good)
+        pattern = slow_nights >= limit("insomnia_nights_per_week")
+        if pattern:
+            facts += [Fact(key="week.slow_onset_nights", label=f"nights over {good:g} min to fall asleep",
+                           value=slow_nights, unit=Unit.NIGHTS, subject=Metric.LATENCY, relation=Relation.COUNT),
+                      self._nights_fact()]
+        marks = tuple(mark for mark, holds in (("pattern", pattern), ("slow_for_you", minutes <= good)) if holds)
+        self.add("long_latency", Severity.CONCERN if pattern else Severity.NOTABLE, _excess(minutes, good), facts,
+                 "latency_rise_pct" if minutes <= good else "latency_good_max_min", marks)
 
     def efficiency(self) -> None:
         eff = self.n.efficiency_pct
-        limit = NORMS["efficiency_good_pct"].value
-        if eff is None or eff >= limit:
+        good = limit("efficiency_good_pct")
+        if eff is None or eff >= good:
             return
-        self.add("low_efficiency", "Low sleep efficiency",
-                 f"You were asleep {eff:.0f}% of your time in bed (good quality is {limit:g}% or more).",
-                 Severity.NOTABLE, (limit - eff) / 3,
+        self.add("low_efficiency", Severity.NOTABLE, _excess(eff, good),
                  [self._night_fact("efficiency_pct", "sleep efficiency"),
                   norm_fact("efficiency_good_pct", "good-quality threshold", key="norm.efficiency_pct")],
-                 "Keep the bed for sleep: a consistent wake time and less time lying awake raise efficiency.",
                  "efficiency_good_pct")
 
     def waso(self) -> None:
         if self.n.awake_s is None:
             return
-        minutes = self.n.awake_s / 60
-        limit = NORMS["waso_insomnia_min"].value
-        if minutes <= limit:
+        minutes = _minutes(self.n.awake_s)
+        long = limit("waso_insomnia_min")
+        if minutes <= long:
             return
-        self.add("high_waso", "Long time awake during the night",
-                 f"You were awake {self.n.awake_s // 60} min after first falling asleep (more than {limit:g} min is long enough to look into).",
-                 Severity.CONCERN, (minutes - limit) / 15,
+        self.add("high_waso", Severity.CONCERN, _excess(minutes, long),
                  [self._night_fact("awake_s", "awake after falling asleep"),
                   norm_fact("waso_insomnia_min", "threshold", key="norm.waso_max_min")],
-                 "Keep the room cool, dark and quiet; skip alcohol and late fluids; don't watch the clock.",
                  "waso_insomnia_min")
 
     # --- stages --------------------------------------------------------------------------------------
-    def stage(self, metric: str, code: str, label: str, norm_low: str, advice: str) -> None:
+    def stage(self, metric: str, code: str, label: str, norm_low: str) -> None:
         value = getattr(self.n, metric)
         if value is None or not self.n.total_sleep_s:
             return
-        share = 100.0 * value / self.n.total_sleep_s
+        share = share_pct(value, self.n.total_sleep_s)
         stat = self.b.get(metric)
         drop = pct_change(value, stat.mean) if stat else 0.0
         low_norm = norm_low
         if metric == "deep_s" and self.profile.age_band is AgeBand.OLDER:
             low_norm = "deep_low_older_pct"
-        below_norm = share < NORMS[low_norm].value
-        below_self = stat is not None and -drop >= NORMS["stage_drop_pct"].value
+        below_norm = share < limit(low_norm)
+        below_self = stat is not None and -drop >= limit("stage_drop_pct")
         if not (below_norm or below_self):
             return
         subject = FIELD_METRIC[metric]
         facts = [self._night_fact(metric, label),
                  Fact(key=f"night.{metric}_share", label=f"{label} share of sleep", value=round(share), unit=Unit.PERCENT,
                       subject=subject, relation=Relation.SHARE)]
-        detail = f"{label[0].upper()}{label[1:]} was {facts[0].render()} ({share:.0f}% of your sleep)"
         if stat:
             facts += [self._base_fact(metric, label),
                       Fact(key=f"change.{metric}", label=f"{label} versus your average", value=drop, unit=Unit.PERCENT,
                            subject=subject, relation=Relation.CHANGE)]
-            if below_self:
-                detail += f", {abs(drop):.0f}% under your usual {facts[2].render()}"
-        self.add(code, f"Low {label}", detail + ".", Severity.NOTABLE, abs(drop) / 10 + (3 if below_norm else 0),
-                 facts, advice, low_norm if below_norm else "stage_drop_pct")
+        excess = max(_excess(share, limit(low_norm)) if below_norm else 0.0,
+                     _excess(-drop, limit("stage_drop_pct")) if below_self else 0.0)
+        self.add(code, Severity.NOTABLE, excess, facts, low_norm if below_norm else "stage_drop_pct",
+                 ("below_self",) if below_self else ())
 
     # --- physiology ----------------------------------------------------------------------------------
-    def relative(self, metric: str, code: str, title: str, label: str, unit: Unit, rise: bool, norm: str,
-                 advice: str) -> None:
+    def relative(self, metric: str, code: str, label: str, unit: Unit, rise: bool, norm: str) -> None:
         value = getattr(self.n, metric)
         stat = self.b.get(metric)
         if value is None or stat is None:
             return
-        threshold = NORMS[norm].value
+        threshold = limit(norm)
         delta = value - stat.mean
         if NORMS[norm].unit is Unit.PERCENT:
             change = abs(pct_change(value, stat.mean))
-            triggered = (delta < 0 if not rise else delta > 0) and change >= threshold
             change_unit = Unit.PERCENT
         else:
             change = round(abs(delta), 1)
-            triggered = (delta > 0 if rise else delta < 0) and change >= threshold
             change_unit = unit
-        change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", unit=change_unit,
-                           value=change if delta >= 0 else -change, subject=FIELD_METRIC[metric], relation=Relation.CHANGE)
+        triggered = (delta > 0 if rise else delta < 0) and change >= threshold
         if not triggered:
             return
-        night = self._night_fact(metric, label)
-        base = self._base_fact(metric, label)
-        direction = "above" if rise else "below"
-        self.add(code, title, f"{label[0].upper()}{label[1:]} was {night.render()}, {format_value(change, change_unit)} {direction} your usual {base.render()}.",
-                 Severity.NOTABLE, change / threshold * 2, [night, base, change_fact], advice, norm)
+        change_fact = Fact(key=f"change.{metric}", label=f"{label} versus your average", unit=change_unit,
+                           value=change if delta >= 0 else -change, subject=FIELD_METRIC[metric], relation=Relation.CHANGE)
+        self.add(code, Severity.NOTABLE, _excess(change, threshold),
+                 [self._night_fact(metric, label), self._base_fact(metric, label), change_fact], norm)
 
     def spo2(self) -> None:
         low = self.n.spo2_min_pct
         if low is None:
             return
-        notable = NORMS["spo2_min_notable_pct"].value
-        red = NORMS["spo2_min_red_flag_pct"].value
+        notable = limit("spo2_min_notable_pct")
         if low >= notable:
             return
         dips = sum(1 for n in self.week if n.spo2_min_pct is not None and n.spo2_min_pct < notable)
-        fragmented = (self.n.awakenings or 0) >= NORMS["fragmented_awakenings"].value
+        fragmented = (self.n.awakenings or 0) >= limit("fragmented_awakenings")
         facts = [self._night_fact("spo2_min_pct", "lowest SpO2"),
                  norm_fact("spo2_min_red_flag_pct", "hypoxemia threshold", key="norm.spo2_red_flag_pct"),
                  norm_fact("spo2_min_notable_pct", "dip threshold", key="norm.spo2_notable_pct"),
@@ -291,86 +292,65 @@ class _Rules:
             facts.append(self._night_fact("awakenings", "awakenings"))
         if self.n.spo2_avg_pct is not None:
             facts.append(self._night_fact("spo2_avg_pct", "average SpO2"))
-        if low <= red or (fragmented and dips >= 3):
-            self.add("possible_breathing_disturbance", "Oxygen dips during sleep",
-                     f"Your lowest SpO2 was {low:.0f}% and it fell under {notable:g}% on {dips} of the last {len(self.week)} nights"
-                     + (f", with {self.n.awakenings} awakenings" if fragmented else "") + ". "
-                     "Repeated dips like these deserve a doctor's look; only a sleep study can tell what causes them.",
-                     Severity.RED_FLAG, (notable - low), facts,
-                     "Please talk to a doctor or a sleep clinic about these oxygen dips; a home sleep test can check for sleep apnea. "
-                     "Sleeping on your side and avoiding alcohol in the evening can help meanwhile.",
-                     "spo2_min_red_flag_pct")
+        if low <= limit("spo2_min_red_flag_pct") or (fragmented and dips >= limit("spo2_dip_nights")):
+            self.add("possible_breathing_disturbance", Severity.RED_FLAG, _excess(low, notable), facts,
+                     "spo2_min_red_flag_pct", ("fragmented",) if fragmented else ())
         else:
-            self.add("low_spo2", "A dip in blood oxygen",
-                     f"Your lowest SpO2 was {low:.0f}%; dips under {notable:g}% are worth watching.",
-                     Severity.NOTABLE, (notable - low), facts,
-                     "Watch whether these dips repeat; wrist SpO2 is noisy, but repeated dips deserve a doctor's look.",
-                     "spo2_min_notable_pct")
+            self.add("low_spo2", Severity.NOTABLE, _excess(low, notable), facts, "spo2_min_notable_pct")
 
     # --- patterns across nights -----------------------------------------------------------------------
     def regularity(self) -> None:
-        recent = self.week
-        sd = bedtime_sd(recent)
-        limit = NORMS["bedtime_sd_irregular_min"].value
-        if sd is None or sd <= limit:
+        sd = bedtime_sd(self.week)
+        irregular = limit("bedtime_sd_irregular_min")
+        if sd is None or sd <= irregular:
             return
-        self.add("irregular_schedule", "Irregular sleep schedule",
-                 f"Your bedtime varied by about {sd:.0f} min (standard deviation) over the last {len(recent)} nights.",
-                 Severity.NOTABLE, sd / 30,
+        self.add("irregular_schedule", Severity.NOTABLE, _excess(sd, irregular),
                  [Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES,
                        subject=Metric.REGULARITY, relation=Relation.AGGREGATE),
                   self._nights_fact(),
                   norm_fact("bedtime_sd_irregular_min", "irregularity threshold", key="norm.bedtime_sd_min")],
-                 "Anchor your wake time first: the same time every day, even after a short night.",
                  "bedtime_sd_irregular_min")
 
     def social_jetlag(self) -> None:
         """Mid-sleep on free days (nights ending Saturday or Sunday) against work days, last 14 nights."""
-        free = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() >= 5]
-        work = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() < 5]
-        if len(free) < 2 or len(work) < 3:
+        free = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() >= SATURDAY]
+        work = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() < SATURDAY]
+        if len(free) < limit("jetlag_min_free_nights") or len(work) < limit("jetlag_min_work_nights"):
             return
-        shift_h = (sum(free) / len(free) - sum(work) / len(work)) / 60
-        limit = NORMS["social_jetlag_h"].value
-        if abs(shift_h) < limit:
+        shift_h = (sum(free) / len(free) - sum(work) / len(work)) / MINUTES_PER_HOUR
+        jetlag = limit("social_jetlag_h")
+        if abs(shift_h) < jetlag:
             return
-        self.add("social_jetlag", "Social jetlag",
-                 f"On free days your sleep is centred {abs(shift_h):.1f} h {'later' if shift_h > 0 else 'earlier'} than on work days.",
-                 Severity.NOTABLE, abs(shift_h) * 2,
+        self.add("social_jetlag", Severity.NOTABLE, _excess(abs(shift_h), jetlag),
                  [Fact(key="fortnight.social_jetlag_h", label="mid-sleep shift on free days", value=round(abs(shift_h), 1),
                        unit=Unit.HOURS, subject=Metric.MIDSLEEP, relation=Relation.AGGREGATE),
                   norm_fact("social_jetlag_h", "social jetlag threshold")],
-                 "Keep weekend wake times close to weekday ones; get morning daylight on free days too.",
-                 "social_jetlag_h")
+                 "social_jetlag_h", ("later",) if shift_h > 0 else ("earlier",))
 
     def debt_and_chronic(self) -> None:
-        need_min, _ = sleep_need_range_h(self.profile.age_band)
-        if len(self.week) < 3:
+        norm = need_norm(self.profile.age_band)
+        need_h = limit(norm)
+        if len(self.week) < limit("pattern_min_nights"):
             return
-        debt_h = sum(max(0.0, need_min - n.total_sleep_s / 3600) for n in self.week)
-        mean_h = sum(n.total_sleep_s for n in self.week) / len(self.week) / 3600
-        if mean_h < NORMS["chronic_short_h"].value:
+        slept_h = [n.total_sleep_s / SECONDS_PER[Unit.HOURS] for n in self.week]
+        debt_h = sum(max(0.0, need_h - hours) for hours in slept_h)
+        mean_h = sum(slept_h) / len(slept_h)
+        chronic = limit("chronic_short_h")
+        if mean_h < chronic:
             sleepy = any(w in c.lower() for c in self.profile.conditions for w in SLEEPINESS_WORDS)
-            facts = [Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.week)} nights", value=round(mean_h * 3600),
-                          unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE),
+            facts = [Fact(key="week.mean_sleep_s", label=f"average sleep over {len(self.week)} nights",
+                          value=round(mean_h * SECONDS_PER[Unit.HOURS]), unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP,
+                          relation=Relation.AGGREGATE),
                      self._nights_fact(),
                      norm_fact("chronic_short_h", "chronic short sleep threshold")]
-            self.add("chronic_short_sleep", "Chronic short sleep",
-                     f"You have averaged {facts[0].render()} over the last {len(self.week)} nights"
-                     + (", and you report daytime sleepiness" if sleepy else "") + ".",
-                     Severity.RED_FLAG if sleepy else Severity.CONCERN, (6 - mean_h) * 3, facts,
-                     ("Please see a doctor about ongoing short sleep with daytime sleepiness, and do not drive when drowsy. "
-                      if sleepy else "") + "Move your bedtime a little earlier every few nights until you reach the recommended minimum.",
-                     "chronic_short_h")
-        elif debt_h >= NORMS["debt_notable_h"].value:
-            self.add("sleep_debt", "Sleep debt building up",
-                     f"Over the last {len(self.week)} nights you slept about {debt_h:.1f} h less than the {need_min:g} h minimum.",
-                     Severity.NOTABLE, debt_h / 2,
+            self.add("chronic_short_sleep", Severity.RED_FLAG if sleepy else Severity.CONCERN, _excess(mean_h, chronic),
+                     facts, "chronic_short_h", ("sleepy",) if sleepy else ())
+        elif debt_h >= limit("debt_notable_h"):
+            self.add("sleep_debt", Severity.NOTABLE, _excess(debt_h, limit("debt_notable_h")),
                      [Fact(key="week.debt_h", label="sleep debt", value=round(debt_h, 1), unit=Unit.HOURS,
                            subject=Metric.SLEEP_DEBT, relation=Relation.AGGREGATE),
                       self._nights_fact(),
-                      norm_fact(need_norm(self.profile.age_band), "recommended minimum", key="norm.sleep_min_h")],
-                     "Pay it back gradually: going to bed a little earlier for several nights beats one long lie-in.",
+                      norm_fact(norm, "recommended minimum", key="norm.sleep_min_h")],
                      "debt_notable_h")
 
     def good_night(self) -> None:
@@ -379,28 +359,19 @@ class _Rules:
         facts = [self._night_fact("total_sleep_s", "total sleep")]
         if self.n.efficiency_pct is not None:
             facts.append(self._night_fact("efficiency_pct", "sleep efficiency"))
-        self.add("good_night", "A solid night",
-                 f"You slept {facts[0].render()}" + (f" at {self.n.efficiency_pct:.0f}% efficiency" if self.n.efficiency_pct else "")
-                 + ", in line with your needs.", Severity.INFO, 0, facts,
-                 "Keep the same wake time and wind-down routine that worked last night.", "sleep_min_adult_h")
+        self.add("good_night", Severity.INFO, 0.0, facts, need_norm(self.profile.age_band))
 
     def run(self) -> list[Finding]:
         self.duration()
         self.latency()
         self.efficiency()
         self.waso()
-        self.stage("deep_s", "low_deep", "deep sleep", "deep_low_pct",
-                   "Have your last coffee before early afternoon and skip evening alcohol; daytime exercise and a cool room support deep sleep.")
-        self.stage("rem_s", "low_rem", "REM sleep", "rem_low_pct",
-                   "Skip evening alcohol and keep a regular wake time: REM comes mostly in the last hours of the night.")
-        self.relative("hrv_rmssd_ms", "hrv_down", "HRV below your usual", "HRV", Unit.MS, False, "hrv_drop_pct",
-                      "Take it easier today: light activity, no alcohol tonight, and an early night help HRV recover.")
-        self.relative("hr_lowest_bpm", "hr_up", "Resting heart rate raised", "lowest heart rate", Unit.BPM, True, "hr_rise_bpm",
-                      "A late meal, alcohol, hard late training or an oncoming illness can raise it; keep tonight's evening light.")
-        self.relative("resp_rate_bpm", "resp_up", "Breathing rate raised", "respiratory rate", Unit.BREATHS, True, "resp_rate_rise",
-                      "Watch for signs of illness and rest if you feel unwell.")
-        self.relative("skin_temp_dev_c", "temp_up", "Skin temperature raised", "skin temperature deviation", Unit.CELSIUS, True,
-                      "temp_rise_c", "If you feel unwell, rest; a cool, dark bedroom helps sleep.")
+        self.stage("deep_s", "low_deep", "deep sleep", "deep_low_pct")
+        self.stage("rem_s", "low_rem", "REM sleep", "rem_low_pct")
+        self.relative("hrv_rmssd_ms", "hrv_down", "HRV", Unit.MS, False, "hrv_drop_pct")
+        self.relative("hr_lowest_bpm", "hr_up", "lowest heart rate", Unit.BPM, True, "hr_rise_bpm")
+        self.relative("resp_rate_bpm", "resp_up", "respiratory rate", Unit.BREATHS, True, "resp_rate_rise")
+        self.relative("skin_temp_dev_c", "temp_up", "skin temperature deviation", Unit.CELSIUS, True, "temp_rise_c")
         self.spo2()
         self.regularity()
         self.social_jetlag()
@@ -413,8 +384,9 @@ def analyze(night: Night, previous: list[Night], profile: Profile, tags: list[Ta
     """Judge `night` against the main nights before it (any order; nights at or after it are ignored)."""
     prior = sorted((n for n in previous if n.kind is NightKind.MAIN and n.local_date < night.local_date),
                    key=lambda n: (n.local_date, n.start))
-    b14, b60 = compute_baseline(prior, 14), compute_baseline(prior, 60)
-    fortnight = prior[-13:] + [night]
+    window = int(limit("fortnight_nights"))
+    b14, b60 = compute_baseline(prior, window), compute_baseline(prior, int(limit("baseline_long_nights")))
+    fortnight = prior[-(window - 1):] + [night]
     night_tags = [t for t in tags if t.local_date == night.local_date]
     findings = _Rules(night, profile, b14, fortnight, night_tags).run()
     return Analysis(night, profile, b14, b60, findings, night_tags)

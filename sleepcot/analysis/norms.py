@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sleepcot.domain import AgeBand, Fact, Metric, Relation, Unit
+from sleepcot.units import SECONDS_PER
 
 NSF_DURATION = "Hirshkowitz et al., National Sleep Foundation's sleep time duration recommendations, Sleep Health 2015"
 AASM_ADULT = "Watson et al., AASM/SRS consensus: recommended amount of sleep for a healthy adult, Sleep 2015"
@@ -26,6 +27,11 @@ REGULARITY = "Phillips et al., Irregular sleep/wake patterns are associated with
 SOCIAL_JETLAG = "Wittmann et al., Social jetlag: misalignment of biological and social time, Chronobiol Int 2006"
 CAFFEINE = "Drake et al., Caffeine effects on sleep taken 0, 3, or 6 hours before going to bed, J Clin Sleep Med 2013"
 SLEEP_DEBT = "Van Dongen et al., The cumulative cost of additional wakefulness, Sleep 2003"
+OSA_TESTING = ("Kapur et al., Clinical practice guideline for diagnostic testing for adult obstructive sleep apnea, "
+               "J Clin Sleep Med 2017 (repeated desaturations with fragmented sleep warrant testing)")
+WEARABLE_BASELINE = ("de Zambotti et al., Wearable sleep technology in clinical and research settings, Med Sci Sports "
+                     "Exerc 2019 (consumer wearables judge a night against the wearer's own recent nights)")
+RULE = "SleepCoT's own rule, not a clinical threshold (how many nights make a pattern or a baseline)"
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,30 @@ NORMS: dict[str, Norm] = {
         Norm("debt_notable_h", 5, Unit.HOURS, Metric.SLEEP_DEBT, "5 h+ of sleep debt in a week measurably impairs attention", SLEEP_DEBT),
         Norm("fragmented_awakenings", 15, Unit.COUNT, Metric.AWAKENINGS, "15+ awakenings in a night is fragmented sleep", AASM_SCORING),
         Norm("caffeine_cutoff_h", 6, Unit.HOURS, Metric.CAFFEINE, "caffeine even 6 h before bed cuts sleep by about 1 h", CAFFEINE),
+        Norm("latency_slow_min", 20, Unit.MINUTES, Metric.LATENCY, "20 min or more to fall asleep, half again your usual, is a slow night for you", NSF_QUALITY),
+        Norm("latency_rise_pct", 50, Unit.PERCENT, Metric.LATENCY, "falling asleep 50% slower than your own average is a real change", WEARABLE_BASELINE),
+        Norm("insomnia_nights_per_week", 3, Unit.NIGHTS, Metric.LATENCY, "3+ nights a week is the frequency insomnia criteria describe", LICHSTEIN),
+        Norm("spo2_dip_nights", 3, Unit.NIGHTS, Metric.SPO2, "oxygen dips on 3+ nights of a week, with fragmented sleep, deserve a sleep study", OSA_TESTING),
+        Norm("week_nights", 7, Unit.NIGHTS, Metric.NIGHTS, "a week of nights: the window for patterns", RULE),
+        Norm("fortnight_nights", 14, Unit.NIGHTS, Metric.NIGHTS, "two weeks of nights: the short baseline and the social jetlag window", WEARABLE_BASELINE),
+        Norm("baseline_long_nights", 60, Unit.NIGHTS, Metric.NIGHTS, "about two months of nights: the long baseline", WEARABLE_BASELINE),
+        Norm("baseline_min_nights", 3, Unit.NIGHTS, Metric.NIGHTS, "fewer earlier nights than this and no baseline is claimed", RULE),
+        Norm("pattern_min_nights", 3, Unit.NIGHTS, Metric.NIGHTS, "fewer nights than this in a week and no weekly pattern is claimed", RULE),
+        Norm("jetlag_min_free_nights", 2, Unit.NIGHTS, Metric.NIGHTS, "free-day nights needed to compare with work days", RULE),
+        Norm("jetlag_min_work_nights", 3, Unit.NIGHTS, Metric.NIGHTS, "work-day nights needed to compare with free days", RULE),
     )
 }
+
+
+def limit(key: str, unit: Unit | None = None) -> float:
+    """The table's value for `key` — the one way the rules read a number — in `unit` when the norm is a
+    duration and another duration unit is asked for (a 7 h minimum in seconds, a 30 min limit in hours)."""
+    norm = NORMS[key]
+    if unit is None or unit is norm.unit:
+        return norm.value
+    if norm.unit not in SECONDS_PER or unit not in SECONDS_PER:
+        raise ValueError(f"{key} is in {norm.unit.value}, not a duration that converts to {unit.value}")
+    return norm.value * SECONDS_PER[norm.unit] / SECONDS_PER[unit]
 
 
 def need_norm(age_band: AgeBand, *, highest: bool = False) -> str:
@@ -94,5 +122,5 @@ def norm_fact(norm_key: str, label: str, *, key: str | None = None, value: float
 
 
 def norm_facts() -> list[Fact]:
-    """Every norm of the table as a fact: what a general answer may say."""
-    return [norm_fact(key, norm.meaning) for key, norm in NORMS.items()]
+    """Every norm of the table as a fact: what a general answer may say (not the rules' own windows)."""
+    return [norm_fact(key, norm.meaning) for key, norm in NORMS.items() if norm.subject is not Metric.NIGHTS]

@@ -10,6 +10,7 @@ from datetime import date
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.analysis.history import HistorySource
+from sleepcot.coach import findings as words
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
 from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
@@ -108,19 +109,19 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
     by_key = {f.key: f for f in analysis.facts()}
     named = [by_key[k] for k in prompts.metrics_named(question) if k in by_key]
     if named:
-        end = "。" if language is Language.ZH else "."
-        parts.append(prompts.FOLLOWUP_OPENER[language].format(label=named[0].label) + f" {named[0].render()}{end}")
+        zh = language is Language.ZH
+        parts.append(prompts.FOLLOWUP_OPENER[language].format(label=words.fact_name(named[0], language))
+                     + f"{'' if zh else ' '}{named[0].render(language)}{'。' if zh else '.'}")
     for finding in (about or analysis.findings[:1])[:2]:
-        parts.append(finding.detail)
+        parts.append(words.detail(finding, language))
         if finding.likely_causes:
             parts.append(linked_to(finding.likely_causes, language))
-        if finding.advice:
-            parts.append(finding.advice)
+        parts.append(words.advice(finding, language))
     if _PERIOD.search(question):
         parts.insert(1 if named else 0, ONLY_LAST_NIGHT[language])
     if analysis.red_flags:
         parts.append(CLINICIAN_NOTE[language])
-    return " ".join(parts)
+    return ("" if language is Language.ZH else " ").join(parts)
 
 
 def deterministic_knowledge(cards: list[Card], language: Language) -> str:

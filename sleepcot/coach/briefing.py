@@ -4,6 +4,7 @@ rendered from the findings when the model is unavailable or its replies fail the
 from __future__ import annotations
 
 from sleepcot.analysis import Analysis
+from sleepcot.coach import findings as words
 from sleepcot.coach import prompts
 from sleepcot.coach.generation import CoachReply, Progress, guarded
 from sleepcot.coach.llm import LLM
@@ -20,11 +21,13 @@ NO_CAUSE = {
 
 
 LINKED = {Language.EN: "Likely linked to: {}.", Language.ZH: "可能与以下因素有关：{}。"}
+SEP = {Language.EN: " ", Language.ZH: ""}
+STEP_COLON = {Language.EN: ": ", Language.ZH: "："}
 
 
 def linked_to(causes: list[TagKind], language: Language) -> str:
     """The sentence naming what the user logged that likely explains a finding."""
-    return LINKED[language].format(", ".join(c.value.replace("_", " ") for c in causes))
+    return LINKED[language].format(words.causes(causes, language))
 
 
 def cause_text(analysis: Analysis, language: Language) -> str:
@@ -42,11 +45,14 @@ def deterministic_briefing(analysis: Analysis) -> str:
     by_key = {f.key: f for f in analysis.facts()}
     shown = [by_key[k] for k in prompts.NIGHT_FIELDS[:6] if k in by_key]
     top = analysis.findings[:3]
+    colon, sep = STEP_COLON[language], SEP[language]
+    data = ("；" if language is Language.ZH else "; ").join(
+        f"{words.fact_name(f, language)}{' ' if language is Language.EN else ''}{f.render(language)}" for f in shown)
     lines = [
-        f"1. {steps[0]}: " + "; ".join(f"{f.label} {f.render()}" for f in shown) + ".",
-        f"2. {steps[1]}: " + " ".join(f"{f.title}: {f.detail}" for f in top),
-        f"3. {steps[2]}: " + cause_text(analysis, language),
-        f"4. {steps[3]}: " + " ".join(dict.fromkeys(f.advice for f in top[:2] if f.advice)),
+        f"1. {steps[0]}{colon}{data}{'。' if language is Language.ZH else '.'}",
+        f"2. {steps[1]}{colon}" + sep.join(f"{words.title(f, language)}{colon}{words.detail(f, language)}" for f in top),
+        f"3. {steps[2]}{colon}" + cause_text(analysis, language),
+        f"4. {steps[3]}{colon}" + sep.join(dict.fromkeys(words.advice(f, language) for f in top[:2])),
     ]
     if analysis.red_flags:
         lines.append(CLINICIAN_NOTE[language])

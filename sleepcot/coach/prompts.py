@@ -10,12 +10,15 @@ the norms -> why it likely happened -> what to do tonight.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sleepcot.analysis import Analysis
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.analysis.norms import norm_facts
+from sleepcot.coach import findings
 from sleepcot.coach.knowledge import Card
 from sleepcot.domain import Fact, Language, Metric, Profile, Unit
+from sleepcot.units import WEEKDAYS
 
 STEPS = {
     Language.EN: ("What the data shows", "Against your baseline and the norms", "Why it likely happened", "What to do tonight"),
@@ -80,8 +83,19 @@ class Prompt:
         return self.task in ("knowledge", "mcq")
 
 
-def _line(fact: Fact) -> str:
-    return f"{fact.label}: {fact.render()}"
+# The data block's own words (the findings' words come from coach.findings).
+DATA_WORDS = {
+    Language.EN: {"profile": "Profile", "logged": "Logged before last night", "night": "Last night ({day})",
+                  "findings": "Findings, most important first:", "cause": "Likely cause", "advice": "Advice",
+                  "red": " (RED FLAG)", "colon": ": ", "sep": "; ", "end": ".", "space": " "},
+    Language.ZH: {"profile": "用户资料", "logged": "昨晚之前记录了", "night": "昨晚（{day}）",
+                  "findings": "发现，按重要性排列：", "cause": "可能原因", "advice": "建议",
+                  "red": "（危险信号）", "colon": "：", "sep": "；", "end": "。", "space": ""},
+}
+
+
+def _line(fact: Fact, language: Language = Language.EN) -> str:
+    return f"{findings.fact_name(fact, language)}{DATA_WORDS[language]['colon']}{fact.render(language)}"
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -97,25 +111,38 @@ def quoted(text: str) -> str:
     return f"“{words}”"
 
 
+PROFILE_WORDS = {
+    Language.EN: {"user": "The user", "age": ", age {}", "goals": "goals, in their words: ",
+                  "coffee": "{} caffeinated drinks a day", "last": ", the last at {}", "alcohol": "{} alcoholic drinks a week",
+                  "exercise": "exercises {} days a week", "shifts": "works shifts", "reports": "reports, in their words: ",
+                  "sep": ". ", "list": "; ", "end": "."},
+    Language.ZH: {"user": "用户", "age": "，年龄{}", "goals": "目标（用户原话）：", "coffee": "每天{}杯含咖啡因的饮料",
+                  "last": "，最后一杯在{}", "alcohol": "每周{}杯含酒精的饮料", "exercise": "每周运动{}天", "shifts": "倒班工作",
+                  "reports": "自述（用户原话）：", "sep": "；", "list": "；", "end": "。"},
+}
+
+
 def _profile_line(profile: Profile) -> str:
-    parts = [f"{_one_line(profile.name, NAME_CHARS) if profile.name else 'The user'}, age {profile.age_band.value}"]
+    w = PROFILE_WORDS[profile.language]
+    name = _one_line(profile.name, NAME_CHARS) if profile.name else w["user"]
+    parts = [name + w["age"].format(profile.age_band.value)]
     if profile.goals:
-        parts.append("goals, in their words: " + "; ".join(quoted(goal) for goal in profile.goals))
+        parts.append(w["goals"] + w["list"].join(quoted(goal) for goal in profile.goals))
     habits = profile.habits
     if habits.caffeine_cups_per_day is not None:
-        coffee = f"{habits.caffeine_cups_per_day} caffeinated drinks a day"
+        coffee = w["coffee"].format(habits.caffeine_cups_per_day)
         if habits.caffeine_last_time is not None:
-            coffee += f", the last at {habits.caffeine_last_time:%H:%M}"
+            coffee += w["last"].format(f"{habits.caffeine_last_time:%H:%M}")
         parts.append(coffee)
     if habits.alcohol_drinks_per_week is not None:
-        parts.append(f"{habits.alcohol_drinks_per_week} alcoholic drinks a week")
+        parts.append(w["alcohol"].format(habits.alcohol_drinks_per_week))
     if habits.exercise_days_per_week is not None:
-        parts.append(f"exercises {habits.exercise_days_per_week} days a week")
+        parts.append(w["exercise"].format(habits.exercise_days_per_week))
     if profile.shift_work:
-        parts.append("works shifts")
+        parts.append(w["shifts"])
     if profile.conditions:
-        parts.append("reports, in their words: " + "; ".join(quoted(condition) for condition in profile.conditions))
-    return ". ".join(parts) + "."
+        parts.append(w["reports"] + w["list"].join(quoted(condition) for condition in profile.conditions))
+    return w["sep"].join(parts) + w["end"]
 
 
 def profile_facts(profile: Profile) -> list[Fact]:
@@ -138,23 +165,35 @@ def profile_facts(profile: Profile) -> list[Fact]:
 
 
 def data_block(analysis: Analysis, *, max_findings: int = 3) -> tuple[str, list[Fact]]:
-    """The user's data as the model sees it, and the facts it contains."""
+    """The user's data as the model sees it, in the user's language, and the facts it contains."""
+    language = analysis.profile.language
+    w = DATA_WORDS[language]
     by_key = {f.key: f for f in analysis.facts()}
     night = [by_key[k] for k in NIGHT_FIELDS if k in by_key]
-    lines = [f"Profile: {_profile_line(analysis.profile)}"]
+    lines = [f"{w['profile']}{w['colon']}{_profile_line(analysis.profile)}"]
     if analysis.tags:
-        lines.append("Logged before last night: " + ", ".join(t.kind.value.replace("_", " ") for t in analysis.tags) + ".")
-    lines.append(f"Last night ({analysis.night.local_date:%a %d %b}): " + "; ".join(_line(f) for f in night) + ".")
-    findings = analysis.findings[:max_findings]
-    lines.append("Findings, most important first:")
+        lines.append(f"{w['logged']}{w['colon']}" + findings.causes([t.kind for t in analysis.tags], language) + w["end"])
+    day = day_name(analysis.night.local_date, language)
+    lines.append(w["night"].format(day=day) + w["colon"] + w["sep"].join(_line(f, language) for f in night) + w["end"])
+    lines.append(w["findings"])
     facts = list(night) + profile_facts(analysis.profile)
-    for i, finding in enumerate(findings, 1):
-        causes = ", ".join(c.value.replace("_", " ") for c in finding.likely_causes)
-        advice = f" Advice: {finding.advice}" if i == 1 or finding.red_flag else ""  # the rest: shorter prompt
-        lines.append(f"{i}. {finding.title}{' (RED FLAG)' if finding.red_flag else ''}: {finding.detail}"
-                     + (f" Likely cause: {causes}." if causes else "") + advice)
+    for i, finding in enumerate(analysis.findings[:max_findings], 1):
+        causes = findings.causes(finding.likely_causes, language)
+        advice = findings.advice(finding, language)
+        lines.append(f"{i}. {findings.title(finding, language)}{w['red'] if finding.red_flag else ''}{w['colon']}"
+                     + findings.detail(finding, language)
+                     + (f"{w['space']}{w['cause']}{w['colon']}{causes}{w['end']}" if causes else "")
+                     # the rest: a shorter prompt
+                     + (f"{w['space']}{w['advice']}{w['colon']}{advice}" if i == 1 or finding.red_flag else ""))
         facts += finding.facts
     return "\n".join(lines), facts
+
+
+def day_name(day: date, language: Language) -> str:
+    """'Tue 04 Mar', or in Chinese '3月4日 星期二'."""
+    if language is Language.ZH:
+        return f"{day.month}月{day.day}日 {WEEKDAYS[language][day.weekday()]}"
+    return f"{day:%a %d %b}"
 
 
 def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
@@ -168,7 +207,7 @@ def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
         + LANGUAGE_RULE[language]
     )
     prompt = _prompt("briefing", user, facts, analysis, red, FINDING_TOPICS.get(analysis.top.code, ()), "", strict)
-    prompt.steps = step_openers(language, analysis.top.title.lower())
+    prompt.steps = step_openers(language, findings.title(analysis.top, language).lower())
     prompt.min_figures = 2  # a briefing reasons from the user's own numbers, or it is not personal
     return prompt
 
@@ -200,7 +239,7 @@ def followup(question: str, analysis: Analysis, history: list[tuple[str, str]] =
     by_key = {f.key: f for f in facts}
     named = [by_key[k] for k in metrics_named(question) if k in by_key]
     if named:  # a question about one of my numbers is answered starting from that number
-        prompt.steps = (FOLLOWUP_OPENER[language].format(label=named[0].label),)
+        prompt.steps = (FOLLOWUP_OPENER[language].format(label=findings.fact_name(named[0], language)),)
         prompt.min_figures = 1
         prompt.asked = (named[0].subject,)
     return prompt

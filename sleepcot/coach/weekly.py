@@ -14,13 +14,14 @@ from datetime import date
 
 from sleepcot.analysis.baseline import MIN_NIGHTS, bedtime_sd, compute_baseline
 from sleepcot.analysis.facts import FIELD_METRIC
-from sleepcot.analysis.norms import NORMS, need_norm, norm_fact, sleep_need_range_h
+from sleepcot.analysis.norms import limit, need_norm, norm_fact, sleep_need_range_h
 from sleepcot.coach.briefing import CLINICIAN_NOTE
 from sleepcot.domain import Fact, Language, Metric, Night, Profile, Relation, Tag, TagKind, Unit
-from sleepcot.units import WEEKDAYS, WEEKDAYS_SHORT, format_duration
+from sleepcot.units import SECONDS_PER, WEEKDAYS, WEEKDAYS_SHORT, format_duration
 
-DAYS_IN_WEEK = 7
-BASELINE_WINDOW = 60  # `before` spans the 60 days before the week
+DAYS_IN_WEEK = int(limit("week_nights"))
+BASELINE_WINDOW = int(limit("baseline_long_nights"))  # `before` spans the days before the week
+HOUR_S = SECONDS_PER[Unit.HOURS]
 MAX_CHARS = 700
 MAX_SENTENCES = 6
 
@@ -163,7 +164,8 @@ class _Sentence:
 
 def _minutes(seconds: float) -> int:
     """Seconds rounded to whole minutes, as seconds: figures are compared after the rounding the text shows."""
-    return 60 * round(seconds / 60)
+    minute = SECONDS_PER[Unit.MINUTES]
+    return minute * round(seconds / minute)
 
 
 def _mean_of(nights: list[Night], metric: str) -> float:
@@ -180,7 +182,7 @@ class _Week:
     def __init__(self, week: list[Night], before: list[Night], profile: Profile, tags: list[Tag]) -> None:
         self.nights = sorted(week, key=lambda n: (n.local_date, n.start))
         self.profile = profile
-        self.words = _WORDS[profile.language]
+        self.words, self.language = _WORDS[profile.language], profile.language
         self.tags = tags
         self.baseline = compute_baseline(before, BASELINE_WINDOW)
         self.need_low, self.need_high = sleep_need_range_h(profile.age_band)
@@ -200,14 +202,14 @@ class _Week:
                     value=self.mean_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP,
                     relation=Relation.AGGREGATE if len(self.nights) > 1 else Relation.VALUE)  # one night: its own
         template = self.words.recorded_one if len(self.nights) == 1 else self.words.recorded
-        text = template.format(n=len(self.nights), days=DAYS_IN_WEEK, mean=mean.render())
+        text = template.format(n=len(self.nights), days=DAYS_IN_WEEK, mean=mean.render(self.language))
         return _Sentence(text, [self.nights_fact, days, mean])
 
     def comparison(self) -> _Sentence:
         high = norm_fact(need_norm(self.profile.age_band, highest=True), "recommended maximum", key="norm.sleep_max_h")
-        mean_h = self.mean_sleep_s / 3600
+        mean_h = self.mean_sleep_s / HOUR_S
         position = "under" if mean_h < self.need_low else "above" if mean_h > self.need_high else "within"
-        norm = self.words.against_norm[position].format(low=f"{self.need_low:g}", high=high.render())
+        norm = self.words.against_norm[position].format(low=f"{self.need_low:g}", high=high.render(self.language))
         facts = [self.norm_low_fact, high]
         stat = self.baseline.get("total_sleep_s")
         if stat is None:
@@ -218,7 +220,7 @@ class _Week:
                     value=self.mean_sleep_s - usual.value, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP,
                     relation=Relation.CHANGE)
         direction = "same" if diff.value == 0 else "less" if self.mean_sleep_s < usual.value else "more"
-        usual_text = self.words.compare_usual[direction].format(usual=usual.render(), diff=format_duration(abs(diff.value)))
+        usual_text = self.words.compare_usual[direction].format(usual=usual.render(self.language), diff=format_duration(abs(diff.value), self.language))
         text = usual_text + self.words.joiner + norm + self.words.sentence_end
         return _Sentence(text, facts + [usual, diff] if diff.value else facts + [usual])
 
@@ -231,8 +233,8 @@ class _Week:
                     value=longest.total_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE)
         short = Fact(key="week.shortest_sleep_s", label=f"shortest night ({shortest.local_date:%A})",
                      value=shortest.total_sleep_s, unit=Unit.SECONDS, subject=Metric.TOTAL_SLEEP, relation=Relation.AGGREGATE)
-        text = self.words.extremes.format(long_day=self.weekday(longest), long=long.render(),
-                                          short_day=self.weekday(shortest), short=short.render())
+        text = self.words.extremes.format(long_day=self.weekday(longest), long=long.render(self.language),
+                                          short_day=self.weekday(shortest), short=short.render(self.language))
         return _Sentence(text, [long, short])
 
     def regularity(self) -> tuple[_Sentence | None, bool]:
@@ -242,11 +244,10 @@ class _Week:
             return None, False
         spread = Fact(key="week.bedtime_sd_min", label="bedtime variability (SD)", value=round(sd), unit=Unit.MINUTES,
                       subject=Metric.REGULARITY, relation=Relation.AGGREGATE)
-        limit = NORMS["bedtime_sd_irregular_min"]
-        if spread.value <= limit.value:
-            return _Sentence(self.words.regular.format(sd=spread.render()), [spread]), False
+        if spread.value <= limit("bedtime_sd_irregular_min"):
+            return _Sentence(self.words.regular.format(sd=spread.render(self.language)), [spread]), False
         threshold = norm_fact("bedtime_sd_irregular_min", "irregularity threshold", key="norm.bedtime_sd_min")
-        return _Sentence(self.words.irregular.format(sd=spread.render(), limit=threshold.render()), [spread, threshold]), True
+        return _Sentence(self.words.irregular.format(sd=spread.render(self.language), limit=threshold.render(self.language)), [spread, threshold]), True
 
     def pattern(self) -> tuple[_Sentence | None, _Pattern | None]:
         """The strongest tag pattern of the week, and that pattern when its tagged nights were worse."""
@@ -285,36 +286,34 @@ class _Week:
                        subject=Metric.NIGHTS, relation=Relation.COUNT)
         text = self.words.pattern.format(
             n_tag=tagged_count, night=self.words.night[tagged_count > 1], tag=self.words.tags[pattern.tag],
-            metric=self.words.metrics[pattern.metric], tagged=tagged_fact.render(), other=other_fact.render(),
+            metric=self.words.metrics[pattern.metric], tagged=tagged_fact.render(self.language), other=other_fact.render(self.language),
             n_other=other_count, night_other=self.words.night[other_count > 1])
         worse = (tagged_fact.value < other_fact.value) == pattern.higher_is_better
         return _Sentence(text, [n_tag, tagged_fact, other_fact, n_other]), pattern if worse else None
 
     # --- red flags ----------------------------------------------------------------------------------------
     def low_oxygen(self) -> _Sentence | None:
-        limit = NORMS["spo2_min_red_flag_pct"]
         measured = [n for n in self.nights if n.spo2_min_pct is not None]
-        low_nights = [n for n in measured if n.spo2_min_pct <= limit.value]
+        low_nights = [n for n in measured if n.spo2_min_pct <= limit("spo2_min_red_flag_pct")]
         if not low_nights:
             return None
         lowest = min(low_nights, key=lambda n: n.spo2_min_pct)
         low = Fact(key="week.spo2_min_pct", label=f"lowest SpO2 of the week ({lowest.local_date:%A})",
                    value=lowest.spo2_min_pct, unit=Unit.PERCENT, subject=Metric.SPO2, relation=Relation.AGGREGATE)
         threshold = norm_fact("spo2_min_red_flag_pct", "red-flag threshold", key="norm.spo2_red_flag_pct")
-        count = Fact(key="week.spo2_red_flag_nights", label=f"nights with SpO2 at or under {limit.value:g}%",
+        count = Fact(key="week.spo2_red_flag_nights", label=f"nights with SpO2 at or under {limit('spo2_min_red_flag_pct'):g}%",
                      value=len(low_nights), unit=Unit.NIGHTS, subject=Metric.SPO2, relation=Relation.COUNT)
         total = Fact(key="week.spo2_nights", label="nights with SpO2", value=len(measured), unit=Unit.NIGHTS,
                      subject=Metric.NIGHTS, relation=Relation.COUNT)
-        text = self.words.spo2.format(low=low.render(), day=self.weekday(lowest), limit=threshold.render(),
+        text = self.words.spo2.format(low=low.render(self.language), day=self.weekday(lowest), limit=threshold.render(self.language),
                                       n=len(low_nights), total=len(measured))
         return _Sentence(text, [low, threshold, count, total])
 
     def chronic_short(self) -> _Sentence | None:
-        limit = NORMS["chronic_short_h"]
-        if len(self.nights) < MIN_NIGHTS or self.mean_sleep_s >= limit.value * 3600:
+        if len(self.nights) < MIN_NIGHTS or self.mean_sleep_s >= limit("chronic_short_h", Unit.SECONDS):
             return None
         threshold = norm_fact("chronic_short_h", "chronic short sleep threshold")
-        return _Sentence(self.words.chronic.format(limit=threshold.render()), [threshold])
+        return _Sentence(self.words.chronic.format(limit=threshold.render(self.language)), [threshold])
 
     # --- the suggestion -----------------------------------------------------------------------------------
     def advice(self, oxygen: bool, irregular: bool, worse: _Pattern | None) -> tuple[_Sentence, str]:
@@ -322,10 +321,10 @@ class _Week:
         schedule, a habit, or none."""
         if oxygen:
             return _Sentence(self.words.advice_spo2, []), "oxygen"
-        if self.mean_sleep_s < self.need_low * 3600:
+        if self.mean_sleep_s < self.need_low * HOUR_S:
             need = self.norm_low_fact
             template = self.words.advice_shift_short if self.profile.shift_work else self.words.advice_short
-            return _Sentence(template.format(need=need.render()), [need]), "short"
+            return _Sentence(template.format(need=need.render(self.language)), [need]), "short"
         if irregular:
             return _Sentence(self.words.advice_shift if self.profile.shift_work else self.words.advice_irregular, []), "schedule"
         if worse is not None and worse.modifiable:

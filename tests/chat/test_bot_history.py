@@ -183,12 +183,12 @@ def test_a_chinese_history_question_is_answered_in_chinese(telegram, launch):
 
     text, after = ask(ben, "我这周平均睡了多久？")
     assert f"本周（{TODAY.year}年{THIS_MONDAY.month}月{THIS_MONDAY.day}日起）" in text, text
-    assert f"你的平均总睡眠时长为 {format_duration(mean(this_week))}，共 {len(this_week)} 晚" in text, text
+    assert f"你的平均总睡眠时长为 {format_duration(mean(this_week), Language.ZH)}，共 {len(this_week)} 晚" in text, text
     assert text.startswith("抱歉"), text  # the note that no model wrote it is Chinese too
     assert after == []  # one week's average: no chart
 
     text, after = ask(ben, "我这周和上周比睡得怎么样？")
-    assert "上周" in text and format_duration(mean(by_date(nights, LAST_MONDAY, LAST_SUNDAY))) in text, text
+    assert "上周" in text and format_duration(mean(by_date(nights, LAST_MONDAY, LAST_SUNDAY)), Language.ZH) in text, text
     assert [m.method for m in after] == ["sendPhoto"] and png_size(after[0].photo) == CHART_SIZE
 
 

@@ -117,7 +117,7 @@ def test_a_chinese_answer_is_chinese_with_the_figure(users):
     reply = answer("我最近两周平均睡了多久？", None, None, source=users[Language.ZH], today=TODAY,
                    language=Language.ZH)
     main = reply.history.main
-    assert reply.text.startswith("最近 14 晚") and format_value(main.figure, Unit.SECONDS) in reply.text
+    assert reply.text.startswith("最近 14 晚") and format_value(main.figure, Unit.SECONDS, Language.ZH) in reply.text
     assert reply.verdict["ok"]
 
 

@@ -9,7 +9,8 @@ import pytest
 from sleepcot.analysis import analyze
 from sleepcot.analysis.baseline import compute_baseline
 from sleepcot.analysis.norms import NORMS
-from sleepcot.domain import AgeBand, Habits, Night, Profile, Severity, Tag, TagKind
+from sleepcot.coach import findings as words
+from sleepcot.domain import AgeBand, Habits, Language, Night, Profile, Severity, Tag, TagKind
 
 TZ = timezone(timedelta(hours=1))
 
@@ -72,21 +73,24 @@ def test_low_deep_sleep_against_own_baseline_with_logged_cause():
     assert facts["change.deep_s"] == -40  # signed: below the baseline
     assert facts["night.deep_s_share"] == 12
     assert top.likely_causes == [TagKind.LATE_CAFFEINE]
-    assert "40% under your usual 1 h 30 min" in top.detail
+    assert "40% under your usual 1 h 30 min" in words.detail(top, Language.EN)
 
 
-def test_short_night_long_latency_and_low_efficiency_rank_by_importance():
+def test_short_night_long_latency_and_low_efficiency_rank_by_severity_then_how_far_past_the_norm():
     # 420 min in bed, 50 min to fall asleep, 40 awake: 330 min asleep (5.5 h), efficiency 78.6%
     tonight = night(DAYS[14], tib_min=420, latency_min=50, awake_min=40, deep_min=70, rem_min=80)
     analysis = analyze(tonight, HISTORY, PROFILE)
     found = codes(analysis)
     assert {"short_sleep", "long_latency", "low_efficiency", "high_waso"} <= set(found)
-    assert found[0] == "short_sleep"  # under 6 h is a concern, and the largest shortfall
-    short = analysis.findings[0]
+    # two concerns (under 6 h; over 30 min awake) come first, the one further past its norm leading:
+    # 40 min is a third over 30 min, 5.5 h a fifth under 7 h; then the notable ones, latency (50 min is
+    # two thirds over 30) before efficiency (79% is a fourteenth under 85%)
+    assert found[:4] == ["high_waso", "short_sleep", "long_latency", "low_efficiency"]
+    short = analysis.findings[1]
     assert short.severity is Severity.CONCERN
-    assert "5 h 30 min" in short.detail
+    assert "5 h 30 min" in words.detail(short, Language.EN)
     eff = next(f for f in analysis.findings if f.code == "low_efficiency")
-    assert "79%" in eff.detail
+    assert "79%" in words.detail(eff, Language.EN)
 
 
 def test_oxygen_dips_are_a_red_flag_that_sends_the_user_to_a_doctor():
@@ -94,7 +98,7 @@ def test_oxygen_dips_are_a_red_flag_that_sends_the_user_to_a_doctor():
     analysis = analyze(tonight, HISTORY, PROFILE)
     assert analysis.top.code == "possible_breathing_disturbance"
     assert analysis.top.red_flag
-    assert "doctor" in analysis.top.advice
+    assert "doctor" in words.advice(analysis.top, Language.EN) and "医生" in words.advice(analysis.top, Language.ZH)
     assert NORMS["spo2_min_red_flag_pct"].value == 88
 
 
@@ -116,7 +120,7 @@ def test_irregular_bedtimes_and_chronic_short_sleep_with_sleepiness():
     found = {f.code: f for f in analysis.findings}
     assert found["irregular_schedule"].severity is Severity.NOTABLE
     assert found["chronic_short_sleep"].red_flag  # 320 min a night with sleepiness
-    assert "doctor" in found["chronic_short_sleep"].advice
+    assert "doctor" in words.advice(found["chronic_short_sleep"], Language.EN)
 
 
 def test_older_adults_are_held_to_their_own_deep_sleep_norm():
@@ -147,6 +151,6 @@ def test_weekend_sleep_shifted_two_hours_later_is_social_jetlag():
     analysis = analyze(nights[14], nights[:14], PROFILE)
     jetlag = next(f for f in analysis.findings if f.code == "social_jetlag")
     assert {f.key: f.value for f in jetlag.facts}["fortnight.social_jetlag_h"] == 2.0
-    assert "2.0 h later" in jetlag.detail
+    assert "2 h later" in words.detail(jetlag, Language.EN) and "晚2小时" in words.detail(jetlag, Language.ZH)
     steady = analyze(night(DAYS[14]), HISTORY, PROFILE)
     assert "social_jetlag" not in codes(steady)

@@ -129,7 +129,7 @@ def test_the_teacher_sees_exemplars_asked_exactly_as_its_own_task_is_asked():
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
     assert [m["content"] for m in messages[2:5:2]] == [e.answer for e in shown]
     for asked, prompt in zip(messages[1::2], [e.prompt for e in shown] + [task.prompt], strict=True):
-        assert "请用简体中文回答" in asked["content"] and "Findings, most important first" in asked["content"]
+        assert "请用简体中文回答" in asked["content"] and "发现，按重要性排列" in asked["content"]
         assert all(step in asked["content"] for step in prompt.steps)  # the openers its lines must start with
     with pytest.raises(ValueError):
         fewshot.exemplars("essay", Language.EN)

@@ -99,11 +99,11 @@ def test_constructed_week_states_the_hand_computed_figures():
 def test_constructed_week_in_chinese():
     summary = weekly_summary(WEEK, BEFORE, PROFILE.model_copy(update={"language": Language.ZH}), ALCOHOL)
     assert summary.text == (
-        "本周 7 晚中记录了 6 晚，平均每晚睡 7 h。"
-        "这比你平时的 7 h 30 min 少 30 min，在你这个年龄推荐的 7–9 h 之内。"
-        "你的上床时间很规律，波动为 24 min（标准差）。"
+        "本周 7 晚中记录了 6 晚，平均每晚睡 7小时。"
+        "这比你平时的 7小时30分钟 少 30分钟，在你这个年龄推荐的 7–9小时 之内。"
+        "你的上床时间很规律，波动为 24分钟（标准差）。"
         "标记了饮酒的 2 晚，你的心率变异性平均为 38 ms，其余 4 晚平均为 51 ms。"
-        "睡得最长的是周六（8 h），最短的是周五（6 h）。"
+        "睡得最长的是周六（8小时），最短的是周五（6小时）。"
         "下周试着减少饮酒的夜晚，看看你的心率变异性是否随之改善。"
     )
     assert passes_guard(summary)

@@ -39,7 +39,7 @@ _OF_NIGHTS = re.compile(rf"(?=\d)(?:{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your
                         rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚)", re.I)
 _UNIT = (rf"%|percent|per\s*cent|bpm|beats(?:\s+per\s+minute)?|ms|milliseconds?|°\s*c|°|"
          rf"degrees?(?:\s+c(?:elsius)?)?|breaths?(?:\s*/\s*min|\s+per\s+minute|\s+a\s+minute)?|"
-         rf"{_H}(?![a-z])|{_M}(?![a-z])|-?nights?|个?晚上?|夜|次|times|awakenings")
+         rf"{_H}(?![a-z])|{_M}(?![a-z])|-?nights?|个?晚上?|夜|次\s*/\s*分钟?|次每分钟|次|times|awakenings")
 _SINGLE = re.compile(rf"(?=[+\-−\d]){_B}({_NUM})(?![\d])\s*({_UNIT})?", re.I)
 _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 # A numbered list's markers ("1.", "Step 2:", "3、") are not figures.
@@ -177,7 +177,7 @@ def unit_of(word: str | None) -> Unit | None:
     w = re.sub(r"\s+", " ", word.lower()).strip()
     if w.startswith("°") or w.startswith("degree"):
         return Unit.CELSIUS
-    if w.startswith("breath"):
+    if w.startswith("breath") or w.replace(" ", "").startswith(("次/", "次每")):  # 15次/分钟: breaths a minute
         return Unit.BREATHS
     if re.fullmatch(_H, w, re.I):
         return Unit.HOURS

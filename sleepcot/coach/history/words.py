@@ -194,16 +194,16 @@ def _period(result: HistoryResult, side: Side, kind: PeriodKind, nights: int | N
     return text
 
 
-def _difference(value: float, unit: Unit, words: _Words) -> str:
-    shown = format_value(abs(value), Unit.MINUTES if unit is Unit.CLOCK else unit)
-    if shown.lstrip("+").startswith(("0 ", "0%", "0.0")):  # rounds to nothing: "0 min", "+0.0 °C"
+def _difference(value: float, unit: Unit, words: _Words, language: Language) -> str:
+    shown = format_value(abs(value), Unit.MINUTES if unit is Unit.CLOCK else unit, language)
+    if shown.lstrip("+").startswith(("0 ", "0%", "0.0", "0分钟")):  # rounds to nothing: "0 min", "+0.0 °C"
         return words.same
     more, less = words.more[_kind(unit)]
     return (more if value > 0 else less).format(d=shown)
 
 
-def _signed(value: float, unit: Unit) -> str:
-    shown = format_value(abs(value), Unit.MINUTES if unit is Unit.CLOCK else unit).lstrip("+")
+def _signed(value: float, unit: Unit, language: Language) -> str:
+    shown = format_value(abs(value), Unit.MINUTES if unit is Unit.CLOCK else unit, language).lstrip("+")
     return ("−" if value < 0 else "+") + shown
 
 
@@ -224,9 +224,9 @@ def _text(result: HistoryResult, language: Language) -> str:
     unit, measure = result.unit, words.measures[plan.measure]
     if plan.aggregate is Aggregate.COUNT:
         unit = Unit.NIGHTS  # nights counted, on each side of a comparison too
-    render = (lambda v: format_value(v, Unit.MINUTES)) if unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV \
+    render = (lambda v: format_value(v, Unit.MINUTES, language)) if unit is Unit.CLOCK and plan.aggregate is Aggregate.STDEV \
         else (lambda v: f"{round(v, 1):g} {words.times}") if unit is Unit.COUNT and plan.aggregate in _FRACTIONAL \
-        else (lambda v: format_value(v, unit))
+        else (lambda v: format_value(v, unit, language))
     main, other, compare = result.main, result.other, plan.compare
     if compare is not None and compare.kind is CompareKind.HABIT:
         habit = TAG_LABELS[language][compare.habit[0]] if compare.habit[0] is not TagKind.WORKOUT else \
@@ -238,10 +238,10 @@ def _text(result: HistoryResult, language: Language) -> str:
         text = words.habit.format(start=start, n=main.nights, habit=habit, measure=measure, value=render(main.figure),
                                   stat=words.stats.get(plan.aggregate, words.stats[Aggregate.MEAN]),
                                   other_value=render(other.figure), other_n=other.nights,
-                                  difference=_difference(result.difference, unit, words))
+                                  difference=_difference(result.difference, unit, words, language))
         doubt = result.uncertainty
         sure = words.chance if doubt.could_be_chance else words.not_chance
-        return " ".join([text, sure.format(measure=measure, low=_signed(doubt.low, unit), high=_signed(doubt.high, unit)),
+        return " ".join([text, sure.format(measure=measure, low=_signed(doubt.low, unit, language), high=_signed(doubt.high, unit, language)),
                          words.link.format(habit=habit)])
     period = _period(result, main, plan.period.kind, plan.period.nights, words, language)
     if compare is not None:
@@ -256,7 +256,7 @@ def _text(result: HistoryResult, language: Language) -> str:
             other_period = other_period[0].lower() + other_period[1:] if language is Language.EN else other_period
         if plan.aggregate is Aggregate.COUNT:  # each side counted in its own words
             capital = other_period[:1].upper() + other_period[1:]
-            return " ".join(_count_text(words, name, measure, side, result)
+            return " ".join(_count_text(words, name, measure, side, result, language)
                             for name, side in ((period, main), (capital, other)))
         missing = next((s for s in (main, other) if s.figure is None), None)
         if missing is not None:
@@ -265,9 +265,9 @@ def _text(result: HistoryResult, language: Language) -> str:
         return words.compare.format(period=period, measure=measure, value=render(main.figure), n=main.nights,
                                     stat=words.stats.get(plan.aggregate, words.stats[Aggregate.MEAN]),
                                     other_value=render(other.figure), other=other_period, other_n=other.nights,
-                                    difference=_difference(result.difference, unit, words))
+                                    difference=_difference(result.difference, unit, words, language))
     if plan.aggregate is Aggregate.COUNT:
-        return _count_text(words, period, measure, main, result)
+        return _count_text(words, period, measure, main, result, language)
     if main.figure is None:
         return _too_few(words, period, main.nights, measure, result.needed)
     if plan.aggregate in (Aggregate.MIN, Aggregate.MAX):
@@ -276,21 +276,21 @@ def _text(result: HistoryResult, language: Language) -> str:
                                     day=_day(main.day, words, language))
     if plan.aggregate is Aggregate.TREND:
         first, last = render(main.first_week), render(main.last_week)
-        if _difference(main.per_week, unit, words) == words.same:
+        if _difference(main.per_week, unit, words, language) == words.same:
             return words.steady.format(period=period, measure=measure, first=first, last=last, n=main.nights)
         return words.trend.format(period=period, measure=measure, first=first, last=last, n=main.nights,
-                                  per_week=_difference(main.per_week, unit, words))
+                                  per_week=_difference(main.per_week, unit, words, language))
     template = {Aggregate.MEAN: words.mean, Aggregate.MEDIAN: words.median, Aggregate.TOTAL: words.total,
                 Aggregate.STDEV: words.stdev}[plan.aggregate]
     return template.format(period=period, measure=measure, value=render(main.figure), n=main.nights)
 
 
-def _count_text(words: _Words, period: str, measure: str, side: Side, result: HistoryResult) -> str:
+def _count_text(words: _Words, period: str, measure: str, side: Side, result: HistoryResult, language: Language) -> str:
     """The nights of one side counted: all of them, or those past the threshold."""
     plan = result.plan
     if plan.threshold is None:
         return (words.count_naps if plan.measure is Measure.NAP else words.count).format(period=period, n=side.nights)
-    limit = format_value(threshold_value(plan), result.unit)
+    limit = format_value(threshold_value(plan), result.unit, language)
     threshold = plan.threshold
     template = (words.count_below_clock if threshold.below else words.count_above_clock) \
         if threshold.unit is Unit.CLOCK else words.counts[threshold.below, threshold.or_equal]
