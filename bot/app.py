@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.charts import chart_font_status
 from bot.handlers import SleepBot
 from bot.health import Readiness, Telegram
 from bot.presenting import Coach
@@ -185,6 +186,7 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     used again)."""
     for name in QUIET:  # request URLs hold the bot's token and name users' data
         logging.getLogger(name).setLevel(logging.WARNING)
+    log.log(*chart_font_status())  # the font of Chinese charts, or a warning that none draws Chinese
     hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
     readiness = Readiness(store, llm, llm_reason, settings.scheduler_tick_s)
     try:

@@ -12,6 +12,7 @@ colours, the legend, the day labels and the thinning of date ticks."""
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ BAR_WIDTH = 0.7
 # A font that draws each of these with a glyph of its own is taken to cover the Chinese labels. Two, because
 # matplotlib (3.10 on) bundles "Last Resort", which maps every CJK character to one placeholder glyph.
 CJK_PROBE = "睡眠"
+# The font the image installs (deploy/Dockerfile) and bare metal is told to (docs/operating.md): WenQuanYi Micro
+# Hei, Debian's package, Apache-2.0 or GPL-3+ with the font exception. Any other font that draws CJK does too.
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
 CLOCK_STEPS_MIN = (15, 30, 60, 120, 180, 240, 360)  # the clock axis ticks every so many minutes
 CLOCK_MAX_TICKS = 6
 
@@ -135,8 +139,32 @@ _WORDS = {
 
 @cache
 def cjk_family() -> str | None:
-    """The family name of an installed font that has CJK glyphs, or None when there is none."""
-    return next((entry.name for entry in font_manager.fontManager.ttflist if _draws_cjk(entry.fname)), None)
+    """The family name of an installed font that draws CJK (`_draws_cjk`), or None when there is none.
+    Matplotlib lists the installed fonts once and keeps the list on disk (~/.cache/matplotlib): a font
+    installed after that (`apt-get install fonts-wqy-microhei` on a machine that drew a chart before) is not in
+    it, so when the list has none the system's font folders are searched too, and a font found there is added
+    to matplotlib's font manager."""
+    manager = font_manager.fontManager
+    listed = next((entry.name for entry in manager.ttflist if _draws_cjk(entry.fname)), None)
+    if listed is not None:
+        return listed
+    known = {entry.fname for entry in manager.ttflist}
+    path = next((path for path in sorted(font_manager.findSystemFonts())
+                 if path not in known and _draws_cjk(path)), None)
+    if path is None:
+        return None
+    added = len(manager.ttflist)
+    manager.addfont(path)
+    return manager.ttflist[added].name
+
+
+def chart_font_status() -> tuple[int, str]:
+    """The log level and line that say, at start, which font draws the Chinese charts, or that none does."""
+    family = cjk_family()
+    if family is None:
+        return logging.WARNING, (f"no font draws Chinese: Chinese users get charts with English labels; install "
+                                 f"{CJK_FONT_PACKAGE} (docs/operating.md)")
+    return logging.INFO, f"Chinese chart labels are drawn in {family}"
 
 
 def _draws_cjk(path: str) -> bool:

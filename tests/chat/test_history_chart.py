@@ -1,6 +1,8 @@
 """The history chart: a PNG of one metric per night over the asked period, with its average and a compared
-set of nights on the same date axis; durations in hours, clock times across midnight as HH:MM, Chinese
-labels drawn with a CJK font, and a year of nights with few date labels."""
+set of nights on the same date axis; durations in hours, clock times across midnight as HH:MM, a year of
+nights with few date labels; and, as the bot draws it after an answer (bot.history), in Chinese for a Chinese
+user (drawn with a font that has CJK glyphs, even one installed after matplotlib listed the fonts; no English
+word but HRV, REM, SpO2, bpm, ms) and without Chinese for an English one."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import io
 import math
 import re
 import warnings
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,8 +21,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
 from PIL import Image
 
+import bot.charts as charts
 from bot.charts import (
     _WORDS,
     CJK_PROBE,
@@ -32,7 +37,12 @@ from bot.charts import (
     cjk_family,
     history_chart,
 )
-from sleepcot.domain import Language, Unit
+from bot.history import charted, history_png
+from integrations.simulator import Persona, SimulatorAdapter
+from sleepcot.analysis.history import Aggregate, CompareKind, Comparison, Measure, Period, PeriodKind, Plan, run
+from sleepcot.domain import Language, Profile, TagKind, Unit
+from sleepcot.store import Store, UserStore
+from tests.chat.chart_text import CJK, Charts, assert_chinese, assert_english, chinese_font, english_words
 
 TODAY = date(2025, 6, 18)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -108,6 +118,7 @@ def test_clock_ticks_across_midnight_read_as_hh_mm() -> None:
 @pytest.mark.parametrize("unit", list(Unit), ids=lambda unit: unit.name)
 def test_every_unit_has_axis_words(unit: Unit) -> None:
     assert all(_WORDS[language].axis.get(unit) for language in Language)  # Chinese too, font or not
+    assert not english_words(_WORDS[Language.ZH].axis[unit]) and not CJK.search(_WORDS[Language.EN].axis[unit])
     figure = _history_figure(_nights([1.0, 2.0, 3.0]), unit=unit, label="Nights", average=2.0, compared=(),
                              compared_average=None, compared_label="", title="History", language=Language.EN)
     assert figure.axes[0].get_ylabel() == _WORDS[Language.EN].axis[unit]
@@ -127,18 +138,95 @@ def test_placeholder_fonts_are_not_taken_for_chinese() -> None:
     assert family is None or _draws_cjk(font_manager.findfont(family, fallback_to_default=False))
 
 
+def test_a_chinese_font_installed_after_matplotlib_listed_the_fonts_is_found(monkeypatch) -> None:
+    """Matplotlib keeps its list of fonts on disk: a font installed since (`apt-get install fonts-wqy-microhei`
+    on a machine that drew a chart before) is found in the system's font folders and added."""
+    family = chinese_font()
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [entry for entry in manager.ttflist if not _draws_cjk(entry.fname)])
+    assert cjk_family.__wrapped__() == family
+    assert any(entry.name == family and _draws_cjk(entry.fname) for entry in manager.ttflist)
+
+
 def test_chinese_renders_without_warnings() -> None:
-    if cjk_family() is None:
-        pytest.skip("no font with CJK glyphs installed: Chinese labels cannot be drawn")
+    family = chinese_font()
     options = {"unit": Unit.SECONDS, "label": "本周", "average": 7.1 * 3600, "compared": LAST_WEEK,
                "compared_average": 6.3 * 3600, "compared_label": "上周", "title": "睡眠：本周与上周"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         png = history_chart(THIS_WEEK, **options, language=Language.ZH)
-        _, ax = _figure(THIS_WEEK, **{k: v for k, v in options.items() if k != "unit"}, language=Language.ZH)
+        figure, ax = _figure(THIS_WEEK, **{k: v for k, v in options.items() if k != "unit"}, language=Language.ZH)
     assert _size(png) == SIZE
     assert ax.get_ylabel() == "小时"
     assert "本周平均：7.1" in [t.get_text() for t in ax.get_legend().get_texts()]
+    texts = [text for text in figure.findobj(Text) if text.get_visible() and text.get_text()]
+    assert all(text.get_fontfamily()[0] == family for text in texts if CJK.search(text.get_text()))
+    assert not [text.get_text() for text in texts if english_words(text.get_text())]
+
+
+# --- the chart after a history answer, as the bot draws it (bot.history) -------------------------------------
+
+HISTORY_DAYS = 90
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory) -> Iterator[UserStore]:
+    """A user with `HISTORY_DAYS` simulated nights ending TODAY and the alcohol they logged."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('history') / 'sleepcot.db'}")
+    store.migrate()
+    user = store.for_user(store.create_user(Profile(timezone="Asia/Shanghai")))
+    simulator = SimulatorAdapter(Persona.EVENING_ALCOHOL, 7, TODAY, "Asia/Shanghai")
+    start = TODAY - timedelta(days=HISTORY_DAYS - 1)
+    user.upsert_nights(simulator.fetch_nights(start, TODAY))
+    for tag in simulator.fetch_tags(start, TODAY):
+        user.add_tag(tag)
+    yield user
+    store.close()
+
+
+def _weeks(weeks: int) -> Period:
+    return Period(kind=PeriodKind.LAST_NIGHTS, nights=7 * weeks)
+
+
+PLANS = {  # every kind of chart: a trend, and a comparison of periods, of weekends, of nights with a habit
+    "hrv trend": Plan(measure=Measure.HRV, aggregate=Aggregate.TREND, period=_weeks(4)),
+    "rem trend": Plan(measure=Measure.REM, aggregate=Aggregate.TREND, period=_weeks(12)),
+    "spo2 trend": Plan(measure=Measure.SPO2, aggregate=Aggregate.TREND, period=_weeks(3)),
+    "bedtime trend": Plan(measure=Measure.BEDTIME, aggregate=Aggregate.TREND, period=_weeks(4)),
+    "lowest heart rate this week against last": Plan(
+        measure=Measure.LOWEST_HEART_RATE, period=Period(kind=PeriodKind.THIS_WEEK),
+        compare=Comparison(kind=CompareKind.PERIOD, period=Period(kind=PeriodKind.LAST_WEEK))),
+    "sleep at weekends": Plan(period=_weeks(8), compare=Comparison(kind=CompareKind.DAYS)),
+    "efficiency after alcohol": Plan(measure=Measure.EFFICIENCY, compare=Comparison(kind=CompareKind.HABIT,
+                                                                                    habit=(TagKind.ALCOHOL,))),
+}
+
+
+@pytest.mark.parametrize("plan", PLANS.values(), ids=PLANS.keys())
+def test_a_chinese_user_s_history_chart_is_in_chinese(user: UserStore, plan: Plan, monkeypatch) -> None:
+    family = chinese_font()
+    result = run(plan, user, TODAY)
+    assert charted(result)
+    drawn = Charts().record(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph missing from the font warns
+        png = history_png(result, Language.ZH)
+    assert _size(png) == SIZE
+    assert_chinese(drawn.last, family)
+
+    history_png(result, Language.EN)
+    assert_english(drawn.last)
+
+
+def test_without_a_chinese_font_a_chinese_user_s_history_chart_is_in_english(user: UserStore, monkeypatch) -> None:
+    monkeypatch.setattr(charts, "cjk_family", lambda: None)
+    monkeypatch.setattr("bot.history.cjk_family", lambda: None)
+    drawn = Charts().record(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = history_png(run(PLANS["sleep at weekends"], user, TODAY), Language.ZH)
+    assert _size(png) == SIZE
+    assert_english(drawn.last)
 
 
 @pytest.mark.parametrize("series", [[], [(TODAY, math.nan)]], ids=["empty", "no value"])
