@@ -15,167 +15,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sleepcot.analysis import Analysis
-from sleepcot.analysis.latest import analyze_latest
 from sleepcot.backup_cli import backup_command, restore_command
-from sleepcot.coach.answering import answer
-from sleepcot.coach.briefing import write_briefing
-from sleepcot.coach.generation import CoachReply
-from sleepcot.coach.llm import LLM, LLMUnavailable, make_llm
+from sleepcot.coach.llm import LLMUnavailable
 from sleepcot.config import Settings
+from sleepcot.demo_cli import ask_command, demo, load_llm
 from sleepcot.ops_cli import health_command, keys_app
-from sleepcot.store import Store, UserStore
+from sleepcot.store import Store
 from sleepcot.units import format_duration
-from sleepcot.users_cli import bot_user, settings_store, users_app
+from sleepcot.users_cli import users_app
 
 app = typer.Typer(help="SleepCoT: a self-hosted sleep coach.", no_args_is_help=True, add_completion=False)
-app.add_typer(users_app, name="users")
-app.command("backup")(backup_command)
-app.command("restore")(restore_command)
+app.command("demo")(demo)
+app.command("ask")(ask_command)
 out = Console()
 err = Console(stderr=True)
-DEMO_DB = "demo.db"
-
-
-def _demo_store(settings: Settings) -> Store:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(f"sqlite:///{settings.data_dir / DEMO_DB}")
-    store.migrate()
-    return store
-
-
-def _load_llm(settings: Settings) -> tuple[LLM | None, str | None]:
-    """The configured model, or None and the reason it is unavailable (said on stderr)."""
-    try:
-        with err.status("Loading the language model…"):
-            return make_llm(settings), None
-    except LLMUnavailable as exc:
-        err.print(f"[yellow]LLM unavailable:[/] {exc}. Using the deterministic coach.")
-        return None, str(exc)
-
-
-def _report_fallback(reply: CoachReply) -> None:
-    if not reply.by_model:
-        err.print(f"[yellow]Fell back to the deterministic text:[/] {reply.fallback_reason}")
-
-
-def _seed_demo_user(store: Store, persona: str, seed: int, days: int) -> UserStore:
-    from integrations.simulator import Persona, SimulatorAdapter, persona_profile
-
-    chosen = Persona(persona)
-    for user_id in store.user_ids():  # the demo database holds one simulated user, made anew each run
-        store.for_user(user_id).delete()
-    profile = persona_profile(chosen)
-    user = store.for_user(store.create_user(profile))
-    today = datetime.now(profile.tz).date()
-    adapter = SimulatorAdapter(chosen, seed, today)
-    start = today - timedelta(days=days - 1)
-    user.upsert_nights(adapter.fetch_nights(start, today))
-    for tag in adapter.fetch_tags(start, today):
-        user.add_tag(tag)
-    return user
-
-
-def _ask(user: UserStore, analysis: Analysis | None, question: str, llm: LLM | None, reason: str | None,
-         settings: Settings) -> CoachReply:
-    with err.status("Thinking…"):
-        reply = answer(question, analysis, llm, history=user.recent_turns(6), language=user.profile().language,
-                       max_tokens=settings.llm_max_tokens, unavailable_reason=reason, source=user)
-    user.add_turn("user", question)
-    user.add_turn("assistant", reply.text)
-    return reply
-
-
-def _print_reply(reply: CoachReply) -> None:
-    out.print(reply.text, markup=False, highlight=False)
-    if reply.sources:
-        out.print("Sources: " + "; ".join(dict.fromkeys(reply.sources)), style="dim", markup=False)
-    out.print(f"— {reply.backend}, guard {'passed' if reply.verdict['ok'] else 'failed'}", style="dim", markup=False)
-    _report_fallback(reply)
-
-
-@app.command()
-def demo(
-    persona: Annotated[str, typer.Option(help="healthy, short_sleeper, insomnia, apnea, shift_worker, evening_alcohol, older_adult")] = "healthy",
-    seed: Annotated[int, typer.Option(help="simulation seed")] = 7,
-    days: Annotated[int, typer.Option(min=2, max=120, help="nights to simulate and sync")] = 7,
-    ask: Annotated[str | None, typer.Option("--ask", help="ask one question after the briefing, then exit")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print one machine-readable JSON document")] = False,
-) -> None:
-    """A simulated user and wearable: sync a week of nights, print the morning briefing, then chat."""
-    from integrations.simulator import Persona
-
-    if persona not in {p.value for p in Persona}:
-        raise typer.BadParameter(f"unknown persona {persona!r}", param_hint="--persona")
-    settings = Settings()
-    store = _demo_store(settings)
-    with err.status(f"Syncing {days} simulated nights ({persona}, seed {seed})…"):
-        user = _seed_demo_user(store, persona, seed, days)
-    analysis = analyze_latest(user)
-    llm, reason = _load_llm(settings)
-    with err.status("Writing your morning briefing…"):
-        reply = write_briefing(analysis, llm, max_tokens=settings.llm_max_tokens, unavailable_reason=reason)
-    user.save_briefing(analysis.night.local_date, reply.text, reply.as_dict())
-    answered = _ask(user, analysis, ask, llm, reason, settings) if ask else None
-
-    if as_json:
-        document = {
-            "persona": persona, "seed": seed, "profile": analysis.profile.model_dump(mode="json"),
-            "night": analysis.night.model_dump(mode="json", exclude={"segments"}),
-            "findings": [f.model_dump(mode="json") for f in analysis.findings],
-            "briefing": reply.as_dict(), "answer": answered.as_dict() if answered else None,
-        }
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-        return
-    name = user.profile().name or "there"
-    out.rule(f"Good morning, {name} — {analysis.night.local_date:%A %d %B}")
-    _print_reply(reply)
-    if answered:
-        out.print(f"\n[bold]You:[/] {ask}")
-        _print_reply(answered)
-        return
-    _chat(user, analysis, llm, reason, settings)
-
-
-def _chat(user: UserStore, analysis: Analysis | None, llm: LLM | None, reason: str | None, settings: Settings) -> None:
-    interactive = sys.stdin.isatty()
-    if interactive:
-        out.print("\nAsk about your sleep (empty line or Ctrl-D to quit).")
-    while True:
-        try:
-            question = input("You: " if interactive else "")
-        except EOFError:
-            break
-        if not question.strip() or question.strip().lower() in {"quit", "exit"}:
-            break
-        if not interactive:
-            out.print(f"\n[bold]You:[/] {question}", highlight=False)
-        _print_reply(_ask(user, analysis, question, llm, reason, settings))
-
-
-@app.command("ask")
-def ask_command(
-    question: Annotated[str, typer.Argument(help="your question")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    telegram_id: Annotated[int | None, typer.Option("--telegram-id", help="ask as this bot user, in the "
-                                                                         "database of the settings")] = None,
-) -> None:
-    """One answer for the demo user (run `sleepcot demo` first to choose a persona), or for a bot user."""
-    settings = Settings()
-    if telegram_id is not None:
-        user = bot_user(settings_store(settings), telegram_id)
-    else:
-        store = _demo_store(settings)
-        ids = store.user_ids()
-        user = store.for_user(ids[0]) if ids else _seed_demo_user(store, "healthy", 7, 7)
-    llm, reason = _load_llm(settings)
-    reply = _ask(user, analyze_latest(user), question, llm, reason, settings)
-    if as_json:
-        sys.stdout.write(json.dumps(reply.as_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        _print_reply(reply)
-
-
 @app.command("run")
 def run_command(
     worker: bool = typer.Option(False, "--worker", help="only the scheduler: one more process sharing the "
@@ -206,7 +59,7 @@ def run_command(
         err.print(f"[red]Not starting:[/] {exc}", highlight=False)
         raise typer.Exit(2) from exc
     logging.getLogger("sleepcot").info("encryption keys %s open the stored credentials", ", ".join(key_ids))
-    llm, reason = _load_llm(settings)
+    llm, reason = load_llm(settings)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -427,7 +280,10 @@ def db_upgrade() -> None:
     out.print("database is at the latest schema")
 
 
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 app.command("health")(health_command)
+app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":  # pragma: no cover

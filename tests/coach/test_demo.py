@@ -1,11 +1,13 @@
 """`sleepcot demo` end to end on the real embedded SmolLM2 model: the briefing is faithful to the night
 and its findings for every persona, it names the night's top finding, the chat answers with the user's
-own numbers, and with the model unavailable the deterministic briefing still arrives (exit 0)."""
+own numbers, with the model unavailable the deterministic briefing still arrives (exit 0), and
+`--language zh` makes the simulated user Chinese: their briefing, chat and the demo's own words."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -15,11 +17,13 @@ from typer.testing import CliRunner
 
 from integrations.simulator import Persona, SimulatorAdapter
 from sleepcot.analysis.facts import night_facts
-from sleepcot.analysis.findings import FINDING_TOPICS
+from sleepcot.analysis.findings import FINDING_TOPICS, analyze
 from sleepcot.cli import app
 from sleepcot.coach import guard
-from sleepcot.coach.prompts import profile_facts
-from sleepcot.domain import Fact, Metric, Night, NightKind, Profile
+from sleepcot.coach.findings import english_words
+from sleepcot.coach.prompts import STEPS, profile_facts
+from sleepcot.demo_cli import _demo_profile
+from sleepcot.domain import Fact, Language, Metric, Night, NightKind, Profile
 from sleepcot.units import format_duration
 
 pytestmark = pytest.mark.llm
@@ -122,3 +126,59 @@ def test_the_demo_chat_answers_a_history_question_from_every_synced_night(data_d
     assert history["plan"]["measure"] == "deep" and len(deep) == 10
     assert history["main"]["figure"] == pytest.approx(sum(deep) / 10)
     assert format_duration(sum(deep) / 10) in document["answer"]["text"]
+
+
+# What the demo says itself around the coach's text, in English (none of it may show in a Chinese run).
+ENGLISH_DEMO_WORDS = ("Good morning", "You:", "guard passed", "guard failed", "Sources:", "Sleep well",
+                      "Ask about your sleep")
+
+
+def test_chinese_demo_briefs_a_chinese_user_and_answers_their_question(data_dir):
+    document = run_demo("--language", "zh", "--ask", "昨晚我的深睡为什么这么少？")
+    assert document["language"] == "zh"
+    profile = document["profile"]
+    assert (profile["language"], profile["name"], profile["timezone"]) == ("zh", "林娜", "Asia/Shanghai")
+    briefing = document["briefing"]
+    assert briefing["guard"]["ok"], briefing
+    assert all(step in briefing["text"] for step in STEPS[Language.ZH]), briefing["text"]
+    assert not any(step in briefing["text"] for step in STEPS[Language.EN]), briefing["text"]
+    assert guard.unfaithful(briefing["text"], facts_of(document)) == [], briefing["text"]
+    assert document["answer"]["guard"]["ok"], document["answer"]
+
+
+@pytest.mark.parametrize("persona", [p.value for p in Persona])
+def test_a_chinese_demo_user_sleeps_like_the_english_one_and_gets_the_same_findings(persona):
+    """Their own words (goals, what they report) mean the same, so the same nights read the same."""
+    day, analyses = date(2025, 6, 18), []  # no clock change near it in any persona's timezone
+    for language in Language:
+        profile = _demo_profile(persona, language)
+        adapter = SimulatorAdapter(Persona(persona), 7, day, tz=profile.timezone)
+        nights = [n for n in adapter.fetch_nights(day - timedelta(days=13), day) if n.kind is NightKind.MAIN]
+        analyses.append(analyze(nights[-1], nights[:-1], profile, adapter.fetch_tags(day, day)))
+    english, chinese = analyses
+    assert (chinese.profile.language, chinese.profile.timezone) == (Language.ZH, "Asia/Shanghai")
+    assert chinese.profile.name and all("\u4e00" <= c <= "\u9fff" for c in chinese.profile.name)
+    assert len(chinese.profile.goals) == len(english.profile.goals)
+    assert len(chinese.profile.conditions) == len(english.profile.conditions)
+    assert chinese.profile.habits == english.profile.habits and chinese.profile.age_band == english.profile.age_band
+    assert chinese.night.total_sleep_s == english.night.total_sleep_s
+    assert [(f.code, f.severity) for f in chinese.findings] == [(f.code, f.severity) for f in english.findings]
+
+
+def test_the_chinese_demo_speaks_chinese_around_the_coach_and_ask_keeps_the_language(data_dir):
+    unavailable = {"SLEEPCOT_LLM_BACKEND": "none"}  # the demo's own words, the fallback notices included
+    result = _cli(unavailable, data_dir, "demo", "--language", "zh", stdin="昨晚我的深睡怎么样？\n")
+    assert result.returncode == 0, result.stderr
+    assert "早上好，林娜 — " in result.stdout and "星期" in result.stdout
+    assert all(step in result.stdout for step in STEPS[Language.ZH]), result.stdout
+    assert result.stdout.count("你：") == 1 and "核查通过" in result.stdout and "来源：" in result.stdout
+    assert result.stdout.rstrip().endswith("祝你睡个好觉！")
+    assert "语言模型不可用" in result.stderr and "已改用确定性文本" in result.stderr
+    for english in (*ENGLISH_DEMO_WORDS, "LLM unavailable", "Fell back"):
+        assert english not in result.stdout + result.stderr, english
+    said = re.sub(r"来源：.*?(?=\n— )", "", result.stdout, flags=re.S)  # (sources keep their own titles)
+    assert not english_words(said), english_words(said)  # the briefing and the answer are Chinese too
+    asked = _cli(unavailable, data_dir, "ask", "成年人需要睡多久？")  # the stored demo user is still Chinese
+    assert asked.returncode == 0, asked.stderr
+    assert "核查通过" in asked.stdout and "来源：" in asked.stdout
+    assert not any(english in asked.stdout for english in ENGLISH_DEMO_WORDS), asked.stdout
