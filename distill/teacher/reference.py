@@ -30,12 +30,11 @@ def _briefing(prompt: Prompt, analysis: Analysis) -> str:
     zh = language is Language.ZH
     sep, space = ("，", "") if zh else (", ", " ")
     by_key = {f.key: f for f in analysis.facts()}
-    night = ("；" if zh else "; ").join(f"{words.fact_name(by_key[k], language)}{space}{by_key[k].render(language)}"
-                                        for k in NIGHT_DETAIL if k in by_key)
+    night = ("；" if zh else "; ").join(words.named_value(by_key[k], language) for k in NIGHT_DETAIL if k in by_key)
     total = by_key["night.total_sleep_s"].render(language)
     top, rest = analysis.top, analysis.findings[1:2]
     compare = words.detail(top, language) + "".join(
-        space + ALSO[language].format(title=words.title(f, language).lower()) for f in rest)
+        space + ALSO[language].format(title=words.title(f, language, in_sentence=True)) for f in rest)
     advice = words.advice(top, language)
     advice = "：" + advice if zh else advice[:1].lower() + advice[1:]
     tonight = _full_stop(advice, language)

@@ -46,8 +46,7 @@ def deterministic_briefing(analysis: Analysis) -> str:
     shown = [by_key[k] for k in prompts.NIGHT_FIELDS[:6] if k in by_key]
     top = analysis.findings[:3]
     colon, sep = STEP_COLON[language], SEP[language]
-    data = ("；" if language is Language.ZH else "; ").join(
-        f"{words.fact_name(f, language)}{' ' if language is Language.EN else ''}{f.render(language)}" for f in shown)
+    data = ("；" if language is Language.ZH else "; ").join(words.named_value(f, language) for f in shown)
     lines = [
         f"1. {steps[0]}{colon}{data}{'。' if language is Language.ZH else '.'}",
         f"2. {steps[1]}{colon}" + sep.join(f"{words.title(f, language)}{colon}{words.detail(f, language)}" for f in top),

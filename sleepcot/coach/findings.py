@@ -146,8 +146,16 @@ def fact_name(fact: Fact, language: Language) -> str:
     return name
 
 
-def title(finding: Finding, language: Language) -> str:
-    return TITLES[language][finding.code]
+def named_value(fact: Fact, language: Language) -> str:
+    """'total sleep 7 h 12 min', '总睡眠时间7小时12分钟', 'HRV 45 ms'."""
+    name = fact_name(fact, language)
+    return f"{name}{' ' if language is EN or name[-1].isascii() else ''}{fact.render(language)}"
+
+
+def title(finding: Finding, language: Language, *, in_sentence: bool = False) -> str:
+    """The finding's title; `in_sentence`: as it reads inside a sentence (English lowercases it)."""
+    text = TITLES[language][finding.code]
+    return text[:1].lower() + text[1:] if in_sentence and language is EN and not text[:3].isupper() else text
 
 
 def advice(finding: Finding, language: Language) -> str:

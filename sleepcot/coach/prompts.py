@@ -207,7 +207,7 @@ def briefing(analysis: Analysis, *, strict: bool = False) -> Prompt:
         + LANGUAGE_RULE[language]
     )
     prompt = _prompt("briefing", user, facts, analysis, red, FINDING_TOPICS.get(analysis.top.code, ()), "", strict)
-    prompt.steps = step_openers(language, findings.title(analysis.top, language).lower())
+    prompt.steps = step_openers(language, findings.title(analysis.top, language, in_sentence=True))
     prompt.min_figures = 2  # a briefing reasons from the user's own numbers, or it is not personal
     return prompt
 

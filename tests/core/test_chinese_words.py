@@ -12,6 +12,8 @@ import pytest
 
 from distill.history import World, load
 from distill.reports import HISTORY_DAYS, REPORT_DAY, simulated_report
+from distill.teacher import Task
+from distill.teacher.reference import ReferenceTeacher
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
 from sleepcot.coach import findings as words
 from sleepcot.coach import prompts
@@ -53,6 +55,8 @@ def test_briefings_and_answers_are_written_in_the_users_language(persona):
         for text in [en_text, *en_answers]:
             assert not CJK.search(text), (persona, seed, text)
         prompt = prompts.briefing(chinese)
+        teacher = ReferenceTeacher().answer(Task(f"{persona.value}-{seed}", "briefing", prompt, chinese))
+        assert not english_in(teacher), (persona, seed, english_in(teacher), teacher)  # what the student learns
         verdict = check(zh_text, prompt.facts, red_flag=prompt.red_flag)
         assert verdict.ok or not en_ok, (persona, seed, verdict.problems, zh_text)
         data, _ = prompts.data_block(chinese)  # the model is shown the findings in Chinese too
