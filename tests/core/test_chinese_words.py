@@ -91,9 +91,12 @@ def test_weekly_summaries_are_written_in_the_users_language(persona):
 
 
 def test_history_answers_are_written_in_the_users_language():
-    world, answered = World(), 0
+    world, asked, answered = World(), 0, 0
     try:
-        for question in load():
+        for i, question in enumerate(load()):
+            if question.language is Language.EN and i % 4:  # every Chinese question, a quarter of the English
+                continue
+            asked += 1
             reply = answer_history(question.question, world.source(question.user), None, language=question.language,
                                    today=world.today(question.user))
             if reply is None:  # the rules could not read it (the model plans those)
@@ -105,4 +108,4 @@ def test_history_answers_are_written_in_the_users_language():
                 assert not CJK.search(reply.text), (question.question, reply.text)
     finally:
         world.close()
-    assert answered > len(load()) * 0.9
+    assert answered > 0.9 * asked

@@ -56,7 +56,7 @@ def _make_key(folder: str, start: multiprocessing.Barrier, keys: multiprocessing
 
 
 def test_processes_starting_together_agree_on_one_key(tmp_path):
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # processes of their own, started at once (fork: quickly)
     start, keys = context.Barrier(6), context.Queue()
     workers = [context.Process(target=_make_key, args=(str(tmp_path / "data"), start, keys)) for _ in range(6)]
     for worker in workers:

@@ -155,6 +155,24 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
             user.save_profile(profile.model_copy(update={"briefing_time": due.time().replace(tzinfo=None),
                                                          "weekly_day": None}))
             seen = len(ann.messages())
+
+            # While her minute comes: /readyz says when the database goes away, and when it is back.
+            proxy.cut()
+            gone = bot.readyz()
+            assert gone.status_code == 503 and not gone.json()["checks"]["database"]["ok"]
+            assert gone.json()["checks"]["telegram"]["ok"]  # the rest still says how it is
+            assert httpx.get(f"http://127.0.0.1:{bot.port}/healthz").text == "ok"  # alive all the same
+            proxy.restore()
+            assert bot.wait_ready()["checks"]["database"]["ok"]
+            # And a wrong key, or none while her credential is stored, stops a start with a clear error.
+            for settings, says in ((dict(common, secret_keys=Fernet.generate_key().decode()), "do not open"),
+                                   ({k: v for k, v in common.items() if k != "secret_keys"}, "holds a key")):
+                start = subprocess.run([sys.executable, "-m", "sleepcot.cli", "run"], cwd=tmp_path,
+                                       env=environment(database, tmp_path / "other", **settings),
+                                       capture_output=True, text=True, timeout=120)
+                assert start.returncode == 2 and says in start.stderr, start.stderr
+                assert key not in start.stderr
+
             briefing = ann.wait_until(lambda messages: len(messages) > seen, timeout=150)[seen]
             assert briefing.text.startswith(f"Good morning, Ann — {due:%A %d %B}")
             sent = httpx.get(f"http://127.0.0.1:{worker.port}/metrics").text
@@ -177,15 +195,6 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
             before, after = rows(database), rows(copy)
             assert before == after
             assert before["users"] and before["nights"] and before["credentials"] and before["briefings"]
-
-            # /readyz says when the database goes away, and when it is back.
-            proxy.cut()
-            gone = bot.readyz()
-            assert gone.status_code == 503 and not gone.json()["checks"]["database"]["ok"]
-            assert gone.json()["checks"]["telegram"]["ok"]  # the rest still says how it is
-            assert httpx.get(f"http://127.0.0.1:{bot.port}/healthz").text == "ok"  # alive all the same
-            proxy.restore()
-            assert bot.wait_ready()["checks"]["database"]["ok"]
         finally:
             stopped = bot.stop(), worker.stop()
         assert stopped == (0, 0)
@@ -194,11 +203,3 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
         for line in worker.output().splitlines():  # SLEEPCOT_LOG_FORMAT=json: one object per event
             assert {"time", "level", "logger", "message"} <= json.loads(line).keys()
 
-        # A wrong key, or none while credentials are stored: the start stops with a clear error.
-        for settings, says in ((dict(common, secret_keys=Fernet.generate_key().decode()), "do not open"),
-                               ({k: v for k, v in common.items() if k != "secret_keys"}, "holds a key")):
-            start = subprocess.run([sys.executable, "-m", "sleepcot.cli", "run"], cwd=tmp_path,
-                                   env=environment(database, tmp_path / "other", **settings),
-                                   capture_output=True, text=True, timeout=120)
-            assert start.returncode == 2 and says in start.stderr, start.stderr
-            assert key not in start.stderr
