@@ -82,13 +82,7 @@ def check_keys(settings: Settings, stored: dict[str, bytes]) -> list[str]:
         vault = Vault(keys or [load_or_create_key(settings.data_dir)])
     except ValueError as exc:  # cryptography: "Fernet key must be 32 url-safe base64-encoded bytes."
         raise KeyCheckError(f"{where} holds something that is not a Fernet key ({exc})") from exc
-    unopened = []
-    for stored_id, ciphertext in sorted(stored.items()):
-        try:
-            vault.decrypt(ciphertext)
-        except CredentialError:
-            unopened.append(stored_id)
-    if unopened:
+    if unopened := vault.unopened(stored):
         raise KeyCheckError(
             f"the key(s) in {where} (ids {', '.join(vault.key_ids)}) do not open the vendor credentials stored "
             f"with key id(s) {', '.join(unopened)}: put that key back (in SLEEPCOT_SECRET_KEYS, after the current "
@@ -115,6 +109,16 @@ class Vault:
     def encrypt(self, secret: dict[str, Any]) -> tuple[bytes, str]:
         """The ciphertext of `secret` and the id of the key that made it."""
         return self._fernets[0].encrypt(json.dumps(secret).encode()), self.current_key_id
+
+    def unopened(self, stored: dict[str, bytes]) -> list[str]:
+        """The key ids (of `stored`: key id -> one ciphertext it made) whose ciphertext no key here opens."""
+        out = []
+        for stored_id, ciphertext in sorted(stored.items()):
+            try:
+                self.decrypt(ciphertext)
+            except CredentialError:
+                out.append(stored_id)
+        return out
 
     def decrypt(self, ciphertext: bytes, max_age_s: int | None = None) -> dict[str, Any]:
         """The secret inside `ciphertext`; with `max_age_s`, only if it was made at most that long ago

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from sleepcot.config import Settings
-from sleepcot.crypto import CredentialError, KeyCheckError, Vault, check_keys
+from sleepcot.crypto import KeyCheckError, Vault, check_keys
 from sleepcot.users_cli import settings_store
 
 keys_app = typer.Typer(help="Check the encryption keys against the stored vendor credentials.", no_args_is_help=True)
@@ -53,12 +53,7 @@ def forget_unopened(yes: bool = typer.Option(False, "--yes", help="do it without
     settings = Settings()
     store = settings_store(settings)
     vault = Vault.from_settings(settings)
-    lost = []
-    for stored_id, ciphertext in store.credential_samples().items():
-        try:
-            vault.decrypt(ciphertext)
-        except CredentialError:
-            lost.append(stored_id)
+    lost = vault.unopened(store.credential_samples())
     if not lost:
         out.print("every stored credential opens with the configured keys: nothing to forget")
         return
