@@ -78,6 +78,11 @@ def _night_of(data: RecentData, day: date) -> Night | None:
     return nights[-1] if nights else None
 
 
+def _timing(profile: Profile) -> tuple:
+    """What a planned morning is made from."""
+    return profile.timezone, profile.briefing_time, profile.weekly_day
+
+
 class Scheduler:
     """One process's scheduler. `clock` gives the time the schedule is judged by (tests move it); Telegram's
     pacing always runs on real time. `bot` sends the scheduled messages: a plain Bot, apart from the
@@ -181,6 +186,12 @@ class Scheduler:
                 day = next_day_to_plan(profile, now, last.get(user_id))
                 plans[user_id] = plan_day(profile, day, typical_wake(wakes.get(user_id, [])))
             added += self.outbox.plan(plans, now)
+            # a user who changed their settings after we read them and before we planned (saving cleared
+            # nothing yet): their morning is planned again, from the new settings, in the next round
+            changed = [user_id for user_id, profile in self.store.profiles(list(plans)).items()
+                       if _timing(profile) != _timing(profiles[user_id])]
+            if changed:
+                self.outbox.unplan(changed)
             if len(users) < PLAN_BATCH:
                 break
         late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)

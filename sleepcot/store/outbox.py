@@ -37,6 +37,7 @@ ACTIVE_NIGHTS_DAYS = 14  # a user without a connected source is planned for whil
 WEEKLY_BEFORE_DUE = timedelta(minutes=10)  # the weekly summary is written this long before it is due
 _outbox = OutboxRow.__table__
 _c = _outbox.c
+_NOT_STARTED = (_c.state == "pending", _c.attempts == 0, _c.kind.in_((BRIEFING, WEEKLY)))  # may be planned again
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,11 @@ class Outbox:
                 rows.append(dict(user_id=user_id, local_date=plan.day, kind=WEEKLY, due_at=plan.due_at,
                                  next_attempt_at=plan.due_at - WEEKLY_BEFORE_DUE))
         return self._insert_new([{**row, "state": "pending", "attempts": 0, "created_at": now} for row in rows])
+
+    def unplan(self, user_ids: list[int]) -> None:
+        """Forget these users' mornings not started yet, for the next round to plan them again."""
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(_outbox).where(_c.user_id.in_(user_ids), *_NOT_STARTED))
 
     def _insert_new(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
@@ -266,8 +272,7 @@ class Outbox:
 def reschedule(s: Session, user_id: int, profile: Profile) -> None:
     """After the user changed their settings: mornings not started yet are planned again from the new
     profile (the scheduler re-plans them), and messages not sent yet move to the new briefing time."""
-    s.execute(delete(_outbox).where(_c.user_id == user_id, _c.state == "pending", _c.attempts == 0,
-                                    _c.kind.in_((BRIEFING, WEEKLY))))
+    s.execute(delete(_outbox).where(_c.user_id == user_id, *_NOT_STARTED))
     unsent = s.execute(select(_c.id, _c.local_date, _c.kind).where(
         _c.user_id == user_id, _c.state.in_(("pending", "generated")), _c.sending_since.is_(None),
         _c.kind.in_((BRIEFING, WEEKLY)))).all()

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot
 
@@ -275,6 +275,33 @@ def test_changed_settings_move_the_next_briefing(store, settings, telegram):
     assert sent[date(2026, 11, 21)].sent_at == datetime(2026, 11, 21, 8, 15, tzinfo=new_york)
     assert sent[date(2026, 11, 22)].sent_at == datetime(2026, 11, 22, 8, 15, tzinfo=new_york)
     assert len(telegram.user(61).messages()) == 2
+
+
+def test_settings_changed_while_the_morning_is_planned_are_the_ones_it_follows(store, settings, telegram):
+    """The scheduler has read a user's settings and is about to plan their morning when the user changes
+    the briefing time: the morning planned from the old time is dropped and the briefing comes at the new."""
+    user = add_user(store, settings, 62, Profile(timezone="Europe/London", briefing_time=time(7, 0), weekly_day=None))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    changed: list[time] = []
+
+    def change_first(conn, cursor, statement, *args) -> None:
+        if not changed and statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            changed.append(time(9, 40))
+            user.save_profile(user.profile().model_copy(update={"briefing_time": changed[0]}))
+
+    async def run() -> None:
+        async with scheduler_for(settings, store, clock) as scheduler:
+            await simulate(scheduler, clock, clock.now, datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+
+    event.listen(store.engine, "before_cursor_execute", change_first)
+    try:
+        asyncio.run(run())
+    finally:
+        event.remove(store.engine, "before_cursor_execute", change_first)
+    assert changed, "the scheduler never planned"
+    sent = rows(store, user.user_id, "briefing")[date(2026, 11, 21)]
+    assert sent.sent_at == datetime(2026, 11, 21, 9, 40, tzinfo=ZoneInfo("Europe/London"))
+    assert len(telegram.user(62).messages()) == 1
 
 
 # --- Telegram answering badly ------------------------------------------------------------------------------
