@@ -6,7 +6,7 @@ demo: setup
 
 test: setup-dev
 	.venv/bin/ruff check .
-	.venv/bin/python -m pytest -ra
+	.venv/bin/python -m pytest -ra --durations=15
 
 setup:
 	bash scripts/setup.sh

@@ -187,32 +187,6 @@ def test_today_week_followup_and_export(telegram, launch, embedded_llm, caplog):
     assert telegram.token not in logged and question not in logged and "deep sleep" not in logged
 
 
-def test_sleepcot_run_delivers_the_morning_briefing_at_the_users_minute(telegram, launch):
-    """The scheduler inside `sleepcot run`, on the real clock: Ann sets her briefing time to the coming
-    minute and gets it then, once, from the nights her wearable synced."""
-    bot = launch(scheduler=True, scheduler_tick_s=1)
-    ann = telegram.user(ANN, "Ann")
-    onboard(ann)
-    connect_simulator(ann, "healthy")
-    user = bot.user_store(ANN)
-    profile = user.profile()
-    now = datetime.now(profile.tz)
-    if now.second > 50:  # too close to the next minute to plan it: aim for the one after
-        time.sleep(61 - now.second)
-        now = datetime.now(profile.tz)
-    due = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    # (no weekly summary: on her weekly day it would follow the briefing)
-    user.save_profile(profile.model_copy(update={"briefing_time": due.time().replace(tzinfo=None), "weekly_day": None}))
-    seen = len(ann.messages())
-
-    briefing = ann.wait_until(lambda messages: len(messages) > seen, timeout=90)[seen]
-    arrived = datetime.now(profile.tz)
-    assert due <= arrived < due + timedelta(seconds=20)
-    assert briefing.text.startswith(f"Good morning, Ann — {due:%A %d %B}")
-    time.sleep(3)  # no second copy
-    assert len(ann.messages()) == seen + 1
-
-
 def _stream(server: BotAPIServer, pieces: list[str], final: str, faults: tuple = ()) -> None:
     """Stream `pieces` (each the reply so far) to Ann the way every reply is sent, then `final`; `faults`:
     the next calls once the bot is up fail so (`BotAPIServer.fail_next`'s arguments)."""

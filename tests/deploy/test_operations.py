@@ -101,6 +101,7 @@ def test_readyz_says_when_the_model_is_down_and_the_deterministic_coach_is_ready
     plain = launch(None, "SLEEPCOT_LLM_BACKEND=none")
     ready = httpx.get(plain.web_url + "/readyz", timeout=20)
     assert ready.status_code == 200 and "deterministic coach" in ready.json()["checks"]["llm"]["detail"]
+    assert "the workers schedule" in ready.json()["checks"]["scheduler"]["detail"]  # SLEEPCOT_SCHEDULER=false
     runner = CliRunner()
     assert runner.invoke(app, ["health", "--ready", "--url", plain.web_url]).exit_code == 0
     assert runner.invoke(app, ["health", "--url", closed_url]).exit_code == 1

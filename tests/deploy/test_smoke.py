@@ -1,7 +1,8 @@
 """The deployment's smoke test: what compose runs, without containers. From an empty PostgreSQL database,
-`sleepcot run` (its scheduler off) and one `sleepcot run --worker` start as separate processes against a
-loopback Bot API and a loopback Ollama; the bot applies the migrations itself, both turn ready on /readyz,
-Ann onboards with /start, and the worker delivers her briefing. The database is backed up with
+`sleepcot run` and one `sleepcot run --worker` start as separate processes against a loopback Bot API and a
+loopback Ollama; the bot applies the migrations itself, both turn ready on /readyz, Ann onboards with
+/start, and her briefing comes at her minute, once, from whichever of the two schedulers claimed it. The
+database is backed up with
 `sleepcot backup` while the bot runs and restored with `sleepcot restore` into a fresh database, where every
 row compares equal; a wrong or missing key stops a start with its clear error; the bot reaches PostgreSQL
 through a TCP proxy, so the test can take the database away and bring it back and watch /readyz say so.
@@ -118,6 +119,13 @@ def rows(url: str) -> dict[str, list[tuple]]:
     return out
 
 
+def sent_briefings(process: Process) -> float:
+    """How many briefings the process says it sent (/metrics)."""
+    metrics = httpx.get(f"http://127.0.0.1:{process.port}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith('sleepcot_messages_sent_total{kind="briefing"}'))
+
+
 def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys_and_readiness(
         tmp_path, empty_database, embedded_llm):
     database = empty_database()
@@ -129,19 +137,27 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
                       ollama_url=ollama.url, ollama_model=OLLAMA_MODEL, telegram_allowed_users=str(ANN),
                       scheduler_tick_s="1", telegram_stream_interval_s="0", llm_max_tokens="160")
         through_proxy = address.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        bot = Process(["run"], environment(through_proxy, tmp_path, scheduler="false", **common), tmp_path, "bot")
+        bot = Process(["run"], environment(through_proxy, tmp_path, **common), tmp_path, "bot")
         worker = Process(["run", "--worker"], environment(database, tmp_path, **common), tmp_path, "worker")
         try:
             ready = bot.wait_ready()
             assert ready["checks"]["database"]["ok"] and "schema at" in ready["checks"]["database"]["detail"]
             assert ready["checks"]["llm"]["ok"] and ready["checks"]["telegram"]["ok"]
-            assert "workers" in ready["checks"]["scheduler"]["detail"]  # off here: the worker schedules
-            assert worker.wait_ready()["checks"]["scheduler"]["ok"]
+            assert ready["checks"]["scheduler"]["ok"] and worker.wait_ready()["checks"]["scheduler"]["ok"]
             store = Store(database)
             current, head = store.revisions()
             assert current == head  # the bot's own start migrated the empty database
 
-            # Ann joins and connects a wearable; the worker delivers her briefing at the coming minute.
+            # /readyz says when the database goes away, and when it is back.
+            proxy.cut()
+            gone = bot.readyz()
+            assert gone.status_code == 503 and not gone.json()["checks"]["database"]["ok"]
+            assert gone.json()["checks"]["telegram"]["ok"]  # the rest still says how it is
+            assert httpx.get(f"http://127.0.0.1:{bot.port}/healthz").text == "ok"  # alive all the same
+            proxy.restore()
+            assert bot.wait_ready()["checks"]["database"]["ok"]
+
+            # Ann joins, connects a wearable and moves her briefing to the coming minute.
             ann = telegram.user(ANN, "Ann")
             onboard(ann)
             connect_simulator(ann, "healthy")
@@ -156,15 +172,7 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
                                                          "weekly_day": None}))
             seen = len(ann.messages())
 
-            # While her minute comes: /readyz says when the database goes away, and when it is back.
-            proxy.cut()
-            gone = bot.readyz()
-            assert gone.status_code == 503 and not gone.json()["checks"]["database"]["ok"]
-            assert gone.json()["checks"]["telegram"]["ok"]  # the rest still says how it is
-            assert httpx.get(f"http://127.0.0.1:{bot.port}/healthz").text == "ok"  # alive all the same
-            proxy.restore()
-            assert bot.wait_ready()["checks"]["database"]["ok"]
-            # And a wrong key, or none while her credential is stored, stops a start with a clear error.
+            # While her minute comes: a wrong key, or none while her credential is stored, stops a start.
             for settings, says in ((dict(common, secret_keys=Fernet.generate_key().decode()), "do not open"),
                                    ({k: v for k, v in common.items() if k != "secret_keys"}, "holds a key")):
                 start = subprocess.run([sys.executable, "-m", "sleepcot.cli", "run"], cwd=tmp_path,
@@ -174,11 +182,9 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
                 assert key not in start.stderr
 
             briefing = ann.wait_until(lambda messages: len(messages) > seen, timeout=150)[seen]
+            assert due <= datetime.now(profile.tz) < due + timedelta(seconds=20)
             assert briefing.text.startswith(f"Good morning, Ann — {due:%A %d %B}")
-            sent = httpx.get(f"http://127.0.0.1:{worker.port}/metrics").text
-            assert 'sleepcot_messages_sent_total{kind="briefing"} 1.0' in sent
-            assert 'sleepcot_messages_sent_total{kind="briefing"}' not in httpx.get(
-                f"http://127.0.0.1:{bot.port}/metrics").text
+            assert sent_briefings(bot) + sent_briefings(worker) == 1
             assert worker.stop() == 0  # SIGTERM stops it cleanly
 
             # Backed up while the bot runs, restored into a fresh database: every row equal.
@@ -195,6 +201,7 @@ def test_from_an_empty_database_to_a_delivered_briefing_then_backup_restore_keys
             before, after = rows(database), rows(copy)
             assert before == after
             assert before["users"] and before["nights"] and before["credentials"] and before["briefings"]
+            assert len(ann.messages()) == seen + 1  # and no second copy since
         finally:
             stopped = bot.stop(), worker.stop()
         assert stopped == (0, 0)
