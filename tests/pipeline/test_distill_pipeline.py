@@ -28,7 +28,7 @@ student: {gguf: smollm2}
 synth: {reports: 4, first_seed: 11}
 teach: {followups: [2, 2], knowledge_per_report: 1, mcq_per_report: 1}
 train: {max_steps: 2, batch_size: 1, gradient_accumulation: 1, max_length: 512, save_steps: 1, threads: 2}
-export: {name: sleepcot-toy, types: [f16, q8_0], verify_prompts: 2, verify_tokens: 8, num_ctx: 1024, install: true}
+export: {name: sleepcot-toy, types: [f16], verify_prompts: 2, verify_tokens: 8, num_ctx: 1024, install: true}
 """
 
 
@@ -68,7 +68,7 @@ def test_the_tiny_recipe_at_toy_size_trains_exports_and_the_gguf_answers_in_llam
 
     export = stages["export"]
     ggufs = {Path(p).name for p in export["artifacts"] if p.endswith(".gguf")}
-    assert ggufs == {"sleepcot-toy.f16.gguf", "sleepcot-toy.q8_0.gguf"}
+    assert ggufs == {"sleepcot-toy.f16.gguf"}  # (q8_0 too: test_distill_export.py)
     assert export["metrics"]["verify"]["f16"]["exact"] == 2  # greedy tokens: llama.cpp == transformers
     modelfile = (tmp_path / "modelfiles" / "sleepcot-toy.Modelfile").read_text()
     assert 'PARAMETER stop "<|im_end|>"' in modelfile and "TEMPLATE" in modelfile and "SYSTEM" in modelfile

@@ -20,7 +20,7 @@ from sleepcot.cli import app
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import deterministic_briefing
 
-QUESTIONS = 8
+QUESTIONS = 4  # spread over the test split: four areas, two multiple-choice questions
 
 
 def _eval(tmp_path, monkeypatch, *args: str):
