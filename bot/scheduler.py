@@ -29,7 +29,7 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -50,7 +50,15 @@ from sleepcot.coach.weekly import weekly_summary
 from sleepcot.config import Settings
 from sleepcot.domain import Night, Profile
 from sleepcot.metrics import BRIEFINGS_WRITTEN
-from sleepcot.schedule import GIVE_UP_AFTER_DUE, STALE_AFTER_DUE, next_day_to_plan, plan_day, retry_at, typical_wake
+from sleepcot.schedule import (
+    GIVE_UP_AFTER_DUE,
+    STALE_AFTER_DUE,
+    DayPlan,
+    next_day_to_plan,
+    plan_day,
+    retry_at,
+    typical_wake,
+)
 from sleepcot.store import Store
 from sleepcot.store.batch import RecentData
 from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
@@ -78,9 +86,9 @@ def _night_of(data: RecentData, day: date) -> Night | None:
     return nights[-1] if nights else None
 
 
-def _timing(profile: Profile) -> tuple:
-    """What a planned morning is made from."""
-    return profile.timezone, profile.briefing_time, profile.weekly_day
+def _next_morning(profile: Profile, now: datetime, last_planned: date | None, wakes: list[time]) -> DayPlan:
+    """The user's next morning to plan, from their settings and recent wake times."""
+    return plan_day(profile, next_day_to_plan(profile, now, last_planned), typical_wake(wakes))
 
 
 class Scheduler:
@@ -181,15 +189,13 @@ class Scheduler:
             last = self.outbox.last_planned(users)
             profiles = self.store.profiles(users)
             wakes = self.store.wake_times(users, today - timedelta(days=WEEK * 3))
-            plans = {}
-            for user_id, profile in profiles.items():
-                day = next_day_to_plan(profile, now, last.get(user_id))
-                plans[user_id] = plan_day(profile, day, typical_wake(wakes.get(user_id, [])))
+            plans = {user_id: _next_morning(profile, now, last.get(user_id), wakes.get(user_id, []))
+                     for user_id, profile in profiles.items()}
             added += self.outbox.plan(plans, now)
             # a user who changed their settings after we read them and before we planned (saving cleared
             # nothing yet): their morning is planned again, from the new settings, in the next round
             changed = [user_id for user_id, profile in self.store.profiles(list(plans)).items()
-                       if _timing(profile) != _timing(profiles[user_id])]
+                       if _next_morning(profile, now, last.get(user_id), wakes.get(user_id, [])) != plans[user_id]]
             if changed:
                 self.outbox.unplan(changed)
             if len(users) < PLAN_BATCH:
