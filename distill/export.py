@@ -1,11 +1,11 @@
 """Stage export, and what it is made of: merge the LoRA adapter into the student, write it as GGUF (f16 or q8_0)
-for llama.cpp and Ollama, check each GGUF against the merged Hugging Face model token by token, and write the
-Ollama Modelfile that serves it (into modelfiles/), with the commands that deploy it.
+for llama.cpp and Ollama, write the adapter alone as a GGUF LoRA (what `sleepcot distill ship` ships), check
+each against the merged Hugging Face model token by token, and write the Ollama Modelfile that serves the
+merged GGUF (into modelfiles/), with the commands that deploy it.
 
 The tokenizer and chat template come either from the GGUF the student started from (all its metadata is
 copied) or from a Hugging Face model directory (tokenizer.json, tokenizer_config.json, the chat template).
-Architectures are table-driven (`ARCHS`): they differ only in whether q/k projections are permuted to
-llama.cpp's rope layout; bias tensors (Qwen2's q/k/v) map like any other tensor.
+Architectures come from archs.py; bias tensors (Qwen2's q/k/v) map like any other tensor.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ import shlex
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import gguf
 import numpy as np
 
+from distill.archs import ARCHS, Arch, rope_permute
+from distill.lora import write_lora_gguf
 from distill.run import RunDir
 from distill.teach import EXAMPLES_FILE
 from sleepcot.coach.llm import REPEAT_PENALTY
 
+LORA_SUFFIX = ".lora.gguf"  # the adapter beside the merged GGUFs: <name>.lora.gguf
 MODELFILES = "modelfiles"  # where the Modelfile goes, relative to the working directory (the repository)
 FILE_TYPES = {"f16": gguf.LlamaFileType.MOSTLY_F16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}
 Q8_0_BLOCK = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType.Q8_0][0]
@@ -39,25 +41,6 @@ FILE_KEYS = {
     gguf.Keys.General.ALIGNMENT,
 }
 
-
-@dataclass(frozen=True)
-class Arch:
-    """How one transformers `model_type` becomes a llama.cpp architecture."""
-
-    gguf_arch: gguf.MODEL_ARCH
-    # llama.cpp's llama arch rotates adjacent pairs while HF's q/k weights rotate halves: permute them.
-    # Qwen2 runs NEOX rope in llama.cpp, which is the HF layout already.
-    permute_qk: bool
-
-    @property
-    def name(self) -> str:
-        return gguf.MODEL_ARCH_NAMES[self.gguf_arch]
-
-
-ARCHS = {
-    "llama": Arch(gguf.MODEL_ARCH.LLAMA, permute_qk=True),
-    "qwen2": Arch(gguf.MODEL_ARCH.QWEN2, permute_qk=False),
-}
 
 QWEN2_SPLIT = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -224,14 +207,8 @@ def _gguf_tensors(model, arch: Arch) -> Iterator[tuple[str, np.ndarray]]:
         data = parameter.detach().to("cpu").float().numpy()
         projection = hf_name.rsplit(".", 2)[-2]
         if arch.permute_qk and projection in heads:
-            data = _rope_permute(data, heads[projection])
+            data = rope_permute(data, heads[projection])
         yield gguf_name, data
-
-
-def _rope_permute(weights: np.ndarray, n_head: int) -> np.ndarray:
-    """Reorder each head's rows from HF's rotate-halves layout to llama.cpp's interleaved pairs."""
-    shape = weights.shape
-    return weights.reshape(n_head, 2, shape[0] // n_head // 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
 
 
 def _encode(data: np.ndarray, file_type: str) -> tuple[np.ndarray, gguf.GGMLQuantizationType]:
@@ -244,9 +221,10 @@ def _encode(data: np.ndarray, file_type: str) -> tuple[np.ndarray, gguf.GGMLQuan
 
 
 def verify_gguf(model, tokenizer, gguf_path: Path, prompts: list[str], *, max_new_tokens: int = 24,
-                n_threads: int | None = None) -> dict:
+                n_threads: int | None = None, lora_path: Path | None = None) -> dict:
     """Greedy-generate from each rendered prompt with the HF model and with llama.cpp on the same token ids.
-    `n_threads` is llama.cpp's (None: its default); torch uses its own setting.
+    `n_threads` is llama.cpp's (None: its default); torch uses its own setting. With `lora_path`, llama.cpp
+    runs `gguf_path` (the base) with that LoRA adapter applied at load time.
 
     Returns {"prompts": n, "exact": how many continuations are identical, "agreement": the mean fraction of
     the HF tokens matched position by position up to the first divergence}."""
@@ -266,7 +244,8 @@ def verify_gguf(model, tokenizer, gguf_path: Path, prompts: list[str], *, max_ne
             )
             hf_outputs.append(output[0, len(ids):].tolist())
     llama = Llama(str(gguf_path), n_ctx=max(map(len, prompt_ids)) + max_new_tokens + 8, n_threads=n_threads,
-                  n_threads_batch=n_threads, logits_all=False, verbose=False)
+                  n_threads_batch=n_threads, logits_all=False, verbose=False,
+                  lora_path=str(lora_path) if lora_path else None)
     try:
         gguf_outputs = [_llama_greedy(llama, ids, max_new_tokens, stop_ids) for ids in prompt_ids]
     finally:
@@ -336,9 +315,10 @@ def deploy_commands(modelfile: Path, name: str) -> list[str]:
 
 
 def export(run: RunDir) -> dict:
-    """Stage export: merge the adapter into the base student, write each GGUF type, check it against the merged
-    model on prompts from the training set, write the Modelfile into modelfiles/, and (tiny recipe) install the
-    q8_0 GGUF where the embedded backend looks for a distilled model."""
+    """Stage export: merge the adapter into the base student, write each GGUF type and the GGUF LoRA adapter,
+    check them against the merged model on prompts from the training set (the adapter on the base GGUF, when
+    the student came from one), write the Modelfile into modelfiles/, and (tiny recipe) install the q8_0 GGUF
+    where the embedded backend looks for a distilled model."""
     run.require("train")
     from peft import PeftModel
 
@@ -362,6 +342,11 @@ def export(run: RunDir) -> dict:
         path = write_gguf(model, source, folder / f"{config.name}.{file_type}.gguf", file_type, name=config.name)
         verify[file_type] = verify_gguf(model, tokenizer, path, prompts, max_new_tokens=config.verify_tokens)
         written.append(path)
+    adapter = write_lora_gguf(run.path("train") / ADAPTER, model.config, folder / f"{config.name}{LORA_SUFFIX}",
+                              name=config.name)
+    if source.is_file():  # the base is a GGUF: llama.cpp runs it with the adapter, as the embedded backend does
+        verify["lora"] = verify_gguf(model, tokenizer, source, prompts, max_new_tokens=config.verify_tokens,
+                                     lora_path=adapter)
     served = next((p for p in written if p.name.endswith(".q8_0.gguf")), written[-1])
     modelfile = Path(MODELFILES) / f"{config.name}.Modelfile"
     write_modelfile(modelfile, served, system=SYSTEM,
@@ -372,6 +357,6 @@ def export(run: RunDir) -> dict:
         installed.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(served, installed)
         deploy.append(f"# installed for the embedded backend: {installed}")
-    counts = {"ggufs": len(written), "bytes": {p.name: p.stat().st_size for p in written}}
+    counts = {"ggufs": len(written), "bytes": {p.name: p.stat().st_size for p in [*written, adapter]}}
     return run.record("export", started=started, counts=counts, metrics={"verify": verify, "deploy": deploy},
-                      artifacts=[str(p) for p in written] + [str(modelfile)])
+                      artifacts=[str(p) for p in [*written, adapter]] + [str(modelfile)])

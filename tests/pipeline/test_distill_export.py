@@ -1,8 +1,9 @@
 """distill.export: the student leaves training as a GGUF that llama.cpp (and so Ollama) runs the way the HF
-model does, plus the Modelfile that serves it. SmolLM2-135M, loaded from its GGUF into transformers as the
-distillation loads it, stands in for a merged student: exported f16 and q8_0, from the source GGUF's metadata
-and from a Hugging Face directory, then run by llama.cpp for real and compared token by token. Tiny random
-llama and Qwen2 models check each architecture's tensor layout by their logits."""
+model does, plus the Modelfile that serves it, and its LoRA adapter alone as a GGUF adapter. SmolLM2-135M,
+loaded from its GGUF into transformers as the distillation loads it, stands in for a merged student: exported
+f16 and q8_0, from the source GGUF's metadata and from a Hugging Face directory, then run by llama.cpp for
+real and compared token by token. Tiny random llama and Qwen2 models check each architecture's tensor layout
+by their logits, for the whole model and for an adapter applied at load time."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import gguf
 import pytest
 
 from distill.export import QWEN2_SPLIT, deploy_commands, verify_gguf, write_gguf, write_modelfile
+from distill.lora import write_lora_gguf
 from sleepcot.coach.prompts import SYSTEM
 
 QUESTIONS = (
@@ -159,15 +161,10 @@ def test_export_from_a_hugging_face_directory(smollm2, prompts, tmp_path):
     assert result == {"prompts": 2, "exact": 2, "agreement": 1.0}
 
 
-@pytest.mark.llm
-@pytest.mark.parametrize("model_type", ["llama", "qwen2"])
-def test_each_architecture_reaches_llama_cpp_with_its_own_rope_layout(smollm2, tmp_path, model_type):
-    """A tiny random model of each architecture (Qwen2: q/k/v biases, untied output, Qwen2's pre-tokenizer;
-    both: a vocabulary padded past the tokenizer's) gives llama.cpp's logits within f16 rounding of HF's.
-    Permuting Qwen2's q/k, or not permuting llama's, puts them ~1.4x the largest logit apart."""
-    import numpy as np
+def _tiny_model(smollm2, tmp_path, model_type: str):
+    """(model, tokenizer, folder with the tokenizer): a tiny random model of `model_type` on SmolLM2's tokenizer
+    (Qwen2: with Qwen2's pre-tokenizer), seeded."""
     import torch
-    from llama_cpp import Llama
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
     folder = tmp_path / model_type
@@ -189,6 +186,20 @@ def test_each_architecture_reaches_llama_cpp_with_its_own_rope_layout(smollm2, t
         for name, parameter in model.named_parameters():
             if name.endswith(".bias"):
                 parameter.normal_(0.0, 0.5)  # initialized to zero: make a misplaced bias visible
+    return model, tokenizer, folder
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("model_type", ["llama", "qwen2"])
+def test_each_architecture_reaches_llama_cpp_with_its_own_rope_layout(smollm2, tmp_path, model_type):
+    """A tiny random model of each architecture (Qwen2: q/k/v biases, untied output, Qwen2's pre-tokenizer;
+    both: a vocabulary padded past the tokenizer's) gives llama.cpp's logits within f16 rounding of HF's.
+    Permuting Qwen2's q/k, or not permuting llama's, puts them ~1.4x the largest logit apart."""
+    import numpy as np
+    import torch
+    from llama_cpp import Llama
+
+    model, tokenizer, folder = _tiny_model(smollm2, tmp_path, model_type)
     path = write_gguf(model, folder, tmp_path / f"{model_type}.gguf", "f16", name="tiny")
     _assert_llama_cpp_tokenizes_like_hf(path, tokenizer)
 
@@ -203,6 +214,55 @@ def test_each_architecture_reaches_llama_cpp_with_its_own_rope_layout(smollm2, t
         llama.close()
     assert np.abs(got - expected).max() < 0.02 * np.abs(expected).max()  # measured: 0.0033
     assert (got.argmax(-1) == expected.argmax(-1)).all()
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("model_type", ["llama", "qwen2"])
+def test_a_lora_adapter_applied_by_llama_cpp_at_load_time_gives_the_peft_models_logits(smollm2, tmp_path, model_type):
+    """The base model (a tiny random one of each architecture) exported alone, and its peft LoRA adapter (random,
+    on every projection) written as a GGUF adapter: llama.cpp with the adapter gives the logits of peft's model,
+    not the base's. A B matrix left unpermuted on llama's q/k, or A and B swapped, does not."""
+    import numpy as np
+    import torch
+    from llama_cpp import Llama
+    from peft import LoraConfig, get_peft_model
+
+    model, tokenizer, folder = _tiny_model(smollm2, tmp_path, model_type)
+    base = write_gguf(model, folder, tmp_path / "base.gguf", "f16", name="tiny")
+    torch.manual_seed(11)
+    lora = LoraConfig(r=4, lora_alpha=8, init_lora_weights=False, target_modules=[
+        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    peft_model = get_peft_model(model, lora).eval()
+    peft_model.save_pretrained(tmp_path / "adapter")
+    adapter = write_lora_gguf(tmp_path / "adapter", model.config, tmp_path / "tiny.lora.gguf", name="tiny")
+    reader = gguf.GGUFReader(adapter)
+    assert _field(reader, "general.type") == "adapter" and _field(reader, "adapter.type") == "lora"
+    assert _field(reader, "adapter.lora.alpha") == 8.0
+    assert len(reader.tensors) == 2 * 7 * 2  # A and B of 7 projections in 2 layers
+
+    ids = tokenizer("How can I sleep better tonight?", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        expected = peft_model(torch.tensor([ids])).logits[0].numpy()
+        with peft_model.disable_adapter():
+            unadapted = peft_model(torch.tensor([ids])).logits[0].numpy()
+    llama = Llama(str(base), lora_path=str(adapter), n_ctx=128, n_threads=THREADS, n_threads_batch=THREADS,
+                  logits_all=True, verbose=False)
+    try:
+        llama.eval(ids)
+        got = np.array(llama.scores[: len(ids)])
+    finally:
+        llama.close()
+    scale = np.abs(expected).max()
+    assert np.abs(expected - unadapted).max() > 0.2 * scale  # the adapter matters
+    assert np.abs(got - expected).max() < 0.02 * scale
+
+
+def test_an_adapter_llama_cpp_cannot_apply_is_refused(tmp_path):
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "lora_alpha": 16,
+                                                              "use_dora": True}))
+    with pytest.raises(ValueError, match="use_dora"):
+        write_lora_gguf(tmp_path, None, tmp_path / "x.lora.gguf", name="x")
+    assert not (tmp_path / "x.lora.gguf").exists()
 
 
 @pytest.mark.llm
