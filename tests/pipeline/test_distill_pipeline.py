@@ -1,7 +1,8 @@
 """The distillation pipeline through its command, `sleepcot distill`: the whole tiny recipe at toy size —
 synth, the reference teacher, LoRA training of the real SmolLM2, export to GGUF — then the exported model
-loaded by llama.cpp and answering; the endpoint teacher against the loopback OpenAI server (faults, the
-guard dropping bad answers, the cache on a rerun); resuming; and recipes that are wrong."""
+loaded by llama.cpp and answering, and its adapter shipped and applied to the base model; the endpoint
+teacher against the loopback OpenAI server (faults, the guard dropping bad answers, the cache on a rerun);
+resuming; and recipes that are wrong."""
 
 from __future__ import annotations
 
@@ -68,8 +69,10 @@ def test_the_tiny_recipe_at_toy_size_trains_exports_and_the_gguf_answers_in_llam
 
     export = stages["export"]
     ggufs = {Path(p).name for p in export["artifacts"] if p.endswith(".gguf")}
-    assert ggufs == {"sleepcot-toy.f16.gguf"}  # (q8_0 too: test_distill_export.py)
+    assert ggufs == {"sleepcot-toy.f16.gguf", "sleepcot-toy.lora.gguf"}  # (q8_0 too: test_distill_export.py)
     assert export["metrics"]["verify"]["f16"]["exact"] == 2  # greedy tokens: llama.cpp == transformers
+    # the adapter on the base GGUF (Q4_1, as the embedded backend runs it) against the merged model
+    assert export["metrics"]["verify"]["lora"]["agreement"] >= 0.5
     modelfile = (tmp_path / "modelfiles" / "sleepcot-toy.Modelfile").read_text()
     assert 'PARAMETER stop "<|im_end|>"' in modelfile and "TEMPLATE" in modelfile and "SYSTEM" in modelfile
     assert "ollama create sleepcot-toy -f" in done.stdout  # the deploy commands are printed
@@ -83,6 +86,21 @@ def test_the_tiny_recipe_at_toy_size_trains_exports_and_the_gguf_answers_in_llam
     text = "".join(llm.stream([{"role": "user", "content": "How much deep sleep do adults get?"}],
                               max_tokens=16, temperature=0.0))
     assert re.search(r"\w{3,}", text)
+
+    # shipped: the adapter and a manifest naming its base, recipe, stages and the export's check; the embedded
+    # backend runs the base model with it, and says so in its name
+    from distill.ship import ship
+    from sleepcot.coach.llm import EmbeddedLLM, smollm2_gguf
+
+    shipped = json.loads(ship(RunDir(load(recipe)), to=tmp_path / "student", recipe=recipe).read_text())
+    assert shipped["base"]["file"] == smollm2_gguf().name and shipped["recipe"]["hash"] == manifest["config_hash"]
+    assert shipped["stages"]["train"]["counts"]["steps"] == 2 and shipped["verify"]["prompts"] == 2
+    adapter = tmp_path / "student" / shipped["adapter"]["file"]
+    assert adapter.stat().st_size == shipped["adapter"]["bytes"]
+    student = EmbeddedLLM(smollm2_gguf(), adapter=adapter, n_ctx=512)
+    assert student.name == "embedded:SmolLM2-135M-Instruct.Q4_1+sleepcot-toy.lora"
+    assert re.search(r"\w{3,}", "".join(student.stream([{"role": "user", "content": "Is a nap good?"}],
+                                                        max_tokens=8, temperature=0.0)))
 
     # a rerun does nothing again; an interrupted training resumes from its last checkpoint
     again = _distill(tmp_path, "all", "--config", str(recipe))
@@ -173,6 +191,8 @@ def test_recipes_that_are_wrong_are_refused_with_a_reason(tmp_path):
     assert early.returncode == 1 and "stage 'teach' has not finished" in early.stderr
     unknown = _distill(tmp_path, "distil", "--config", str(_recipe(tmp_path)))
     assert unknown.returncode == 1 and "unknown stage" in unknown.stderr
+    unexported = _distill(tmp_path, "ship", "--config", str(_recipe(tmp_path)))
+    assert unexported.returncode == 1 and "stage 'export' has not finished" in unexported.stderr
 
 
 def test_changing_the_training_section_keeps_the_reports_and_the_teachers_answers(tmp_path):

@@ -129,6 +129,7 @@ def test_judge_scores_replies_through_an_openai_compatible_endpoint_and_survives
     (["--tasks", "poetry"], "unknown task"),
     (["--retrieval", "sometimes"], "--retrieval is off, on or both"),
     (["--models", "gguf:/nonexistent/student.gguf", "--tasks", "knowledge"], "not found"),
+    (["--models", "lora:/nonexistent/student.lora.gguf", "--tasks", "knowledge"], "adapter file not found"),
 ])
 def test_eval_refuses_bad_arguments_with_a_clear_message(tmp_path, monkeypatch, args, message):
     result = _eval(tmp_path, monkeypatch, *args, "--out", str(tmp_path / "run"))
