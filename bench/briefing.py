@@ -85,8 +85,8 @@ def main() -> None:
     times: dict[str, list[float]] = {"base": [], "student": []}
     by_model = dict.fromkeys(times, 0)
     cases = [(persona, seed) for persona in Persona for seed in SEEDS]
-    for persona, seed in cases:
-        analysis = demo_analysis(persona, seed)
+    analyses = [demo_analysis(persona, seed) for persona, seed in cases]
+    for analysis in analyses:
         for name, llm in (("base", ours), ("student", student)):
             llm.llama.reset()  # no prompt cache carried over between briefings: each starts cold
             start = time.perf_counter()
@@ -102,9 +102,8 @@ def main() -> None:
     # fault and replaced), so the adapter's own cost is timed on equal work: each case's briefing prompt, then
     # the same number of tokens, greedy, base and student in turn.
     equal: dict[str, list[float]] = {"base": [], "student": []}
-    for persona, seed in cases:
-        prompt_ids = ours.llama.tokenize(ours.render(prompts.briefing(demo_analysis(persona, seed)).messages).encode(),
-                                         special=True)
+    for analysis in analyses:
+        prompt_ids = ours.llama.tokenize(ours.render(prompts.briefing(analysis).messages).encode(), special=True)
         for name, llm in (("base", ours), ("student", student)):
             equal[name].append(equal_work_seconds(llm.llama, prompt_ids, BRIEFING_TOKENS))
     student_ratio = statistics.median(equal["student"]) / statistics.median(equal["base"])

@@ -35,3 +35,10 @@ def rope_permute(weights: np.ndarray, n_head: int) -> np.ndarray:
     """Reorder each head's rows from HF's rotate-halves layout to llama.cpp's interleaved pairs."""
     shape = weights.shape
     return weights.reshape(n_head, 2, shape[0] // n_head // 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
+
+
+def arch_for(model_type: str) -> Arch:
+    """The export's architecture for a transformers `model_type`; a ValueError names the known ones."""
+    if model_type not in ARCHS:
+        raise ValueError(f"no GGUF export for model_type {model_type!r}; known: {sorted(ARCHS)}")
+    return ARCHS[model_type]

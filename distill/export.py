@@ -22,7 +22,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from distill.archs import ARCHS, Arch, rope_permute
+from distill.archs import Arch, arch_for, rope_permute
 from distill.lora import write_lora_gguf
 from distill.run import RunDir
 from distill.teach import EXAMPLES_FILE
@@ -76,9 +76,7 @@ def write_gguf(model, tokenizer_source: Path, out_path: Path, file_type: str, *,
     directory (tokenizer and chat template read from its files, hyper-parameters from the model's config)."""
     if file_type not in FILE_TYPES:
         raise ValueError(f"file_type must be one of {sorted(FILE_TYPES)}, not {file_type!r}")
-    arch = ARCHS.get(model.config.model_type)
-    if arch is None:
-        raise ValueError(f"no GGUF export for model_type {model.config.model_type!r}; known: {sorted(ARCHS)}")
+    arch = arch_for(model.config.model_type)
     tokenizer_source, out_path = Path(tokenizer_source), Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(out_path, arch.name)

@@ -15,7 +15,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from distill.archs import ARCHS, rope_permute
+from distill.archs import arch_for, rope_permute
 
 ADAPTER_CONFIG, ADAPTER_WEIGHTS = "adapter_config.json", "adapter_model.safetensors"  # what peft saves
 PEFT_PREFIX = "base_model.model."
@@ -35,9 +35,7 @@ def write_lora_gguf(adapter_dir: Path, model_config, out_path: Path, *, name: st
         raise ValueError(f"{adapter_dir}: a {peft_config.get('peft_type')!r} adapter, not LoRA")
     if used := [option for option in UNSUPPORTED if peft_config.get(option)]:
         raise ValueError(f"{adapter_dir}: llama.cpp cannot apply a LoRA adapter trained with {', '.join(used)}")
-    arch = ARCHS.get(model_config.model_type)
-    if arch is None:
-        raise ValueError(f"no GGUF export for model_type {model_config.model_type!r}; known: {sorted(ARCHS)}")
+    arch = arch_for(model_config.model_type)
     names = gguf.get_tensor_name_map(arch.gguf_arch, model_config.num_hidden_layers)
     heads = {"q_proj": model_config.num_attention_heads, "k_proj": model_config.num_key_value_heads}
     tensors = load_file(adapter_dir / ADAPTER_WEIGHTS)

@@ -32,7 +32,7 @@ from sleepcot.coach.generation import generate
 from sleepcot.coach.generation import judge as guard_verdict
 from sleepcot.coach.history import answer_history, history_prompt
 from sleepcot.coach.knowledge import retrieve
-from sleepcot.coach.llm import LLM, EmbeddedLLM, OllamaLLM, OpenAICompatibleLLM, embedded_model, smollm2_gguf
+from sleepcot.coach.llm import LLM, OllamaLLM, OpenAICompatibleLLM, embedded_llm, embedded_model, smollm2_gguf
 from sleepcot.config import Settings
 
 TASKS = ("reports", "followups", "knowledge", "history")
@@ -87,15 +87,13 @@ def load_model(spec: str, settings: Settings) -> LLM | None:
     if spec == REFERENCE:
         return None
     if spec == BASE:
-        return EmbeddedLLM(smollm2_gguf(), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+        return embedded_llm(settings, smollm2_gguf())
     if spec == "embedded":
-        path, adapter = embedded_model(settings)
-        return EmbeddedLLM(path, adapter=adapter, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+        return embedded_llm(settings, *embedded_model(settings))
     if kind == "gguf" and name:
-        return EmbeddedLLM(Path(name), n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+        return embedded_llm(settings, Path(name))
     if kind == "lora" and name:  # a GGUF LoRA adapter (`distill export` writes one) on the wheel's SmolLM2
-        return EmbeddedLLM(smollm2_gguf(), adapter=Path(name), n_ctx=settings.embedded_context,
-                           n_threads=settings.embedded_threads)
+        return embedded_llm(settings, smollm2_gguf(), Path(name))
     if kind == "ollama" and name:
         return OllamaLLM(settings.ollama_url, name, timeout=settings.llm_timeout_s)
     if kind == "openai" and name:

@@ -272,5 +272,9 @@ def make_llm(settings: Settings) -> LLM:
             raise LLMUnavailable("SLEEPCOT_OPENAI_MODEL is not set")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatibleLLM(settings.openai_base_url, settings.openai_model, key, timeout=settings.llm_timeout_s)
-    path, adapter = embedded_model(settings)
+    return embedded_llm(settings, *embedded_model(settings))
+
+
+def embedded_llm(settings: Settings, path: Path, adapter: Path | None = None) -> EmbeddedLLM:
+    """The GGUF at `path` (with a LoRA `adapter`) in-process, with the settings' context and threads."""
     return EmbeddedLLM(path, adapter=adapter, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)

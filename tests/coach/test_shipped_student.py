@@ -67,17 +67,16 @@ def test_an_adapter_made_for_another_base_is_not_applied(tmp_path, caplog):
 
 
 @pytest.mark.llm
-def test_the_student_writes_the_users_own_figures_where_the_base_model_does_not(settings):
+def test_the_student_writes_the_users_own_figures_where_the_base_model_does_not(settings, embedded_llm):
     today = date(2026, 11, 21)
     adapter = SimulatorAdapter(Persona.SHORT_SLEEPER, 3, today)
     nights = [n for n in adapter.fetch_nights(today - timedelta(days=6), today) if n.kind.value == "main"]
     analysis = analyze(nights[-1], nights[:-1], persona_profile(Persona.SHORT_SLEEPER), [])
     messages = prompts.briefing(analysis).messages
-    replies = {}
-    for name, chosen in (("student", settings), ("base", settings.model_copy(update={"embedded_adapter": False}))):
-        llm = make_llm(chosen)
-        replies[name] = (llm.name, "".join(llm.stream(messages, max_tokens=48, temperature=0.0)))
-        llm.llama.close()
+    student = make_llm(settings)
+    replies = {name: (llm.name, "".join(llm.stream(messages, max_tokens=48, temperature=0.0)))
+               for name, llm in (("student", student), ("base", embedded_llm))}  # the session's base model
+    student.llama.close()
     assert replies["student"][0] == "embedded:SmolLM2-135M-Instruct.Q4_1+sleepcot-tiny.lora"
     assert replies["base"][0] == "embedded:SmolLM2-135M-Instruct.Q4_1"
     total = [f for f in night_facts(nights[-1]) if f.subject is Metric.TOTAL_SLEEP]
