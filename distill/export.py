@@ -16,7 +16,6 @@ import shlex
 import shutil
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import gguf
@@ -27,19 +26,11 @@ from distill.lora import write_lora_gguf
 from distill.run import RunDir
 from distill.teach import EXAMPLES_FILE
 from sleepcot.coach.llm import REPEAT_PENALTY
+from sleepcot.student.merge import FILE_KEYS, encode_tensor, gguf_metadata
 
 LORA_SUFFIX = ".lora.gguf"  # the adapter beside the merged GGUFs: <name>.lora.gguf
 MODELFILES = "modelfiles"  # where the Modelfile goes, relative to the working directory (the repository)
 FILE_TYPES = {"f16": gguf.LlamaFileType.MOSTLY_F16, "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0}
-Q8_0_BLOCK = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType.Q8_0][0]
-# Keys of a source GGUF that describe the old file rather than the model: the writer sets them anew.
-FILE_KEYS = {
-    gguf.Keys.General.ARCHITECTURE,
-    gguf.Keys.General.NAME,
-    gguf.Keys.General.FILE_TYPE,
-    gguf.Keys.General.QUANTIZATION_VERSION,
-    gguf.Keys.General.ALIGNMENT,
-}
 
 
 QWEN2_SPLIT = (
@@ -89,7 +80,7 @@ def write_gguf(model, tokenizer_source: Path, out_path: Path, file_type: str, *,
     else:
         _copy_gguf_metadata(writer, tokenizer_source, arch, model.config.vocab_size)
     for tensor_name, data in _gguf_tensors(model, arch):
-        encoded, qtype = _encode(data, file_type)
+        encoded, qtype = encode_tensor(data, file_type)
         writer.add_tensor(tensor_name, encoded, raw_dtype=qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -99,7 +90,7 @@ def write_gguf(model, tokenizer_source: Path, out_path: Path, file_type: str, *,
 
 
 def _copy_gguf_metadata(writer: gguf.GGUFWriter, source: Path, arch: Arch, n_vocab: int) -> None:
-    metadata = _gguf_metadata(source, source.stat().st_mtime_ns)
+    metadata = gguf_metadata(source, source.stat().st_mtime_ns)
     source_arch = metadata[gguf.Keys.General.ARCHITECTURE][0]
     if source_arch != arch.name:
         raise ValueError(f"{source.name} is a {source_arch!r} model, the model to export is {arch.name!r}")
@@ -109,22 +100,6 @@ def _copy_gguf_metadata(writer: gguf.GGUFWriter, source: Path, arch: Arch, n_voc
     for key, (value, value_type, sub_type) in metadata.items():
         if key not in FILE_KEYS:
             writer.add_key_value(key, value, value_type, sub_type)
-
-
-@lru_cache(maxsize=2)
-def _gguf_metadata(source: Path, mtime_ns: int) -> dict[str, tuple]:
-    """key -> (value, type, array item type) of a GGUF's metadata. Parsing takes seconds (a vocabulary is
-    ~100k strings), so exporting f16 and q8_0 from one source parses it once."""
-    metadata = {}
-    for key, field in gguf.GGUFReader(source).fields.items():
-        if key.startswith("GGUF."):  # the header, not metadata
-            continue
-        value_type = field.types[0]
-        if value_type == gguf.GGUFValueType.ARRAY and len(field.types) != 2:
-            raise ValueError(f"{source.name}: nested array {key!r} is not supported")
-        sub_type = field.types[1] if value_type == gguf.GGUFValueType.ARRAY else None
-        metadata[key] = (field.contents(), value_type, sub_type)
-    return metadata
 
 
 def _add_hf_config(writer: gguf.GGUFWriter, config) -> None:
@@ -207,15 +182,6 @@ def _gguf_tensors(model, arch: Arch) -> Iterator[tuple[str, np.ndarray]]:
         if arch.permute_qk and projection in heads:
             data = rope_permute(data, heads[projection])
         yield gguf_name, data
-
-
-def _encode(data: np.ndarray, file_type: str) -> tuple[np.ndarray, gguf.GGMLQuantizationType]:
-    """Norms and biases stay F32; matrices become F16, or Q8_0 where their rows split into whole blocks."""
-    if data.ndim == 1:
-        return data.astype(np.float32), gguf.GGMLQuantizationType.F32
-    if file_type == "q8_0" and data.shape[-1] % Q8_0_BLOCK == 0:
-        return gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0), gguf.GGMLQuantizationType.Q8_0
-    return data.astype(np.float16), gguf.GGMLQuantizationType.F16
 
 
 def verify_gguf(model, tokenizer, gguf_path: Path, prompts: list[str], *, max_new_tokens: int = 24,

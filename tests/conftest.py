@@ -1,6 +1,7 @@
 """Shared fixtures. `database_url` runs a test once on SQLite and once on PostgreSQL (in a schema of its
 own on the server named by SLEEPCOT_TEST_POSTGRES_URL); `store` is a migrated Store on that database.
-`embedded_llm` is the SmolLM2 GGUF loaded once per session; `ollama_server` and `openai_server` are loopback
+`embedded_llm` is the SmolLM2 GGUF loaded once per session, and SLEEPCOT_CACHE_DIR a folder of the session's
+own (the shipped student is merged into it once per run, for real); `ollama_server` and `openai_server` are loopback
 servers generating with it (tests/loopback); `closed_url` is an http URL on 127.0.0.1 where nothing listens."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -77,6 +79,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 OLLAMA_MODEL = "smollm2:135m"
 OPENAI_MODEL = "smollm2-135m-instruct"
 OPENAI_KEY = "sk-loopback-test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Iterator[Path]:
+    """SLEEPCOT_CACHE_DIR for the whole run: where the shipped student is merged into its base, not ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLEEPCOT_CACHE_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

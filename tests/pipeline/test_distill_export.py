@@ -16,6 +16,7 @@ import pytest
 from distill.export import QWEN2_SPLIT, deploy_commands, verify_gguf, write_gguf, write_modelfile
 from distill.lora import write_lora_gguf
 from sleepcot.coach.prompts import SYSTEM
+from sleepcot.student.merge import write_merged
 
 QUESTIONS = (
     "How can I fall asleep faster?",
@@ -218,10 +219,12 @@ def test_each_architecture_reaches_llama_cpp_with_its_own_rope_layout(smollm2, t
 
 @pytest.mark.llm
 @pytest.mark.parametrize("model_type", ["llama", "qwen2"])
-def test_a_lora_adapter_applied_by_llama_cpp_at_load_time_gives_the_peft_models_logits(smollm2, tmp_path, model_type):
+def test_a_lora_adapter_applied_at_load_time_or_merged_gives_the_peft_models_logits(smollm2, tmp_path, model_type):
     """The base model (a tiny random one of each architecture) exported alone, and its peft LoRA adapter (random,
-    on every projection) written as a GGUF adapter: llama.cpp with the adapter gives the logits of peft's model,
-    not the base's. A B matrix left unpermuted on llama's q/k, or A and B swapped, does not."""
+    on every projection) written as a GGUF adapter: llama.cpp with the adapter applied at load time, and the
+    base with the adapter merged into it (as the shipped student is served; f16 here, where q8_0's rounding
+    would hide a small fault), give the logits of peft's model, not the base's. A B matrix left unpermuted on
+    llama's q/k, or A and B swapped, does not."""
     import numpy as np
     import torch
     from llama_cpp import Llama
@@ -245,16 +248,18 @@ def test_a_lora_adapter_applied_by_llama_cpp_at_load_time_gives_the_peft_models_
         expected = peft_model(torch.tensor([ids])).logits[0].numpy()
         with peft_model.disable_adapter():
             unadapted = peft_model(torch.tensor([ids])).logits[0].numpy()
-    llama = Llama(str(base), lora_path=str(adapter), n_ctx=128, n_threads=THREADS, n_threads_batch=THREADS,
-                  logits_all=True, verbose=False)
-    try:
-        llama.eval(ids)
-        got = np.array(llama.scores[: len(ids)])
-    finally:
-        llama.close()
+    merged = write_merged(base, adapter, tmp_path / "merged.f16.gguf", "f16")
     scale = np.abs(expected).max()
     assert np.abs(expected - unadapted).max() > 0.2 * scale  # the adapter matters
-    assert np.abs(got - expected).max() < 0.02 * scale
+    for weights, lora_path in ((base, str(adapter)), (merged, None)):
+        llama = Llama(str(weights), lora_path=lora_path, n_ctx=128, n_threads=THREADS, n_threads_batch=THREADS,
+                      logits_all=True, verbose=False)
+        try:
+            llama.eval(ids)
+            got = np.array(llama.scores[: len(ids)])
+        finally:
+            llama.close()
+        assert np.abs(got - expected).max() < 0.02 * scale, weights.name  # measured: 0.0017-0.0025
 
 
 def test_an_adapter_llama_cpp_cannot_apply_is_refused(tmp_path):
