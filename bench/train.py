@@ -34,7 +34,7 @@ def prepared_run(root: Path, examples: int, max_length: int) -> RunDir:
                                "train.save_steps=100000", "train.threads=2"]), root)
     synth(run)
     teach(run)
-    _, tokenizer = load_student(run.config.student, run.path("train") / "base")
+    _, tokenizer = load_student(run.config.student)
     path = run.path("teach") / EXAMPLES_FILE
     fitting = [line for line in path.read_text(encoding="utf-8").splitlines()
                if encode(tokenizer, json.loads(line)["messages"], max_length) is not None]
@@ -61,7 +61,7 @@ def plain(root: Path) -> dict:
     config = run.config.train
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    model, tokenizer = load_student(run.config.student, run.path("train") / "base")
+    model, tokenizer = load_student(run.config.student)
     examples, _ = load_examples(run, tokenizer, config.max_length)
     model = with_lora(model, config)
     model.train()

@@ -286,7 +286,7 @@ def export(run: RunDir) -> dict:
     run.require("train")
     from peft import PeftModel
 
-    from distill.train import ADAPTER, BASE, load_student, student_source
+    from distill.train import ADAPTER, load_student, student_source
     from sleepcot.coach.llm import DISTILLED_GGUF
     from sleepcot.coach.prompts import SYSTEM
     from sleepcot.config import Settings
@@ -294,7 +294,7 @@ def export(run: RunDir) -> dict:
     started = time.perf_counter()
     config = run.config.export
     folder = run.path("export")
-    base, tokenizer = load_student(run.config.student, run.path("train") / BASE)
+    base, tokenizer = load_student(run.config.student)
     model = PeftModel.from_pretrained(base, run.path("train") / ADAPTER).merge_and_unload()
     model.eval()
     examples = [json.loads(line)["messages"] for line in

@@ -4,7 +4,7 @@ Trainer). Each chat is rendered with the student's own chat template; the loss i
 prompt module, the same that serving uses, so the student learns exactly the turns it will be given.
 
 The student loads from a GGUF (the tiny recipe: dequantized once, then cached as safetensors in
-`train/base`) or from a Hugging Face directory (the Qwen2.5-1.5B recipe). Checkpoints go to
+SLEEPCOT_CACHE_DIR/students, shared by every run) or from a Hugging Face directory (the Qwen2.5-1.5B recipe). Checkpoints go to
 `train/checkpoints`; an interrupted run resumes from the last one. The adapter ends in `train/adapter`.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from distill.run import RunDir
 from distill.teach import EXAMPLES_FILE
 
 IGNORE = -100  # label of a token the loss skips
-BASE, CHECKPOINTS, ADAPTER = "base", "checkpoints", "adapter"
+CHECKPOINTS, ADAPTER = "checkpoints", "adapter"
 
 
 def student_source(student: StudentConfig) -> Path:
@@ -36,24 +38,32 @@ def student_source(student: StudentConfig) -> Path:
     return path
 
 
-def load_student(student: StudentConfig, cache: Path, dtype: str = "float32"):
-    """(model, tokenizer) of the base student. A GGUF is dequantized once and cached as safetensors in `cache`."""
+def load_student(student: StudentConfig, dtype: str = "float32"):
+    """(model, tokenizer) of the base student. A GGUF is dequantized once (~25 s for SmolLM2-135M) and cached as
+    safetensors in SLEEPCOT_CACHE_DIR/students/<file>-<bytes>, which every later run loads in a second or two."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
+    from sleepcot.config import Settings
+
     torch_dtype = getattr(torch, dtype)
-    if (cache / "config.json").exists():
-        return (AutoModelForCausalLM.from_pretrained(cache, dtype=torch_dtype),
-                AutoTokenizer.from_pretrained(cache))
     source = student_source(student)
-    if source.is_file():  # a GGUF
-        model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch_dtype,
-                                                     quantization_config=GgufConfig(dequantize=True))
-        tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-        model.save_pretrained(cache)
-        tokenizer.save_pretrained(cache)
-        return model, tokenizer
-    return AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype), AutoTokenizer.from_pretrained(source)
+    if not source.is_file():  # a Hugging Face directory
+        return AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype), AutoTokenizer.from_pretrained(source)
+    cache = Settings().cache_dir / "students" / f"{source.name}-{source.stat().st_size}"
+    if cache.is_dir():
+        return AutoModelForCausalLM.from_pretrained(cache, dtype=torch_dtype), AutoTokenizer.from_pretrained(cache)
+    model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch_dtype,
+                                                 quantization_config=GgufConfig(dequantize=True))
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.part")  # renamed whole: never a half-written cache
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    try:
+        partial.rename(cache)
+    except OSError:  # another process cached it first
+        shutil.rmtree(partial, ignore_errors=True)
+    return model, tokenizer
 
 
 @dataclass
@@ -160,7 +170,7 @@ def train(run: RunDir) -> dict:
     if config.threads:
         torch.set_num_threads(config.threads)
     folder = run.path("train")
-    model, tokenizer = load_student(run.config.student, folder / BASE, config.dtype)
+    model, tokenizer = load_student(run.config.student, config.dtype)
     examples, too_long = load_examples(run, tokenizer, config.max_length)
     if not examples:
         raise ValueError("no teach example fits train.max_length; raise it or check the teach stage")

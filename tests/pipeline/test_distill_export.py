@@ -47,9 +47,10 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def smollm2(one_thread):
-    """(source GGUF, model, tokenizer): SmolLM2 loaded into transformers from its GGUF, once."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
-
+    """(source GGUF, model, tokenizer): SmolLM2 loaded into transformers from its GGUF as the distillation loads
+    it (dequantized once per run into SLEEPCOT_CACHE_DIR, which the toy pipeline's run then reuses)."""
+    from distill.config import SMOLLM2, StudentConfig
+    from distill.train import load_student
     from sleepcot.coach.llm import LLMUnavailable, smollm2_gguf
 
     try:
@@ -58,10 +59,7 @@ def smollm2(one_thread):
         if os.environ.get("CI") == "true":
             pytest.fail(f"the embedded model must be installed in CI: {exc}")
         pytest.skip(str(exc))
-    model = AutoModelForCausalLM.from_pretrained(
-        source.parent, gguf_file=source.name, quantization_config=GgufConfig(dequantize=True)
-    )
-    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    model, tokenizer = load_student(StudentConfig(gguf=SMOLLM2))
     return source, model.eval(), tokenizer
 
 

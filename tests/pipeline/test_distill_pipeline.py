@@ -35,7 +35,8 @@ export: {name: sleepcot-toy, types: [f16], verify_prompts: 2, verify_tokens: 8, 
 
 def _distill(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEPCOT_")}
-    env.update(SLEEPCOT_DATA_DIR=str(tmp_path / "data"), COLUMNS="300")  # rich: one message, one line
+    env.update(SLEEPCOT_DATA_DIR=str(tmp_path / "data"), COLUMNS="300",  # rich: one message, one line
+               SLEEPCOT_CACHE_DIR=os.environ["SLEEPCOT_CACHE_DIR"])  # the session's (conftest: model_cache)
     return subprocess.run([sys.executable, "-m", "sleepcot.cli", "distill", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=900)
 
