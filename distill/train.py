@@ -4,8 +4,9 @@ Trainer). Each chat is rendered with the student's own chat template; the loss i
 prompt module, the same that serving uses, so the student learns exactly the turns it will be given.
 
 The student loads from a GGUF (the tiny recipe: dequantized once, then cached as safetensors in
-SLEEPCOT_CACHE_DIR/students, shared by every run) or from a Hugging Face directory (the Qwen2.5-1.5B recipe). Checkpoints go to
-`train/checkpoints`; an interrupted run resumes from the last one. The adapter ends in `train/adapter`.
+SLEEPCOT_CACHE_DIR/students, shared by every run) or from a Hugging Face directory (the Qwen2.5-1.5B recipe).
+Checkpoints go to `train/checkpoints`; an interrupted run resumes from the last one. The adapter ends in
+`train/adapter`.
 """
 
 from __future__ import annotations
