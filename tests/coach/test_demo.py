@@ -91,7 +91,8 @@ def test_chat_answers_why_deep_sleep_was_low_with_the_users_own_numbers(data_dir
 
 def _cli(env_overrides: dict, data_dir, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEPCOT_")}
-    env.update({"SLEEPCOT_DATA_DIR": str(data_dir), **env_overrides})
+    env.update({"SLEEPCOT_DATA_DIR": str(data_dir), "SLEEPCOT_CACHE_DIR": os.environ["SLEEPCOT_CACHE_DIR"],  # the session's
+                **env_overrides})
     return subprocess.run([sys.executable, "-m", "sleepcot.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, timeout=300)
 

@@ -102,7 +102,8 @@ class Process:
 def environment(database_url: str, folder: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEPCOT_")}
     env.update({"SLEEPCOT_DATABASE_URL": database_url, "SLEEPCOT_DATA_DIR": str(folder / "data"),
-                "SLEEPCOT_HTTP_PORT": str(closed_port()), "SLEEPCOT_LOG_FORMAT": "json"})
+                "SLEEPCOT_HTTP_PORT": str(closed_port()), "SLEEPCOT_LOG_FORMAT": "json",
+                "SLEEPCOT_CACHE_DIR": os.environ["SLEEPCOT_CACHE_DIR"]})  # the session's (conftest: model_cache)
     env.update({f"SLEEPCOT_{k.upper()}": v for k, v in settings.items()})
     return env
 
