@@ -37,21 +37,17 @@ from telegram import Bot
 
 from bot.charts import week_chart
 from bot.delivery import Delivery
-from bot.presenting import Coach, briefing_html, day_label, sync_and_tell
+from bot.morning import Outcome, Writers, briefing_message, count_written, hold_back
+from bot.presenting import Coach, day_label, sync_and_tell
 from bot.render import escape
 from bot.texts import say
 from integrations.sync import Hub
-from sleepcot.analysis import analyze
 from sleepcot.analysis.baseline import compute_baseline
-from sleepcot.analysis.latest import HISTORY_DAYS
 from sleepcot.coach import guard
-from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.weekly import weekly_summary
 from sleepcot.config import Settings
-from sleepcot.domain import Night, Profile
-from sleepcot.metrics import BRIEFINGS_WRITTEN
+from sleepcot.domain import HISTORY_DAYS, Profile
 from sleepcot.schedule import (
-    GIVE_UP_AFTER_DUE,
     STALE_AFTER_DUE,
     DayPlan,
     next_day_to_plan,
@@ -60,7 +56,7 @@ from sleepcot.schedule import (
     typical_wake,
 )
 from sleepcot.store import Store
-from sleepcot.store.batch import RecentData
+from sleepcot.store.batch import Morning, RecentData
 from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
 
 log = logging.getLogger(__name__)
@@ -80,12 +76,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def _night_of(data: RecentData, day: date) -> Night | None:
-    """The main night that ends on `day` (the latest one, if a source gave two)."""
-    nights = [n for n in data.nights if n.local_date == day]
-    return nights[-1] if nights else None
-
-
 def _next_morning(profile: Profile, now: datetime, last_planned: date | None, wakes: list[time]) -> DayPlan:
     """The user's next morning to plan, from their settings and recent wake times."""
     return plan_day(profile, next_day_to_plan(profile, now, last_planned), typical_wake(wakes))
@@ -102,7 +92,9 @@ class Scheduler:
         self.outbox = store.outbox(worker or worker_name())
         self.pacer = store.pacer(settings.telegram_broadcast_rate)
         self.lease = timedelta(seconds=settings.scheduler_lease_s)
-        self.delivery = Delivery(store, self.outbox, self.pacer, bot, clock, self.lease)
+        self.delivery = Delivery(store, self.outbox, self.pacer, bot, clock, self.lease,
+                                 paid_broadcast=settings.telegram_paid_broadcast)
+        self.writers = Writers(store, settings.writer_processes)
         self._aps: AsyncIOScheduler | None = None
         self._loops: dict[str, asyncio.Task] = {}
         self._stopping = False
@@ -135,6 +127,7 @@ class Scheduler:
         for task in loops:
             task.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
+        await asyncio.to_thread(self.writers.close)
         released = await asyncio.to_thread(self.outbox.release)
         log.info("scheduler %s stopped (%d claim(s) handed back)", self.outbox.worker, released)
 
@@ -143,7 +136,10 @@ class Scheduler:
         if self._stopping:
             return
         self.last_tick = utc_now()
-        for name, work in (("plan", self._plan_round), ("prepare", self.prepare_batch),
+        # with writer processes, as many batches are prepared at once as there are writers: one batch's
+        # claiming and recording here overlaps another's writing there
+        preparing = max(1, self.writers.processes) if self.coach.llm is None else 1
+        for name, work in (("plan", self._plan_round), *((f"prepare-{n}", self.prepare_batch) for n in range(preparing)),
                            ("deliver", self.deliver_batch)):
             if name not in self._loops or self._loops[name].done():
                 self._loops[name] = asyncio.create_task(self._loop(name, work), name=f"scheduler-{name}")
@@ -225,14 +221,39 @@ class Scheduler:
         if not jobs:
             return 0
         await self._sync([job for job in jobs if job.kind == BRIEFING], now)
-        days = {job.user_id: job.local_date for job in jobs}
-        data = await asyncio.to_thread(self.store.recent_data, days, HISTORY_DAYS + WEEK, WEEK - 1)
         if self.coach.llm is None:
-            done = await asyncio.to_thread(lambda: [self._prepare(job, data.get(job.user_id), now) for job in jobs])
+            done = await self._prepare_without_model(jobs, now)
         else:
-            done = await asyncio.gather(*(self._prepare_with_model(job, data.get(job.user_id), now) for job in jobs))
-        await asyncio.to_thread(self.outbox.generated, [item for item in done if item is not None], self.clock())
+            data = await asyncio.to_thread(self._read, jobs)
+            done = await asyncio.gather(*(self._prepare_with_model(job, data.get(job.id), now) for job in jobs))
+        written = [item for item in done if item is not None]
+        for item in written:
+            if item.job.kind == BRIEFING:
+                count_written(item)
+        await asyncio.to_thread(self.outbox.generated, written, self.clock())
         return len(jobs)
+
+    async def _prepare_without_model(self, jobs: list[Job], now: datetime) -> list[Generated | None]:
+        """The batch's deterministic briefings, read and written by the writer processes (bot.morning), and
+        what happens instead where one is not written; the weekly summaries here."""
+        briefings = [job for job in jobs if job.kind == BRIEFING]
+        weeklies = [job for job in jobs if job.kind == WEEKLY]
+        written = await self.writers.write(briefings, now, self.coach.reason)
+        data = await asyncio.to_thread(self._read, weeklies)
+        done = await asyncio.to_thread(lambda: [self._prepare(job, data.get(job.id), now) for job in weeklies])
+        await asyncio.to_thread(lambda: [self._record(job, item, now) for job, item in zip(briefings, written, strict=True)
+                                         if not isinstance(item, Generated)])
+        return done + [item for item in written if isinstance(item, Generated)]
+
+    def _record(self, job: Job, outcome: Outcome, now: datetime) -> None:
+        """What happens to a briefing not written now."""
+        action, reason = outcome
+        if action == "skip":
+            self.outbox.skip(job, reason)
+        elif action == "retry":
+            if reason != NO_NIGHT:
+                log.error("writing the briefing of user %d failed (%s)", job.user_id, reason)
+            self.outbox.retry(job, retry_at(now, job.attempts), reason)
 
     async def _sync(self, jobs: list[Job], now: datetime) -> None:
         """Sync the users who have a connected source, several at once (their vendors' limits hold)."""
@@ -250,11 +271,21 @@ class Scheduler:
 
         await asyncio.gather(*(one(user_id) for user_id in with_sources), return_exceptions=True)
 
-    async def _prepare_with_model(self, job: Job, data: RecentData | None, now: datetime) -> Generated | None:
+    def _read(self, jobs: list[Job]) -> dict[int, Morning | RecentData]:
+        """What each job is written from, by job id, a few queries for the whole batch: a briefing's morning
+        (the night, the nights before it, the day's tags), a weekly summary's recent weeks."""
+        briefings = {job.user_id: job.local_date for job in jobs if job.kind == BRIEFING}
+        weeklies = {job.user_id: job.local_date for job in jobs if job.kind == WEEKLY}
+        mornings = self.store.mornings(briefings)
+        weeks = self.store.recent_data(weeklies, HISTORY_DAYS + WEEK, WEEK - 1)
+        return {job.id: data for job in jobs
+                if (data := (mornings if job.kind == BRIEFING else weeks).get(job.user_id)) is not None}
+
+    async def _prepare_with_model(self, job: Job, data: Morning | RecentData | None, now: datetime) -> Generated | None:
         async with self.coach.slots:
             return await asyncio.to_thread(self._prepare, job, data, now)
 
-    def _prepare(self, job: Job, data: RecentData | None, now: datetime) -> Generated | None:
+    def _prepare(self, job: Job, data: Morning | RecentData | None, now: datetime) -> Generated | None:
         """Write the job's message, or decide what happens instead (retry, skip); None: nothing written."""
         if data is None:  # the user is gone: the cascade removes the row
             return None
@@ -267,26 +298,11 @@ class Scheduler:
             self.outbox.retry(job, retry_at(now, job.attempts), type(exc).__name__)
             return None
 
-    def _briefing(self, job: Job, data: RecentData, now: datetime) -> Generated | None:
-        night = _night_of(data, job.local_date)
-        if night is None:
-            if now >= job.due_at + GIVE_UP_AFTER_DUE:
-                self.outbox.skip(job, "no_data")
-            else:
-                self.outbox.retry(job, retry_at(now, job.attempts), NO_NIGHT)
+    def _briefing(self, job: Job, data: Morning, now: datetime) -> Generated | None:
+        if (outcome := hold_back(job, data, now)) is not None:
+            self._record(job, outcome, now)
             return None
-        if now > job.due_at and not data.profile.late_briefing:
-            self.outbox.skip(job, "late_off")
-            return None
-        history = [n for n in data.nights
-                   if job.local_date - timedelta(days=HISTORY_DAYS) <= n.local_date < job.local_date]
-        analysis = analyze(night, history, data.profile, [t for t in data.tags if t.local_date == job.local_date])
-        reply = write_briefing(analysis, self.coach.llm, max_tokens=self.settings.llm_max_tokens,
-                               unavailable_reason=self.coach.reason)
-        BRIEFINGS_WRITTEN.labels("model" if reply.by_model else "deterministic").inc()
-        meta = reply.as_dict()
-        html = briefing_html(data.profile, job.local_date, reply.text, meta)
-        return Generated(job, {"html": html, "language": data.profile.language.value}, (reply.text, meta))
+        return briefing_message(job, data, self.coach.llm, self.coach.reason, self.settings.llm_max_tokens)
 
     def _weekly(self, job: Job, data: RecentData) -> Generated | None:
         first = job.local_date - timedelta(days=WEEK - 1)

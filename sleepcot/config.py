@@ -7,10 +7,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LLMBackendName = Literal["auto", "embedded", "ollama", "openai", "none"]
+
+FREE_BROADCAST_MAX_RATE = 30  # messages a second Telegram lets a bot send to many users (its Bot FAQ)
+PAID_BROADCAST_MAX_RATE = 1000  # with allow_paid_broadcast (Bot API 7.11)
 
 
 class Settings(BaseSettings):
@@ -68,7 +71,14 @@ class Settings(BaseSettings):
         default=300, gt=0, description="how long a worker's claim on a message lasts; a crashed worker's work is "
                                        "taken over after it")
     telegram_broadcast_rate: float = Field(
-        default=28, gt=0, description="scheduled messages per second, shared by all workers (Telegram: about 30)")
+        default=29.5, gt=0, le=PAID_BROADCAST_MAX_RATE,
+        description="scheduled messages per second, shared by all workers (Telegram: about 30; paid: up to 1,000)")
+    telegram_paid_broadcast: bool = Field(
+        default=False, description="send scheduled messages as paid broadcasts (allow_paid_broadcast): up to "
+                                   "1,000 a second, each paid for in Telegram Stars from the bot's balance")
+    writer_processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=0,
+        description="processes each scheduler writes deterministic briefings in (1 or 0: in its own)")
 
     # The web app inside `sleepcot run` (health, metrics, the Telegram webhook, the OAuth callbacks) and inside
     # each `sleepcot run --worker` (health and metrics, on a port of its own).
@@ -114,6 +124,13 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @model_validator(mode="after")
+    def _broadcast_within_telegram_limit(self) -> Settings:
+        if self.telegram_broadcast_rate > FREE_BROADCAST_MAX_RATE and not self.telegram_paid_broadcast:
+            raise ValueError(f"SLEEPCOT_TELEGRAM_BROADCAST_RATE above {FREE_BROADCAST_MAX_RATE:g} needs "
+                             "SLEEPCOT_TELEGRAM_PAID_BROADCAST=true (Telegram refuses more unpaid)")
+        return self
 
     @field_validator("data_dir", "backup_dir", "cache_dir")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -153,6 +153,43 @@ class Night(BaseModel):
     @property
     def midpoint(self) -> datetime:
         return self.start + (self.end - self.start) / 2
+
+    @property
+    def midsleep_minutes(self) -> int:
+        """Mid-sleep as minutes from the local midnight of the night's date (negative: before midnight)."""
+        mid = self.midpoint
+        return (mid.date() - self.local_date).days * 1440 + mid.hour * 60 + mid.minute
+
+
+HISTORY_DAYS = 60  # a night is judged against the main nights of the 60 days before it (the longest baseline)
+# The Night fields that are figures (the store keeps each in a column of the same name).
+NIGHT_VALUE_FIELDS: tuple[str, ...] = tuple(
+    name for name in Night.model_fields
+    if name not in {"source", "vendor_id", "start", "end", "local_date", "kind", "segments"})
+
+
+class PastNight(NamedTuple("PastNightFields", [(name, Any) for name in (
+        "local_date", "start", "bedtime_minutes", "midsleep_minutes", *NIGHT_VALUE_FIELDS)])):
+    """A main night before the one judged, as the baselines and the pattern rules read it: its date, its
+    start (epoch seconds: what orders two nights of one date), bedtime, mid-sleep and figures. The store
+    keeps each user's recent ones as plain lists, made back into these by the thousand in a few
+    milliseconds (a `Night` takes a hundred times longer)."""
+
+    __slots__ = ()
+    kind = NightKind.MAIN
+
+    @classmethod
+    def of(cls, night: Night) -> PastNight:
+        return cls(night.local_date, night.start.timestamp(), night.bedtime_minutes, night.midsleep_minutes,
+                   *(getattr(night, name) for name in NIGHT_VALUE_FIELDS))
+
+    def as_list(self) -> list:
+        """JSON-ready: the date as its ordinal, the rest as they are."""
+        return [self.local_date.toordinal(), *self[1:]]
+
+    @classmethod
+    def from_list(cls, values: list) -> PastNight:
+        return cls(date.fromordinal(values[0]), *values[1:])
 
 
 class AgeBand(str, enum.Enum):

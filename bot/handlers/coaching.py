@@ -27,12 +27,12 @@ from bot.render import coach_html
 from bot.texts import say
 from sleepcot.analysis.baseline import compute_baseline
 from sleepcot.analysis.history import HistoryResult
-from sleepcot.analysis.latest import HISTORY_DAYS, analyze_latest
+from sleepcot.analysis.latest import analyze_latest
 from sleepcot.coach.answering import MAX_QUESTION_CHARS, answer
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.generation import CoachReply, Progress
 from sleepcot.coach.knowledge import language_of
-from sleepcot.domain import Language, Profile, Tag, TagKind
+from sleepcot.domain import HISTORY_DAYS, Language, Profile, Tag, TagKind
 from sleepcot.store import UserStore
 from sleepcot.tagging import TAG_LABELS, is_log_statement, parse_tags
 from sleepcot.units import format_duration

@@ -29,6 +29,7 @@ from sleepcot.domain import (
     Metric,
     Night,
     NightKind,
+    PastNight,
     Profile,
     Relation,
     Severity,
@@ -103,12 +104,6 @@ class Analysis:
         for fact in self.night_facts() + [f for finding in self.findings for f in finding.facts]:
             seen.setdefault(fact.key, fact)
         return list(seen.values()) + derived(list(seen.values()))
-
-
-def _midsleep_min(night: Night) -> float:
-    """Mid-sleep as minutes from the local midnight of the night's date (negative: before midnight)."""
-    mid = night.midpoint
-    return (mid.date() - night.local_date).days * MINUTES_PER_DAY + mid.hour * MINUTES_PER_HOUR + mid.minute
 
 
 def _excess(value: float, threshold: float) -> float:
@@ -313,8 +308,8 @@ class _Rules:
 
     def social_jetlag(self) -> None:
         """Mid-sleep on free days (nights ending Saturday or Sunday) against work days, last 14 nights."""
-        free = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() >= SATURDAY]
-        work = [_midsleep_min(n) for n in self.fortnight if n.local_date.weekday() < SATURDAY]
+        free = [n.midsleep_minutes for n in self.fortnight if n.local_date.weekday() >= SATURDAY]
+        work = [n.midsleep_minutes for n in self.fortnight if n.local_date.weekday() < SATURDAY]
         if len(free) < limit("jetlag_min_free_nights") or len(work) < limit("jetlag_min_work_nights"):
             return
         shift_h = (sum(free) / len(free) - sum(work) / len(work)) / MINUTES_PER_HOUR
@@ -380,8 +375,9 @@ class _Rules:
         return sorted(self.out, key=lambda f: -f.score)
 
 
-def analyze(night: Night, previous: list[Night], profile: Profile, tags: list[Tag] = ()) -> Analysis:
-    """Judge `night` against the main nights before it (any order; nights at or after it are ignored)."""
+def analyze(night: Night, previous: list[Night | PastNight], profile: Profile, tags: list[Tag] = ()) -> Analysis:
+    """Judge `night` against the main nights before it (any order; nights at or after it are ignored): as
+    `Night`s, or as the `PastNight`s the store keeps of them, which give the same analysis."""
     prior = sorted((n for n in previous if n.kind is NightKind.MAIN and n.local_date < night.local_date),
                    key=lambda n: (n.local_date, n.start))
     window = int(limit("fortnight_nights"))

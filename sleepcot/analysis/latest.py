@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sleepcot.analysis.findings import Analysis, analyze
+from sleepcot.domain import HISTORY_DAYS
 from sleepcot.store import UserStore
-
-HISTORY_DAYS = 60  # the longest baseline's window
 
 
 def analyze_latest(user: UserStore) -> Analysis | None:

@@ -67,4 +67,5 @@ def write_briefing(analysis: Analysis, llm: LLM | None, *, max_tokens: int = 220
         max_tokens=max_tokens,
         unavailable_reason=unavailable_reason,
         on_progress=on_progress,
+        fallback_passes=True,
     )

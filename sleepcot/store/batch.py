@@ -8,14 +8,25 @@ from datetime import date, time, timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from sleepcot.domain import Night, NightKind, Profile, Tag
+from sleepcot.domain import HISTORY_DAYS, Night, NightKind, PastNight, Profile, Tag
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
-from sleepcot.store.models import CredentialRow, NightRow, ProfileRow, TagRow
+from sleepcot.store.models import CredentialRow, NightRow, ProfileRow, RecentNightsRow, TagRow
 from sleepcot.store.rows import local_time, night_from_row
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Morning:
+    """What writing one user's briefing reads (see `Store.mornings`): None for `night` when it is not in."""
+
+    profile: Profile
+    night: Night | None
+    tags: list[Tag]
+    before: list[Night | PastNight]
 
 
 @dataclass
@@ -26,6 +37,35 @@ class RecentData:
     nights: list[Night] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
 
+
+def _main_nights(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Night]]:
+    """Each user's main nights (without hypnograms) whose local dates lie in their span, in one query."""
+    columns = [c for c in NightRow.__table__.c if c.name != "segments"]
+    rows = s.execute(select(*columns).where(
+        NightRow.user_id.in_(list(spans)), NightRow.kind == NightKind.MAIN.value,
+        NightRow.local_date >= min(low for low, _ in spans.values()),
+        NightRow.local_date <= max(high for _, high in spans.values()),
+    ).order_by(NightRow.user_id, NightRow.local_date, NightRow.start_utc, NightRow.id)).all()
+    nights: dict[int, list[Night]] = {}
+    for row in rows:
+        low, high = spans[row.user_id]
+        if low <= row.local_date <= high:
+            nights.setdefault(row.user_id, []).append(night_from_row(row))
+    return nights
+
+
+def _tags(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Tag]]:
+    """Each user's tags whose local dates lie in their span, in the order they were logged, in one query."""
+    rows = s.execute(select(TagRow.user_id, TagRow.local_date, TagRow.kind, TagRow.note).where(
+        TagRow.user_id.in_(list(spans)), TagRow.local_date >= min(low for low, _ in spans.values()),
+        TagRow.local_date <= max(high for _, high in spans.values()),
+    ).order_by(TagRow.id)).all()
+    tags: dict[int, list[Tag]] = {}
+    for row in rows:
+        low, high = spans[row.user_id]
+        if low <= row.local_date <= high:
+            tags.setdefault(row.user_id, []).append(Tag(local_date=row.local_date, kind=row.kind, note=row.note))
+    return tags
 
 
 class BatchReads(Database):
@@ -45,28 +85,35 @@ class BatchReads(Database):
         is that user's entry in `days`. Each user's data is read by their own id only."""
         if not days:
             return {}
-        ids = list(days)
-        low, high = min(days.values()), max(days.values())
-        night_columns = [c for c in NightRow.__table__.c if c.name != "segments"]
-        profiles = self.profiles(ids)
+        profiles = self.profiles(list(days))
         with transaction(self.engine) as s:
-            nights = s.execute(select(*night_columns).where(
-                NightRow.user_id.in_(ids), NightRow.kind == NightKind.MAIN.value,
-                NightRow.local_date >= low - timedelta(days=back_days), NightRow.local_date <= high,
-            ).order_by(NightRow.user_id, NightRow.local_date, NightRow.start_utc, NightRow.id)).all()
-            tags = s.execute(select(TagRow.user_id, TagRow.local_date, TagRow.kind, TagRow.note).where(
-                TagRow.user_id.in_(ids), TagRow.local_date >= low - timedelta(days=tag_days), TagRow.local_date <= high,
-            ).order_by(TagRow.id)).all()
-        data = {uid: RecentData(profiles[uid]) for uid in ids if uid in profiles}
-        for row in nights:
-            entry, day = data.get(row.user_id), days[row.user_id]
-            if entry is not None and day - timedelta(days=back_days) <= row.local_date <= day:
-                entry.nights.append(night_from_row(row))
-        for tag in tags:
-            entry, day = data.get(tag.user_id), days[tag.user_id]
-            if entry is not None and day - timedelta(days=tag_days) <= tag.local_date <= day:
-                entry.tags.append(Tag(local_date=tag.local_date, kind=tag.kind, note=tag.note))
-        return data
+            nights = _main_nights(s, {uid: (day - timedelta(days=back_days), day) for uid, day in days.items()})
+            tags = _tags(s, {uid: (day - timedelta(days=tag_days), day) for uid, day in days.items()})
+        return {uid: RecentData(profile, nights.get(uid, []), tags.get(uid, [])) for uid, profile in profiles.items()}
+
+    def mornings(self, days: dict[int, date]) -> dict[int, Morning]:
+        """What writing each user's briefing for the night ending on their entry in `days` reads: the night,
+        the main nights of the `HISTORY_DAYS` before it and the day's tags. The nights before come from
+        the user's recent-nights row when it was made for that night (sleepcot.store.recent), otherwise
+        from the nights themselves; either gives the same analysis."""
+        if not days:
+            return {}
+        profiles = self.profiles(list(days))
+        with transaction(self.engine) as s:
+            rows = s.execute(select(RecentNightsRow.user_id, RecentNightsRow.latest, RecentNightsRow.nights).where(
+                RecentNightsRow.user_id.in_(list(days)), RecentNightsRow.latest.in_(set(days.values())))).all()
+            before = {uid: nights for uid, latest, nights in rows if latest == days[uid]}
+            nights = _main_nights(s, {uid: (day if uid in before else day - timedelta(days=HISTORY_DAYS), day)
+                                      for uid, day in days.items()})
+            tags = _tags(s, {uid: (day, day) for uid, day in days.items()})
+        mornings = {}
+        for uid, profile in profiles.items():
+            day, read = days[uid], nights.get(uid, [])
+            on_day = [n for n in read if n.local_date == day]
+            mornings[uid] = Morning(profile, on_day[-1] if on_day else None, tags.get(uid, []),
+                                    [PastNight.from_list(v) for v in before[uid]] if uid in before
+                                    else [n for n in read if n.local_date < day])
+        return mornings
 
     def profiles(self, user_ids: list[int]) -> dict[int, Profile]:
         """The profiles of those of `user_ids` who exist. A profile that no longer reads (a row edited by hand,

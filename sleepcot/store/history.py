@@ -10,9 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import and_, exists, literal, select
 from sqlalchemy.engine import Engine
 
-from sleepcot.domain import NightKind, TagKind
+from sleepcot.domain import NIGHT_VALUE_FIELDS, NightKind, TagKind
 from sleepcot.store.engine import transaction
-from sleepcot.store.models import NIGHT_VALUE_FIELDS, NightRow, TagRow
+from sleepcot.store.models import NightRow, TagRow
 from sleepcot.store.rows import local_time
 
 

@@ -32,8 +32,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from sqlalchemy.sql import false
 from sqlalchemy.types import TypeDecorator
 
-from sleepcot.domain import Night
-
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -42,12 +40,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# The Night fields that are figures; each has a column of the same name in `nights`.
-NIGHT_VALUE_FIELDS: tuple[str, ...] = tuple(
-    name
-    for name in Night.model_fields
-    if name not in {"source", "vendor_id", "start", "end", "local_date", "kind", "segments"}
-)
 
 
 def utcnow() -> datetime:
@@ -150,6 +142,17 @@ class NightRow(Base):
     segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
+class RecentNightsRow(Base):
+    """A user's main nights of the `HISTORY_DAYS` before their latest one, as `PastNight` lists: what
+    judging that latest night reads (sleepcot.store.recent keeps it up to date with `nights`)."""
+
+    __tablename__ = "recent_nights"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    latest: Mapped[date]  # the latest main night's local date
+    nights: Mapped[list[list[Any]]] = mapped_column(JSON)
+
+
 class TagRow(Base):
     __tablename__ = "tags"
     __table_args__ = (Index(None, "user_id", "local_date"),)
@@ -204,6 +207,7 @@ class OutboxRow(Base):
         UniqueConstraint("user_id", "local_date", "kind"),
         Index(None, "state", "next_attempt_at"),
         Index(None, "state", "due_at"),
+        Index(None, "user_id", "kind", "state"),  # "has this user a morning not started yet?" (planning)
         CheckConstraint("state IN ('pending', 'generated', 'sent', 'skipped')", name="state"),
         CheckConstraint("kind IN ('briefing', 'no_data', 'weekly')", name="kind"),
     )
@@ -291,3 +295,4 @@ class BlockedRow(Base):
 
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     blocked_at: Mapped[datetime] = mapped_column(default=utcnow)
+

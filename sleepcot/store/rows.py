@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Text, cast
 
-from sleepcot.domain import Night, NightKind
-from sleepcot.store.models import NIGHT_VALUE_FIELDS
+from sleepcot.domain import NIGHT_VALUE_FIELDS, Night, NightKind
 
 
 def offset_s(moment: datetime) -> int:

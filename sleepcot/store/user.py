@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from sleepcot.domain import Night, NightKind, Profile, Tag, TagKind
+from sleepcot.store import recent
 from sleepcot.store.dialects import upsert_insert
 from sleepcot.store.engine import file_lock, transaction
 from sleepcot.store.history import NightValue, history_rows
@@ -101,7 +102,10 @@ class UserStore:
                 set_={c: insert.excluded[c] for c in changing},
                 where=or_(*(differs(current[c], insert.excluded[c]) for c in changing)),
             ).returning(NightRow.id)
-            return len(s.execute(statement, rows).all())
+            changed = len(s.execute(statement, rows).all())
+            if changed:
+                recent.refresh(s, [self.user_id])
+            return changed
 
     def nights(
         self, start: date | None = None, end: date | None = None, kind: NightKind | None = NightKind.MAIN

@@ -7,7 +7,8 @@ Protocol, as Telegram speaks it:
 - `/bot{token}/{method}` (GET or POST; the method name in any case) answers {"ok": true, "result": ...}, or
   {"ok": false, "error_code", "description"} — 401 "Unauthorized" for a wrong token, 404 "Not Found" for an
   unknown method, 400 "Bad Request: ..." for a bad call, 409 for getUpdates while a webhook is set, 429
-  "Too Many Requests: retry after N" (with parameters.retry_after) past `rate_limit_per_s`.
+  "Too Many Requests: retry after N" (with parameters.retry_after) past `rate_limit_per_s` (a send with
+  allow_paid_broadcast: past 1,000 a second).
 - Parameters come in the query string, as JSON, form-encoded or multipart (files); nested objects
   (reply_markup, ...) arrive as JSON strings in forms. `/file/bot{token}/{file_path}` serves stored files.
 - Text and captions with parse_mode "HTML" follow Telegram's HTML rules (`parse_telegram_html`, stricter
@@ -329,6 +330,7 @@ class StoredFile:
 _JSON_PARAMETERS = {"reply_markup", "link_preview_options", "reply_parameters", "entities", "caption_entities",
                     "allowed_updates", "commands", "scope"}
 _SENDING = {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}  # rate-limited
+PAID_BROADCAST_PER_S = 1000  # Bot API 7.11: allow_paid_broadcast lifts the limit to 1,000 messages a second
 _CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
                  "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
 _NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same "
@@ -443,8 +445,9 @@ class BotAPIServer(LoopbackServer):
     plays users. Records `calls` [(method, params)], `webhook` (setWebhook's parameters while one is set),
     `webhook_deliveries` (each POST's HTTP status, None when it could not connect), `commands` (per
     language_code, "" for the default), `callback_answers` (answerCallbackQuery's parameters by query id),
-    `throttled` (calls refused by the rate limit) and `delivered_at` (time.monotonic() of each accepted
-    sendMessage / editMessageText / sendPhoto / sendDocument, for messages per second)."""
+    `throttled` (calls refused by the rate limit), `delivered_at` (time.monotonic() of each accepted
+    sendMessage / editMessageText / sendPhoto / sendDocument, for messages per second) and `paid_broadcasts`
+    (those sent with allow_paid_broadcast, which are held to Telegram's paid limit instead)."""
 
     handler = BotAPIHandler
 
@@ -464,6 +467,7 @@ class BotAPIServer(LoopbackServer):
         self.callback_answers: dict[str, dict] = {}
         self.throttled = 0
         self.delivered_at: list[float] = []
+        self.paid_broadcasts = 0
         self._changed = threading.Condition()  # guards all state; notified on every change
         self._closing = False
         self._users: dict[int, TelegramUser] = {}
@@ -567,20 +571,22 @@ class BotAPIServer(LoopbackServer):
         if name is None:
             raise APIError(404, "Not Found")
         run = getattr(self, "_api_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower())
+        paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
         with self._changed:
             if name in _SENDING:
-                self._check_rate()
+                self._check_rate(PAID_BROADCAST_PER_S if paid else self.rate_limit_per_s)
             result = run(params)
             if name in _SENDING:
                 self.delivered_at.append(time.monotonic())
+                self.paid_broadcasts += paid
             self._changed.notify_all()
             return result
 
-    def _check_rate(self) -> None:
-        if self.rate_limit_per_s is None:
+    def _check_rate(self, rate_limit_per_s: float | None) -> None:
+        if rate_limit_per_s is None:
             return
-        window = max(1.0, 1 / self.rate_limit_per_s)  # below 1/s: one message per 1/rate seconds
-        capacity = max(1, int(self.rate_limit_per_s * window))
+        window = max(1.0, 1 / rate_limit_per_s)  # below 1/s: one message per 1/rate seconds
+        capacity = max(1, int(rate_limit_per_s * window))
         now = time.monotonic()
         if len(self.delivered_at) - bisect.bisect_right(self.delivered_at, now - window) >= capacity:
             self.throttled += 1

@@ -1,0 +1,124 @@
+"""A morning's briefing written from what the store read for it (`Store.mornings`), and, with no model, a
+whole batch read and written at once by writer processes: the deterministic briefing is CPU (reading,
+the analysis and the text, about a millisecond a user), so on a machine with several cores one worker
+writes on all of them (`SLEEPCOT_WRITER_PROCESSES`). A writer reads the mornings itself (sending them
+would cost as much as writing them) and returns what to record; the scheduler claims and records.
+
+Counters a writer process bumps are its own: what comes back from one is counted here again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+
+from bot.presenting import briefing_html
+from sleepcot.analysis import analyze
+from sleepcot.coach.briefing import write_briefing
+from sleepcot.coach.llm import LLM
+from sleepcot.metrics import BRIEFINGS_WRITTEN, FALLBACKS
+from sleepcot.schedule import GIVE_UP_AFTER_DUE
+from sleepcot.store import Store
+from sleepcot.store.batch import Morning
+from sleepcot.store.outbox import NO_NIGHT, Generated, Job
+
+log = logging.getLogger(__name__)
+Outcome = tuple[str, str]  # what happens instead of a briefing: ("skip" | "retry" | "gone", reason)
+
+
+def briefing_message(job: Job, morning: Morning, llm: LLM | None, unavailable_reason: str | None,
+                     max_tokens: int) -> Generated:
+    """The job's briefing (the model's, guarded, or the deterministic one) as the user will get it."""
+    analysis = analyze(morning.night, morning.before, morning.profile, morning.tags)
+    reply = write_briefing(analysis, llm, max_tokens=max_tokens, unavailable_reason=unavailable_reason)
+    meta = reply.as_dict()
+    html = briefing_html(morning.profile, job.local_date, reply.text, meta)
+    return Generated(job, {"html": html, "language": morning.profile.language.value}, (reply.text, meta))
+
+
+def count_written(generated: Generated) -> None:
+    """Count a briefing written, in the scheduler's process (where /metrics reads the counters)."""
+    BRIEFINGS_WRITTEN.labels("model" if generated.briefing[1]["by_model"] else "deterministic").inc()
+
+
+def hold_back(job: Job, morning: Morning, now: datetime) -> Outcome | None:
+    """Why the briefing is not written now, if it is not: retry while the night is late, skip once it is
+    given up on, or when it is late and the user wants no late briefings."""
+    if morning.night is None:
+        return ("skip", "no_data") if now >= job.due_at + GIVE_UP_AFTER_DUE else ("retry", NO_NIGHT)
+    if now > job.due_at and not morning.profile.late_briefing:
+        return ("skip", "late_off")
+    return None
+
+
+def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailable_reason: str | None
+                        ) -> list[Generated | Outcome]:
+    """Read and write each briefing job's deterministic briefing, or say what happens instead: its
+    `hold_back`, ("gone", "") for a user deleted meanwhile, ("retry", error name) when writing it failed."""
+    mornings = store.mornings({job.user_id: job.local_date for job in jobs})
+    written: list[Generated | Outcome] = []
+    for job in jobs:
+        morning = mornings.get(job.user_id)
+        if morning is None:
+            written.append(("gone", ""))
+        elif (outcome := hold_back(job, morning, now)) is not None:
+            written.append(outcome)
+        else:
+            try:
+                written.append(briefing_message(job, morning, None, unavailable_reason, 0))
+            except Exception as exc:  # one user's bad data must not stop the batch: it is retried
+                written.append(("retry", type(exc).__name__))
+    return written
+
+
+def _write_in_writer(url: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
+                     ) -> list[Generated | Outcome]:
+    """`write_without_model` in a writer process, on its own connection to the database."""
+    if url not in _stores:
+        _stores[url] = Store(url)
+    return write_without_model(_stores[url], jobs, now, unavailable_reason)
+
+
+_stores: dict[str, Store] = {}  # a writer process's connections, by database URL
+
+
+class Writers:
+    """`processes` writer processes for `store`'s database (1 or fewer: write in a thread of this process).
+    They start with the first batch (forkserver: a clean interpreter, not a copy of this threaded one) and
+    stay until `close`."""
+
+    def __init__(self, store: Store, processes: int) -> None:
+        self.store, self.processes = store, processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def write(self, jobs: list[Job], now: datetime, unavailable_reason: str | None
+                    ) -> list[Generated | Outcome]:
+        """`write_without_model` for every job, in the order of `jobs`."""
+        if not jobs:
+            return []
+        if self.processes <= 1:
+            return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("forkserver"))
+        url = self.store.engine.url.render_as_string(hide_password=False)
+        size = -(-len(jobs) // self.processes)
+        loop = asyncio.get_running_loop()
+        try:
+            parts = await asyncio.gather(*(loop.run_in_executor(self._pool, _write_in_writer, url, jobs[i:i + size],
+                                                                now, unavailable_reason)
+                                           for i in range(0, len(jobs), size)))
+        except BrokenProcessPool:  # a writer died (killed, out of memory): write here, start afresh next time
+            log.warning("a writer process died; this batch is written in the scheduler's own process")
+            self._pool = None
+            return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
+        written = [item for part in parts for item in part]
+        FALLBACKS.labels("no_model").inc(sum(isinstance(item, Generated) for item in written))  # a writer's own
+        return written
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
