@@ -187,7 +187,7 @@ async def run(settings: Settings, store: Store, llm: LLM | None, llm_reason: str
     for name in QUIET:  # request URLs hold the bot's token and name users' data
         logging.getLogger(name).setLevel(logging.WARNING)
     log.log(*chart_font_status())  # the font of Chinese charts, or a warning that none draws Chinese
-    hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings))
+    hub = hub if hub is not None else Hub(settings, Vault.from_settings(settings), engine=store.engine)
     readiness = Readiness(store, llm, llm_reason, settings.scheduler_tick_s)
     try:
         if worker:

@@ -1,6 +1,7 @@
 """HTTP to the vendors' APIs, shared by every user of one vendor: their documented rate limits honoured
-before we send (a sliding-window log per limit, app-wide or per user token), `Retry-After` honoured when
-the vendor answers 429 anyway, retries with exponential backoff and jitter on 5xx and timeouts, and JSON
+before we send (app-wide or per user token, kept in the database so that every process sharing it stays
+within them together: sleepcot/store/budgets.py), `Retry-After` honoured by all of them when the vendor
+answers 429 anyway, retries with exponential backoff and jitter on 5xx and timeouts, and JSON
 decoding with clear errors. Adapters call `VendorClient.request_json`; the caller handles `Unauthorized`
 by refreshing the token once.
 
@@ -14,23 +15,26 @@ import asyncio
 import email.utils
 import logging
 import random
-import time
-from collections import deque
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from integrations.base import PayloadError, RateLimit
 from sleepcot.metrics import VENDOR_ERRORS
+from sleepcot.store.budgets import Ticket, VendorBudgets, Window
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 0.5
 MAX_WAIT_S = 900.0  # a vendor asking us to wait longer than this is treated as unavailable for now
-SAFETY = 1.02  # wait 2% past a window's end: our clock and the vendor's never agree exactly
+BUDGET_THREADS = ThreadPoolExecutor(4, thread_name_prefix="vendor-budgets")  # never queued behind other blocking work
+SAFETY = 1.02  # windows 2% longer than documented: a vendor's own window keeping may differ from ours
 
 
 class VendorError(Exception):
@@ -63,56 +67,55 @@ class RateLimited(VendorError):
         self.retry_after_s = retry_after_s
 
 
-class SlidingWindow:
-    """At most `requests` sends in any `period_s` window: a log of recent send times. Waiters queue in
-    arrival order. `hold(seconds)` stops everyone until then (a vendor said Retry-After)."""
-
-    def __init__(self, requests: int, period_s: float, clock: Callable[[], float] = time.monotonic):
-        self.requests, self.period_s, self.clock = requests, period_s, clock
-        self._sent: deque[float] = deque()
-        self._lock = asyncio.Lock()
-        self._held_until = 0.0
-
-    def hold(self, seconds: float) -> None:
-        self._held_until = max(self._held_until, self.clock() + seconds)
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self.clock()
-                while self._sent and now - self._sent[0] >= self.period_s * SAFETY:
-                    self._sent.popleft()
-                wait = self._held_until - now
-                if len(self._sent) >= self.requests:
-                    wait = max(wait, self._sent[0] + self.period_s * SAFETY - now)
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
-                await asyncio.sleep(wait)
-
-
 class RateLimiter:
-    """Every limit of one vendor: app-wide windows shared by all users, per-user windows keyed by user."""
+    """Every limit of one vendor, kept in the shared `VendorBudgets` (sleepcot/store/budgets.py): app-wide
+    windows under the vendor's name, per-token windows under the user's too, each window `SAFETY` longer
+    and `time_scale` times shorter than documented. Waiters of one process queue in arrival order per set
+    of windows, so one of them at a time asks the database."""
 
-    def __init__(self, limits: tuple[RateLimit, ...], time_scale: float = 1.0):
-        self.limits, self.time_scale = limits, time_scale
-        self._app = [SlidingWindow(lim.requests, lim.period_s / time_scale) for lim in limits if lim.scope == "app"]
-        self._per_user: dict[Any, list[SlidingWindow]] = {}
+    def __init__(self, vendor: str, limits: tuple[RateLimit, ...], budgets: VendorBudgets,
+                 time_scale: float = 1.0):
+        self.vendor, self.limits, self.budgets, self.time_scale = vendor, limits, budgets, time_scale
+        self._gates: weakref.WeakValueDictionary[tuple[str, ...], asyncio.Lock] = weakref.WeakValueDictionary()
 
-    def _windows(self, user_key: Any) -> list[SlidingWindow]:
-        if user_key not in self._per_user:
-            self._per_user[user_key] = [SlidingWindow(lim.requests, lim.period_s / self.time_scale)
-                                        for lim in self.limits if lim.scope == "user"]
-        return self._app + self._per_user[user_key]
+    def windows(self, user_key: Any) -> list[Window]:
+        return [Window(f"{self.vendor}:{lim.scope}:{'' if lim.scope == 'app' else f'{user_key}:'}"
+                       f"{lim.requests}/{lim.period_s:g}s", lim.requests, lim.period_s * SAFETY / self.time_scale)
+                for lim in self.limits]
 
-    async def acquire(self, user_key: Any) -> None:
-        for window in self._windows(user_key):
-            await window.acquire()
+    async def _call(self, method: Callable[..., T], *args: Any) -> T:
+        if self.budgets.local:
+            return method(*args)
+        return await asyncio.get_running_loop().run_in_executor(BUDGET_THREADS, method, *args)
 
-    def hold(self, user_key: Any, seconds: float) -> None:
-        """The vendor said wait: nobody sends on the windows this user's request went through."""
-        for window in self._windows(user_key):
-            window.hold(seconds)
+    async def acquire(self, user_key: Any) -> Ticket:
+        """Wait for a lane of every window this user's request goes through; `release` it when answered."""
+        windows = self.windows(user_key)
+        if not windows:
+            return Ticket(())
+        keys = tuple(w.key for w in windows)
+        gate = self._gates.get(keys)
+        if gate is None:
+            gate = self._gates[keys] = asyncio.Lock()
+        async with gate:
+            while True:
+                taken = await self._call(self.budgets.take, windows)
+                if isinstance(taken, Ticket):
+                    return taken
+                await asyncio.sleep(taken)
+
+    async def release(self, ticket: Ticket) -> None:
+        """The request was answered (or failed): its lanes free a period from now."""
+        if ticket.lanes:
+            await self._call(self.budgets.done, ticket)
+
+    async def hold(self, user_key: Any, seconds: float) -> None:
+        """The vendor said wait: nobody, in any process, sends on the windows this user's request went through."""
+        keys = [w.key for w in self.windows(user_key)]
+        if keys:
+            await self._call(self.budgets.hold, keys, seconds)
+        else:  # a vendor without documented limits: at least this request waits
+            await asyncio.sleep(seconds)
 
 
 def retry_after_s(value: str | None) -> float | None:
@@ -139,13 +142,15 @@ def rebase(url: str, origin: str | None) -> str:
 
 
 class VendorClient:
-    """One vendor's API for every user: limits, retries, JSON. `origin` replaces the vendor's host."""
+    """One vendor's API for every user: limits, retries, JSON. `origin` replaces the vendor's host. The
+    limits are kept in `budgets`, shared with every process on its database (without one: this client's own,
+    in memory)."""
 
     def __init__(self, vendor: str, limits: tuple[RateLimit, ...], *, origin: str | None = None,
                  time_scale: float = 1.0, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 check_body: Callable[[Any], None] | None = None):
+                 check_body: Callable[[Any], None] | None = None, budgets: VendorBudgets | None = None):
         self.vendor, self.origin, self.time_scale = vendor, origin, time_scale
-        self.limiter = RateLimiter(limits, time_scale)
+        self.limiter = RateLimiter(vendor, limits, budgets or VendorBudgets(), time_scale)
         self.check_body = check_body
         self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport,
                                          headers={"User-Agent": "SleepCoT/0.1 (self-hosted sleep coach)"})
@@ -163,14 +168,19 @@ class VendorClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         target = self.url(url)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            await self.limiter.acquire(user_key)
+            ticket = await self.limiter.acquire(user_key)
             try:
                 response = await self._client.request(method, target, params=params, data=data, json=json,
                                                       headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 VENDOR_ERRORS.labels(self.vendor, "transport").inc()
+                await self.limiter.release(ticket)  # it may have reached the vendor: counted as sent
                 await self._backoff(attempt, f"{type(exc).__name__}")
                 continue
+            except BaseException:  # cancelled: still record the end, or the lanes stay busy for IN_FLIGHT_S
+                await asyncio.shield(self.limiter.release(ticket))
+                raise
+            await self.limiter.release(ticket)
             status = response.status_code
             if status >= 400 and status not in ok_statuses:
                 VENDOR_ERRORS.labels(self.vendor, "rate_limited" if status == 429 else f"http_{status // 100}xx").inc()
@@ -215,7 +225,7 @@ class VendorClient:
         if wait_s > MAX_WAIT_S or attempt == MAX_ATTEMPTS:
             raise VendorUnavailable(f"{self.vendor}: rate limited (asked to wait {wait_s:.0f} s)")
         log.warning("%s: rate limited, waiting %.2f s (attempt %d)", self.vendor, wait_s, attempt)
-        self.limiter.hold(user_key, wait_s)
+        await self.limiter.hold(user_key, wait_s)
 
     async def _backoff(self, attempt: int, reason: str) -> None:
         if attempt == MAX_ATTEMPTS:

@@ -1,7 +1,8 @@
 """Pulling users' nights from their connected sources into the store.
 
-`Hub` is the running integrations of one process: one `VendorClient` per vendor, shared by every user so
-that the vendor's app-wide rate limits hold, our OAuth registrations, and the vault that opens credentials.
+`Hub` is the running integrations of one process: one `VendorClient` per vendor, shared by every user, whose
+rate limits are kept in the database (given its engine) so that they hold across every process on it, our
+OAuth registrations, and the vault that opens credentials.
 `sync` reads one source incrementally from the newest night we hold minus an overlap (late or corrected
 data), and upserts (keyed on the vendor's ids: a re-sync never duplicates; tags only added once).
 `sync_all` does every source of one user; `sync_users` runs many users concurrently; `Hub.sync_once` keeps
@@ -19,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from integrations.base import Adapter, PayloadError
 from integrations.http import ReconnectNeeded, VendorClient, VendorError
@@ -39,6 +41,7 @@ from sleepcot.crypto import CredentialError, Vault
 from sleepcot.domain import Profile
 from sleepcot.metrics import SYNCS
 from sleepcot.store import Store, UserStore
+from sleepcot.store.budgets import VendorBudgets
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,12 +73,14 @@ class SyncReport:
 
 
 class Hub:
-    """The integrations of one running process (see the module docstring). `time_scale` compresses the
-    vendors' rate-limit windows (benchmarks only); `transport` replaces the network (tests may use it)."""
+    """The integrations of one running process (see the module docstring). `engine`: the database whose
+    vendor budgets every process shares (without one, this hub's own, in memory); `time_scale` compresses
+    the vendors' rate-limit windows (benchmarks only); `transport` replaces the network (tests may use it)."""
 
-    def __init__(self, settings: Settings, vault: Vault, *, time_scale: float = 1.0,
+    def __init__(self, settings: Settings, vault: Vault, *, engine: Engine | None = None, time_scale: float = 1.0,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.settings, self.vault, self.time_scale, self.transport = settings, vault, time_scale, transport
+        self.budgets = VendorBudgets(engine)
         self._clients: dict[str, VendorClient] = {}
         self._syncing: dict[int, asyncio.Task] = {}
 
@@ -110,7 +115,8 @@ class Hub:
             adapter = self.adapter_class(name)
             self._clients[name] = VendorClient(
                 name, adapter.limits, origin=self.settings.vendor_origins.get(name),
-                time_scale=self.time_scale, transport=self.transport, check_body=adapter.check_body)
+                time_scale=self.time_scale, transport=self.transport, check_body=adapter.check_body,
+                budgets=self.budgets)
         return self._clients[name]
 
     def credentials(self, name: str) -> ClientCredentials:

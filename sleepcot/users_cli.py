@@ -113,7 +113,7 @@ def list_command(
     out.print(f"{len(rows)} user(s)")
 
 
-def _withdraw_grants(settings: Settings, user: UserStore) -> tuple[list[str], list[str]]:
+def _withdraw_grants(settings: Settings, store: Store, user: UserStore) -> tuple[list[str], list[str]]:
     """What /delete does first: withdraw our access at each connected vendor that we fetch from (the Hub
     waits at most REVOKE_WAIT_S per vendor and never raises). Returns (withdrawn, not withdrawn)."""
     from integrations.sync import Hub
@@ -130,7 +130,7 @@ def _withdraw_grants(settings: Settings, user: UserStore) -> tuple[list[str], li
         return [], names
 
     async def withdraw() -> list[bool]:
-        hub = Hub(settings, vault)
+        hub = Hub(settings, vault, engine=store.engine)
         try:
             return await asyncio.gather(*(hub.revoke(user, name) for name in names))
         finally:
@@ -147,7 +147,7 @@ def remove_command(telegram_id: TelegramId) -> None:
     settings = Settings()
     store = settings_store(settings)
     user = bot_user(store, telegram_id)
-    withdrawn, kept = _withdraw_grants(settings, user)
+    withdrawn, kept = _withdraw_grants(settings, store, user)
     user.delete()
     if withdrawn:
         out.print(f"Withdrew our access at: {', '.join(withdrawn)}.", highlight=False)

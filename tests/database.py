@@ -13,14 +13,16 @@ from sleepcot.store.models import Base, InviteRow, User
 
 def rows_of_user(engine: Engine, user_id: int) -> dict[str, int]:
     """How many rows of each table that holds user data belong to the user (every table but the shared
-    send budget, and the Telegram ids the operator blocked, which outlive the users they removed)."""
+    send and vendor budgets, and the Telegram ids the operator blocked, which outlive the users they
+    removed)."""
     owners = {User.__tablename__: User.id, InviteRow.__tablename__: InviteRow.used_by}
     counts = {}
     with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             owner = owners.get(table.name, table.c.get("user_id"))
             if owner is None:
-                assert table.name in ("send_pacing", "blocked"), f"{table.name} holds no user's data: say so here"
+                assert table.name in ("send_pacing", "vendor_budgets", "vendor_budget_lanes", "blocked"), \
+                    f"{table.name} holds no user's data: say so here"
                 continue
             counts[table.name] = connection.scalar(select(func.count()).select_from(table).where(owner == user_id))
     return counts

@@ -296,3 +296,27 @@ class BlockedRow(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     blocked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+class VendorBudgetRow(Base):
+    """One rate-limit window of a vendor, shared by every process (sleepcot/store/budgets.py): its `key`
+    (vendor, scope, user where per token, the limit) and until when the vendor told us to wait (epoch
+    seconds, the database's clock). Taking a budget locks this row, so its lanes change one taker at a time."""
+
+    __tablename__ = "vendor_budgets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    held_until: Mapped[float] = mapped_column(Float)
+
+
+class VendorBudgetLaneRow(Base):
+    """A lane of a window of N requests per T seconds (at most N lanes): one request at a time, the next one
+    T after the vendor answered the last. `free_at`: when the lane may send again (epoch seconds); while a
+    request is in flight, the latest moment it could free (`busy`)."""
+
+    __tablename__ = "vendor_budget_lanes"
+    __table_args__ = (Index("ix_vendor_budget_lanes_key_free_at", "key", "free_at"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lane: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    free_at: Mapped[float] = mapped_column(Float)
+    busy: Mapped[bool] = mapped_column(Boolean)

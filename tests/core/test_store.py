@@ -12,13 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text, update
+from sqlalchemy import insert, inspect, text, update
 from sqlalchemy.orm import Session
 
-from sleepcot.domain import Night, NightKind, Profile, Segment, Stage, Tag, TagKind
+from sleepcot.domain import NIGHT_VALUE_FIELDS, Night, NightKind, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Pending, Store, UnknownUser
 from sleepcot.store.database import MIGRATIONS
-from sleepcot.store.models import NIGHT_VALUE_FIELDS, Base, CredentialRow, InviteRow, NightRow, OutboxRow
+from sleepcot.store.models import Base, CredentialRow, InviteRow, NightRow, OutboxRow
+from sleepcot.store.rows import night_row
 from tests.database import consented_at, rows_of_user
 
 PLUS_8 = timezone(timedelta(hours=8))
@@ -228,7 +229,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0008"
 
 
 def migrate_to(store: Store, revision: str) -> None:
@@ -268,8 +269,8 @@ def test_revision_0006_keeps_every_row_and_a_deleted_users_id_is_never_reused(da
     try:
         migrate_to(store, "0005")
         users = [store.create_user(Profile(name=f"u{i}"), telegram_id=100 + i, consented=True) for i in range(3)]
-        for user_id in users:
-            store.for_user(user_id).upsert_nights([full_night()])
+        with Session(store.engine) as s, s.begin():  # as that version stored them (no recent_nights yet)
+            s.execute(insert(NightRow), [night_row(user_id, full_night()) for user_id in users])
         store.migrate()
         assert [store.for_user(u).profile().name for u in users] == ["u0", "u1", "u2"]
         assert all(len(store.for_user(u).nights(kind=None)) == 1 for u in users)
