@@ -54,14 +54,27 @@ def hold_back(job: Job, morning: Morning, now: datetime) -> Outcome | None:
     return None
 
 
+def mornings_of(store: Store, jobs: list[Job]) -> dict[int, Morning]:
+    """Each briefing job's morning, by job id (a user with two mornings in the batch, one still waiting for
+    its night, is read once per morning)."""
+    mornings: dict[int, Morning] = {}
+    left = jobs
+    while left:
+        first = {job.user_id: job for job in reversed(left)}  # each user's first job in this round
+        read = store.mornings({user_id: job.local_date for user_id, job in first.items()})
+        mornings |= {job.id: read[user_id] for user_id, job in first.items() if user_id in read}
+        left = [job for job in left if first[job.user_id] is not job]
+    return mornings
+
+
 def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailable_reason: str | None
                         ) -> list[Generated | Outcome]:
     """Read and write each briefing job's deterministic briefing, or say what happens instead: its
     `hold_back`, ("gone", "") for a user deleted meanwhile, ("retry", error name) when writing it failed."""
-    mornings = store.mornings({job.user_id: job.local_date for job in jobs})
+    mornings = mornings_of(store, jobs)
     written: list[Generated | Outcome] = []
     for job in jobs:
-        morning = mornings.get(job.user_id)
+        morning = mornings.get(job.id)
         if morning is None:
             written.append(("gone", ""))
         elif (outcome := hold_back(job, morning, now)) is not None:

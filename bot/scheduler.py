@@ -37,7 +37,7 @@ from telegram import Bot
 
 from bot.charts import week_chart
 from bot.delivery import Delivery
-from bot.morning import Outcome, Writers, briefing_message, count_written, hold_back
+from bot.morning import Outcome, Writers, briefing_message, count_written, hold_back, mornings_of
 from bot.presenting import Coach, day_label, sync_and_tell
 from bot.render import escape
 from bot.texts import say
@@ -274,12 +274,10 @@ class Scheduler:
     def _read(self, jobs: list[Job]) -> dict[int, Morning | RecentData]:
         """What each job is written from, by job id, a few queries for the whole batch: a briefing's morning
         (the night, the nights before it, the day's tags), a weekly summary's recent weeks."""
-        briefings = {job.user_id: job.local_date for job in jobs if job.kind == BRIEFING}
         weeklies = {job.user_id: job.local_date for job in jobs if job.kind == WEEKLY}
-        mornings = self.store.mornings(briefings)
         weeks = self.store.recent_data(weeklies, HISTORY_DAYS + WEEK, WEEK - 1)
-        return {job.id: data for job in jobs
-                if (data := (mornings if job.kind == BRIEFING else weeks).get(job.user_id)) is not None}
+        return mornings_of(self.store, [job for job in jobs if job.kind == BRIEFING]) | {
+            job.id: weeks[job.user_id] for job in jobs if job.kind == WEEKLY and job.user_id in weeks}
 
     async def _prepare_with_model(self, job: Job, data: Morning | RecentData | None, now: datetime) -> Generated | None:
         async with self.coach.slots:

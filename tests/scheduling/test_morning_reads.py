@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.morning import briefing_message
+from bot.morning import briefing_message, mornings_of
 from bot.presenting import briefing_html
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
 from sleepcot.analysis import analyze
@@ -92,3 +92,14 @@ def test_a_row_made_for_another_night_is_not_used(store: Store) -> None:
     straightforward = analyze_latest(user)
     assert analyze(morning.night, morning.before, morning.profile, morning.tags) == replace(
         straightforward, night=without_hypnogram(straightforward.night))
+
+
+def test_two_mornings_of_one_user_in_one_batch_each_read_their_own_night(store: Store) -> None:
+    user_id = synced_user(store, Persona.INSOMNIA, 4, Language.EN)
+    latest = store.for_user(user_id).latest_night().local_date
+    due = datetime.now().astimezone()
+    waiting, today = (Job(n, user_id, day, BRIEFING, due, 0, None, False, 0)
+                      for n, day in ((1, latest - timedelta(days=1)), (2, latest)))
+    mornings = mornings_of(store, [waiting, today])
+    assert mornings[1].night.local_date == waiting.local_date and mornings[2].night.local_date == latest
+    assert all(n.local_date < waiting.local_date for n in mornings[1].before)
