@@ -103,17 +103,15 @@ class BatchReads(Database):
             rows = s.execute(select(RecentNightsRow.user_id, RecentNightsRow.latest, RecentNightsRow.nights).where(
                 RecentNightsRow.user_id.in_(list(days)), RecentNightsRow.latest.in_(set(days.values())))).all()
             before = {uid: nights for uid, latest, nights in rows if latest == days[uid]}
-            nights = _main_nights(s, {uid: (day if uid in before else day - timedelta(days=HISTORY_DAYS), day)
-                                      for uid, day in days.items()})
+            on_day = _main_nights(s, {uid: (day, day) for uid, day in days.items()})
+            # a night in whose row was made for another one (stored before the row existed): read the nights
+            unread = {uid: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
+                      for uid, day in days.items() if uid in on_day and uid not in before}
+            earlier = _main_nights(s, unread) if unread else {}
             tags = _tags(s, {uid: (day, day) for uid, day in days.items()})
-        mornings = {}
-        for uid, profile in profiles.items():
-            day, read = days[uid], nights.get(uid, [])
-            on_day = [n for n in read if n.local_date == day]
-            mornings[uid] = Morning(profile, on_day[-1] if on_day else None, tags.get(uid, []),
-                                    [PastNight.from_list(v) for v in before[uid]] if uid in before
-                                    else [n for n in read if n.local_date < day])
-        return mornings
+        return {uid: Morning(profile, on_day[uid][-1] if uid in on_day else None, tags.get(uid, []),
+                             [PastNight.from_list(v) for v in before[uid]] if uid in before else earlier.get(uid, []))
+                for uid, profile in profiles.items()}
 
     def profiles(self, user_ids: list[int]) -> dict[int, Profile]:
         """The profiles of those of `user_ids` who exist. A profile that no longer reads (a row edited by hand,
