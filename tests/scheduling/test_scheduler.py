@@ -51,8 +51,10 @@ def telegram() -> Iterator[BotAPIServer]:
 
 @pytest.fixture
 def settings(telegram: BotAPIServer, tmp_path, database_url: str) -> Settings:
+    # briefings written in a thread of the test's process (the writer processes start in the real
+    # workers of test_scheduler_workers.py and the deployment's smoke test)
     return Settings(data_dir=tmp_path / "data", database_url=database_url, telegram_token=telegram.token,
-                    telegram_api_url=telegram.url, secret_keys=Fernet.generate_key().decode())
+                    telegram_api_url=telegram.url, secret_keys=Fernet.generate_key().decode(), writer_processes=1)
 
 
 @asynccontextmanager
