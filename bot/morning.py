@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -26,6 +29,7 @@ from sleepcot.store.batch import Morning
 from sleepcot.store.outbox import NO_NIGHT, Generated, Job
 
 log = logging.getLogger(__name__)
+PARENT_CHECK_S = 1.0  # how often a writer looks whether the scheduler's process is still there
 Outcome = tuple[str, str]  # what happens instead of a briefing: ("skip" | "retry" | "gone", reason)
 
 
@@ -98,10 +102,22 @@ def _write_in_writer(url: str, jobs: list[Job], now: datetime, unavailable_reaso
 _stores: dict[str, Store] = {}  # a writer process's connections, by database URL
 
 
+def _leave_with_parent(parent: int) -> None:
+    """In a writer process: exit as soon as the scheduler's process is gone (killed, even with SIGKILL, it
+    cannot close the pool, and a pool's processes otherwise wait for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
+
+
 class Writers:
     """`processes` writer processes for `store`'s database (1 or fewer: write in a thread of this process).
-    They start with the first batch (forkserver: a clean interpreter, not a copy of this threaded one) and
-    stay until `close`."""
+    They start with the first batch (spawned: a clean interpreter, not a copy of this threaded one) and
+    stay until `close`, or until this process dies, however it dies (a killed worker leaves none behind)."""
 
     def __init__(self, store: Store, processes: int) -> None:
         self.store, self.processes = store, processes
@@ -115,7 +131,8 @@ class Writers:
         if self.processes <= 1:
             return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("forkserver"))
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_leave_with_parent, initargs=(os.getpid(),))
         url = self.store.engine.url.render_as_string(hide_password=False)
         size = -(-len(jobs) // self.processes)
         loop = asyncio.get_running_loop()
