@@ -37,6 +37,7 @@ class Question:
     cards: tuple[str, ...]
     choices: tuple[str, ...] = ()
     correct: int | None = None
+    typed: bool = False  # written the way users type (short, informal, misspelled, mixed language)
 
     @property
     def is_mcq(self) -> bool:
@@ -77,6 +78,7 @@ def _bank() -> tuple[Question, ...]:
             out.append(Question(
                 raw["id"], raw["group"], entry.name.removesuffix(".jsonl"), raw["topic"], Language(raw["lang"]),
                 raw["question"], raw["answer"], tuple(raw["cards"]), tuple(raw.get("choices", ())), raw.get("correct"),
+                raw.get("style") == "typed",
             ))
     return tuple(out)
 

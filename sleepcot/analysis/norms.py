@@ -14,6 +14,8 @@ from sleepcot.units import SECONDS_PER
 NSF_DURATION = "Hirshkowitz et al., National Sleep Foundation's sleep time duration recommendations, Sleep Health 2015"
 AASM_ADULT = "Watson et al., AASM/SRS consensus: recommended amount of sleep for a healthy adult, Sleep 2015"
 AASM_TEEN = "Paruthi et al., AASM consensus on recommended sleep for pediatric populations, J Clin Sleep Med 2016"
+AASM_PEDIATRIC = AASM_TEEN
+NSF_NEWBORN = NSF_DURATION + " (newborns 0-3 months: 14-17 h)"
 NSF_QUALITY = "Ohayon et al., National Sleep Foundation's sleep quality recommendations, Sleep Health 2017"
 OHAYON_STAGES = "Ohayon et al., Meta-analysis of quantitative sleep parameters from childhood to old age, Sleep 2004"
 LICHSTEIN = "Lichstein et al., Quantitative criteria for insomnia, Behav Res Ther 2003"
@@ -53,6 +55,16 @@ NORMS: dict[str, Norm] = {
         Norm("sleep_max_older_h", 8, Unit.HOURS, Metric.TOTAL_SLEEP, "7-8 h recommended for adults 65+", NSF_DURATION),
         Norm("sleep_min_teen_h", 8, Unit.HOURS, Metric.TOTAL_SLEEP, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
         Norm("sleep_max_teen_h", 10, Unit.HOURS, Metric.TOTAL_SLEEP, "8-10 h recommended for teenagers 13-18", AASM_TEEN),
+        Norm("sleep_min_newborn_h", 14, Unit.HOURS, Metric.TOTAL_SLEEP, "14-17 h a day recommended for newborns 0-3 months", NSF_NEWBORN),
+        Norm("sleep_max_newborn_h", 17, Unit.HOURS, Metric.TOTAL_SLEEP, "14-17 h a day recommended for newborns 0-3 months", NSF_NEWBORN),
+        Norm("sleep_min_infant_h", 12, Unit.HOURS, Metric.TOTAL_SLEEP, "12-16 h a day, naps included, for infants 4-12 months", AASM_PEDIATRIC),
+        Norm("sleep_max_infant_h", 16, Unit.HOURS, Metric.TOTAL_SLEEP, "12-16 h a day, naps included, for infants 4-12 months", AASM_PEDIATRIC),
+        Norm("sleep_min_toddler_h", 11, Unit.HOURS, Metric.TOTAL_SLEEP, "11-14 h a day, naps included, for children 1-2 years", AASM_PEDIATRIC),
+        Norm("sleep_max_toddler_h", 14, Unit.HOURS, Metric.TOTAL_SLEEP, "11-14 h a day, naps included, for children 1-2 years", AASM_PEDIATRIC),
+        Norm("sleep_min_preschool_h", 10, Unit.HOURS, Metric.TOTAL_SLEEP, "10-13 h a day, naps included, for children 3-5 years", AASM_PEDIATRIC),
+        Norm("sleep_max_preschool_h", 13, Unit.HOURS, Metric.TOTAL_SLEEP, "10-13 h a day, naps included, for children 3-5 years", AASM_PEDIATRIC),
+        Norm("sleep_min_school_h", 9, Unit.HOURS, Metric.TOTAL_SLEEP, "9-12 h a night for children 6-12 years", AASM_PEDIATRIC),
+        Norm("sleep_max_school_h", 12, Unit.HOURS, Metric.TOTAL_SLEEP, "9-12 h a night for children 6-12 years", AASM_PEDIATRIC),
         Norm("chronic_short_h", 6, Unit.HOURS, Metric.TOTAL_SLEEP, "averaging under 6 h is chronic short sleep", SLEEP_DEBT),
         Norm("efficiency_good_pct", 85, Unit.PERCENT, Metric.EFFICIENCY, "sleep efficiency of 85% or more indicates good quality", NSF_QUALITY),
         Norm("latency_good_max_min", 30, Unit.MINUTES, Metric.LATENCY, "falling asleep within 30 min indicates good quality", NSF_QUALITY),
