@@ -28,8 +28,8 @@ from integrations.simulator import Persona, SimulatorAdapter, persona_profile
 from sleepcot.analysis import analyze
 from sleepcot.coach import prompts
 from sleepcot.coach.briefing import write_briefing
-from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import STOP_TOKENS, EmbeddedLLM, shipped_adapter, smollm2_gguf
+from sleepcot.coach.retrieval import retrieve
 
 GOAL_BRIEFING_S = 3.0
 GOAL_RATIO = 0.95

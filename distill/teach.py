@@ -32,8 +32,8 @@ from sleepcot.coach import prompts
 from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS
 from sleepcot.coach.generation import judge
 from sleepcot.coach.history import answer_history, history_prompt
-from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLMUnavailable
+from sleepcot.coach.retrieval import retrieve
 
 EXAMPLES_FILE = "examples.jsonl"
 REJECTED_FILE = "rejected.jsonl"

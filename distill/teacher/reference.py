@@ -10,7 +10,7 @@ from __future__ import annotations
 from distill.teacher import OnDone, Task
 from sleepcot.analysis import Analysis
 from sleepcot.coach import findings as words
-from sleepcot.coach.answering import deterministic_followup
+from sleepcot.coach.answering import deterministic_followup, first_sentence
 from sleepcot.coach.briefing import CLINICIAN_NOTE, cause_text
 from sleepcot.coach.guard import check
 from sleepcot.coach.history import history_text
@@ -49,16 +49,11 @@ def _briefing(prompt: Prompt, analysis: Analysis) -> str:
     return "\n".join(_full_stop(line, language) for line in lines)
 
 
-def _first_sentence(text: str) -> str:
-    end = min((i for i in (text.find(". "), text.find("。")) if i >= 0), default=len(text) - 1)
-    return text[: end + 1].strip()
-
-
 def _mcq(task: Task) -> str:
     """The letter, the option, and why (the first sentence of the bank's reference answer)."""
     q = task.question
     letter, language = MCQ_LETTERS[q.correct], q.language
-    why = _first_sentence(q.answer)
+    why = first_sentence(q.answer)
     if language is Language.ZH:
         return f"{MCQ_OPENER[language]}{letter}：{_full_stop(q.choices[q.correct], language)}{why}"
     return f"{MCQ_OPENER[language]} {letter}: {_full_stop(q.choices[q.correct], language)} {why}"

@@ -16,11 +16,13 @@ from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
 from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
 from sleepcot.coach.guard.referrals import QuestionFlag, question_red_flags
 from sleepcot.coach.history import answer_history
-from sleepcot.coach.knowledge import Card, language_of, retrieve
+from sleepcot.coach.knowledge import Card, language_of
 from sleepcot.coach.llm import LLM
+from sleepcot.coach.retrieval import about_sleep, retrieve
 from sleepcot.domain import Language
 
 MAX_QUESTION_CHARS = 1000
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")
 _PERSONAL = re.compile(
     r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
 )
@@ -74,20 +76,30 @@ CRISIS = {
                  "也值得请医生帮忙。你不必独自承受这些。",
 }
 CRISIS_REASON = "the question speaks of self-harm: crisis help, not a model's reply"
-NO_KNOWLEDGE = {
-    Language.EN: "I don't have a sourced answer to that. I can explain sleep stages and how much sleep you need, "
-                 "the body clock, light, jet lag and shift work, sleep habits and CBT-I, caffeine, alcohol and "
-                 "exercise, sleep at every age, common sleep disorders and when to see a doctor, and what your "
+# What the coach can talk about, said to a question no card answers.
+CAN_ANSWER = {
+    Language.EN: "I can explain sleep stages and how much sleep you need at every age, naps, the body clock, light, "
+                 "jet lag and shift work, sleep habits and CBT-I, caffeine, alcohol, food and exercise, the bedroom, "
+                 "pregnancy, menopause and older age, common sleep disorders and when to see a doctor, and what your "
                  "wearable's numbers mean.",
-    Language.ZH: "我没有可靠来源来回答这个问题。我可以讲解睡眠阶段与睡眠需求、生物钟、光照、时差与倒班、睡眠习惯与失眠认知行为疗法、"
-                 "咖啡因、酒精与运动、各年龄段的睡眠、常见睡眠障碍及何时就医，以及可穿戴设备数据的含义。",
+    Language.ZH: "我可以讲解睡眠阶段和各年龄段的睡眠需求、小睡、生物钟、光照、时差与倒班、睡眠习惯与失眠认知行为疗法、"
+                 "咖啡因、酒精、饮食与运动、卧室环境、孕期、更年期与老年睡眠、常见睡眠障碍及何时就医，以及可穿戴设备数据的含义。",
 }
+OFF_TOPIC = {  # a question that is not about sleep
+    Language.EN: "I'm a sleep coach, so that is outside what I can answer. " + CAN_ANSWER[Language.EN],
+    Language.ZH: "我是睡眠教练，这个问题超出了我能回答的范围。" + CAN_ANSWER[Language.ZH],
+}
+NO_CARD = {  # a sleep question that no card answers: said honestly, never guessed
+    Language.EN: "That is a sleep question I don't have a sourced answer for, so I won't guess; a doctor or a sleep "
+                 "clinic can answer it for your situation. " + CAN_ANSWER[Language.EN],
+    Language.ZH: "这个睡眠问题我没有可靠来源的答案，所以不作猜测；医生或睡眠门诊可以结合你的情况来回答。" + CAN_ANSWER[Language.ZH],
+}
+UNANSWERED_REASON = "no knowledge card answers the question: the coach says so instead of asking a model"
 
 
 # Cards retrieved for a question (serving, and the evaluation and training that must match it).
 KNOWLEDGE_CARDS = 2
 FOLLOWUP_CARDS = 1
-SOURCE_LABEL = {Language.EN: "Source", Language.ZH: "来源"}
 
 
 def is_personal(question: str) -> bool:
@@ -124,11 +136,19 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
     return ("" if language is Language.ZH else " ").join(parts)
 
 
-def deterministic_knowledge(cards: list[Card], language: Language) -> str:
-    """The best card's text and source, or what the coach can talk about when no card fits."""
+def deterministic_knowledge(cards: list[Card], language: Language, *, on_topic: bool = True) -> str:
+    """The best card's direct answer, then why (its explanation's first sentence), as a model's answer opens;
+    its source goes with the reply (`CoachReply.sources`), shown after the text. Without a card: that no
+    sourced answer exists (`on_topic`: the question is about sleep), or what the coach can answer."""
     if not cards:
-        return NO_KNOWLEDGE[language]
-    return f"{cards[0].text} ({SOURCE_LABEL[language]}: {cards[0].source})"
+        return (NO_CARD if on_topic else OFF_TOPIC)[language]
+    best = cards[0]
+    return f"{best.answer}{'' if language is Language.ZH else ' '}{first_sentence(best.text)}"
+
+
+def first_sentence(text: str) -> str:
+    end = _SENTENCE_END.search(text)
+    return text[: end.end()].strip() if end else text
 
 
 def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
@@ -157,6 +177,10 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
             max_tokens=max_tokens, unavailable_reason=unavailable_reason, on_progress=on_progress,
         )
     cards = retrieve(question, k=KNOWLEDGE_CARDS, language=language)
+    if not cards:
+        text = _with(deterministic_knowledge([], language, on_topic=bool(flags) or about_sleep(question)), referral)
+        verdict = guard.check(text, [], red_flag=bool(flags), allowed_text=text)
+        return CoachReply(text, FALLBACK, verdict.as_dict(), [], UNANSWERED_REASON)
     return guarded(
         lambda strict: prompts.knowledge(question, cards, language, strict=strict, symptom=bool(flags)),
         llm, lambda: _with(deterministic_knowledge(cards, language), referral),

@@ -252,21 +252,28 @@ def metrics_named(question: str) -> list[str]:
 
 
 def _background(cards: list[Card]) -> str:
-    return "\n".join(f"- {c.title}: {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
+    return "\n".join(f"- {c.title}: {c.answer} {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
+
+
+# A knowledge reply opens with the best card's direct answer (prefilled where the backend can), then says why.
+KNOWLEDGE_RULE = ("Start your answer with this sentence, word for word: \"{opener}\" Then explain why in 1-2 "
+                  "sentences using the background. ")
 
 
 def knowledge(question: str, cards: list[Card], language: Language = Language.EN, *, strict: bool = False,
               symptom: bool = False) -> Prompt:
     """A general sleep question. `symptom`: the question describes a symptom a clinician should see."""
+    opener = cards[0].answer if cards else ""
     user = (
         f"Background:\n{_background(cards)}\n\nQuestion: {question}\n"
-        "Answer in 2-4 sentences using the background. " + (SYMPTOM_RULE if symptom else "") + LANGUAGE_RULE[language]
+        + (KNOWLEDGE_RULE.format(opener=opener) if opener else "Answer in 2-4 sentences using the background. ")
+        + (SYMPTOM_RULE if symptom else "") + LANGUAGE_RULE[language]
     )
     facts = [f for c in cards for f in c.facts()] + norm_facts()
     messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
                 {"role": "user", "content": user}]
     return Prompt("knowledge", messages, facts, red_flag=symptom, question=question, language=language,
-                  sources=[c.source for c in cards])
+                  sources=[c.source for c in cards], steps=(opener,) if opener else ())
 
 
 HISTORY_RULE = ("Answer in 1-3 short sentences with these figures, exactly as written: say the period and how many "

@@ -10,7 +10,7 @@ from distill.reports import simulated_report
 from integrations.simulator import Persona
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.answering import CRISIS, ONLY_LAST_NIGHT, answer
-from sleepcot.coach.knowledge import retrieve
+from sleepcot.coach.retrieval import retrieve
 from sleepcot.domain import Language
 
 EN, ZH = Language.EN, Language.ZH

@@ -16,7 +16,7 @@ from distill.config import SynthConfig
 from distill.evaluation.metrics import chosen_letter
 from distill.reports import EVAL_SEEDS, nth_report
 from integrations.simulator import Persona
-from sleepcot.coach import guard, knowledge, prompts
+from sleepcot.coach import guard, prompts, retrieval
 from sleepcot.coach.generation import judge
 from sleepcot.coach.prompts import MCQ_LETTERS, MCQ_OPENER
 from sleepcot.domain import Language
@@ -113,7 +113,7 @@ def test_multiple_choice_answers_name_the_correct_letter():
 def test_question_exemplars_rest_on_cards_that_retrieval_finds_for_them():
     for row in _rows():
         if row["kind"] in ("knowledge", "mcq"):
-            found = {c.key for c in knowledge.retrieve(row["question"], k=3)}
+            found = {c.key for c in retrieval.retrieve(row["question"], k=3)}
             assert row["cards"] and found & set(row["cards"]), row["question"]
 
 

@@ -1,6 +1,6 @@
 """The knowledge base, its retrieval and the question bank: what a user asking a sleep question depends on
-(a sourced card in their language, found from their own words), and what the evaluation depends on (a
-large, well-formed bank whose test split never leaks into training)."""
+(a sourced card in their language, found from their own words, answering first), and what the evaluation
+depends on (a large, well-formed bank whose test split never leaks into training)."""
 
 from __future__ import annotations
 
@@ -10,36 +10,42 @@ from collections import Counter
 import pytest
 
 from distill import questions as bank
+from distill.evaluation.metrics import token_f1
+from distill.questions.calibrate import off_topic
 from sleepcot.analysis.norms import NORMS
-from sleepcot.coach import guard
-from sleepcot.coach.answering import NO_KNOWLEDGE, answer
-from sleepcot.coach.knowledge import MIN_SCORE, card, cards, language_of, retrieve, scores
+from sleepcot.coach import guard, prompts, retrieval
+from sleepcot.coach.answering import KNOWLEDGE_CARDS, NO_CARD, OFF_TOPIC, answer, deterministic_knowledge
+from sleepcot.coach.knowledge import card, cards, language_of
+from sleepcot.coach.retrieval import about_sleep, rank, retrieve
 from sleepcot.domain import Language
 
 AREAS = {"physiology", "circadian", "insomnia", "lifestyle", "disorders", "life_stages", "wearables"}
-TOPICS_ASKED_FOR = [  # the issue's list of what the knowledge base covers, as words a card must contain
+TOPICS_ASKED_FOR = [  # what the knowledge base covers, as words a card must contain
     "stage", "circadian", "light", "hygiene", "cbt-i", "caffeine", "alcohol", "exercise", "nap", "jet lag",
     "shift", "older", "pregnan", "child", "teen", "insomnia", "apnea", "restless legs", "narcolepsy",
-    "sleepwalking", "hrv", "heart rate", "spo2", "temperature", "stages",
+    "sleepwalking", "hrv", "heart rate", "spo2", "temperature", "stages", "school", "postpartum", "menopause",
+    "nicotine", "cannabis", "meal", "screen", "noise", "pet", "partner", "dream", "nightmare", "sleep talking",
+    "snoring", "cpap", "stimulus control", "sleep restriction", "melatonin", "accura", "myth", "baby", "toddler",
 ]
-# Questions whose words the knowledge base never uses. (Lexical retrieval cannot tell that "write me a poem
-# about cats" is off-topic when a card advises writing worries down: the model and the guard handle those.)
-OFF_TOPIC = ["What is the capital of France?", "法国的首都是哪里？", "how do I cook rice", "what is bitcoin", "",
-             "?!", "12345"]
+MIN_CARDS = 500
+MIN_RECALL_AT_2 = 0.8  # measured 0.82-0.84 with 551 cards (the goal, 0.9, is not met yet: README, Knowledge)
 
 
 def test_every_card_is_bilingual_sourced_and_filled_from_the_norms_table():
     assert {c[Language.EN].area for c in cards().values()} == AREAS
-    assert len(cards()) >= 70
+    assert len(cards()) >= MIN_CARDS
     for key, views in cards().items():
         en, zh = views[Language.EN], views[Language.ZH]
         assert en.source and en.source == zh.source, key
         for view in (en, zh):
             assert view.title and view.keywords and len(view.text) >= 40, (key, view.language)
-            assert "{" not in view.text and "}" not in view.text, f"{key}: a placeholder was not filled"
-            verdict = guard.check(view.text, view.facts())
-            assert not verdict.diagnoses, (key, verdict.diagnoses)
-        assert re.search(r"[\u4e00-\u9fff]", zh.text) and not re.search(r"[\u4e00-\u9fff]", en.text), key
+            said = f"{view.answer} {view.text}"
+            assert "{" not in said and "}" not in said, f"{key}: a placeholder was not filled"
+            assert not re.search(r"[.!?](?=\s)|[。！？](?=.)", view.answer.strip()), f"{key}: the answer is one sentence"
+            verdict = guard.check(said, view.facts())
+            assert not verdict.diagnoses and verdict.safe, (key, verdict.problems)
+        assert re.search(r"[\u4e00-\u9fff]", zh.answer + zh.text), key
+        assert not re.search(r"[\u4e00-\u9fff]", en.answer + en.text), key
 
 
 def test_card_thresholds_come_from_the_norms_table():
@@ -78,6 +84,17 @@ def test_question_bank_is_large_bilingual_with_a_multiple_choice_subset():
         assert q.question.strip() and q.answer.strip(), q.id
 
 
+def test_the_bank_holds_questions_written_the_way_users_type():
+    typed = [q for q in bank.load() if q.typed]
+    assert len(typed) >= 300
+    languages = Counter(q.language for q in typed)
+    assert languages[Language.ZH] >= 50 and languages[Language.EN] >= 150
+    assert sum(bool(re.search(r"[A-Za-z]{2}", q.question)) for q in typed if q.language is Language.ZH) >= 10  # mixed
+    assert sum(q.question == q.question.lower() for q in typed if q.language is Language.EN) >= len(typed) / 4
+    assert len({q.cards[0] for q in typed}) >= 150, "typed questions cover many cards, not a few"
+    assert {q.split for q in typed} == set(bank.SPLITS)
+
+
 def test_reference_answers_only_state_figures_from_their_cards_and_never_diagnose():
     for q in bank.load():
         facts = [f for key in q.cards for lang in Language for f in card(key, lang).facts()]
@@ -90,21 +107,44 @@ def test_splits_are_disjoint_stable_and_keep_translations_together():
     assert len(train) + len(dev) + len(test) == len(bank.load())
     groups = [{q.group for q in split} for split in (train, dev, test)]
     assert not (groups[0] & groups[1] or groups[0] & groups[2] or groups[1] & groups[2])
-    assert 150 <= len(test) <= 300 and len(dev) >= 60
+    assert 150 <= len(test) <= 500 and len(dev) >= 60
     assert sum(q.is_mcq for q in test) >= 60
     assert {q.language for q in test} == {Language.EN, Language.ZH}
     assert all(q.split != "test" for q in bank.load("train"))
 
 
-def test_retrieval_finds_the_card_that_answers_most_dev_questions():
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_retrieval_finds_a_card_that_answers_four_in_five_questions(split):
+    questions = bank.load(split)
+    found = sum(bool({c.key for c in retrieve(q.question, k=2, language=q.language)} & set(q.cards)) for q in questions)
+    assert found / len(questions) >= MIN_RECALL_AT_2, f"recall@2 on {split}: {found}/{len(questions)}"
+
+
+def test_off_topic_questions_get_no_card_and_are_told_what_the_coach_answers():
+    asked = off_topic()
+    carded = [q for q in asked if retrieve(q)]
+    called_sleep = [q for q in asked if about_sleep(q)]
+    assert len(carded) <= len(asked) / 15, carded  # calibrated: 5 of 89 (README, Knowledge)
+    assert len(called_sleep) <= len(asked) / 15, called_sleep
+    for question in ("write a poem about cats", "", "?!", "12345", "法国的首都是哪里？"):
+        assert retrieve(question) == [], rank(question).keys[:3]
+    reply = answer("write a poem about cats", None, None)
+    assert reply.text == OFF_TOPIC[Language.EN] and not reply.sources and not reply.by_model
+
+
+def test_a_sleep_question_no_card_answers_is_told_so_not_answered_from_a_loose_card():
+    question = "who invented the bed"
+    assert about_sleep(question) and retrieve(question) == [], rank(question)
+    assert answer(question, None, None).text == NO_CARD[Language.EN]
+    assert deterministic_knowledge([], Language.ZH) == NO_CARD[Language.ZH]
+
+
+def test_sleep_questions_are_about_sleep_and_nearly_all_get_a_card_in_either_language():
     dev = bank.load("dev")
-    found = sum(bool({c.key for c in retrieve(q.question, k=2, language=q.language)} & set(q.cards)) for q in dev)
-    assert found / len(dev) >= 0.75, f"recall@2 on dev {found}/{len(dev)}"
-
-
-@pytest.mark.parametrize("question", OFF_TOPIC)
-def test_off_topic_questions_retrieve_no_card(question):
-    assert retrieve(question) == [], scores(question)[:3]
+    assert sum(about_sleep(q.question) for q in dev) >= 0.97 * len(dev)
+    for language in Language:
+        asked = [q for q in dev if q.language is language]
+        assert sum(bool(retrieve(q.question)) for q in asked) >= 0.95 * len(asked), language
 
 
 def test_a_chinese_question_finds_chinese_cards_and_a_mixed_one_its_topic():
@@ -116,16 +156,48 @@ def test_a_chinese_question_finds_chinese_cards_and_a_mixed_one_its_topic():
     assert language_of("123 ?", Language.ZH) is Language.ZH
 
 
-def test_retrieval_scores_are_ranked_and_thresholded():
-    ranked = scores("how long before bed should I stop drinking coffee")
-    assert ranked[0][1] == "caffeine" and ranked[0][0] >= MIN_SCORE
-    assert [s for s, _ in ranked] == sorted((s for s, _ in ranked), reverse=True)
+def test_meaning_finds_the_card_that_words_alone_miss():
+    question = "why do I feel groggy when my alarm goes off"  # the card speaks of "sleep inertia"
+    by_words = retrieval.lexical_scores(question)
+    assert "phys-sleep-inertia" not in [list(cards())[i] for i in by_words.argsort()[::-1][:2]]
+    assert "phys-sleep-inertia" in [c.key for c in retrieve(question)]
 
 
-def test_without_a_model_a_knowledge_answer_is_the_best_card_with_its_source_in_the_users_language():
-    reply = answer("Is it bad to drink coffee in the afternoon?", None, None)
-    assert "caffeine" in reply.text.lower() and "Source:" in reply.text and reply.sources
-    zh = answer("下午喝咖啡会影响睡眠吗？", None, None, language=Language.EN)  # asked in Chinese: answered in Chinese
-    assert "来源" in zh.text and re.search(r"[\u4e00-\u9fff]", zh.text) and zh.sources
-    none = answer("What is the capital of France?", None, None)
-    assert none.text == NO_KNOWLEDGE[Language.EN] and not none.sources
+def test_the_shipped_card_embeddings_are_made_from_todays_cards():
+    shipped = retrieval.shipped_embeddings()
+    assert shipped is not None, "cards changed: rebuild with python -m sleepcot.coach.retrieval"
+    assert shipped.shape == (len(cards()), 2, 384)
+
+
+def test_a_knowledge_answer_opens_with_the_direct_answer_then_why_and_carries_its_source():
+    question = "Is it bad to drink coffee in the afternoon?"
+    best = retrieve(question, k=KNOWLEDGE_CARDS)[0]
+    reply = answer(question, None, None)
+    assert reply.text.startswith(best.answer + " ") and reply.text.removeprefix(best.answer + " ") in best.text
+    assert best.source in reply.sources and "caffeine" in reply.text.lower()
+    zh_question = "下午喝咖啡会影响睡眠吗？"
+    best_zh = retrieve(zh_question)[0]
+    zh = answer(zh_question, None, None, language=Language.EN)  # asked in Chinese: answered in Chinese
+    assert zh.text.startswith(best_zh.answer) and re.search(r"[\u4e00-\u9fff]", zh.text) and zh.sources
+
+
+def test_the_model_is_asked_to_open_with_the_best_cards_answer():
+    question = "how long should a nap be"
+    found = retrieve(question, k=KNOWLEDGE_CARDS)
+    prompt = prompts.knowledge(question, found)
+    assert prompt.steps == (found[0].answer,)  # prefilled where the backend can: the reply starts there
+    assert found[0].answer in prompt.messages[-1]["content"] and prompt.sources == [c.source for c in found]
+    assert prompts.knowledge(question, []).steps == ()
+
+
+def test_a_direct_answer_scores_better_against_the_banks_references_than_the_card_text_did():
+    """What answering first is for: the one fact asked for, not buried in general prose (replies used to be
+    the card's whole text and its source)."""
+    questions = bank.load("dev")
+    replies = {"direct answer first": [], "card text and source": []}
+    for q in questions:
+        found = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language)
+        replies["direct answer first"].append(token_f1(deterministic_knowledge(found, q.language), q.answer))
+        replies["card text and source"].append(token_f1(f"{found[0].text} ({found[0].source})" if found else "", q.answer))
+    mean = {name: sum(f1) / len(f1) for name, f1 in replies.items()}
+    assert mean["direct answer first"] > mean["card text and source"] + 0.03, mean

@@ -1,0 +1,228 @@
+"""Finding the cards that answer a question, and telling a sleep question from an off-topic one.
+
+Hybrid retrieval: BM25 (`bm25s`) over every card's title, keywords, answer and text in both languages
+(English words with stop words dropped and a plural "s" folded; Chinese words cut by `jieba`, with the cards'
+Chinese keywords in its dictionary), fused by reciprocal rank with all-MiniLM-L6-v2 sentence embeddings
+(`coach.embedding`) for questions written in English; Chinese and mixed questions ("HRV是什么") are ranked
+by BM25 alone, since the embedding model knows English only.
+
+Two decisions, calibrated on the question bank's dev split against `distill/questions/off_topic.txt`
+(`python -m distill.questions.calibrate` prints the figures the thresholds below come from):
+- `about_sleep`: is the question about sleep at all? An off-topic one ("write a poem about cats") is told
+  what the coach can answer.
+- `retrieve` returns no card when none answers the question well enough: a sleep question with no card is
+  told so honestly, never answered from a loosely related card.
+
+The cards' English embeddings ship in `cards/embeddings.npz`; `python -m sleepcot.coach.retrieval` rebuilds
+it after the cards change (a test fails until it is rebuilt, and a stale file is never used).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from sleepcot.coach.knowledge import Card, card, cards, language_of
+from sleepcot.domain import Language
+
+log = logging.getLogger(__name__)
+
+K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalization constants
+RRF_K = 5  # reciprocal-rank fusion: 1 / (RRF_K + rank); small: the first places of each ranking count most
+CANDIDATES = 20  # how deep each ranking is read before fusing
+# The decisions' thresholds (see the module docstring for how they were calibrated): a card answers an English
+# question whose best card is this similar, or a Chinese or mixed question whose best BM25 score is this high;
+# the lower figures hold when the question also names something of sleep (`SLEEP_WORDS`).
+MIN_SIMILARITY, MIN_SIMILARITY_SLEEP = 0.45, 0.4
+MIN_LEXICAL, MIN_LEXICAL_SLEEP = 7.0, 3.0
+
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by can could do does did for from get got have has how i if in into is it its "
+    "me my of on or should so than that the their them then there these they this to too was we what when where "
+    "which who why will with would you your yours about any some much many very just really also not no yes s t".split()
+)
+# Chinese function words (particles, pronouns, question words) are not index terms
+CHINESE_STOP = frozenset("的 了 吗 呢 吧 啊 呀 么 什么 怎么 怎样 是 我 你 他 她 它 们 我们 这 那 个 哪 些 就 都 也 还 很 "
+                         "会 要 有 在 和 与 对 吗？ 能 可以 应该 多少 为什么 如何 一下 一个".split())
+# Words that make a question about sleep, the night or a sleep tracker, whatever else it says (with the
+# embeddings for English, and BM25 for Chinese, they decide whether a question is about sleep at all)
+SLEEP_WORDS = re.compile(
+    r"sleep|slept|asleep|\bnaps?\b|napping|insomn|dream|nightmare|snor|apn(?:o)?ea|tired|drows|doz(?:e|ing)|"
+    r"\bbed(?:time|s)?\b|\bwak(?:e|ing)|\bwoke|awake|night|melatonin|adenosine|circadian|body clock|jet ?lag|"
+    r"time zones?|daylight saving|spring forward|\brem\b|\bn[123]\b|hrv|rmssd|\bwaso\b|spo2|blood oxygen|"
+    r"resting heart|respiratory rate|oura|whoop|fitbit|garmin|tracker|wearable|restless leg|narcolep|cataplexy|"
+    r"cpap|cbt-?i|stimulus control|polysomno|crib|cot\b|sundown|zolpidem|unisom|night owl|early bird|wind-?down|"
+    r"睡|眠|梦|打鼾|呼噜|困|醒|熬夜|时差|褪黑|午休|起床|作息|生物钟|补觉|闹钟|凌晨|夜|晚上|鬼压床|磨牙|不宁腿|"
+    r"血氧|心率|手环|戒指|手表|腺苷|提神|潮热|CPAP|失眠",
+    re.IGNORECASE,
+)
+_LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+EMBEDDINGS = "embeddings.npz"
+
+
+def _english(text: str) -> list[str]:
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in _LATIN.findall(text.lower()) if w not in STOP_WORDS]
+
+
+@cache
+def _jieba():
+    """A jieba tokenizer of our own (the library's default one is global state), knowing the cards' Chinese
+    keywords as words."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for views in cards().values():
+        for word in views[Language.ZH].keywords.split():
+            if _CJK_RUN.fullmatch(word):
+                tokenizer.add_word(word)
+    return tokenizer
+
+
+def tokens(text: str) -> list[str]:
+    """Index terms: English words and Chinese words (jieba's search cut, which also keeps a long word's
+    parts), without function words."""
+    out = _english(text)
+    for run in _CJK_RUN.findall(text):
+        out += [w for w in _jieba().lcut_for_search(run) if w.strip() and w not in CHINESE_STOP]
+    return out
+
+
+def _document(views: dict[Language, Card]) -> str:
+    return " ".join(f"{c.title} {c.keywords} {c.keywords} {c.title} {c.answer} {c.text}" for c in views.values())
+
+
+@cache
+def _bm25():
+    import bm25s
+
+    keys = list(cards())
+    index = bm25s.BM25(k1=K1, b=B)
+    index.index([tokens(_document(cards()[key])) for key in keys], show_progress=False)
+    return keys, index
+
+
+def lexical_scores(question: str) -> np.ndarray:
+    """Each card's BM25 score for the question, in card order."""
+    keys, index = _bm25()
+    terms = [t for t in tokens(question) if t in index.vocab_dict]
+    return index.get_scores(terms) if terms else np.zeros(len(keys))
+
+
+def _embedded_texts() -> list[str]:
+    """What each card is embedded as: its English title, answer and text, then its title and keywords."""
+    out = []
+    for views in cards().values():
+        en = views[Language.EN]
+        out += [f"{en.title}. {en.answer} {en.text}", f"{en.title}: {en.keywords}"]
+    return out
+
+
+def _digest(texts: list[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
+
+
+def _shipped() -> Path:
+    return Path(str(resources.files("sleepcot.coach") / "cards" / EMBEDDINGS))
+
+
+def build_embeddings(path: Path | None = None) -> Path:
+    """Embed every card and write the file retrieval reads."""
+    from sleepcot.coach.embedding import encoder
+
+    texts = _embedded_texts()
+    path = path or _shipped()
+    np.savez_compressed(path, vectors=encoder().encode(texts).astype(np.float16), digest=_digest(texts))
+    return path
+
+
+def shipped_embeddings() -> np.ndarray | None:
+    """(cards, 2, 384): the shipped vectors, when they were made from today's cards."""
+    try:
+        shipped = np.load(_shipped())
+    except OSError:
+        return None
+    if str(shipped["digest"]) != _digest(_embedded_texts()):
+        return None
+    return shipped["vectors"].astype(np.float32).reshape(len(cards()), 2, -1)
+
+
+@cache
+def _card_vectors() -> np.ndarray:
+    """The shipped vectors, or (stale ones are never used) the cards embedded now."""
+    vectors = shipped_embeddings()
+    if vectors is not None:
+        return vectors
+    log.warning("the cards' embeddings are stale: embedding %d cards now (rebuild with python -m %s)",
+                len(cards()), __name__)
+    from sleepcot.coach.embedding import encoder
+
+    return encoder().encode(_embedded_texts()).reshape(len(cards()), 2, -1)
+
+
+def _question_vector(question: str) -> np.ndarray:
+    from sleepcot.coach.embedding import encoder
+
+    return encoder().encode([question])[0]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every card ranked for one question, best first, with the evidence the decisions read."""
+
+    keys: list[str]
+    best_lexical: float
+    best_similarity: float | None  # None: not an English question, ranked by BM25 alone
+    names_sleep: bool  # the question uses a word of sleep, the night or a sleep tracker
+
+    @property
+    def answered(self) -> bool:
+        """Whether the best card answers the question (see the thresholds above)."""
+        if self.best_similarity is not None:
+            return self.best_similarity >= (MIN_SIMILARITY_SLEEP if self.names_sleep else MIN_SIMILARITY)
+        return self.best_lexical >= (MIN_LEXICAL_SLEEP if self.names_sleep else MIN_LEXICAL)
+
+
+@lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
+def rank(question: str) -> Ranking:
+    lexical = lexical_scores(question)
+    keys = _bm25()[0]
+    names_sleep = bool(SLEEP_WORDS.search(question))
+    by_lexical = [i for i in np.argsort(-lexical, kind="stable")[:CANDIDATES] if lexical[i] > 0]
+    if language_of(question, Language.ZH) is not Language.EN or not _english(question):
+        return Ranking([keys[i] for i in by_lexical], float(lexical.max(initial=0)), None, names_sleep)
+    similarity = (_card_vectors() @ _question_vector(question)).max(axis=1)
+    by_meaning = list(np.argsort(-similarity, kind="stable")[:CANDIDATES])
+    fused: dict[int, float] = {}
+    for ranking in (by_lexical, by_meaning):
+        for place, i in enumerate(ranking):
+            fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + place + 1)
+    order = sorted(fused, key=lambda i: (-fused[i], keys[i]))
+    return Ranking([keys[i] for i in order], float(lexical.max(initial=0)), float(similarity.max()), names_sleep)
+
+
+def about_sleep(question: str) -> bool:
+    """Whether a question is about sleep (or the body's night, or a sleep tracker) at all."""
+    ranking = rank(question)
+    return ranking.names_sleep or ranking.answered
+
+
+def retrieve(question: str, k: int = 2, language: Language | None = None) -> list[Card]:
+    """The k cards that best answer the question, in `language` (default: the question's own); none when no
+    card answers it."""
+    language = language or language_of(question)
+    ranking = rank(question)
+    return [card(key, language) for key in ranking.keys[:k]] if ranking.answered else []
+
+
+if __name__ == "__main__":
+    print(build_embeddings())
