@@ -6,8 +6,8 @@ Chinese keywords in its dictionary), fused by reciprocal rank with all-MiniLM-L6
 (`coach.embedding`) for questions written in English; Chinese and mixed questions ("HRV是什么") are ranked
 by BM25 alone, since the embedding model knows English only.
 
-Two decisions, calibrated on the question bank's dev split against `distill/questions/off_topic.txt`
-(`python -m distill.questions.calibrate` prints the figures the thresholds below come from):
+Two decisions, calibrated on the question bank's train and dev splits against `distill/questions/off_topic.txt`
+(`python -m distill.questions.calibrate --split train` prints the figures the thresholds below come from):
 - `about_sleep`: is the question about sleep at all? An off-topic one ("write a poem about cats") is told
   what the coach can answer.
 - `retrieve` returns no card when none answers the question well enough: a sleep question with no card is
@@ -40,8 +40,9 @@ CANDIDATES = 20  # how deep each ranking is read before fusing
 # The decisions' thresholds (see the module docstring for how they were calibrated): a card answers an English
 # question whose best card is this similar, or a Chinese or mixed question whose best BM25 score is this high;
 # the lower figures hold when the question also names something of sleep (`SLEEP_WORDS`).
-MIN_SIMILARITY, MIN_SIMILARITY_SLEEP = 0.45, 0.4
+MIN_SIMILARITY, MIN_SIMILARITY_SLEEP = 0.45, 0.3
 MIN_LEXICAL, MIN_LEXICAL_SLEEP = 7.0, 3.0
+MIN_LEXICAL_ENGLISH = 9.0  # an English question whose words match a card this well is answered by it too
 
 STOP_WORDS = frozenset(
     "a an and are as at be been but by can could do does did for from get got have has how i if in into is it its "
@@ -58,9 +59,9 @@ SLEEP_WORDS = re.compile(
     r"\bbed(?:time|s)?\b|\bwak(?:e|ing)|\bwoke|awake|night|melatonin|adenosine|circadian|body clock|jet ?lag|"
     r"time zones?|daylight saving|spring forward|\brem\b|\bn[123]\b|hrv|rmssd|\bwaso\b|spo2|blood oxygen|"
     r"resting heart|respiratory rate|oura|whoop|fitbit|garmin|tracker|wearable|restless leg|narcolep|cataplexy|"
-    r"cpap|cbt-?i|stimulus control|polysomno|crib|cot\b|sundown|zolpidem|unisom|night owl|early bird|wind-?down|"
+    r"cpap|cbt-?i|stimulus control|polysomno|orthosomnia|\bsids\b|crib|cot\b|sundown|zolpidem|unisom|night owl|early bird|wind-?down|"
     r"睡|眠|梦|打鼾|呼噜|困|醒|熬夜|时差|褪黑|午休|起床|作息|生物钟|补觉|闹钟|凌晨|夜|晚上|鬼压床|磨牙|不宁腿|"
-    r"血氧|心率|手环|戒指|手表|腺苷|提神|潮热|CPAP|失眠",
+    r"血氧|心率|手环|戒指|手表|腺苷|提神|潮热|猝倒|CPAP|失眠",
     re.IGNORECASE,
 )
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
@@ -97,23 +98,30 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def _document(views: dict[Language, Card]) -> str:
-    return " ".join(f"{c.title} {c.keywords} {c.keywords} {c.title} {c.answer} {c.text}" for c in views.values())
+def _document(views: list[Card]) -> str:
+    return " ".join(f"{c.title} {c.keywords} {c.keywords} {c.title} {c.answer} {c.text}" for c in views)
 
 
 @cache
-def _bm25():
+def _bm25(english: bool):
+    """The BM25 index an English question is ranked with (the cards' English side: no Chinese word cutting
+    to load), or the one for a Chinese or mixed question (both sides, so "HRV" or "jet lag" count too)."""
     import bm25s
 
     keys = list(cards())
     index = bm25s.BM25(k1=K1, b=B)
-    index.index([tokens(_document(cards()[key])) for key in keys], show_progress=False)
+    sides = (Language.EN,) if english else tuple(Language)
+    index.index([tokens(_document([cards()[key][side] for side in sides])) for key in keys], show_progress=False)
     return keys, index
+
+
+def _is_english(question: str) -> bool:
+    return language_of(question, Language.ZH) is Language.EN
 
 
 def lexical_scores(question: str) -> np.ndarray:
     """Each card's BM25 score for the question, in card order."""
-    keys, index = _bm25()
+    keys, index = _bm25(_is_english(question))
     terms = [t for t in tokens(question) if t in index.vocab_dict]
     return index.get_scores(terms) if terms else np.zeros(len(keys))
 
@@ -188,17 +196,18 @@ class Ranking:
     def answered(self) -> bool:
         """Whether the best card answers the question (see the thresholds above)."""
         if self.best_similarity is not None:
-            return self.best_similarity >= (MIN_SIMILARITY_SLEEP if self.names_sleep else MIN_SIMILARITY)
+            return (self.best_similarity >= (MIN_SIMILARITY_SLEEP if self.names_sleep else MIN_SIMILARITY)
+                    or self.best_lexical >= MIN_LEXICAL_ENGLISH)
         return self.best_lexical >= (MIN_LEXICAL_SLEEP if self.names_sleep else MIN_LEXICAL)
 
 
 @lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
 def rank(question: str) -> Ranking:
     lexical = lexical_scores(question)
-    keys = _bm25()[0]
+    keys = list(cards())
     names_sleep = bool(SLEEP_WORDS.search(question))
     by_lexical = [i for i in np.argsort(-lexical, kind="stable")[:CANDIDATES] if lexical[i] > 0]
-    if language_of(question, Language.ZH) is not Language.EN or not _english(question):
+    if not _is_english(question) or not _english(question):
         return Ranking([keys[i] for i in by_lexical], float(lexical.max(initial=0)), None, names_sleep)
     similarity = (_card_vectors() @ _question_vector(question)).max(axis=1)
     by_meaning = list(np.argsort(-similarity, kind="stable")[:CANDIDATES])

@@ -133,10 +133,11 @@ def test_off_topic_questions_get_no_card_and_are_told_what_the_coach_answers():
 
 
 def test_a_sleep_question_no_card_answers_is_told_so_not_answered_from_a_loose_card():
-    question = "who invented the bed"
+    question = "睡美人是谁写的"  # who wrote Sleeping Beauty
     assert about_sleep(question) and retrieve(question) == [], rank(question)
-    assert answer(question, None, None).text == NO_CARD[Language.EN]
-    assert deterministic_knowledge([], Language.ZH) == NO_CARD[Language.ZH]
+    reply = answer(question, None, None)
+    assert reply.text == NO_CARD[Language.ZH] and not reply.by_model and not reply.sources
+    assert deterministic_knowledge([], Language.EN) == NO_CARD[Language.EN]
 
 
 def test_sleep_questions_are_about_sleep_and_nearly_all_get_a_card_in_either_language():
