@@ -100,6 +100,7 @@ UNANSWERED_REASON = "no knowledge card answers the question: the coach says so i
 # Cards retrieved for a question (serving, and the evaluation and training that must match it).
 KNOWLEDGE_CARDS = 2
 FOLLOWUP_CARDS = 1
+KNOWLEDGE_TOKENS = 96  # the direct answer, then why in 1-2 sentences: a knowledge reply is short
 
 
 def is_personal(question: str) -> bool:
@@ -184,7 +185,7 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
     return guarded(
         lambda strict: prompts.knowledge(question, cards, language, strict=strict, symptom=bool(flags)),
         llm, lambda: _with(deterministic_knowledge(cards, language), referral),
-        max_tokens=max_tokens, unavailable_reason=unavailable_reason,
+        max_tokens=min(max_tokens, KNOWLEDGE_TOKENS), unavailable_reason=unavailable_reason,
     )
 
 
