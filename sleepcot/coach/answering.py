@@ -13,7 +13,7 @@ from sleepcot.analysis.history import HistorySource
 from sleepcot.coach import findings as words
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import CLINICIAN_NOTE, linked_to
-from sleepcot.coach.generation import FALLBACK, CoachReply, Progress, guarded
+from sleepcot.coach.generation import FALLBACK, SENTENCE_BREAK, CoachReply, Progress, guarded
 from sleepcot.coach.guard.referrals import QuestionFlag, question_red_flags
 from sleepcot.coach.history import answer_history
 from sleepcot.coach.knowledge import Card, language_of
@@ -22,7 +22,6 @@ from sleepcot.coach.retrieval import about_sleep, retrieve
 from sleepcot.domain import Language
 
 MAX_QUESTION_CHARS = 1000
-_SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")
 _PERSONAL = re.compile(
     r"\b(?:my|me|i|i'm|i've|i'd|mine|last night|yesterday|tonight|this week|today)\b|我|昨晚|昨天|今晚", re.I
 )
@@ -148,7 +147,7 @@ def deterministic_knowledge(cards: list[Card], language: Language, *, on_topic: 
 
 
 def first_sentence(text: str) -> str:
-    end = _SENTENCE_END.search(text)
+    end = SENTENCE_BREAK.search(text)
     return text[: end.end()].strip() if end else text
 
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 FALLBACK = "deterministic"
 Progress = Callable[[str], None]
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
-_STREAMED_END = re.compile(r"[.!?](?=\s)|[。！？]")  # mid-stream, "3." may still become "3.5"
+SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？]")  # a sentence's end even mid-stream ("3." may become "3.5")
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _stream_sentences(llm: LLM, prompt: Prompt, *, max_tokens: int, temperature:
             text += piece
             if not checking:
                 continue
-            ends = list(_STREAMED_END.finditer(text, shown))
+            ends = list(SENTENCE_BREAK.finditer(text, shown))
             if not ends or ends[-1].end() <= shown:
                 continue
             upto = ends[-1].end()
