@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sleepcot.coach.generation import FALLBACK
+
 GOAL_RATIO = 1.2
 BASELINE_REV = "ba97b7f"  # the knowledge base of 98 cards, BM25 only, prose-first answers
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +81,7 @@ def main() -> None:
                     result = timed(tree, asked)
                     runs[name].append(result)
                     print(f"round {n + 1} {name}: median {statistics.median(result['seconds']):.2f} s per answer, "
-                          f"{sum(b != 'fallback' for b in result['backends'])}/{len(asked)} by the model", flush=True)
+                          f"{sum(b != FALLBACK for b in result['backends'])}/{len(asked)} by the model", flush=True)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(baseline_tree)], cwd=ROOT, check=False)
     per_question = {name: [statistics.median(r["seconds"][i] for r in results) for i in range(len(asked))]

@@ -166,9 +166,9 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
         cards = _knowledge_cards(q, retrieval)
         prompt = prompts.knowledge(q.question, cards, q.language)
         if retrieval and not cards:  # as serving does: no card answers it, so no model is asked
-            reply, seconds = _timed(lambda: deterministic_knowledge([], q.language))
+            reply, seconds = _timed(lambda: deterministic_knowledge(q.question, [], q.language))
         else:
-            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(cards, q.language)))
+            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(q.question, cards, q.language)))
         scores = _knowledge_scores(q, prompt, reply)
         if retrieval:
             scores["recall"] = bool({c.key for c in cards} & set(q.cards))

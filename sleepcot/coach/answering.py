@@ -18,7 +18,7 @@ from sleepcot.coach.guard.referrals import QuestionFlag, question_red_flags
 from sleepcot.coach.history import answer_history
 from sleepcot.coach.knowledge import Card, language_of
 from sleepcot.coach.llm import LLM
-from sleepcot.coach.retrieval import about_sleep, retrieve
+from sleepcot.coach.retrieval import about_sleep, retrieve, tokens
 from sleepcot.domain import Language
 
 MAX_QUESTION_CHARS = 1000
@@ -99,7 +99,7 @@ UNANSWERED_REASON = "no knowledge card answers the question: the coach says so i
 # Cards retrieved for a question (serving, and the evaluation and training that must match it).
 KNOWLEDGE_CARDS = 2
 FOLLOWUP_CARDS = 1
-KNOWLEDGE_TOKENS = 96  # the direct answer, then why in 1-2 sentences: a knowledge reply is short
+KNOWLEDGE_TOKENS = 64  # after the direct answer (prefilled), why in a sentence or two: a knowledge reply is short
 
 
 def is_personal(question: str) -> bool:
@@ -136,19 +136,40 @@ def deterministic_followup(question: str, analysis: Analysis) -> str:
     return ("" if language is Language.ZH else " ").join(parts)
 
 
-def deterministic_knowledge(cards: list[Card], language: Language, *, on_topic: bool = True) -> str:
-    """The best card's direct answer, then why (its explanation's first sentence), as a model's answer opens;
-    its source goes with the reply (`CoachReply.sources`), shown after the text. Without a card: that no
-    sourced answer exists (`on_topic`: the question is about sleep), or what the coach can answer."""
+def deterministic_knowledge(question: str, cards: list[Card], language: Language, *, on_topic: bool = True) -> str:
+    """The best card's direct answer, then why (the sentence of its explanation that `why` picks), as a model's
+    answer opens; its source goes with the reply (`CoachReply.sources`), shown after the text. Without a card:
+    that no sourced answer exists (`on_topic`: the question is about sleep), or what the coach can answer."""
     if not cards:
         return (NO_CARD if on_topic else OFF_TOPIC)[language]
     best = cards[0]
-    return f"{best.answer}{'' if language is Language.ZH else ' '}{first_sentence(best.text)}"
+    return f"{best.answer}{'' if language is Language.ZH else ' '}{why(question, best)}"
+
+
+def why(question: str, card: Card) -> str:
+    """The sentence of the card's explanation that best says why for this question: a point for each of the
+    question's terms it shares, half a point off for each it only repeats from the direct answer (the why adds
+    to the answer, it does not say it again); the earliest sentence on a tie."""
+    asked, said = set(tokens(question)), set(tokens(card.answer))
+
+    def score(sentence: str) -> float:
+        terms = set(tokens(sentence))
+        return len(asked & terms) - 0.5 * len((said & terms) - asked)
+
+    return max(sentences(card.text), key=score)
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences (English or Chinese), in order."""
+    out, start = [], 0
+    for end in SENTENCE_BREAK.finditer(text):
+        out.append(text[start:end.end()].strip())
+        start = end.end()
+    return [s for s in [*out, text[start:].strip()] if s]
 
 
 def first_sentence(text: str) -> str:
-    end = SENTENCE_BREAK.search(text)
-    return text[: end.end()].strip() if end else text
+    return next(iter(sentences(text)), text)
 
 
 def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history: list[tuple[str, str]] = (),
@@ -178,12 +199,12 @@ def answer(question: str, analysis: Analysis | None, llm: LLM | None, *, history
         )
     cards = retrieve(question, k=KNOWLEDGE_CARDS, language=language)
     if not cards:
-        text = _with(deterministic_knowledge([], language, on_topic=bool(flags) or about_sleep(question)), referral)
+        text = _with(deterministic_knowledge(question, [], language, on_topic=bool(flags) or about_sleep(question)), referral)
         verdict = guard.check(text, [], red_flag=bool(flags), allowed_text=text)
         return CoachReply(text, FALLBACK, verdict.as_dict(), [], UNANSWERED_REASON)
     return guarded(
         lambda strict: prompts.knowledge(question, cards, language, strict=strict, symptom=bool(flags)),
-        llm, lambda: _with(deterministic_knowledge(cards, language), referral),
+        llm, lambda: _with(deterministic_knowledge(question, cards, language), referral),
         max_tokens=min(max_tokens, KNOWLEDGE_TOKENS), unavailable_reason=unavailable_reason,
     )
 

@@ -252,7 +252,10 @@ def metrics_named(question: str) -> list[str]:
 
 
 def _background(cards: list[Card]) -> str:
-    return "\n".join(f"- {c.title}: {c.answer} {c.text} (source: {c.source})" for c in cards) or "- (no source found)"
+    """The best card whole (its direct answer, then why), the runners-up by their direct answers: a short prompt
+    is a fast one on a small CPU. The sources travel with the reply (`Prompt.sources`), not through the model."""
+    return "\n".join(f"- {c.title}: {c.answer}" + (f" {c.text}" if i == 0 else "") for i, c in enumerate(cards)) \
+        or "- (no source found)"
 
 
 # A knowledge reply opens with the best card's direct answer (prefilled where the backend can), then says why.
@@ -270,9 +273,7 @@ def knowledge(question: str, cards: list[Card], language: Language = Language.EN
         + (SYMPTOM_RULE if symptom else "") + LANGUAGE_RULE[language]
     )
     facts = [f for c in cards for f in c.facts()] + norm_facts()
-    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
-                {"role": "user", "content": user}]
-    return Prompt("knowledge", messages, facts, red_flag=symptom, question=question, language=language,
+    return Prompt("knowledge", _messages(user, strict), facts, red_flag=symptom, question=question, language=language,
                   sources=[c.source for c in cards], steps=(opener,) if opener else ())
 
 
@@ -286,9 +287,7 @@ def history(question: str, computed: str, facts: list[Fact], asked: Metric | Non
     plainly); the reply phrases them and must state the `asked` one (None: too few nights, no figure is asked)."""
     user = f"My sleep history, computed from my nights:\n{computed}\n\nQuestion: {_one_line(question, len(question))}\n" \
            + HISTORY_RULE + LANGUAGE_RULE[language]
-    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")},
-                {"role": "user", "content": user}]
-    return Prompt("history", messages, facts, question=question, language=language, min_figures=0 if asked is None else 1,
+    return Prompt("history", _messages(user, strict), facts, question=question, language=language, min_figures=0 if asked is None else 1,
                   asked=() if asked is None else (asked,), answer=list(answer))
 
 
@@ -315,15 +314,21 @@ def multiple_choice(question: str, choices: list[str], cards: list[Card], langua
     background = f"Background:\n{_background(cards)}\n\n" if cards else ""
     options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(MCQ_LETTERS, choices, strict=False))
     user = f"{background}Question: {question}\n{options}\n{MCQ_RULE}"
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    messages = _messages(user, strict=False)
     # the options are in the prompt, so a figure they contain is the user's to repeat, as the question's is
     return Prompt("mcq", messages, [f for c in cards for f in c.facts()], question=f"{question}\n{options}", language=language,
                   sources=[c.source for c in cards], steps=(MCQ_OPENER[language],))
 
 
+def _messages(user: str, strict: bool, history: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
+    """The system rules, the conversation so far, my message. A retry's stricter rule ends my message, so the
+    retry shares the first try's whole prompt up to it (llama.cpp and Ollama keep that part computed)."""
+    messages = [{"role": "system", "content": SYSTEM}]
+    messages += [{"role": role, "content": text[:TURN_CHARS]} for role, text in history]
+    messages.append({"role": "user", "content": f"{user} {STRICT}" if strict else user})
+    return messages
+
+
 def _prompt(task: str, user: str, facts: list[Fact], analysis: Analysis, red: bool, topic: tuple[str, ...],
             question: str, strict: bool, history: list[tuple[str, str]] = ()) -> Prompt:
-    messages = [{"role": "system", "content": SYSTEM + (" " + STRICT if strict else "")}]
-    messages += [{"role": role, "content": text[:TURN_CHARS]} for role, text in history]
-    messages.append({"role": "user", "content": user})
-    return Prompt(task, messages, facts, red, topic, question, analysis.profile.language)
+    return Prompt(task, _messages(user, strict, history), facts, red, topic, question, analysis.profile.language)

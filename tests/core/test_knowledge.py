@@ -14,8 +14,16 @@ from distill.evaluation.metrics import token_f1
 from distill.questions.calibrate import off_topic
 from sleepcot.analysis.norms import NORMS
 from sleepcot.coach import guard, prompts, retrieval
-from sleepcot.coach.answering import KNOWLEDGE_CARDS, NO_CARD, OFF_TOPIC, answer, deterministic_knowledge
-from sleepcot.coach.knowledge import card, cards, language_of
+from sleepcot.coach.answering import (
+    KNOWLEDGE_CARDS,
+    NO_CARD,
+    OFF_TOPIC,
+    answer,
+    deterministic_knowledge,
+    first_sentence,
+    why,
+)
+from sleepcot.coach.knowledge import Card, card, cards, language_of
 from sleepcot.coach.retrieval import about_sleep, rank, retrieve
 from sleepcot.domain import Language
 
@@ -137,7 +145,7 @@ def test_a_sleep_question_no_card_answers_is_told_so_not_answered_from_a_loose_c
     assert about_sleep(question) and retrieve(question) == [], rank(question)
     reply = answer(question, None, None)
     assert reply.text == NO_CARD[Language.ZH] and not reply.by_model and not reply.sources
-    assert deterministic_knowledge([], Language.EN) == NO_CARD[Language.EN]
+    assert deterministic_knowledge(question, [], Language.EN) == NO_CARD[Language.EN]
 
 
 def test_sleep_questions_are_about_sleep_and_nearly_all_get_a_card_in_either_language():
@@ -191,14 +199,32 @@ def test_the_model_is_asked_to_open_with_the_best_cards_answer():
     assert prompts.knowledge(question, []).steps == ()
 
 
-def test_a_direct_answer_scores_better_against_the_banks_references_than_the_card_text_did():
+def test_a_direct_answer_and_the_why_asked_for_score_better_against_the_banks_references():
     """What answering first is for: the one fact asked for, not buried in general prose (replies used to be
-    the card's whole text and its source)."""
+    the card's whole text and its source); and the why is the sentence about what was asked, which the bank's
+    references bear out better than the card's opening sentence."""
     questions = bank.load("dev")
-    replies = {"direct answer first": [], "card text and source": []}
+    replies = {"direct answer and why": [], "direct answer and first sentence": [], "card text and source": []}
     for q in questions:
         found = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language)
-        replies["direct answer first"].append(token_f1(deterministic_knowledge(found, q.language), q.answer))
+        replies["direct answer and why"].append(token_f1(deterministic_knowledge(q.question, found, q.language), q.answer))
+        opening = f"{found[0].answer} {first_sentence(found[0].text)}" if found else ""
+        replies["direct answer and first sentence"].append(token_f1(opening, q.answer))
         replies["card text and source"].append(token_f1(f"{found[0].text} ({found[0].source})" if found else "", q.answer))
     mean = {name: sum(f1) / len(f1) for name, f1 in replies.items()}
-    assert mean["direct answer first"] > mean["card text and source"] + 0.03, mean
+    assert mean["direct answer and why"] > mean["direct answer and first sentence"] + 0.01, mean
+    assert mean["direct answer and first sentence"] > mean["card text and source"] + 0.03, mean
+
+
+def test_the_why_is_the_cards_sentence_about_what_was_asked_not_the_answer_again():
+    nap = Card("test-naps", "physiology", "naps", Language.EN, "Nap length",
+                answer="Keep a nap short, about 20 minutes.",
+                text="A short nap of about 20 minutes is best. Long naps reach deep sleep, so waking from one feels "
+                     "groggy. Naps late in the day also push bedtime later.",
+                keywords="nap", source="test")
+    assert why("why do long naps make me groggy", nap) == "Long naps reach deep sleep, so waking from one feels groggy."
+    assert why("do naps late in the day push my bedtime", nap) == "Naps late in the day also push bedtime later."
+    # every sentence is as much about the question: not the one that says the answer again, the earliest other
+    assert why("is a nap good for me", nap) == "Long naps reach deep sleep, so waking from one feels groggy."
+    reply = deterministic_knowledge("why do long naps make me groggy", [nap], Language.EN)
+    assert reply == f"{nap.answer} Long naps reach deep sleep, so waking from one feels groggy."

@@ -125,7 +125,7 @@ class ScriptedTeacher:
 
     def stream(self, messages, *, max_tokens, temperature, prefix="", stop=None):
         question = messages[-1]["content"]
-        card = re.search(r"^- [^:]+: (.+?) \(source: ", question, re.M)
+        card = re.search(r"^- [^:]+: (.+)$", question, re.M)
         if card and "Question:" in question and "\nA. " not in question:
             yield card.group(1)
         else:
