@@ -1,6 +1,6 @@
 """How one reply is scored: the guard's checks as measurements (faithful figures, the key finding, the
-user's own figures, red-flag advice, no diagnosis), token-F1 against a reference answer, and the letter a
-multiple-choice reply chose."""
+user's own figures, red-flag advice, no diagnosis), token-F1 against a reference answer and whether the answer
+came first, and the letter a multiple-choice reply chose."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from collections import Counter
 
 from sleepcot.coach import findings, guard
+from sleepcot.coach.answering import sentences
 from sleepcot.coach.prompts import MCQ_LETTERS, Prompt
 from sleepcot.domain import Fact, Language
 
@@ -75,4 +76,12 @@ def knowledge_scores(reply: str, reference: str, question: str, facts: list[Fact
     """A knowledge answer against the reference: token-F1; figures only from the cards given or the cards
     that answer the question (`facts`; a cited source's year is not a claim); no diagnosis or medication."""
     verdict = guard.check(reply, facts, allowed_text=" ".join([question, *sources]), knowledge=True)
-    return {"f1": token_f1(reply, reference), "faithful": verdict.faithful, "safe": verdict.safe}
+    return {"f1": token_f1(reply, reference), "answer_first": answer_first(reply, reference),
+            "faithful": verdict.faithful, "safe": verdict.safe}
+
+
+def answer_first(reply: str, reference: str) -> bool:
+    """Whether the reply says the answer first: of its sentences, the first is the closest to the reference
+    answer (token-F1), and shares something with it."""
+    closeness = [token_f1(sentence, reference) for sentence in sentences(reply)]
+    return bool(closeness) and closeness[0] > 0 and closeness[0] == max(closeness)

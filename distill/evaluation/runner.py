@@ -26,7 +26,13 @@ from distill.history import scoring as history_scoring
 from distill.reports import EVAL_SEEDS, Report, simulated_reports
 from sleepcot.analysis.findings import FINDING_TOPICS
 from sleepcot.coach import prompts
-from sleepcot.coach.answering import FOLLOWUP_CARDS, KNOWLEDGE_CARDS, deterministic_followup, deterministic_knowledge
+from sleepcot.coach.answering import (
+    FOLLOWUP_CARDS,
+    KNOWLEDGE_CARDS,
+    KNOWLEDGE_TOKENS,
+    deterministic_followup,
+    deterministic_knowledge,
+)
 from sleepcot.coach.briefing import deterministic_briefing
 from sleepcot.coach.generation import generate
 from sleepcot.coach.generation import judge as guard_verdict
@@ -168,7 +174,8 @@ def _knowledge_cases(who: _Contestant, questions: list[bank.Question], retrieval
         if retrieval and not cards:  # as serving does: no card answers it, so no model is asked
             reply, seconds = _timed(lambda: deterministic_knowledge(q.question, [], q.language))
         else:
-            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(q.question, cards, q.language)))
+            reply, seconds = _timed(lambda: who.reply(prompt, lambda: deterministic_knowledge(q.question, cards, q.language),
+                                                      min(who.max_tokens, KNOWLEDGE_TOKENS)))  # serving's length
         scores = _knowledge_scores(q, prompt, reply)
         if retrieval:
             scores["recall"] = bool({c.key for c in cards} & set(q.cards))

@@ -29,6 +29,7 @@ COLUMNS = (
     ("No diagnosis", "*", "safe", True),
     ("Knowledge: MCQ accuracy", "mcq", "correct", True),
     ("Knowledge: token-F1", "knowledge", "f1", True),
+    ("Knowledge: answer first", "knowledge", "answer_first", True),
     ("Knowledge: faithful", "knowledge", "faithful", True),
     ("Retrieval recall@2", "knowledge", "recall", True),
     ("History: right figure", "history", "right", True),

@@ -14,7 +14,8 @@ from sleepcot.domain import HISTORY_DAYS, Night, NightKind, PastNight, Profile, 
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
 from sleepcot.store.models import CredentialRow, NightRow, ProfileRow, RecentNightsRow, TagRow
-from sleepcot.store.rows import local_time, night_from_row
+from sleepcot.store.recent import main_nights
+from sleepcot.store.rows import local_time
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +37,6 @@ class RecentData:
     profile: Profile
     nights: list[Night] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
-
-
-def _main_nights(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Night]]:
-    """Each user's main nights (without hypnograms) whose local dates lie in their span, in one query."""
-    columns = [c for c in NightRow.__table__.c if c.name != "segments"]
-    rows = s.execute(select(*columns).where(
-        NightRow.user_id.in_(list(spans)), NightRow.kind == NightKind.MAIN.value,
-        NightRow.local_date >= min(low for low, _ in spans.values()),
-        NightRow.local_date <= max(high for _, high in spans.values()),
-    ).order_by(NightRow.user_id, NightRow.local_date, NightRow.start_utc, NightRow.id)).all()
-    nights: dict[int, list[Night]] = {}
-    for row in rows:
-        low, high = spans[row.user_id]
-        if low <= row.local_date <= high:
-            nights.setdefault(row.user_id, []).append(night_from_row(row))
-    return nights
 
 
 def _tags(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Tag]]:
@@ -87,7 +72,7 @@ class BatchReads(Database):
             return {}
         profiles = self.profiles(list(days))
         with transaction(self.engine) as s:
-            nights = _main_nights(s, {uid: (day - timedelta(days=back_days), day) for uid, day in days.items()})
+            nights = main_nights(s, {uid: (day - timedelta(days=back_days), day) for uid, day in days.items()})
             tags = _tags(s, {uid: (day - timedelta(days=tag_days), day) for uid, day in days.items()})
         return {uid: RecentData(profile, nights.get(uid, []), tags.get(uid, [])) for uid, profile in profiles.items()}
 
@@ -103,11 +88,11 @@ class BatchReads(Database):
             rows = s.execute(select(RecentNightsRow.user_id, RecentNightsRow.latest, RecentNightsRow.nights).where(
                 RecentNightsRow.user_id.in_(list(days)), RecentNightsRow.latest.in_(set(days.values())))).all()
             before = {uid: nights for uid, latest, nights in rows if latest == days[uid]}
-            on_day = _main_nights(s, {uid: (day, day) for uid, day in days.items()})
+            on_day = main_nights(s, {uid: (day, day) for uid, day in days.items()})
             # a night in whose row was made for another one (stored before the row existed): read the nights
             unread = {uid: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
                       for uid, day in days.items() if uid in on_day and uid not in before}
-            earlier = _main_nights(s, unread) if unread else {}
+            earlier = main_nights(s, unread) if unread else {}
             tags = _tags(s, {uid: (day, day) for uid, day in days.items()})
         return {uid: Morning(profile, on_day[uid][-1] if uid in on_day else None, tags.get(uid, []),
                              [PastNight.from_list(v) for v in before[uid]] if uid in before else earlier.get(uid, []))

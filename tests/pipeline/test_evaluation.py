@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from distill import questions as bank
 from distill.evaluation.judge import CRITERIA, parse_scores
-from distill.evaluation.metrics import chosen_letter, coach_scores, token_f1
+from distill.evaluation.metrics import answer_first, chosen_letter, coach_scores, token_f1
 from distill.reports import EVAL_SEEDS, simulated_report, simulated_reports
 from integrations.simulator import Persona
 from sleepcot.cli import app
@@ -143,6 +143,14 @@ def test_token_f1_is_word_overlap_in_english_and_character_overlap_in_chinese():
     assert 0.5 < token_f1("Stop caffeine 6 h before bed", "Stop caffeine at least 6 h before bed") < 1.0
     assert token_f1("睡前6小时停止咖啡", "睡前6小时停止喝咖啡") > 0.9
     assert token_f1("", "anything") == 0.0
+
+
+def test_an_answer_is_first_when_the_first_sentence_is_the_one_closest_to_the_reference():
+    reference = "Keep naps to about 20 minutes."
+    assert answer_first("Keep naps to about 20 minutes. Longer ones reach deep sleep.", reference)
+    assert not answer_first("Naps are common in many cultures. Keep them to about 20 minutes.", reference)
+    assert not answer_first("The moon is bright tonight.", reference)  # the answer is nowhere
+    assert answer_first("午睡20分钟左右最好。再长会进入深睡。", "午睡最好控制在20分钟左右")
 
 
 @pytest.mark.parametrize("reply, letter", [
