@@ -197,6 +197,13 @@ def test_the_model_is_asked_to_open_with_the_best_cards_answer():
     assert prompt.steps == (found[0].answer,)  # prefilled where the backend can: the reply starts there
     assert found[0].answer in prompt.messages[-1]["content"] and prompt.sources == [c.source for c in found]
     assert prompts.knowledge(question, []).steps == ()
+    # a short prompt: the best card whole, the runner-up by its answer; the sources go with the reply instead
+    content = prompt.messages[-1]["content"]
+    assert found[0].text in content and found[1].answer in content and found[1].text not in content
+    assert not any(c.source in content for c in found)
+    # a retry after the guard refused a reply extends the first try's prompt, so the model's cache is reused
+    retry = prompts.knowledge(question, found, strict=True).messages
+    assert retry[:-1] == prompt.messages[:-1] and retry[-1]["content"].startswith(content) and retry != prompt.messages
 
 
 def test_a_direct_answer_and_the_why_asked_for_score_better_against_the_banks_references():
