@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from integrations.simulator import Persona, SimulatorAdapter
@@ -57,15 +58,24 @@ class Workers:
     """`sleepcot run --worker` processes; each one's output goes to a log file the test shows on failure."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.processes = env, logs, []
+        self.env, self.logs, self.processes, self.ports = env, logs, [], []
 
     def start(self, **env: str) -> subprocess.Popen:
         log = open(self.logs / f"worker-{len(self.processes)}.log", "w")
-        env = {**self.env, "SLEEPCOT_HTTP_PORT": str(closed_port()), **env}  # health, a port each
+        self.ports.append(closed_port())
+        env = {**self.env, "SLEEPCOT_HTTP_PORT": str(self.ports[-1]), **env}  # health, a port each
         process = subprocess.Popen([str(SLEEPCOT), "run", "--worker"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
+
+    def ready(self) -> bool:
+        """Every worker started answers /readyz: its database works and its scheduler ticks."""
+        try:
+            return all(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+                       for port in self.ports)
+        except httpx.HTTPError:
+            return False
 
     def output(self) -> str:
         return "\n".join(path.read_text() for path in sorted(self.logs.glob("worker-*.log")))
@@ -178,9 +188,14 @@ def test_a_worker_killed_at_each_step_and_restarted_delivers_once(database_url, 
 
 
 def test_two_workers_share_the_due_briefings_and_never_send_one_twice(database_url, telegram, workers):
-    store, telegram_ids = due_briefings(database_url, 150, timedelta(seconds=5))
+    today = datetime.now(UTC).date()
+    store, telegram_ids = due_briefings(database_url, 150, timedelta(hours=1))
     workers.start()
     workers.start()
+    wait_for(workers.ready, workers, "both workers ready")  # a worker slow to start would find nothing left
+    with Session(store.engine) as s, s.begin():  # now due: both are there to claim their share
+        s.execute(update(OutboxRow).where(OutboxRow.kind == "briefing", OutboxRow.local_date == today)
+                  .values(due_at=datetime.now(UTC)))
     wait_for(lambda: len(telegram.all_messages()) >= len(telegram_ids), workers, "every briefing sent", 120)
     time.sleep(2)
     chats = [m.chat_id for m in telegram.all_messages()]
