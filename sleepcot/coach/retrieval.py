@@ -108,11 +108,10 @@ def _bm25(english: bool):
     to load), or the one for a Chinese or mixed question (both sides, so "HRV" or "jet lag" count too)."""
     import bm25s
 
-    keys = list(cards())
     index = bm25s.BM25(k1=K1, b=B)
     sides = (Language.EN,) if english else tuple(Language)
-    index.index([tokens(_document([cards()[key][side] for side in sides])) for key in keys], show_progress=False)
-    return keys, index
+    index.index([tokens(_document([views[side] for side in sides])) for views in cards().values()], show_progress=False)
+    return index
 
 
 def _is_english(question: str) -> bool:
@@ -121,9 +120,9 @@ def _is_english(question: str) -> bool:
 
 def lexical_scores(question: str) -> np.ndarray:
     """Each card's BM25 score for the question, in card order."""
-    keys, index = _bm25(_is_english(question))
+    index = _bm25(_is_english(question))
     terms = [t for t in tokens(question) if t in index.vocab_dict]
-    return index.get_scores(terms) if terms else np.zeros(len(keys))
+    return index.get_scores(terms) if terms else np.zeros(len(cards()))
 
 
 def _embedded_texts() -> list[str]:
