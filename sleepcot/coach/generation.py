@@ -19,7 +19,6 @@ from sleepcot.metrics import FALLBACKS, GUARD_REFUSALS, MODEL_SECONDS
 log = logging.getLogger(__name__)
 FALLBACK = "deterministic"
 Progress = Callable[[str], None]
-_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？]")  # a sentence's end even mid-stream ("3." may become "3.5")
 
 
@@ -51,8 +50,8 @@ class CoachReply:
 def tidy(text: str) -> str:
     """Trim a generation cut off by the token limit back to its last full sentence."""
     text = text.strip()
-    if text and not _SENTENCE_END.search(text[-1:] + " "):
-        ends = list(_SENTENCE_END.finditer(text))
+    if text and not SENTENCE_BREAK.search(text[-1:] + " "):
+        ends = list(SENTENCE_BREAK.finditer(text))
         if ends and ends[-1].end() > len(text) // 2:
             text = text[: ends[-1].end()]
     return text

@@ -108,3 +108,18 @@ def test_a_briefing_written_step_by_step_stops_at_the_first_step_that_stays_faul
     # first attempt: step 1 and its stricter rewrite; the stricter attempt: step 1. Not every step of both.
     assert len(model.written) == 3, model.written
     assert [a["text"].count("999") for a in reply.attempts] == [1, 1]
+
+
+@pytest.mark.parametrize("pieces, shown", [
+    (["You slept ", "well. ", "Deep sleep ", "was a little ", "lower. ", "Try a ", "slightly "],
+     "You slept well. Deep sleep was a little lower."),
+    (["你昨晚", "睡得", "不错。", "深睡", "比平时", "少一些。", "今晚", "试着"], "你昨晚睡得不错。深睡比平时少一些。"),
+])
+def test_a_reply_cut_off_by_the_token_limit_ends_at_its_last_full_sentence_in_either_language(analysis, pieces, shown):
+    model = ScriptedCoach("", delay_s=0.0)
+    model.words = pieces + ["never reached."]
+    with OpenAILoopback(model, [MODEL], api_key=KEY) as server:
+        llm = OpenAICompatibleLLM(server.base_url, MODEL, KEY)
+        text = generate(llm, prompts.followup(QUESTION, analysis), max_tokens=len(pieces), temperature=0.0)
+    assert model.written == [len(pieces)]
+    assert text == shown
