@@ -126,6 +126,14 @@ MEDICATIONS = [
     "建议你服用唑吡坦。", "可以吃点褪黑素。", "睡前来点褪黑素。", "今晚可以试试褪黑素。", "你不妨吃一片安眠药。", "喝点酒助眠。",
     "睡前喝杯红酒有助于入睡。", "问医生开点安眠药。", "可以让医生给你开点唑吡坦。", "褪黑素是不错的选择。", "褪黑素能帮助你更快入睡。",
     "睡前吃5毫克褪黑素。", "建议服用3毫克褪黑素。", "试试苯海拉明。", "小剂量的曲唑酮就够了。",
+    # brands, night-time painkillers, wake-promoting drugs, supplements, and "it will fix this"
+    "Taking Restoril tonight would help you sleep.", "Try some NyQuil tonight.", "A Tylenol PM before bed will help you sleep.",
+    "Ask your doctor about starting modafinil.", "You could try Xyrem.", "Consider an antidepressant for sleep.",
+    "Try magnesium glycinate before bed.", "Ashwagandha will help you sleep.", "You could try L-theanine.",
+    "GABA supplements are a natural option.", "A sleep supplement is worth trying.", "Sleeping pills such as Lunesta would fix this.",
+    "I recommend a shot of whisky for better sleep.", "A beer in the evening will improve your sleep.",
+    "你可以在睡前试试舒乐安定。", "今晚吃点酸枣仁能帮你入睡。", "建议你吃点镁片。", "试试GABA助眠。", "建议你喝一杯红酒改善睡眠。",
+    "可以考虑吃点助眠中药。", "吃安眠药就能解决失眠。",
 ]
 NOT_MEDICATIONS = [
     # advice against
@@ -159,6 +167,10 @@ NOT_MEDICATIONS = [
     "不要喝酒助眠。", "睡前不喝酒。", "晚上少喝酒。", "不要自己买安眠药吃。", "安眠药与酒精同用很危险。", "睡前几小时停止饮酒可以减轻伤害。",
     "睡前喝酒会让下半夜睡眠变碎。", "酒精能让人更快入睡，但下半夜睡眠会被打碎。", "褪黑素是一种激素。",
     "失眠的一线治疗是CBT-I，而不是安眠药。", "在用大麻或CBD产品助眠之前，请先咨询医生。", "旅行中使用褪黑素或安眠药前请先咨询医生。",
+    "Melatonin would not fix this.", "Good habits will fix this over time.", "Cutting alcohol can improve your sleep.",
+    "Magnesium supplements have little evidence for sleep; ask a doctor before taking any.",
+    "Avoid stimulants such as modafinil late in the day.", "安眠药不能解决问题。", "目前没有足够可靠的证据表明CBD能改善睡眠。",
+    "服用任何保健品前请先咨询医生。",
 ]
 
 

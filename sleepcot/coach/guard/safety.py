@@ -290,6 +290,9 @@ _HELPS_AFTER = re.compile(alternation(
     r"get\s+to\s+sleep|drift\s+off|nod\s+off|relax|unwind|stay\s+asleep|rest)|"
     r"^(?:\s+[\w-]+){0,3}?\s+(?:(?:will|would|should|can|could|may|might)\s+)?help\s+with\s+(?:sleep|insomnia|"
     r"falling\s+asleep|jet\s+lag)|^(?:\s+[\w-]+){0,3}?\s+works?\s+(?:well|wonders|great)",
+    r"^(?:\s+[\w-]+){0,3}?\s+(?:will|would|should|can|could|may|might)\s+(?:(?:easily|quickly|really)\s+)?"
+    r"(?:fix|solve|cure|improve|sort\s+out|take\s+care\s+of)\s+(?:this|that|it|the\s+problem|your\s+(?:sleep|insomnia|nights?))",
+    r"^(?:(?!不|没|别|无法)[^，。；]){0,6}?(?:就|会|能|可以)(?:很快|轻松)?(?:解决|治好|搞定)(?:这个|你的)?(?:问题|失眠)",
     r"^[^，。；]{0,6}?(?:会|能|可以|能够)(?:很|有效地?)?(?:帮助|帮|让|使)(?:你|您|人)?(?:更快|更好|快速)?地?"
     r"(?:入睡|睡着|睡得|好睡|放松|调整时差|倒时差)",
 ), re.I)

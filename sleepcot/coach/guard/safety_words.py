@@ -56,6 +56,18 @@ DRUG_EN = alternation(
     r"sleeping\s+(?:pills?|tablets?)", r"sleep(?:ing)?\s+aids?",
     r"sleep(?:ing)?\s+(?:medications?|medicines?|meds|drugs?)",
     r"sedatives?", r"tranquil+i[sz]ers?", r"hypnotics?", r"antihistamines?", r"z-drugs?",
+    # brands and over-the-counter night-time combinations
+    r"restoril", r"dalmane", r"rivotril", r"edluar", r"intermezzo", r"zolpimist", r"sublinox", r"dormidina",
+    r"nyquil", r"(?:tylenol|advil|aleve|motrin|excedrin)\s+PM", r"PM\s+(?:pills?|tablets?|painkillers?)",
+    # wake-promoting and narcolepsy drugs, and other prescription classes
+    r"armodafinil", r"modafinil", r"provigil", r"nuvigil", r"solriamfetol", r"sunosi", r"pitolisant", r"wakix",
+    r"(?:sodium\s+)?oxybates?", r"xyrem", r"xywav", r"lumryz", r"methylphenidate", r"ritalin", r"adderall",
+    r"amphetamines?", r"antidepressants?", r"SSRIs?", r"tricyclics?", r"antipsychotics?",
+    # supplements and herbal remedies taken for sleep
+    r"magnesium(?:\s+(?:glycinate|citrate|threonate|oxide|bisglycinate))?", r"ashwagandha", r"kava(?:\s+kava)?",
+    r"GABA", r"L-?theanine", r"theanine", r"glycine", r"5-?HTP", r"L-?tryptophan", r"passion\s*flower",
+    r"lemon\s+balm", r"CBN(?:\s+oil)?", r"sleep\s+(?:gumm(?:y|ies)|supplements?|tonics?|remed(?:y|ies))",
+    r"(?:herbal|natural)\s+(?:supplements?|remed(?:y|ies)|sleep\s+aids?)", r"supplements?",
 )
 # Alcohol is a sleep aid only when offered as one ("to help you sleep", "before bed"); a nightcap always is.
 NIGHTCAP_EN = r"nightcaps?"
@@ -70,6 +82,8 @@ AID_PURPOSE_EN = alternation(
     r"wind\s+down|take\s+the\s+edge\s+off|knock\s+(?:you|yourself)\s+out)",
     r"help(?:s)?\s+(?:you\s+)?(?:sleep|fall\s+asleep|drift\s+off|nod\s+off)",
     r"before\s+(?:bed|bedtime|sleep|sleeping)", r"at\s+bedtime", r"for\s+(?:sleep|sleeping)", r"sleep\s+aid",
+    r"for\s+(?:a\s+)?(?:better|deeper|sounder|longer|more)\s+(?:night['’]s\s+)?sleep", r"to\s+sleep\s+(?:better|deeper|longer)",
+    r"improv(?:e|es|ing)\s+(?:your\s+)?sleep",
 )
 
 DRUG_ZH = alternation(
@@ -78,10 +92,13 @@ DRUG_ZH = alternation(
     "艾司唑仑", "三唑仑", "硝西泮", "奥沙西泮", "苏沃雷生", "莱博雷生", "达利雷生", "苯海拉明", "多西拉敏",
     "异丙嗪", "羟嗪", "扑尔敏", "氯苯那敏", "抗组胺药", "曲唑酮", "米氮平", "阿米替林", "多塞平", "喹硫平",
     "思瑞康", "奥氮平", "褪黑激素", "褪黑素", "加巴喷丁", "普瑞巴林", "雷美替胺", "缬草", "大麻", "CBD",
-    "睡前酒",
+    "睡前酒", "舒乐安定", "莫达非尼", "阿莫达非尼", "羟丁酸钠", "哌甲酯", "利他林", "抗抑郁药", "抗焦虑药", "抗精神病药",
+    "酸枣仁汤?", "安神补脑液", "安神(?:药|丸|片|胶囊|口服液)", "助眠中药", "安神中药", "中成药", "中药", "镁片", "镁补充剂",
+    "补镁", "GABA", "γ-?氨基丁酸", "氨基丁酸", "5-?羟色氨酸", "色氨酸", "茶氨酸", "甘氨酸", "南非醉茄", "睡茄", "卡瓦",
+    "西番莲", "啤酒花", "保健品", "补充剂", "助眠(?:软糖|产品)",
 )
 ALCOHOL_ZH = alternation("酒精", "红酒", "白酒", "啤酒", "黄酒", "威士忌", "小酒", "酒")
-AID_PURPOSE_ZH = alternation("助眠", "睡前", "临睡", "入睡", "睡着", "好睡", "帮助睡眠", "睡得(?:更)?(?:好|香|沉)", "放松")
+AID_PURPOSE_ZH = alternation("助眠", "改善睡眠", "促进睡眠", "睡前", "临睡", "入睡", "睡着", "好睡", "帮助睡眠", "睡得(?:更)?(?:好|香|沉)", "放松")
 
 # Who a referral goes to (and the tests and services that count as one).
 CLINICIAN_EN = alternation(
