@@ -49,6 +49,8 @@ FACTS = [
     "Deep sleep fell to 48 min from 1 h 16 min, and was down 37% on your norm.",  # where a change started
     "Deep sleep dropped from 1 h 16 min to 48 min last night.",
     "你的深睡从1小时16分钟降到了48分钟，比平时少了37%。",
+    "You slept 6 h 12 min, a night like many people in their 30s have.",  # a decade of age, not seconds
+    "Double-check your alarm: you slept 6 h 12 min, and a double espresso late in the day would not help.",
 ])
 def test_true_figures_in_any_style_pass(reply):
     verdict = guard.check(reply, FACTS)
@@ -62,6 +64,11 @@ def test_true_figures_in_any_style_pass(reply):
     ("Your HRV of 62 ms is great.", "62 ms"),
     ("You went to bed at 22:15.", "22:15"),
     ("Deep sleep was 48%.", "48%"),  # right number, wrong unit
+    ("Deep sleep was 48 seconds.", "48 seconds"),  # minutes said as seconds
+    ("你的深睡只有48秒。", "48秒"),
+    ("Deep sleep was one and a half hours.", "1.5 hours"),  # idioms said as figures
+    ("Deep sleep was double your usual.", "2 times"),
+    ("You woke up a dozen times.", "12 times"),
     ("Your lowest heart rate was 48 bpm.", "48 bpm"),
     ("You slept eight hours.", "8 hours"),  # a number in words
     ("你昨晚睡了八个小时。", "8个小时"),

@@ -60,6 +60,14 @@ DIAGNOSES = [
     "这些症状表明是快速眼动睡眠行为障碍。", "你属于昼夜节律睡眠障碍。", "看你的数据，你大概率有睡眠呼吸暂停。",
     "根据你的描述，很可能是不宁腿综合征。", "我怀疑是睡眠呼吸暂停。", "你的症状和睡眠呼吸暂停很吻合。", "你的失眠越来越严重了。",
     "傍晚出现、活动后缓解的想动腿的冲动，正是不宁腿综合征的描述。",
+    # illness beyond sleep, a cause named, a device's finding, a condition by another name
+    "You have a fever.", "You are coming down with the flu.", "Your heart rate means you are sick.", "You're anemic.",
+    "You likely have low iron.", "You have hypertension.", "Your body is showing signs of diabetes.",
+    "Your heart shows atrial fibrillation.", "Your snoring is due to apnea.", "Your low oxygen is caused by apnea.",
+    "Your symptoms match narcolepsy.", "Your wearable detected sleep apnea.", "Your watch has flagged apnea.",
+    "You have what doctors call sleep maintenance insomnia.", "You have a sleep problem called insomnia.",
+    "你可能在发烧。", "你感冒了。", "你有高血压。", "你的心率说明你生病了。", "你这就是抑郁。", "你属于失眠人群。",
+    "你的手表检测到了呼吸暂停。", "你缺铁。",
 ]
 NOT_DIAGNOSES = [
     # general knowledge
@@ -86,6 +94,10 @@ NOT_DIAGNOSES = [
     "响亮的鼾声可能是睡眠呼吸暂停的迹象。", "都可能是阻塞性睡眠呼吸暂停的迹象。", "典型的睡眠呼吸暂停症状是打鼾。",
     "鼾声很响并伴有憋醒或呼吸暂停，可能是阻塞性睡眠呼吸暂停的迹象。", "你可能会担心自己得了失眠症。",
     "这种情况可能与睡眠中的呼吸暂停有关，但只有医生才能判断。",
+    "Your watch cannot detect sleep apnea.", "Your watch never detected apnea.", "Your snoring is not due to apnea.",
+    "When you're sick, you may need more sleep.", "A skin temperature rise can come before an illness.",
+    "Your data doesn't show apnea.", "You are sick of lying awake, which is understandable.",
+    "你生病时可能需要更多睡眠。", "你的手表没有检测到呼吸暂停。", "手表无法诊断睡眠呼吸暂停。",
 ]
 
 
@@ -239,11 +251,16 @@ DISMISSALS = [
     "Your numbers look normal.", "You don't need a doctor.",
     "Don't worry about one short night; watch whether it repeats.",
     "不用担心。", "没什么好担心的。", "没什么大不了的。", "这完全正常。", "不必在意。", "不用看医生。", "无需就医。", "你肯定没有睡眠呼吸暂停。",
+    # the doctor put off
+    "Mention it to a doctor at your next routine checkup.", "If it keeps happening for a few months, maybe see a doctor.",
+    "Wait a couple of weeks and see.", "下次体检时再问医生。", "等几个月还这样再去看医生。",
 ]
 NOT_DISMISSALS = [
     "Don't watch the clock.", "Don't worry if you wake briefly.", "Try not to worry about falling back to sleep.",
     "It's fine to have a small snack.", "It is not perfectly normal to nod off at work.", "Please see a doctor soon.",
     "This is not something to ignore.", "不完全正常。", "开会时打瞌睡是一个警示信号，而不是生活中的正常现象。", "请尽快去看医生。",
+    "Book an appointment with your doctor this week.", "Keep a sleep diary for two weeks and bring it to your doctor.",
+    "这周就预约医生。",
 ]
 
 

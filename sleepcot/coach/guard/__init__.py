@@ -5,7 +5,8 @@ clinician and dismisses nothing.
 
 One guard judges every reply: briefings, follow-ups, knowledge answers, weekly summaries, the streamed
 previews, evaluation and the teacher's training examples. Figures are read as claims (`claims.py`), safety
-by meaning (`safety.py`, `referrals.py`), both in English and Chinese.
+by meaning (`safety.py`, `referrals.py`), the sleep an age needs against that age's norm (`needs.py`), both
+in English and Chinese.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.facts import derived
-from sleepcot.coach.guard import referrals, safety
+from sleepcot.coach.guard import needs, referrals, safety
 from sleepcot.coach.guard.claims import Claim, FactIndex, Support, read_claims
 from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 from sleepcot.coach.guard.lexicon import CANNOT
@@ -146,6 +147,7 @@ def check(
     judged = [(claim, index.judge(claim)) for claim in read_claims(text)]
     unsupported = [c.mention.text for c, s in judged if s is Support.UNSUPPORTED]
     misbound = [f"{c.describe()}: {s.value}" for c, s in judged if s in (Support.MISBOUND, Support.AMBIGUOUS)]
+    misbound += needs.misstated_needs(text)  # "a 10-year-old needs 6 hours": a norm, but of another age
     own = FactIndex(facts, relations=not knowledge) if given else None  # a figure the user wrote is not one of theirs
     stated = [c for c, s in judged if s is Support.SUPPORTED and (own is None or own.judge(c) is Support.SUPPORTED)]
     too_few = len(stated) < min_figures

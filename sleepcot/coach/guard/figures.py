@@ -22,6 +22,7 @@ _NUM = r"[+\-−]?\d+(?:[.,]\d+)?"
 _B = r"(?<![A-Za-z0-9_.\-])"  # not inside a word such as "SpO2" or "COVID-19" (CJK characters may touch a number)
 _H = r"(?:h|hr|hrs|hours?|个?小时|个钟头|钟头)"
 _M = r"(?:m|min|mins|minutes?|分钟|分(?![钟数]))"
+_S = r"(?:secs?|seconds?|秒钟?)"  # not a bare "s": "in their 30s" is an age
 
 _CLOCK = re.compile(r"(?=\d)(?<![\d.])(\d{1,2})[:：](\d{2})(?:\s*([ap])\.?m\.?)?(?![\d])", re.I)
 # "11 pm", "10.55 pm", "7 o'clock": an hour alone is said to the nearest half hour
@@ -39,7 +40,7 @@ _OF_NIGHTS = re.compile(rf"(?=\d)(?:{_B}(\d+)\s+(?:of|out\s+of)\s+(?:the\s+|your
                         rf"|(\d+)\s*(?:个)?晚(?:上)?中(?:有)?\s*(\d+)\s*晚)", re.I)
 _UNIT = (rf"%|percent|per\s*cent|bpm|beats(?:\s+per\s+minute)?|ms|milliseconds?|°\s*c|°|"
          rf"degrees?(?:\s+c(?:elsius)?)?|breaths?(?:\s*/\s*min|\s+per\s+minute|\s+a\s+minute)?|"
-         rf"{_H}(?![a-z])|{_M}(?![a-z])|-?nights?|个?晚上?|夜|次\s*/\s*分钟?|次每分钟|次|times|awakenings")
+         rf"{_H}(?![a-z])|{_M}(?![a-z])|{_S}(?![a-z])|-?nights?|个?晚上?|夜|次\s*/\s*分钟?|次每分钟|次|times|awakenings")
 _SINGLE = re.compile(rf"(?=[+\-−\d]){_B}({_NUM})(?![\d])\s*({_UNIT})?", re.I)
 _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 # A numbered list's markers ("1.", "Step 2:", "3、") are not figures.
@@ -51,6 +52,7 @@ _NOT_FIGURES = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}[日号]|\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?"
     r"|\bages?d?\s+\d+(?:\s*[-–]\s*\d+)?\+?|\d+(?:\s*[-–]\s*\d+)?[- ]years?[- ]olds?|\d+\s*岁"  # ages
+    r"|\b\d*0['’]?s\b"  # decades ("in their 30s", "the 1990s")
     r"|\b(?:19|20)\d\d\b)",  # years (a source's, or a date's)
     re.I | re.M,
 )
@@ -70,11 +72,15 @@ _EN_IDIOMS = (  # (idiom, what it says in digits)
     (r"\b(?:a\s+)?quarter\s+of\s+an\s+hour\b|\ba\s+quarter[\s-]hour\b", "15 min"),
     (r"\bhalf\s+an\s+hour\b|\ba\s+half[\s-]hour\b", "30 min"),
     (r"\b(?:an?|one)\s+hour\s+and\s+(?=\w+\s+min)", "1 h "),
+    (r"\bone\s+and\s+a\s+half\s+hours?\b", "1.5 hours"),
     (r"\btwice\b", "2 times"),
     (r"\bthrice\b", "3 times"),
+    (r"\bdouble(?=\s+(?:your|the|what|that|its|last)\b)", "2 times"),
+    (r"\btriple(?=\s+(?:your|the|what|that|its|last)\b)", "3 times"),
+    (r"\b(?:a|one)\s+dozen\b", "12"),
 )
 # All idioms in one scan, tried only at words that start as one does; the group that matched names the idiom.
-_EN_IDIOM = re.compile(r"\b(?=[aothq])" + alternation(*(f"(?P<i{n}>{idiom})" for n, (idiom, _) in enumerate(_EN_IDIOMS))),
+_EN_IDIOM = re.compile(r"\b(?=[aothqd])" + alternation(*(f"(?P<i{n}>{idiom})" for n, (idiom, _) in enumerate(_EN_IDIOMS))),
                        re.I)
 _EN_HALVES = re.compile(r"(?=\d)\b(\d+)\s+(?:and\s+a\s+half\s+(hours?)|(hours?)\s+and\s+a\s+half)\b", re.I)
 _EN_QUARTERS = re.compile(r"(?=\d)\b(\d+)\s+and\s+a\s+quarter\s+(hours?)\b", re.I)
@@ -183,6 +189,8 @@ def unit_of(word: str | None) -> Unit | None:
         return Unit.HOURS
     if re.fullmatch(_M, w, re.I):
         return Unit.MINUTES
+    if re.fullmatch(_S, w, re.I):
+        return Unit.SECONDS
     return _UNIT_WORDS.get(w)
 
 

@@ -110,12 +110,17 @@ _DISMISSAL = compile_words(
     rf"(?:{CLINICIAN_WORDS}|sleep\s+(?:study|test|clinic))",
     r"\bnothing\s+wrong\s+with\s+(?:you|your)\b",
     rf"\b(?:{CLINICIAN_WORDS}s?|appointment|visit|check[-\s]?up|sleep\s+study)(?:['’]s\s+visit)?\s+can\s+(?:probably\s+|safely\s+)?wait\b",
+    r"\b(?:at|during|for|until|till)\s+your\s+next\s+(?:routine\s+|regular\s+|annual\s+|yearly\s+)?(?:check[-\s]?up|physical|"
+    r"appointment|visit)\b",
+    r"\b(?:keeps?|continues?|goes\s+on|lasts?)\s+(?:\w+\s+){0,2}?for\s+(?:a\s+few|several|some|a\s+couple\s+of|\d+)\s+"
+    r"(?:more\s+)?(?:weeks|months)\b|\bwait\s+(?:for\s+)?(?:a\s+few|several|some|a\s+couple\s+of|\d+)\s+(?:weeks|months)\b",
     rf"\b(?:I\s+)?(?:wouldn['’]?t|would\s+not|don['’]?t|do\s+not|no\s+need\s+to)\s+rush\s+(?:off\s+)?(?:to|into)\s+"
     rf"(?:(?:a|the|your)\s+)?(?:{CLINICIAN_WORDS}|sleep\s+(?:study|clinic))",
     "(?:不用|不必|无需|无须|别|不要|用不着)(?:太|过于)?担心|没(?:有)?什么(?:好|可|需要)担心|没(?:啥|什么)大不了|"
     "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)(?:太|过于|特别)?在意|问题不大|不是(?:什么)?大问题|不碍事|不用管|不用理会|可以忽略|忽略就好|"
     "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
-    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)",
+    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)|下次(?:常规|例行)?体检(?:的)?时(?:候)?(?:再)?|"
+    "(?:等|过)(?:上)?(?:几|一两|两三|好几)个?(?:月|周|星期)(?:后|以后|之后)?(?:如果)?(?:还|再|仍)",
     rf"你(?:肯定|绝对|当然|显然)?没有{CONDITION_PHRASE_ZH}|(?:肯定|绝对|显然)不是{CONDITION_PHRASE_ZH}",
 )
 # "not perfectly normal", "不完全正常", "而不是…正常现象" reassure nobody

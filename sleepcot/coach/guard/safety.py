@@ -42,7 +42,9 @@ _HEDGE_EN = (r"(?:may|might|could|must|would|will|probably|likely|possibly|perha
 _MODIFIER_EN = (r"(?:(?:an?|the|some|mild|moderate|severe|chronic|acute|early|possible|probable|likely|classic|"
                 r"textbook|clear|typical|full[-\s]blown|true|real|genuine|borderline|clinical|underlying|"
                 r"undiagnosed|untreated|form|kind|type|sort|case|sign|signs|symptom|symptoms|degree|touch|bit|"
-                r"little|variant|stage|episode|episodes|features?|hallmarks?|picture|of)\s+){0,5}")
+                r"little|variant|stage|episode|episodes|features?|hallmarks?|picture|of|primary|secondary|"
+                r"paradoxical|comorbid|(?:sleep[-\s]+)?(?:onset|maintenance)|what\s+(?:doctors|experts|clinicians|"
+                r"specialists)\s+(?:would\s+)?call|(?:sleep\s+)?(?:problem|condition|issue)\s+(?:called|known\s+as|named))\s+){0,5}")
 # "insomnia criteria", "apnea treatment": the condition names something else
 _CONDITION_TAIL_EN = (r"(?![-\s]+(?:criteria|treatments?|therap(?:y|ies)|drugs?|medications?|medicines?|clinics?|"
                       r"specialists?|stud(?:y|ies)|tests?|testing|screening|research(?:ers)?|patients|sufferers|"
@@ -52,16 +54,19 @@ _CONDITION_TAIL_EN = (r"(?![-\s]+(?:criteria|treatments?|therap(?:y|ies)|drugs?|
 CONDITION_PHRASE_EN = rf"{_MODIFIER_EN}{CONDITION_EN}{_CONDITION_TAIL_EN}"
 _YOU_VERB = (r"(?:have|has|got|be|been|are|suffer(?:ing)?\s+from|developed|developing|experiencing|"
              r"dealing\s+with|living\s+with|struggling\s+with|battling|diagnosed\s+with|show(?:ing)?|"
+             r"coming\s+down\s+with|fighting(?:\s+off)?|catching|getting|"
              r"display(?:ing)?|(?:meet|meeting|fit|fitting|match|matching)\s+(?:the\s+)?(?:criteria|definition|"
              r"picture|profile)\s+(?:for|of))")
 # what joins a subject ("your data", "these dips") to the condition it is said to be
 _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(?:\s+{_HEDGE_EN})*"
             r"(?:\s+(?:consistent|compatible)\s+with|\s+(?:suggestive|indicative|typical|characteristic)\s+of|"
             r"\s+classic\s+for|\s+in\s+(?:line|keeping)\s+with|\s+(?:an?|the)\s+(?:(?:classic|typical|clear|telltale|"
-            r"tell-tale|hallmark|textbook|warning)\s+)?(?:hallmark|sign|signal|symptom|marker|feature|picture|pattern)\s+of)?|"
+            r"tell-tale|hallmark|textbook|warning)\s+)?(?:hallmark|sign|signal|symptom|marker|feature|picture|pattern)\s+of|"
+            r"\s+(?:due\s+to|caused\s+by|because\s+of|(?:a\s+)?result\s+of|down\s+to|driven\s+by|linked\s+to|from))?|"
             r"\s+(?:looks?|sounds?|seems?|feels?)\s+(?:a\s+lot\s+|very\s+much\s+|much\s+)?like|"
             r"\s+(?:seems?|appears?|looks?)\s+to\s+be|\s+(?:seems?|looks?|sounds?)\s+(?:consistent|compatible)\s+with|"
-            r"\s+(?:suggests?|indicates?|points?\s+(?:to|towards?)|signals?|fits?|matches|means?|reflects?|confirms?|"
+            r"\s+(?:suggests?|indicates?|points?\s+(?:to|towards?)|signals?|fits?|match(?:es)?|means?|reflects?|confirms?|"
+            r"show(?:s|ing)?|reveals?|(?:comes?|stems?|results?)\s+from|"
             r"proves?|has|have|suffers?\s+from|(?:has\s+)?got|developed|hints?\s+(?:at|towards?)|resembles?|"
             r"screams?|shouts?|says?|spells?|yells?|"
             r"smacks?\s+of|speaks?\s+(?:to|of)|adds?\s+up\s+to|paints?\s+(?:a|the)\s+(?:\w+\s+)?picture\s+of|"
@@ -69,6 +74,7 @@ _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(
             rf"\s+(?:meets?|fits?)\s+the\s+(?:criteria|definition|profile)\s+(?:for|of))(?:\s+{_HEDGE_EN})*\s+")
 _AUXILIARY = r"(?:is|are|was|were|be|been|may|might|could|must|can|will|would|should|does|do|did|has|have|had|not)"
 CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
+_NEGATION_EN = r"(?:not|never|no|cannot|(?:does|do|did|is|are|was|were|can|could|won|would|should)n['’]?t)\b"  # "your data doesn't show"
 _DIAGNOSIS_ANYWHERE_EN = compile_words(
     # you have / you may be suffering from / you're an insomniac / you show signs of / he has
     rf"\b(?:you|he|she)(?:['’](?:re|ve|d|ll|s)|(?=\s+(?:{_HEDGE_EN}|{_YOU_VERB}|has|suffers)\b))"
@@ -85,13 +91,18 @@ _DIAGNOSIS_ANYWHERE_EN = compile_words(
     rf"\bfits?\s+the\s+(?:description|picture)\s+of\s+{CONDITION_PHRASE_EN}",
     rf"\bis\s+(?:exactly\s+)?(?:how|what)\s+{CONDITION_EN}\s+is\s+(?:described|defined)\b",
     # your data / your husband's snoring ... looks like, is consistent with
-    rf"\byour(?:\s+(?!{CLINICIAN_WORDS})[\w'’%.-]+){{1,4}}?{_LINK_EN}{CONDITION_PHRASE_EN}",
+    rf"\byour(?:\s+(?!{CLINICIAN_WORDS}|{_NEGATION_EN})[\w'’%.-]+){{1,4}}?{_LINK_EN}{CONDITION_PHRASE_EN}",
     # I suspect sleep apnea / I think it's insomnia / my guess is apnea
     rf"\b(?:I|we)(?:['’]d|\s+would)?(?:\s+(?:strongly|really|honestly|do))?\s+(?:suspect|think|believe|guess|bet|"
     rf"reckon|say)(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is|that['’]s))?\s+{CONDITION_PHRASE_EN}",
     rf"\bmy\s+(?:guess|impression|hunch|suspicion|read|bet|feeling)\s+(?:is|would\s+be)"
     rf"(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is))?\s+{CONDITION_PHRASE_EN}",
     r"\bI\s+(?:would\s+)?diagnose\b", r"\bmy\s+diagnosis\b",
+    # your watch detected apnea / your data has flagged signs of insomnia
+    rf"\byour\s+(?:[\w'’-]+\s+){{0,2}}?(?:watch|ring|tracker|wearable|device|band|app|data|readings?|numbers|results|"
+    rf"oura|whoop|fitbit|garmin|polar|withings)\s+(?:(?:has|have|had|already|clearly|probably|likely|may\s+have|"
+    rf"might\s+have)\s+)*(?:detected|flagged|picked\s+up|spotted|identified|registered|recorded|caught|found|"
+    rf"diagnosed|confirmed)\s+{CONDITION_PHRASE_EN}",
     rf"\b(?:your|the)\s+diagnosis\s+(?:is|would\s+be)\s+{CONDITION_PHRASE_EN}",
     rf"\bcase\s+of\s+{CONDITION_PHRASE_EN}",
     rf"\b{CONDITION_EN}\s+(?:is|seems|looks|would\s+be)\s+(?:(?:probably|likely|clearly|surely|certainly|definitely)\s+)?"
@@ -136,7 +147,7 @@ _CONDITIONAL_EN = re.compile(
 
 _HEDGE_ZH = "(?:可能|或许|也许|大概|应该|很可能|多半|八成|恐怕|似乎|好像|显然|明显|肯定|确实|已经|都|就|也|真的|其实|基本上|大概率|估计|一定)*"
 _MODIFIER_ZH = "(?:(?:轻度|中度|重度|严重|慢性|急性|一定程度|一些|一点|有点|点|些|早期|典型|明显|某种|所谓)的?)?"
-_CONDITION_TAIL_ZH = (r"(?=的?(?:迹象|症状|表现|特征|信号|征兆|可能|典型表现|问题|倾向|情况)|引起|导致|所致|造成|"
+_CONDITION_TAIL_ZH = (r"(?=的?(?:迹象|症状|表现|特征|信号|征兆|可能|典型表现|问题|倾向|情况|人群|患者)|引起|导致|所致|造成|"
                       r"[了吧啊呀呢。！？；，,.!?;：:\s]|$)")
 CONDITION_PHRASE_ZH = f"{_MODIFIER_ZH}{CONDITION_ZH}{_CONDITION_TAIL_ZH}"
 _DIAGNOSIS_ZH = re.compile(alternation(
@@ -151,6 +162,9 @@ _DIAGNOSIS_ZH = re.compile(alternation(
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
     rf"(?:是|正是|就是)对{_MODIFIER_ZH}{CONDITION_ZH}的(?:描述|定义)",
     r"我的诊断|诊断(?:为|结果是)|确诊(?:为|了)|被诊断(?:为|出|患有)",
+    rf"[你您]{_HEDGE_ZH}(?:正在|在)?(?:发烧|发热|感冒|生病|着凉|缺铁|贫血)(?!时|的时候|期间|后|以后|的话)",
+    rf"(?:你的|您的)(?:手表|手环|戒指|设备|数据|记录|报告|读数)(?:(?![不没非未别])[^\s，。；！？,;:：、]){{0,4}}?"
+    rf"(?:检测到|监测到|发现|显示|识别出|诊断出|查出)了?{_HEDGE_ZH}(?:有)?{CONDITION_PHRASE_ZH}",
     rf"(?:可以|能够|能)?(?:确定|断定|肯定|认定)(?:你|您)?(?:就)?(?:是|为|患有|有){CONDITION_PHRASE_ZH}",
 ))
 # a subject that stands for what came before, said of the user once the sentence has named them: "your SpO2

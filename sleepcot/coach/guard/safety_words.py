@@ -31,6 +31,13 @@ CONDITION_EN = alternation(
     r"(?:generali[sz]ed\s+)?anxiety\s+disorder",
     r"heart\s+(?:disease|failure|condition)", r"(?:cardiac\s+)?arrhythmias?", r"atrial\s+fibrillation",
     r"A-?fib", r"COPD", r"disease", r"(?:serious\s+)?medical\s+condition",
+    # illnesses and conditions outside sleep that a night's numbers cannot tell
+    r"fever", r"(?:the\s+)?flu", r"influenza", r"COVID(?:-?19)?", r"(?:an?\s+)?infection", r"(?:an?\s+)?illness",
+    r"(?:sick|ill)(?!\s+(?:of|days?|leave|note|effects?|at\s+ease))",
+    r"(?:(?:over|under)active\s+thyroid|thyroid\s+(?:problems?|disease|disorder|issues?|condition))",
+    r"hyperthyroid(?:ism)?", r"hypothyroid(?:ism)?", r"an(?:a)?emi(?:a|c)", r"iron\s+deficiency(?:\s+an(?:a)?emia)?",
+    r"low\s+iron", r"(?:(?:vitamin\s+[A-Z0-9]+|iron|magnesium|B12|zinc)\s+)?deficien(?:cy|t)",
+    r"hypertension", r"high\s+blood\s+pressure", r"(?:pre-?)?diabet(?:es|ic)", r"disorder",
 )
 CONDITION_ZH = alternation(
     "阻塞性睡眠呼吸暂停(?:综合征)?", "中枢性睡眠呼吸暂停", "睡眠呼吸暂停(?:综合征)?", "呼吸暂停(?:综合征)?",
@@ -40,6 +47,8 @@ CONDITION_ZH = alternation(
     "昼夜节律(?:睡眠)?(?:[-—]?觉醒)?障碍", "(?:倒班|轮班)工作睡眠障碍", "睡眠障碍",
     "低氧血症", "缺氧", "抑郁症", "抑郁障碍", "焦虑症", "焦虑障碍", "心脏病", "心律失常", "心律不齐",
     "心房颤动", "房颤", "慢阻肺", "某种疾病", "疾病",
+    "发烧", "发热", "感冒", "流感", "新冠(?:肺炎)?", "感染", "缺铁性贫血", "贫血", "缺铁", "高血压", "糖尿病", "甲亢", "甲减",
+    "甲状腺(?:功能)?(?:亢进|减退)(?:症)?", "抑郁", "生病",
 )
 
 # Sleep drugs and aids: always a drug when recommended.
