@@ -66,6 +66,8 @@ def test_true_figures_in_any_style_pass(reply):
     ("Deep sleep was 48%.", "48%"),  # right number, wrong unit
     ("Deep sleep was 48 seconds.", "48 seconds"),  # minutes said as seconds
     ("你的深睡只有48秒。", "48秒"),
+    ("你的深睡只有四十八秒。", "48秒"),
+    ("你昨晚比平时多睡了将近一个小时。", "1个小时"),  # 一 is a figure after a word of how much
     ("Deep sleep was one and a half hours.", "1.5 hours"),  # idioms said as figures
     ("Deep sleep was double your usual.", "2 times"),
     ("You woke up a dozen times.", "12 times"),

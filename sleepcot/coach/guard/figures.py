@@ -107,8 +107,9 @@ def _zh_clock(match: re.Match) -> str:
         return match.group(0)  # "早一点睡" is "a bit earlier", "两点建议" two points
     return f"{period or ''}{_zh_number(numeral)}点" + (f"{_zh_number(minutes)}分" if minutes else "")
 # A Chinese numeral before a unit; a lone 一 ("一晚", "睡前一小时") is an idiom, not a claim, unless minutes follow.
-_ZH_NUMERAL = re.compile(rf"([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|个?晚|夜|次|周|天|倍))")
-_ZH_ONE_HOUR_AND = re.compile(rf"一(?=个?小时[{_ZH_DIGIT}\d]+分)")
+_ZH_NUMERAL = re.compile(rf"([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|秒|个?晚|夜|次|周|天|倍))")
+# "一小时" is a claim after "1 h and" minutes follow, or after a word of how much ("少了将近一个小时")
+_ZH_ONE_HOUR_AND = re.compile(rf"一(?=个?小时[{_ZH_DIGIT}\d]+分)|(?:(?<=将近|接近|大约|大概|少了|多了|整整)|(?<=差不多))一(?=个?小时)")
 
 
 def _zh_number(numeral: str) -> str:
