@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 
 class Unit(str, enum.Enum):
@@ -316,7 +316,8 @@ class Relation(str, enum.Enum):
 class Fact(BaseModel):
     """A figure the coach may say: a value, its unit, and what it is true of — its subject (a Metric) and its
     relation to it. The guard supports a figure in a reply only with a fact of the subject and relation the
-    reply binds it to. `subject` None: a figure read from free text whose subject could not be read."""
+    reply binds it to, and of the period it names where the fact has `periods`. `subject` None: a figure read
+    from free text whose subject could not be read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -326,6 +327,14 @@ class Fact(BaseModel):
     unit: Unit
     subject: Metric | None = None
     relation: Relation = Relation.VALUE
+    periods: frozenset[str] = frozenset()  # a history figure: what its stretch of nights may be called ("last_week")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_periods(self, handler):  # most facts are of no stretch: their JSON stays as it was
+        data = handler(self)
+        if not self.periods:
+            data.pop("periods", None)
+        return data
 
     def render(self, language: Language = Language.EN) -> str:
         from sleepcot.units import format_value

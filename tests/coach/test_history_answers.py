@@ -171,3 +171,26 @@ def test_a_question_about_someone_else_is_answered_from_the_asker_s_own_nights_a
     words = WORDS[Language.ZH if "我" in question else Language.EN]
     assert reply.text.startswith(words.only_yours)
     assert reply.history.main.figure == own.history.main.figure
+
+
+@pytest.mark.parametrize("language", Language)
+def test_a_figure_said_of_the_wrong_stretch_of_nights_is_refused(users, language):
+    """This week's average said as last week's, or either said of a month never asked about, is a true figure
+    of something else; said of the right week it passes."""
+    plan = Plan(period=Period(kind=PeriodKind.THIS_WEEK),
+                compare=Comparison(kind=CompareKind.PERIOD, period=Period(kind=PeriodKind.LAST_WEEK)))
+    result = run(plan, users[language], TODAY)
+    this, last = (format_value(side.figure, Unit.SECONDS, language) for side in (result.main, result.other))
+    prompt = history_prompt("?", result, language)
+    if language is Language.EN:
+        right = f"This week your total sleep averaged {this}, against {last} last week."
+        swapped = f"Last week your total sleep averaged {this}, and this week it averaged {last}."
+        elsewhere = f"This month your total sleep averaged {this}, against {last} last month."
+    else:
+        right = f"这周你的总睡眠平均为{this}，上周为{last}。"
+        swapped = f"上周你的总睡眠平均为{this}，这周为{last}。"
+        elsewhere = f"这个月你的总睡眠平均为{this}，上个月为{last}。"
+    assert judge(prompt, right, structured=False).ok
+    for wrong in (swapped, elsewhere):
+        verdict = judge(prompt, wrong, structured=False)
+        assert not verdict.ok and verdict.misbound, (wrong, verdict.problems)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sleepcot.analysis.history.habits import HABIT_DAYS, HABIT_MIN_NIGHTS, Uncertainty, compare_means
-from sleepcot.analysis.history.periods import date_range, keeps
+from sleepcot.analysis.history.periods import date_range, keeps, names
 from sleepcot.analysis.history.plan import Aggregate, CompareKind, Days, Measure, Period, PeriodKind, Plan
 from sleepcot.analysis.norms import NORMS, need_norm
 from sleepcot.domain import Fact, Metric, Night, NightKind, Profile, Relation, TagKind, Unit
@@ -280,9 +280,20 @@ def _run(plan: Plan, source: HistorySource, today: date) -> HistoryResult:
 
 
 def _facts(key: str, label: str, value: float, unit: Unit, subjects: tuple[Metric, ...],
-           relations: tuple[Relation, ...]) -> list[Fact]:
-    return [Fact(key=key, label=label, value=value, unit=unit, subject=subject, relation=relation)
+           relations: tuple[Relation, ...], periods: frozenset[str] = frozenset()) -> list[Fact]:
+    return [Fact(key=key, label=label, value=value, unit=unit, subject=subject, relation=relation, periods=periods)
             for subject in subjects for relation in relations]
+
+
+def _names(plan: Plan, side: Side) -> frozenset[str]:
+    """What a reply may call a side's nights (`periods.names`)."""
+    if side.name == "compared":
+        period = plan.compare.period
+    elif side.name in (Days.WEEKENDS.value, Days.WEEKDAYS.value):
+        period = plan.period.model_copy(update={"days": Days(side.name)})
+    else:
+        period = plan.period
+    return names(period, side.start, side.end)
 
 
 COUNTED = ((Metric.NIGHTS,), (Relation.COUNT,))
@@ -305,30 +316,32 @@ def facts_of(result: HistoryResult) -> list[Fact]:
     if plan.threshold is not None:
         facts += _facts("history.threshold", "the threshold asked about", threshold_value(plan), info.unit, about,
                         (Relation.VALUE, Relation.NORM))
-    for side in (result.main, result.other):
-        if side is None:
-            continue
+    sides = [side for side in (result.main, result.other) if side is not None]
+    for side in sides:
         key, label = f"history.{side.name}", f"{plan.measure.value} {plan.aggregate.value}, {side.name}"
-        facts += _facts(f"{key}.nights", f"nights, {side.name}", side.nights, Unit.NIGHTS, *COUNTED)
+        called = _names(plan, side)
+        facts += _facts(f"{key}.nights", f"nights, {side.name}", side.nights, Unit.NIGHTS, *COUNTED, called)
         if side.figure is None:
             continue
         if plan.aggregate is Aggregate.COUNT:
-            facts += _facts(f"{key}.count", label, side.figure, Unit.NIGHTS, *COUNTED)
+            facts += _facts(f"{key}.count", label, side.figure, Unit.NIGHTS, *COUNTED, called)
             if plan.measure is Measure.NAP:  # "you took 3 naps": a count of sleeps, not of nights
-                facts += _facts(f"{key}.naps", "naps", side.figure, Unit.COUNT, about, (Relation.VALUE, Relation.COUNT))
-        elif plan.aggregate is Aggregate.TREND:
+                facts += _facts(f"{key}.naps", "naps", side.figure, Unit.COUNT, about, (Relation.VALUE, Relation.COUNT),
+                                called)
+        elif plan.aggregate is Aggregate.TREND:  # its first and last weeks are within the period, not all of it
             facts += _facts(f"{key}.per_week", label, side.per_week, change_unit, about, CHANGED)
             for which in ("first_week", "last_week"):
                 facts += _facts(f"{key}.{which}", f"{label}, {which}", getattr(side, which), info.unit, about, STATED)
             facts += _facts(f"{key}.change", f"{label}, change", side.last_week - side.first_week, change_unit, about,
                             (Relation.CHANGE,))
         elif plan.aggregate is Aggregate.STDEV:
-            facts += _facts(f"{key}.figure", label, side.figure, change_unit, (info.subject, Metric.REGULARITY), STATED)
+            facts += _facts(f"{key}.figure", label, side.figure, change_unit, (info.subject, Metric.REGULARITY), STATED,
+                            called)
         else:
-            facts += _facts(f"{key}.figure", label, side.figure, info.unit, about, STATED)
-    if result.difference is not None:
+            facts += _facts(f"{key}.figure", label, side.figure, info.unit, about, STATED, called)
+    if result.difference is not None:  # of both sides: "3 min more this week than last week"
         facts += _facts("history.difference", f"{plan.measure.value} difference", result.difference, change_unit, about,
-                        CHANGED)
+                        CHANGED, frozenset().union(*(_names(plan, side) for side in sides)))
     if result.uncertainty is not None:
         for bound in ("low", "high"):
             facts += _facts(f"history.interval.{bound}", f"95% interval of the difference, {bound}",

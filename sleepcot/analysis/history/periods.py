@@ -1,4 +1,5 @@
-"""Which local dates a plan's period covers, counted from the user's today in their own timezone."""
+"""Which local dates a plan's period covers, counted from the user's today in their own timezone, and the
+names a reply may call them by."""
 
 from __future__ import annotations
 
@@ -50,3 +51,22 @@ def keeps(period: Period, day: date) -> bool:
     if period.days is Days.WEEKDAYS:
         return day.weekday() < 5
     return True
+
+
+NAMED = {PeriodKind.THIS_WEEK: "this_week", PeriodKind.LAST_WEEK: "last_week", PeriodKind.THIS_MONTH: "this_month",
+         PeriodKind.LAST_MONTH: "last_month"}
+MONTH_NAMED_DAYS = 31  # a stretch this short may be called by the month(s) it falls in
+
+
+def names(period: Period, start: date, end: date) -> frozenset[str]:
+    """What a reply may call the nights from `start` to `end` of `period` (the guard's names, `guard.lexicon`):
+    "this_week", "last_month"…, "month:11" for each month a stretch of at most a month falls in, and
+    "weekends" or "weekdays" when only those nights count."""
+    out = {NAMED[period.kind]} if period.kind in NAMED else set()
+    if period.kind is PeriodKind.MONTH:
+        out.add(f"month:{period.month}")
+    if (end - start).days < MONTH_NAMED_DAYS:
+        out |= {f"month:{start.month}", f"month:{end.month}"}
+    if period.days is not Days.ALL:
+        out.add(period.days.value)
+    return frozenset(out)

@@ -44,6 +44,7 @@ class Claim:
     direction: int = 0
     bound: int = 0
     foreign: bool = False  # said of something we hold no facts about
+    period: str | None = None  # the stretch of nights it is said of ("last_week"), where the reply names one
 
     def describe(self) -> str:
         what = self.subject.value.replace("_", " ") if self.subject else "?"
@@ -159,6 +160,30 @@ def _relations(mention: Mention, end: int, before: str, after: str, phrase: str,
 
 
 _CONNECTOR = re.compile(r"\s*(?:against|versus|vs\.?|compared\s+(?:with|to)|than|而|对比|相比)\s*", re.I)
+_COMPARED = r"\b(?:against|versus|vs|compared|than)\b|对比|相比|比"
+# a stretch of nights a clause describes without naming it ("over the last 2 nights", "最近2晚", "since May")
+_OTHER_STRETCH = re.compile(r"\b(?:last|past|previous|recent)\s+\d+\s+(?:nights?|days?|weeks?|months?)\b|\bsince\b|"
+                            r"\bbetween\b|\ball\s+(?:of\s+)?(?:your|my|the)\s+nights\b|\boverall\b|\bnights\s+(?:with|without)\b|"
+                            r"最近\s*\d|过去\s*\d|近\s*\d+\s*晚|以来|起|之间|所有|全部|总体", re.I)
+_PERIOD_CLAUSE_BREAK = re.compile(rf"{_CLAUSE_BREAK.pattern}|(?P<compared>{_COMPARED})", re.I)
+
+
+def _period(sentence: str, start: int, end: int, named: list[tuple[int, int, str]]) -> str | None:
+    """The stretch of nights a figure (at start:end of its sentence) is said of: the nearest one named in its
+    clause ("against 7 h 19 min last week"), else the nearest one named before it in its sentence, unless its
+    clause is what the figure before is compared with ("..., against 8 h over the last 2 nights")."""
+    if not named:
+        return None
+    breaks = list(_PERIOD_CLAUSE_BREAK.finditer(sentence))
+    opening = next((m for m in reversed(breaks) if m.start() < start), None)
+    first = opening.end() if opening else 0
+    last = next((m.start() for m in breaks if m.start() >= end), len(sentence))
+    inside = [(min(abs(s - end), abs(start - e)), name) for s, e, name in named if first <= s and e <= last]
+    if inside:
+        return min(inside)[1]
+    if (opening is not None and opening.group("compared")) or _OTHER_STRETCH.search(sentence, first, last):
+        return None
+    return next((name for s, e, name in reversed(named) if e <= start), None)
 
 
 def _by_sentence(text: str) -> Iterator[tuple[str, int, list[Mention], list[_Hit]]]:
@@ -194,6 +219,7 @@ def read_claims(text: str) -> list[Claim]:
     claims: list[Claim] = []
     for sentence, offset, mentions, hits in _by_sentence(text):
         previous_end, previous = 0, None
+        named = lexicon.period_names(sentence)
         for n, mention in enumerate(mentions):
             start, end = mention.start - offset, mention.end - offset  # within the sentence
             cues_end, nxt = end, n + 1
@@ -217,7 +243,8 @@ def read_claims(text: str) -> list[Claim]:
             if bound and _APPROX.search(phrase):
                 bound = 0
             foreign = subject == FOREIGN
-            claim = Claim(mention, None if foreign else subject, relations, direction, bound, foreign)
+            claim = Claim(mention, None if foreign else subject, relations, direction, bound, foreign,
+                          _period(sentence, start, end, named))
             claims.append(claim)
             previous, previous_end = claim, end
     return claims
@@ -300,6 +327,10 @@ class FactIndex:
         valued = self.valued(claim)
         if claim.foreign or not valued:
             return Support.UNSUPPORTED
+        if claim.period is not None:  # "last week" said of this week's figure: true of another stretch
+            valued = [f for f in valued if not f.periods or claim.period in f.periods]
+            if not valued:
+                return Support.MISBOUND
         if claim.mention.unit is None and claim.subject is None:
             valued = [f for f in valued if f.unit in (Unit.COUNT, Unit.SCORE)]  # a bare number of nothing named
         if claim.mention.unit is Unit.NIGHTS and not claim.mention.of_nights and claim.subject is None:

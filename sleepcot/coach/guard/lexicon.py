@@ -232,3 +232,31 @@ CANNOT = re.compile(
     r"没有(?:\S{0,10})?(?:数据|记录)|无法|看不到|未记录|没有测量|只能看到",
     re.I,
 )
+
+
+# --- the stretch of nights a history figure is said of (the names `analysis.history.periods.names` gives) ---------
+# ("the last week" of a trend is the period's own last week, not the calendar's)
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+_ZH_MONTH_NUMBERS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
+_PERIOD_NAMES = (
+    ("this_week", r"\bthis\s+week\b|这周(?!末)|本周(?!末)|这个?星期(?!六|天|日)|这一周|这礼拜"),
+    ("last_week", r"(?<!the\s)\b(?:last|previous)\s+week\b|\bthe\s+week\s+before\b|上周(?!末)|上个?星期(?!六|天|日)|上一周|上礼拜"),
+    ("this_month", r"\bthis\s+month\b|这个月|本月|这月"),
+    ("last_month", r"(?<!the\s)\b(?:last|previous)\s+month\b|\bthe\s+month\s+before\b|上个月|上月"),
+    ("weekends", r"\bweekends?\b|周末|星期六和星期天|周六和周日"),
+    ("weekdays", r"\bweek\s?days?\b|\bwork\s?(?:days|nights)\b|\bschool\s+nights\b|工作日|周一到周五|平日"),
+    # a month by name, not inside a date ("16 Nov 2026", "11月16日")
+    *((f"month:{n}", rf"(?<!\d)(?<!\d\s)\b{name}\b(?!\s*\d)" if name != "May" else
+       r"(?:(?<=\bin\s)|(?<=\bof\s)|(?<=\bfor\s)|(?<=\bsince\s)|(?<=\bduring\s))(?-i:May)\b(?!\s*\d)")  # not "May I"
+      for n, name in enumerate(_MONTHS_EN, 1)),
+    *((f"month:{n}", rf"(?<![一二三四五六七八九十\d]){zh}月(?!份?\s*\d|[一二三四五六七八九十\d]+[日号])")
+      for n, zh in reversed(list(enumerate(_ZH_MONTH_NUMBERS, 1)))),
+    *((f"month:{n}", rf"(?<!\d){n}月(?!份?\s*\d|[一二三四五六七八九十\d]+[日号])") for n in range(12, 0, -1)),
+)
+PERIOD_NAME = re.compile("|".join(f"(?P<p{i}>{pattern})" for i, (_, pattern) in enumerate(_PERIOD_NAMES)), re.I)
+
+
+def period_names(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each stretch of nights `text` names ("last week", "上个月", "in October")."""
+    return [(m.start(), m.end(), _PERIOD_NAMES[int(m.lastgroup[1:])][0]) for m in PERIOD_NAME.finditer(text)]
