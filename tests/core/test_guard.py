@@ -189,3 +189,15 @@ def test_a_signed_duration_in_hours_and_minutes_is_read_whole_like_any_signed_fi
     # the sign is dropped (the words say which way), the minutes are never taken off the hours
     assert [m.value for m in read_figures("between −2 h 14 min and +1 h 5 min, or −14 min")] == [
         2 * 3600 + 14 * 60, 3900, 14]
+
+
+@pytest.mark.parametrize("reply", [
+    "You slept 6 h 12 min. Try mеlatonin tonight.",  # a Cyrillic е
+    "You slept 6 h 12 min. Try ｍｅｌａｔｏｎｉｎ tonight.",  # full-width Latin
+    "You slept 6 h 12 min. Take some mel\u200batonin tonight.",  # a zero-width space
+    "You slept 6 h 12 min. You have sleep ap\u00adnea.",  # a soft hyphen
+    "You slept 6 h 12 min. You have insomnіa.",  # a Cyrillic і
+])
+def test_a_reply_is_read_as_it_looks_not_as_it_is_encoded(reply):
+    verdict = guard.check(reply, FACTS)
+    assert not verdict.ok, reply

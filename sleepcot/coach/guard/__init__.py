@@ -21,6 +21,25 @@ from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 from sleepcot.coach.guard.lexicon import CANNOT
 from sleepcot.domain import Fact, Metric, Relation, Unit
 
+# A reply is read as it looks, not as it is encoded: invisible characters (a soft hyphen, a zero-width space)
+# are dropped, and Latin letters written as full-width forms or as their Cyrillic and Greek look-alikes are
+# read as Latin ("mеlatonin" with a Cyrillic е is melatonin). Hand-written: the libraries that map
+# look-alikes (Unidecode) are GPL or transliterate Chinese too.
+_INVISIBLE = dict.fromkeys([0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, *range(0x200B, 0x2010),
+                            *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF])
+_LOOKALIKES = str.maketrans({
+    **{chr(0xFF21 + i): chr(ord("A") + i) for i in range(26)}, **{chr(0xFF41 + i): chr(ord("a") + i) for i in range(26)},
+    **dict(zip("аеорсухіјѕԁԛԝһӏАВЕКМНОРСТХІЈЅ", "aeopcyxijsdqwhlABEKMHOPCTXIJS")),  # Cyrillic
+    **dict(zip("αορινκτυΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "aopivktuABEZHIKMNOPTYX")),  # Greek
+    **_INVISIBLE,
+})
+
+
+def readable(text: str) -> str:
+    """`text` as a reader sees it: no invisible characters, look-alike letters read as Latin."""
+    return text.translate(_LOOKALIKES)
+
+
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：]\s*(.*)$", re.I)
 _NOT_WORDS = re.compile(r"[\W_]+")
 
@@ -140,7 +159,7 @@ def check(
     that answer the question (computed ones); the reply must state one of them. `knowledge`: general
     figures, checked against their subject but not a relation to the user's night. `red_flag`: the reply must
     advise seeing a clinician, affirmatively, and dismiss nothing."""
-    text = reply.strip()
+    text = readable(reply).strip()
     facts = list(facts) + derived(facts)  # a stage's share and changes from the baseline are true figures too
     given = facts_in(allowed_text, "given", "from the question") if allowed_text.strip() else []
     index = FactIndex(facts, relations=not knowledge, anything=given)
