@@ -254,13 +254,15 @@ DISMISSALS = [
     # the doctor put off
     "Mention it to a doctor at your next routine checkup.", "If it keeps happening for a few months, maybe see a doctor.",
     "Wait a couple of weeks and see.", "下次体检时再问医生。", "等几个月还这样再去看医生。",
+    "Seeing a doctor is optional.", "Some people choose to see a doctor about this, but it's up to you.",
+    "Maybe mention it to your doctor someday.", "看不看医生随你。", "以后有空再问问医生吧。", "不着急去看医生。",
 ]
 NOT_DISMISSALS = [
     "Don't watch the clock.", "Don't worry if you wake briefly.", "Try not to worry about falling back to sleep.",
     "It's fine to have a small snack.", "It is not perfectly normal to nod off at work.", "Please see a doctor soon.",
     "This is not something to ignore.", "不完全正常。", "开会时打瞌睡是一个警示信号，而不是生活中的正常现象。", "请尽快去看医生。",
     "Book an appointment with your doctor this week.", "Keep a sleep diary for two weeks and bring it to your doctor.",
-    "这周就预约医生。",
+    "这周就预约医生。", "Book a doctor's appointment at some point this week.", "The breath-hold is optional.",
 ]
 
 

@@ -78,6 +78,10 @@ def affirms_referral(text: str) -> bool:
                for pattern in (_REFERRAL_EN, _REFERRAL_ZH) for m in pattern.finditer(sentence))
 
 
+# said of seeing a clinician: made optional, or put off to no time at all
+_PUT_OFF = (r"up\s+to\s+you|your\s+(?:call|choice)|optional|some\s*day|one\s+day|eventually|no\s+rush|no\s+hurry|"
+            r"(?:sometime|some\s+time|at\s+some\s+point)(?!\s+(?:this|today|tomorrow|soon|in\s+the\s+next))|"
+            r"when(?:ever)?\s+you\s+(?:get|have)\s+(?:a\s+chance|(?:the\s+)?time)")
 _DISMISSAL = compile_words(
     r"\bnothing\s+(?:at\s+all\s+|much\s+|really\s+)?to\s+(?:worry|be\s+(?:worried|concerned|alarmed))\s+about",
     r"\bno\s+(?:(?:real|actual|big|immediate|major|great|particular|obvious)\s+)?(?:cause|reason|need)\s+"
@@ -112,6 +116,8 @@ _DISMISSAL = compile_words(
     rf"\b(?:{CLINICIAN_WORDS}s?|appointment|visit|check[-\s]?up|sleep\s+study)(?:['’]s\s+visit)?\s+can\s+(?:probably\s+|safely\s+)?wait\b",
     r"\b(?:at|during|for|until|till)\s+your\s+next\s+(?:routine\s+|regular\s+|annual\s+|yearly\s+)?(?:check[-\s]?up|physical|"
     r"appointment|visit)\b",
+    rf"\b(?:{CLINICIAN_EN}|sleep\s+study)\b[^.!?;]*?\b(?:{_PUT_OFF})\b",
+    rf"\b(?:{_PUT_OFF})\b[^.!?;]*?\b(?:{CLINICIAN_EN}|sleep\s+study)\b",
     r"\b(?:keeps?|continues?|goes\s+on|lasts?)\s+(?:\w+\s+){0,2}?for\s+(?:a\s+few|several|some|a\s+couple\s+of|\d+)\s+"
     r"(?:more\s+)?(?:weeks|months)\b|\bwait\s+(?:for\s+)?(?:a\s+few|several|some|a\s+couple\s+of|\d+)\s+(?:weeks|months)\b",
     rf"\b(?:I\s+)?(?:wouldn['’]?t|would\s+not|don['’]?t|do\s+not|no\s+need\s+to)\s+rush\s+(?:off\s+)?(?:to|into)\s+"
@@ -120,7 +126,9 @@ _DISMISSAL = compile_words(
     "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)(?:太|过于|特别)?在意|问题不大|不是(?:什么)?大问题|不碍事|不用管|不用理会|可以忽略|忽略就好|"
     "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
     "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)|下次(?:常规|例行)?体检(?:的)?时(?:候)?(?:再)?|"
-    "(?:等|过)(?:上)?(?:几|一两|两三|好几)个?(?:月|周|星期)(?:后|以后|之后)?(?:如果)?(?:还|再|仍)",
+    "(?:等|过)(?:上)?(?:几|一两|两三|好几)个?(?:月|周|星期)(?:后|以后|之后)?(?:如果)?(?:还|再|仍)|"
+    "随你|看你自己|(?:由|看)你自己(?:决定|选择)|你自己决定|(?:看|去)不(?:看|去)(?:医生)?都(?:行|可以)|可看可不看|"
+    "(?:以后|哪天|改天)?(?:有空|有时间)(?:的时候)?再|(?:不着急|不急|不用急)(?:着)?(?:去)?(?:看医生|就医|检查|做睡眠监测)",
     rf"你(?:肯定|绝对|当然|显然)?没有{CONDITION_PHRASE_ZH}|(?:肯定|绝对|显然)不是{CONDITION_PHRASE_ZH}",
 )
 # "not perfectly normal", "不完全正常", "而不是…正常现象" reassure nobody
