@@ -197,6 +197,7 @@ def test_a_signed_duration_in_hours_and_minutes_is_read_whole_like_any_signed_fi
     "You slept 6 h 12 min. Take some mel\u200batonin tonight.",  # a zero-width space
     "You slept 6 h 12 min. You have sleep ap\u00adnea.",  # a soft hyphen
     "You slept 6 h 12 min. You have insomnіa.",  # a Cyrillic і
+    "You slept 6 h 12 min. You have s l e e p  a p n e a.",  # spelled out
 ])
 def test_a_reply_is_read_as_it_looks_not_as_it_is_encoded(reply):
     verdict = guard.check(reply, FACTS)

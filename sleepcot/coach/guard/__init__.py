@@ -35,9 +35,13 @@ _LOOKALIKES = str.maketrans({
 })
 
 
+_SPELLED_OUT = re.compile(r"(?<![^\W\d_])(?:[A-Za-z] ){3,}[A-Za-z](?![^\W\d_])")  # "a p n e a"
+
+
 def readable(text: str) -> str:
-    """`text` as a reader sees it: no invisible characters, look-alike letters read as Latin."""
-    return text.translate(_LOOKALIKES)
+    """`text` as a reader sees it: no invisible characters, look-alike letters read as Latin, a word spelled
+    out letter by letter read as the word."""
+    return _SPELLED_OUT.sub(lambda m: m.group(0).replace(" ", ""), text.translate(_LOOKALIKES))
 
 
 _NUMBERED = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：]\s*(.*)$", re.I)
