@@ -9,6 +9,7 @@ Counters a writer process bumps are its own: what comes back from one is counted
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.presenting import briefing_html
 from sleepcot.analysis import analyze
@@ -30,7 +32,21 @@ from sleepcot.store.outbox import NO_NIGHT, Generated, Job
 
 log = logging.getLogger(__name__)
 PARENT_CHECK_S = 1.0  # how often a writer looks whether the scheduler's process is still there
-Outcome = tuple[str, str]  # what happens instead of a briefing: ("skip" | "retry" | "gone", reason)
+
+
+class Hold(str, enum.Enum):
+    """What happens to a briefing not written now."""
+
+    SKIP = "skip"  # never: no night came, or it is late and the user wants no late briefings
+    RETRY = "retry"  # later: the night is not in yet, or writing failed
+    GONE = "gone"  # nothing: the user was deleted meanwhile
+
+
+class Outcome(NamedTuple):
+    """What happens instead of a briefing, and why (the outbox's reason)."""
+
+    hold: Hold
+    reason: str = ""
 
 
 def briefing_message(job: Job, morning: Morning, llm: LLM | None, unavailable_reason: str | None,
@@ -52,9 +68,9 @@ def hold_back(job: Job, morning: Morning, now: datetime) -> Outcome | None:
     """Why the briefing is not written now, if it is not: retry while the night is late, skip once it is
     given up on, or when it is late and the user wants no late briefings."""
     if morning.night is None:
-        return ("skip", "no_data") if now >= job.due_at + GIVE_UP_AFTER_DUE else ("retry", NO_NIGHT)
+        return Outcome(Hold.SKIP, "no_data") if now >= job.due_at + GIVE_UP_AFTER_DUE else Outcome(Hold.RETRY, NO_NIGHT)
     if now > job.due_at and not morning.profile.late_briefing:
-        return ("skip", "late_off")
+        return Outcome(Hold.SKIP, "late_off")
     return None
 
 
@@ -74,20 +90,20 @@ def mornings_of(store: Store, jobs: list[Job]) -> dict[int, Morning]:
 def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailable_reason: str | None
                         ) -> list[Generated | Outcome]:
     """Read and write each briefing job's deterministic briefing, or say what happens instead: its
-    `hold_back`, ("gone", "") for a user deleted meanwhile, ("retry", error name) when writing it failed."""
+    `hold_back`, GONE for a user deleted meanwhile, RETRY with the error's name when writing it failed."""
     mornings = mornings_of(store, jobs)
     written: list[Generated | Outcome] = []
     for job in jobs:
         morning = mornings.get(job.id)
         if morning is None:
-            written.append(("gone", ""))
+            written.append(Outcome(Hold.GONE))
         elif (outcome := hold_back(job, morning, now)) is not None:
             written.append(outcome)
         else:
             try:
                 written.append(briefing_message(job, morning, None, unavailable_reason, 0))
             except Exception as exc:  # one user's bad data must not stop the batch: it is retried
-                written.append(("retry", type(exc).__name__))
+                written.append(Outcome(Hold.RETRY, type(exc).__name__))
     return written
 
 

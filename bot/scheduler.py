@@ -37,7 +37,7 @@ from telegram import Bot
 
 from bot.charts import week_chart
 from bot.delivery import Delivery
-from bot.morning import Outcome, Writers, briefing_message, count_written, hold_back, mornings_of
+from bot.morning import Hold, Outcome, Writers, briefing_message, count_written, hold_back, mornings_of
 from bot.presenting import Coach, day_label, sync_and_tell
 from bot.render import escape
 from bot.texts import say
@@ -247,13 +247,12 @@ class Scheduler:
 
     def _record(self, job: Job, outcome: Outcome, now: datetime) -> None:
         """What happens to a briefing not written now."""
-        action, reason = outcome
-        if action == "skip":
-            self.outbox.skip(job, reason)
-        elif action == "retry":
-            if reason != NO_NIGHT:
-                log.error("writing the briefing of user %d failed (%s)", job.user_id, reason)
-            self.outbox.retry(job, retry_at(now, job.attempts), reason)
+        if outcome.hold is Hold.SKIP:
+            self.outbox.skip(job, outcome.reason)
+        elif outcome.hold is Hold.RETRY:
+            if outcome.reason != NO_NIGHT:
+                log.error("writing the briefing of user %d failed (%s)", job.user_id, outcome.reason)
+            self.outbox.retry(job, retry_at(now, job.attempts), outcome.reason)
 
     async def _sync(self, jobs: list[Job], now: datetime) -> None:
         """Sync the users who have a connected source, several at once (their vendors' limits hold)."""
