@@ -146,6 +146,11 @@ MEDICATIONS = [
     "I recommend a shot of whisky for better sleep.", "A beer in the evening will improve your sleep.",
     "你可以在睡前试试舒乐安定。", "今晚吃点酸枣仁能帮你入睡。", "建议你吃点镁片。", "试试GABA助眠。", "建议你喝一杯红酒改善睡眠。",
     "可以考虑吃点助眠中药。", "吃安眠药就能解决失眠。",
+    # endorsed by its users, sold as cheap, asked as a suggestion
+    "Melatonin works for a lot of people.", "People swear by magnesium.", "Melatonin is cheap and effective.",
+    "Melatonin might be your friend tonight.", "Consider picking up some valerian.", "Have you thought about melatonin?",
+    "Why don't you give melatonin a go?", "可以买点褪黑素试试。", "很多人吃褪黑素效果很好。", "褪黑素效果不错。",
+    "药店就能买到褪黑素，可以试试。", "睡前一杯红酒，效果很好。", "你要不要试试褪黑素？",
 ]
 NOT_MEDICATIONS = [
     # advice against
@@ -183,6 +188,9 @@ NOT_MEDICATIONS = [
     "Magnesium supplements have little evidence for sleep; ask a doctor before taking any.",
     "Avoid stimulants such as modafinil late in the day.", "安眠药不能解决问题。", "目前没有足够可靠的证据表明CBD能改善睡眠。",
     "服用任何保健品前请先咨询医生。",
+    "要不要吃安眠药，请问医生。", "要不要用褪黑素，最好先问医生。", "Why not dim the lights instead of taking melatonin?",
+    "Melatonin does not work for most people with insomnia.", "Melatonin does not work well for most people.",
+    "Melatonin will not help you sleep.",
 ]
 
 

@@ -232,10 +232,10 @@ _CAFFEINE = compile_any(r"\b(?:caffeine|coffee|espresso|tea|cola|energy\s+drinks
 # the drug is advised against, or named as a caution ("before using melatonin, ask a doctor")
 _AGAINST_EN = re.compile(
     r"\b(?:avoid\w*|skip\w*|no|(?<!why\s)not|never|without|cut\w*|reduc\w*|limit\w*|less|stop\w*|quit\w*|instead\s+of|"
-    r"rather\s+than|don['’]?t|do\s+not|off|away|taper\w*|wean\w*|dangers?|risks?|against|isn['’]t|"
+    r"rather\s+than|(?<!why\s)don['’]?t|do\s+not|off|away|taper\w*|wean\w*|dangers?|risks?|against|isn['’]t|"
     r"aren['’]t|nor|before\s+(?:you\s+)?(?:us\w*|tak\w*|tr\w*|giv\w*|start\w*))\b[^,;:]{0,40}$", re.I)
 _AGAINST_ZH = re.compile(
-    r"(?:不(?![妨错如])|别|勿|避免|少|戒|停|不要|不宜|不建议|不能|没必要|不应|切勿|禁止|无需|不用|不必|以免|而不是|代替|替代)"
+    r"(?:(?<!要)不(?![妨错如])|别|勿|避免|少|戒|停|(?<!要)不要|不宜|不建议|不能|没必要|不应|切勿|禁止|无需|不用|不必|以免|而不是|代替|替代)"
     r"[^，。；！？,;]{0,4}$")
 _CAUTION_AFTER_ZH = re.compile("之前|以前|前先")
 # a Chinese drug phrase that is the subject of what follows ("睡前喝酒会让睡眠变碎") is explained, not offered
@@ -257,7 +257,7 @@ _FILLER_EN = (r"(?:\d+[.)]|and|then|also|just|simply|maybe|perhaps|please|instea
               r"it(?:['’]s|\s+is)\s+(?:fine|ok|okay|safe)\s+to|feel\s+free\s+to|go\s+ahead\s+and)")
 _USE_VERB_EN = (r"(?:take|try|use|have|pop|grab|drink|smoke|start|get|buy|pick\s+up|keep|add|chew|swallow|"
                 r"consider|go\s+for|reach\s+for|switch\s+to|stick\s+(?:to|with)|rely\s+on)"
-                r"(?:\s+(?:taking|using|trying|having|with|on))?")
+                r"(?:\s+(?:taking|using|trying|having|with|on|picking\s+up|buying|getting|adding))?")
 _ASK_FOR_EN = (r"\b(?:ask(?:ing)?|get(?:ting)?|hav(?:e|ing))\s+(?:your|a|the)\s+(?:[\w-]+\s+){1,3}?(?:for|to\s+(?:prescribe|give\s+you|"
                r"put\s+you\s+on|start\s+you\s+on)|about\s+(?:getting|trying|taking|starting|prescribing|"
                r"a\s+prescription\s+for|going\s+on))|\b(?:talk|speak)\s+(?:to|with)\s+(?:your|a|the)\s+"
@@ -274,25 +274,33 @@ _RECOMMENDED_BEFORE = re.compile(alternation(
     rf"(?:it['’]s\s+|it\s+is\s+)?(?:fine|ok|okay|safe|alright)\s+to)\s+(?:{_USE_VERB_EN}|trying|taking|using|having)\s+{_GAP_EN}$",
     rf"\byour\s+(?:own\s+)?{CLINICIAN_WORDS}s?\s+(?:(?:may|might|could|can|will|would)\s+(?:(?:be\s+(?:willing|able|happy)|"
     rf"want|agree)\s+to\s+)?)?(?:prescribe|give\s+you|put\s+you\s+on|start\s+you\s+on|recommend|suggest)\s+{_GAP_EN}$",
-    r"(?:^|(?:你|您)?(?:可以|可|不妨|应该|最好|需要)|建议(?:你|您)?|推荐(?:你|您)?|试着|记得|然后|再|就|先|也|不如)"
-    r"(?:考虑|尝试)?(?:在?睡前|今晚|晚上)?(?:吃|服用|服|吞|来|喝|抽|吸|用|使用|含|试试|试一试|试一下|尝试|考虑|靠)"
+    r"(?:^|(?:你|您)?(?:可以|可|不妨|应该|最好|需要)|(?:你|您)要不要|建议(?:你|您)?|推荐(?:你|您)?|试着|记得|然后|再|就|先|也|不如|"
+    r"何不|干脆)"
+    r"(?:考虑|尝试)?(?:在?睡前|今晚|晚上)?(?:吃|服用|服|吞|来|喝|抽|吸|用|使用|含|试试|试一试|试一下|尝试|考虑|靠|买|备|入手)"
     r"(?:上|点|些|一点|一片|一粒|一颗|半片|一杯|杯|一口|一些|片|粒|颗|两片)?(?:小剂量|低剂量|少量)?的?\s*$",
     r"(?:问|请|让|找|叫|求)(?:一下|问)?(?:你的|您的)?(?:医生|大夫)(?:给你|帮你|为你|给您)?"
     r"(?:开|开点|开些|开一些|开一点|要|开个)(?:点|些)?$|去(?:医院)?开(?:点|些)?$",
     r"(?:小剂量|低剂量|少量)的?$",
 ), re.I)
 _GOOD_ADJECTIVE_EN = (r"(?:good|safe|great|gentle|reasonable|effective|fine|ok|okay|helpful|harmless|excellent|solid|"
-                      r"sensible|decent|useful|smart|better|best|ideal|perfect|wise|natural)")
+                      r"sensible|decent|useful|smart|better|best|ideal|perfect|wise|natural|cheap|affordable|reliable)")
 _RECOMMENDED_AFTER = re.compile(alternation(
     rf"^(?:\s+[\w-]+){{0,3}}?\s*(?:\s(?:is|are|can\s+be|could\s+be|would\s+be|may\s+be|might\s+be|seems?)|['’]s)\s+"
     rf"(?:an?\s+)?(?:(?:very|really|perfectly|pretty|quite|totally|generally|usually|often|completely|relatively|"
-    rf"fairly)\s+)?{_GOOD_ADJECTIVE_EN}(?:\s+{_GOOD_ADJECTIVE_EN})?(?:\s+(?:sleep\s+)?(?:option|choice|idea|bet|way|"
+    rf"fairly)\s+)?{_GOOD_ADJECTIVE_EN}(?:\s+(?:and\s+)?{_GOOD_ADJECTIVE_EN})?(?:\s+(?:sleep\s+)?(?:option|choice|idea|bet|way|"
     r"aid|remedy|solution|alternative|pick|start|starting\s+point|fix|answer|first\s+step))?"
     r"(?=\s*(?:[,.;:!?]|$|for\b|to\b|if\b|when\b|here\b|tonight\b|with\b|in\s+your\s+case))",
     r"^(?:\s+(?:before\s+bed|at\s+bedtime|an?\s+hour\s+before\s+bed))?\s+(?:tonight|this\s+evening)\b",
     r"^[^，。；]{0,4}?(?:是|算是|算)(?:一个|一种)?(?:很|非常|比较|挺)?(?:不错|好|安全|理想|温和|天然|有效)的?"
     r"(?:选择|办法|方法|助眠方式|助眠手段)?(?=[，。！；,.!;]|$)",
     r"^[^，。；]{0,4}?(?:很|挺|比较|非常|相当)(?:安全|有效|管用|好用)", r"^\s+a\s+(?:try|go|shot)\b",
+    r"^(?:\s+(?:really|actually|usually|often|generally|honestly|truly|tonight))?\s+works?\s+(?:for|on)\s+(?:a\s+lot\s+of|"
+    r"lots\s+of|many|most|plenty\s+of)\s+people\b",
+    r"^(?:\s+(?:really|actually|tonight|honestly))?\s+(?:is|might\s+be|could\s+be|can\s+be|may\s+be)\s+your\s+(?:best\s+)?"
+    r"(?:friend|ally|answer|"
+    r"solution|ticket|go-to)\b",
+    r"^[，,]?\s*[^，。；]{0,4}?效果(?:很|挺|非常|相当|特别|还)?(?:好|不错|明显|显著|可以)",
+    r"^[^。；！？]{0,12}?[，,]\s*(?:你)?(?:可以|不妨|建议)?(?:试试|试一试|试一下)",
     r"^(?:\s+[\w-]+){0,3}?\s+(?:wouldn['’]?t|won['’]?t|can['’]?t|couldn['’]?t|doesn['’]?t|does\s+not|will\s+not)\s+hurt\b",
     r"^\s+(?:is|would\s+be|might\s+be|could\s+be|may\s+be)\s+(?:right|suitable|appropriate|an\s+option|"
     r"a\s+good\s+(?:option|fit)|worth\s+(?:a\s+)?try(?:ing)?)\s+for\s+you",
@@ -310,8 +318,13 @@ _HELPS_AFTER = re.compile(alternation(
     r"^[^，。；]{0,6}?(?:会|能|可以|能够)(?:很|有效地?)?(?:帮助|帮|让|使)(?:你|您|人)?(?:更快|更好|快速)?地?"
     r"(?:入睡|睡着|睡得|好睡|放松|调整时差|倒时差)",
 ), re.I)
+_NEGATED_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?\s+(?:not|never|cannot|hardly|barely|rarely|seldom|no\s+longer)\b", re.I)
 _CAVEAT = compile_any(r"\b(?:but|though|although|however|yet|while|whereas)\b", "但|不过|可是|然而|却|只是")
 _WORTH_A_TRY = compile_any(r"\bworth\s+(?:trying|a\s+try|a\s+shot|a\s+go|considering)\b", "值得一试|可以一试|不妨一试|试试看")
+# endorsed by who uses it, or asked as a suggestion: "people swear by magnesium", "have you thought about melatonin?"
+_SUGGESTED_BEFORE = re.compile(
+    r"\b(?:(?:many|most|lots\s+of|plenty\s+of)\s+)?people\s+swear\s+by\s+(?:\w+\s+){0,2}$|"
+    r"\bhave\s+you\s+(?:thought\s+about|considered|tried)\s+(?:\w+\s+){0,2}$", re.I)
 
 
 def _recommended(sentence: str, mention: re.Match[str]) -> bool:
@@ -323,9 +336,12 @@ def _recommended(sentence: str, mention: re.Match[str]) -> bool:
         return False
     after = sentence[end:]
     clause = sentence[clause_start(sentence, start) : clause_end(sentence, end)]
-    offered = _RECOMMENDED_BEFORE.search(before) and not _SUBJECT_OF_ZH.search(after)
-    return bool(offered or _RECOMMENDED_AFTER.search(after)
-                or (_HELPS_AFTER.search(after) and not _CAVEAT.search(sentence)) or _WORTH_A_TRY.search(clause))
+    offered = (_RECOMMENDED_BEFORE.search(before) or _SUGGESTED_BEFORE.search(before)) and not _SUBJECT_OF_ZH.search(after)
+    if offered or _WORTH_A_TRY.search(clause):
+        return True
+    if _NEGATED_AFTER.match(after):  # "melatonin will not help you sleep", "does not work well": said of it, denied
+        return False
+    return bool(_RECOMMENDED_AFTER.search(after) or (_HELPS_AFTER.search(after) and not _CAVEAT.search(sentence)))
 
 
 def medications(text: str) -> list[str]:
