@@ -68,6 +68,11 @@ DIAGNOSES = [
     "You have what doctors call sleep maintenance insomnia.", "You have a sleep problem called insomnia.",
     "你可能在发烧。", "你感冒了。", "你有高血压。", "你的心率说明你生病了。", "你这就是抑郁。", "你属于失眠人群。",
     "你的手表检测到了呼吸暂停。", "你缺铁。",
+    # related to, explains, the money's on it
+    "Your oxygen dips may be related to sleep apnea.", "Your tiredness is associated with insomnia.",
+    "Your symptoms are typical for narcolepsy.", "My money is on sleep apnea.", "Apnea would explain your numbers.",
+    "Sleep apnea explains your oxygen dips.", "That explains it: insomnia.", "Insomnia is what's going on here.",
+    "你的血氧下降可能与睡眠呼吸暂停有关。", "你的疲劳跟失眠有关。", "失眠可以解释你的数据。", "大概率是失眠。",
 ]
 NOT_DIAGNOSES = [
     # general knowledge
@@ -98,6 +103,8 @@ NOT_DIAGNOSES = [
     "When you're sick, you may need more sleep.", "A skin temperature rise can come before an illness.",
     "Your data doesn't show apnea.", "You are sick of lying awake, which is understandable.",
     "你生病时可能需要更多睡眠。", "你的手表没有检测到呼吸暂停。", "手表无法诊断睡眠呼吸暂停。",
+    "Loud snoring can be related to sleep apnea.", "Sleep apnea explains why some people wake unrefreshed.",
+    "Your short nights are associated with a higher heart disease risk.", "失眠可以解释为什么有人白天犯困。",
 ]
 
 

@@ -62,7 +62,8 @@ _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(
             r"(?:\s+(?:consistent|compatible)\s+with|\s+(?:suggestive|indicative|typical|characteristic)\s+of|"
             r"\s+classic\s+for|\s+in\s+(?:line|keeping)\s+with|\s+(?:an?|the)\s+(?:(?:classic|typical|clear|telltale|"
             r"tell-tale|hallmark|textbook|warning)\s+)?(?:hallmark|sign|signal|symptom|marker|feature|picture|pattern)\s+of|"
-            r"\s+(?:due\s+to|caused\s+by|because\s+of|(?:a\s+)?result\s+of|down\s+to|driven\s+by|linked\s+to|from))?|"
+            r"\s+(?:due\s+to|caused\s+by|because\s+of|(?:a\s+)?result\s+of|down\s+to|driven\s+by|linked\s+to|related\s+to|"
+            r"associated\s+with|connected\s+(?:to|with)|tied\s+to|typical\s+for|from))?|"
             r"\s+(?:looks?|sounds?|seems?|feels?)\s+(?:a\s+lot\s+|very\s+much\s+|much\s+)?like|"
             r"\s+(?:seems?|appears?|looks?)\s+to\s+be|\s+(?:seems?|looks?|sounds?)\s+(?:consistent|compatible)\s+with|"
             r"\s+(?:suggests?|indicates?|points?\s+(?:to|towards?)|signals?|fits?|match(?:es)?|means?|reflects?|confirms?|"
@@ -95,6 +96,10 @@ _DIAGNOSIS_ANYWHERE_EN = compile_words(
     # I suspect sleep apnea / I think it's insomnia / my guess is apnea
     rf"\b(?:I|we)(?:['’]d|\s+would)?(?:\s+(?:strongly|really|honestly|do))?\s+(?:suspect|think|believe|guess|bet|"
     rf"reckon|say)(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is|that['’]s))?\s+{CONDITION_PHRASE_EN}",
+    rf"\bmy\s+money(?:['’]s|\s+is|\s+would\s+be)\s+on\s+{CONDITION_PHRASE_EN}",
+    rf"\b{CONDITION_EN}\s+(?:(?:would|could|might|may|does|probably|likely|clearly)\s+)?(?:also\s+)?explains?\s+"
+    r"(?:your|these|this|those|the\s+(?:dips|numbers|readings|results|pattern|symptoms))\b",
+    rf"\b{CONDITION_EN}\s+is\s+(?:(?:probably|likely|clearly|surely)\s+)?what['’]?s?\s+(?:is\s+)?(?:going\s+on|happening)\b",
     rf"\bmy\s+(?:guess|impression|hunch|suspicion|read|bet|feeling)\s+(?:is|would\s+be)"
     rf"(?:\s+that)?(?:\s+(?:it['’]s|it\s+is|this\s+is))?\s+{CONDITION_PHRASE_EN}",
     r"\bI\s+(?:would\s+)?diagnose\b", r"\bmy\s+diagnosis\b",
@@ -111,7 +116,7 @@ _DIAGNOSIS_ANYWHERE_EN = compile_words(
     rf"\b(?:see|spot|recogni[sz]e|read|think\s+of)\s+{CONDITION_PHRASE_EN}\s+(?:in|behind)\s+(?:your|these|this|the|those)\s+"
     r"(?:\w+\s+)?(?:numbers|data|readings|results|pattern|nights?|figures)",
     rf"\b(?:tick(?:s|ing)?|check(?:s|ing)?)\s+(?:every|all\s+the|most\s+of\s+the|the)\s+box(?:es)?\s+for\s+{CONDITION_PHRASE_EN}",
-    rf"\b(?:put\s+simply|simply\s+put|in\s+short|in\s+a\s+word|in\s+one\s+word|bottom\s+line|the\s+verdict|verdict|"
+    rf"\b(?:that\s+explains\s+it|put\s+simply|simply\s+put|in\s+short|in\s+a\s+word|in\s+one\s+word|bottom\s+line|the\s+verdict|verdict|"
     rf"my\s+take|short\s+answer|in\s+summary)\s*[:,—–-]\s*{CONDITION_PHRASE_EN}",
     rf"\b{CONDITION_EN}{_CONDITION_TAIL_EN},?\s+(?:in\s+your\s+case|for\s+you|in\s+you)\b",
     rf"\b(?:classic|textbook|full[-\s]blown|clear[-\s]cut)\s+{CONDITION_EN}{_CONDITION_TAIL_EN}",
@@ -158,6 +163,9 @@ _DIAGNOSIS_ZH = re.compile(alternation(
     rf"(?:疑似|像是|看起来像是?|看上去像是?|听起来像是?|很像是?){_HEDGE_ZH}{CONDITION_PHRASE_ZH}",
     rf"我(?:怀疑|觉得|认为|猜|估计|判断)(?:你)?{_HEDGE_ZH}(?:是|有|得了|患有)?{CONDITION_PHRASE_ZH}",
     rf"(?:你的|您的|这些|这)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:很|非常|比较|完全)?(?:吻合|一致|相符|相似|像)",
+    rf"(?:你的|您的)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:有关|相关|有关系)",
+    rf"{CONDITION_ZH}(?:就)?(?:可以|能|能够|正好|刚好)?解释(?:了)?(?:你|您)的",
+    rf"^(?:很可能|大概率|多半|八成|十有八九|估计)(?:就)?是{CONDITION_PHRASE_ZH}",
     rf"[你您]的{_MODIFIER_ZH}{CONDITION_ZH}(?!认知|治疗|疗法|药|门诊|专科|检查|监测|风险|评分|量表|日记)",
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
     rf"(?:是|正是|就是)对{_MODIFIER_ZH}{CONDITION_ZH}的(?:描述|定义)",
