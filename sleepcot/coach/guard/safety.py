@@ -393,6 +393,10 @@ _OFF_TASK = compile_words(
     r"\byour\s+last\s+answer\s+broke\s+the\s+rules\b|\bcopy\s+(?:the\s+)?numbers\s+exactly\b|"
     r"\bdo\s+not\s+(?:invent|add)\s+any\s+(?:other\s+)?numbers?\b|\buse\s+only\s+the\s+numbers\s+given\b|"
     r"\banswer\s+in\s+(?:English|\d+\s*-\s*\d+\s+(?:short\s+)?sentences)\b",
+    r"\bignore\s+(?:all\s+)?(?:your\s+|the\s+|my\s+)?(?:previous|prior|above|earlier)\s+(?:instructions|rules)\b",
+    r"\bsystem\s+(?:prompt|message)\b|^system\s*:",
+    # speaking as a person or a friend
+    r"\bmyself\b", r"\bas\s+your\s+(?:friend|buddy|pal|mate)\b",
     r"\b(?:something|anything)\s+(?:is\s+|['’]s\s+)?wrong\s+with\s+you\b(?!r)",
     r"\bwrong\s+with\s+your\s+(?:mind|head|brain|psyche|personality|character)\b",
     r"\byour\s+(?:psyche|personality|character|temperament|ego|subconscious|inner\s+self|soul|willpower|"
@@ -403,20 +407,23 @@ _OFF_TASK = compile_words(
     r"kind\s+of|a\s+little))*\s+(?:lazy|weak|crazy|insane|mad|stupid|dumb|pathetic|hysterical|paranoid|neurotic|"
     r"dramatic|over[-\s]?sensitive|overreacting|a\s+hypochondriac|attention[-\s]seeking|unmotivated|undisciplined|"
     r"irresponsible|selfish|broken|mentally\s+ill|unstable|weird|lonely|depressed)\b",
-    r"\byou\s+(?:seem|sound|look|appear|must\s+be|might\s+be|may\s+be|could\s+be|are\s+probably|['’]re\s+probably)"
-    r"(?:\s+to\s+be)?(?:\s+(?:quite|very|a\s+bit|rather|really|so|a\s+little|pretty|somewhat))*\s+(?:depressed|"
+    r"\byou(?:\s+(?:seem|sound|look|appear|must\s+be|might\s+be|may\s+be|could\s+be|are\s+probably|come\s+across\s+as)|"
+    r"['’]re\s+(?:probably|clearly|obviously|just))"
+    r"(?:\s+to\s+be)?(?:\s+(?:quite|very|a\s+bit|rather|really|so|a\s+little|pretty|somewhat|super|clearly))*\s+(?:"
+    r"stressed(?:\s+out)?|overwhelmed|burn(?:ed|t)\s+out|overthinking|depressed|"
     r"lonely|anxious|sad|unhappy|troubled|disturbed|lazy|weak|angry|frustrated|upset|bored|isolated|suicidal|"
     r"mentally|unwell|fragile|unstable|insecure|neurotic|obsessed|obsessive|paranoid)\b",
-    "作为(?:一个|一名|一款)?(?:AI|人工智能|语言模型|大语言模型|机器人|智能助手|聊天机器人|助手|医生|专家)",
+    "作为(?:一个|一名|一款)?(?:AI|人工智能|语言模型|大语言模型|机器人|智能助手|聊天机器人|助手|医生|专家)|作为(?:你的)?朋友|忽略(?:之前|以上|前面)的(?:指令|规则|指示)",
     "我(?:只)?(?:是|不是)(?:一个|一名|一款|个)?(?:AI|人工智能|语言模型|大语言模型|机器人|智能助手|聊天机器人|医生|"
     "心理医生|专家|护士|真人|人类)",
     "我(?:做这行|从业|行医|干这行|当医生)|(?:根据|以|凭|按照)我(?:的|多年的|这么多年的)?(?:经验|从业经验|临床经验)",
     "我的(?:病人|患者|客户|来访者|家人|孩子|妻子|丈夫|老婆|老公|父母|朋友|同事|经验|经历|职业|生活)",
-    "我(?:也|曾经|以前|也曾|真的)?(?:很|非常)?(?:难过|伤心|心疼|喜欢|爱|记得|想念|怀念|感同身受|理解你的感受|失眠过|"
+    "我(?:也|曾经|以前|也曾|真的)*(?:很|非常)?(?:难过|伤心|心疼|喜欢|爱|记得|想念|怀念|感同身受|理解你的感受|失眠过|"
     "经历过)|节哀",
     "你的(?:心理|精神|性格|人格|脑子|头脑|心态)(?:可能|好像|似乎|是不是|肯定|一定)?(?:有|出了|出)?(?:问题|毛病|不正常|缺陷)",
-    "你(?:这个人)?(?:太|很|真|就是|有点|也太|实在)(?:懒|懒惰|脆弱|软弱|矫情|玻璃心|神经质|疯|傻|笨|没用)",
-    "你(?:好像|似乎|看起来|可能|应该|大概|是不是)(?:很|有些|有点|比较)?(?:抑郁|孤独|焦虑|难过|不开心|压抑|心理有问题|想太多)",
+    "你(?:这个人)?(?:太|很|真|就是|有点|也太|实在)(?:懒|懒惰|脆弱|软弱|矫情|玻璃心|神经质|疯|傻|笨|没用|焦虑|敏感|悲观)",
+    "你(?:好像|似乎|看起来|可能|应该|大概|是不是)(?:很|有些|有点|比较)?(?:抑郁|孤独|焦虑|难过|不开心|压抑|心理有问题|想太多|"
+    "压力(?:很|太|特别)?大|心情不好|情绪低落|紧张)",
     "你(?:有病|不正常|想太多了)",
     "请用简体中文回答|你上一个回答违反了规则",
 )
