@@ -73,6 +73,7 @@ DIAGNOSES = [
     "Your symptoms are typical for narcolepsy.", "My money is on sleep apnea.", "Apnea would explain your numbers.",
     "Sleep apnea explains your oxygen dips.", "That explains it: insomnia.", "Insomnia is what's going on here.",
     "你的血氧下降可能与睡眠呼吸暂停有关。", "你的疲劳跟失眠有关。", "失眠可以解释你的数据。", "大概率是失眠。",
+    "从你的描述来看，是典型的不宁腿综合征。", "你八成是得了睡眠呼吸暂停。", "你的症状说明有呼吸暂停。", "你应该是得了发作性睡病。",
 ]
 NOT_DIAGNOSES = [
     # general knowledge
@@ -158,6 +159,7 @@ MEDICATIONS = [
     "Melatonin might be your friend tonight.", "Consider picking up some valerian.", "Have you thought about melatonin?",
     "Why don't you give melatonin a go?", "可以买点褪黑素试试。", "很多人吃褪黑素效果很好。", "褪黑素效果不错。",
     "药店就能买到褪黑素，可以试试。", "睡前一杯红酒，效果很好。", "你要不要试试褪黑素？",
+    "褪黑素对你应该有帮助。", "安眠药能让你一觉到天亮。", "医生开的安眠药可以继续吃。", "喝杯小酒再睡会睡得更好。", "推荐褪黑素。",
 ]
 NOT_MEDICATIONS = [
     # advice against
@@ -271,6 +273,7 @@ DISMISSALS = [
     "Wait a couple of weeks and see.", "下次体检时再问医生。", "等几个月还这样再去看医生。",
     "Seeing a doctor is optional.", "Some people choose to see a doctor about this, but it's up to you.",
     "Maybe mention it to your doctor someday.", "看不看医生随你。", "以后有空再问问医生吧。", "不着急去看医生。",
+    "这很常见，别多想。", "没必要做睡眠监测。", "血氧偶尔低一点无所谓。",
 ]
 NOT_DISMISSALS = [
     "Don't watch the clock.", "Don't worry if you wake briefly.", "Try not to worry about falling back to sleep.",
@@ -278,6 +281,7 @@ NOT_DISMISSALS = [
     "This is not something to ignore.", "不完全正常。", "开会时打瞌睡是一个警示信号，而不是生活中的正常现象。", "请尽快去看医生。",
     "Book an appointment with your doctor this week.", "Keep a sleep diary for two weeks and bring it to your doctor.",
     "这周就预约医生。", "Book a doctor's appointment at some point this week.", "The breath-hold is optional.",
+    "失眠一般不需要做睡眠监测，但如果怀疑有其他睡眠障碍可能会安排。",
 ]
 
 

@@ -156,16 +156,17 @@ _CONDITION_TAIL_ZH = (r"(?=的?(?:迹象|症状|表现|特征|信号|征兆|可�
                       r"[了吧啊呀呢。！？；，,.!?;：:\s]|$)")
 CONDITION_PHRASE_ZH = f"{_MODIFIER_ZH}{CONDITION_ZH}{_CONDITION_TAIL_ZH}"
 _DIAGNOSIS_ZH = re.compile(alternation(
-    rf"[你您]{_HEDGE_ZH}(?:患有|患上了?|得了|有了?|是|属于|出现了|存在|像是|疑似|符合){CONDITION_PHRASE_ZH}",
+    rf"[你您]{_HEDGE_ZH}(?:是得了|是患了|是有|患有|患上了?|得了|有了?|是|属于|出现了|存在|像是|疑似|符合){CONDITION_PHRASE_ZH}",
     rf"(?:这|这些|这种|这样|那|那些|此|你的|您的)(?:(?![不没非未别])[^\s，。；！？,;:：、]){{0,6}}?{_HEDGE_ZH}"
     rf"(?:就是|正是|是|属于|符合|提示|说明|表明|意味着|代表|像是|像|看起来像是?|看起来是|听起来像是?|疑似|"
-    rf"反映了?|指向)了?{_HEDGE_ZH}{CONDITION_PHRASE_ZH}",
+    rf"反映了?|指向)了?{_HEDGE_ZH}(?:你|您)?(?:有|患有|得了)?{CONDITION_PHRASE_ZH}",
     rf"(?:疑似|像是|看起来像是?|看上去像是?|听起来像是?|很像是?){_HEDGE_ZH}{CONDITION_PHRASE_ZH}",
     rf"我(?:怀疑|觉得|认为|猜|估计|判断)(?:你)?{_HEDGE_ZH}(?:是|有|得了|患有)?{CONDITION_PHRASE_ZH}",
     rf"(?:你的|您的|这些|这)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:很|非常|比较|完全)?(?:吻合|一致|相符|相似|像)",
     rf"(?:你的|您的)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:有关|相关|有关系)",
     rf"{CONDITION_ZH}(?:就)?(?:可以|能|能够|正好|刚好)?解释(?:了)?(?:你|您)的",
     rf"^(?:很可能|大概率|多半|八成|十有八九|估计)(?:就)?是{CONDITION_PHRASE_ZH}",
+    rf"[你您][^。！？；]{{0,20}}[，,]\s*(?:就|这)?是{CONDITION_PHRASE_ZH}",  # "从你的描述来看，是典型的不宁腿综合征"
     rf"[你您]的{_MODIFIER_ZH}{CONDITION_ZH}(?!认知|治疗|疗法|药|门诊|专科|检查|监测|风险|评分|量表|日记)",
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
     rf"(?:是|正是|就是)对{_MODIFIER_ZH}{CONDITION_ZH}的(?:描述|定义)",
@@ -288,7 +289,7 @@ _RECOMMENDED_BEFORE = re.compile(alternation(
     r"(?:上|点|些|一点|一片|一粒|一颗|半片|一杯|杯|一口|一些|片|粒|颗|两片)?(?:小剂量|低剂量|少量)?的?\s*$",
     r"(?:问|请|让|找|叫|求)(?:一下|问)?(?:你的|您的)?(?:医生|大夫)(?:给你|帮你|为你|给您)?"
     r"(?:开|开点|开些|开一些|开一点|要|开个)(?:点|些)?$|去(?:医院)?开(?:点|些)?$",
-    r"(?:小剂量|低剂量|少量)的?$",
+    r"(?:小剂量|低剂量|少量)的?$", r"推荐(?:你|您)?$",
 ), re.I)
 _GOOD_ADJECTIVE_EN = (r"(?:good|safe|great|gentle|reasonable|effective|fine|ok|okay|helpful|harmless|excellent|solid|"
                       r"sensible|decent|useful|smart|better|best|ideal|perfect|wise|natural|cheap|affordable|reliable)")
@@ -325,6 +326,9 @@ _HELPS_AFTER = re.compile(alternation(
     r"^(?:(?!不|没|别|无法)[^，。；]){0,6}?(?:就|会|能|可以)(?:很快|轻松)?(?:解决|治好|搞定)(?:这个|你的)?(?:问题|失眠)",
     r"^[^，。；]{0,6}?(?:会|能|可以|能够)(?:很|有效地?)?(?:帮助|帮|让|使)(?:你|您|人)?(?:更快|更好|快速)?地?"
     r"(?:入睡|睡着|睡得|好睡|放松|调整时差|倒时差)",
+    r"^[^，。；]{0,6}?(?:会|能|可以|能够|就能)(?:让你|帮你|使你)?(?:睡得(?:更)?(?:好|香|沉|踏实)|一觉(?:睡)?到天亮|睡个好觉)",
+    r"^[^，。；]{0,2}?对(?:你|您)(?:应该|会|可能|肯定|一定)?(?:很)?(?:有帮助|有用|有效)",
+    r"^[^，。；]{0,4}?(?:可以|不妨|放心)(?:继续|接着|多)?(?:吃|服用|用)",
 ), re.I)
 _NEGATED_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?\s+(?:not|never|cannot|hardly|barely|rarely|seldom|no\s+longer)\b", re.I)
 _CAVEAT = compile_any(r"\b(?:but|though|although|however|yet|while|whereas)\b", "但|不过|可是|然而|却|只是")
