@@ -19,7 +19,7 @@ from sleepcot.domain import Fact, Metric, Relation, Unit
 from sleepcot.units import SECONDS_PER
 
 _SENTENCE = re.compile(r"(?:[^.!?;。！？；\n]|(?<=\d)\.(?=\d))+(?:[.!?;。！？；]+|\n|$)")
-_CLAUSE_BREAK = re.compile(r"[,，:：、]|\s[-–—]\s|\b(?:and|but|while|whereas|with)\b|而|但", re.I)
+CLAUSE_BREAK = re.compile(r"[,，:：、]|\s[-–—]\s|\b(?:and|but|while|whereas|with)\b|而|但", re.I)
 _APPROX = re.compile(r"(?:\b(?:about|around|roughly|approximately|nearly|almost|close\s+to|just\s+over|"
                      r"just\s+under|some)\s+|约|大约|将近|接近|差不多|近)\s*$", re.I)
 _CUE_REACH = 60  # characters before a figure in which a cue that ends at it is looked for
@@ -102,12 +102,12 @@ def _subject(sentence: str, mention: Mention, start: int, end: int, hits: list[_
         if metric := _fits(following[0].metrics, mention):
             return metric
     for hit in reversed([h for h in hits if h.end <= start]):
-        if not hit.metrics and _CLAUSE_BREAK.search(sentence, hit.end, start):
+        if not hit.metrics and CLAUSE_BREAK.search(sentence, hit.end, start):
             continue  # "linked to weight gain, so a 7 h night": the weight is another clause's subject
         if metric := _fits(hit.metrics, mention):
             return metric
     for hit in following:  # "at 48 min, deep sleep was low": named later in the same clause
-        if _CLAUSE_BREAK.search(sentence, end, hit.start):
+        if CLAUSE_BREAK.search(sentence, end, hit.start):
             break
         if hit.metrics and (metric := _fits(hit.metrics, mention)):
             return metric
@@ -117,7 +117,7 @@ def _subject(sentence: str, mention: Mention, start: int, end: int, hits: list[_
 def _phrase_before(sentence: str, offset: int, previous_end: int) -> str:
     """The words before a figure back to the previous figure or the start of its clause."""
     text = sentence[previous_end:offset]
-    breaks = list(_CLAUSE_BREAK.finditer(text))
+    breaks = list(CLAUSE_BREAK.finditer(text))
     return text[breaks[-1].end():] if breaks else text
 
 
@@ -159,13 +159,14 @@ def _relations(mention: Mention, end: int, before: str, after: str, phrase: str,
     return default, 0, bound, None  # "over 6 hours" with no norm named bounds the figure itself
 
 
-_CONNECTOR = re.compile(r"\s*(?:against|versus|vs\.?|compared\s+(?:with|to)|than|而|对比|相比)\s*", re.I)
-_COMPARED = r"\b(?:against|versus|vs|compared|than)\b|对比|相比|比"
+_COMPARISON_EN = r"against|versus|vs\.?|compared\s+(?:with|to)|than"  # what joins a figure to the one it is set against
+_CONNECTOR = re.compile(rf"\s*(?:{_COMPARISON_EN}|而|对比|相比)\s*", re.I)
+_COMPARED = rf"\b(?:{_COMPARISON_EN})(?!\w)|对比|相比|比"
 # a stretch of nights a clause describes without naming it ("over the last 2 nights", "最近2晚", "since May")
 _OTHER_STRETCH = re.compile(r"\b(?:last|past|previous|recent)\s+\d+\s+(?:nights?|days?|weeks?|months?)\b|\bsince\b|"
                             r"\bbetween\b|\ball\s+(?:of\s+)?(?:your|my|the)\s+nights\b|\boverall\b|\bnights\s+(?:with|without)\b|"
                             r"最近\s*\d|过去\s*\d|近\s*\d+\s*晚|以来|起|之间|所有|全部|总体", re.I)
-_PERIOD_CLAUSE_BREAK = re.compile(rf"{_CLAUSE_BREAK.pattern}|(?P<compared>{_COMPARED})", re.I)
+_PERIODCLAUSE_BREAK = re.compile(rf"{CLAUSE_BREAK.pattern}|(?P<compared>{_COMPARED})", re.I)
 
 
 def _period(sentence: str, start: int, end: int, named: list[tuple[int, int, str]]) -> str | None:
@@ -174,7 +175,7 @@ def _period(sentence: str, start: int, end: int, named: list[tuple[int, int, str
     clause is what the figure before is compared with ("..., against 8 h over the last 2 nights")."""
     if not named:
         return None
-    breaks = list(_PERIOD_CLAUSE_BREAK.finditer(sentence))
+    breaks = list(_PERIODCLAUSE_BREAK.finditer(sentence))
     opening = next((m for m in reversed(breaks) if m.start() < start), None)
     first = opening.end() if opening else 0
     last = next((m.start() for m in breaks if m.start() >= end), len(sentence))

@@ -10,9 +10,8 @@ the word covers.
 
 from __future__ import annotations
 
-import re
-
 from sleepcot.analysis.norms import NORMS
+from sleepcot.coach.guard.claims import CLAUSE_BREAK
 from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 from sleepcot.coach.guard.sentences import compile_any, sentences
 from sleepcot.units import SECONDS_PER
@@ -49,11 +48,10 @@ _NEED = compile_any(r"\b(?:needs?|should\s+(?:get|sleep|have|aim\s+for)|requires
 _NEED_OF = compile_any(r"\b(?:needs?|requires?|should\s+get)\s+(?:about\s+|around\s+|roughly\s+|at\s+least\s+|only\s+|"
                        r"just\s+)?\d", r"需要(?:大约|至少|只|睡)?\d")
 # a figure that is a period ("per 24 hours", "每24小时") or something other than sleep ("150 minutes of exercise")
-_PERIOD_BEFORE = compile_any(r"\b(?:per|every|each|in|within|a|an|out\s+of)\s+(?:the\s+|a\s+|every\s+)?$", "每$")
+_PER_BEFORE = compile_any(r"\b(?:per|every|each|in|within|a|an|out\s+of)\s+(?:the\s+|a\s+|every\s+)?$", "每$")
 _OTHER_AFTER = compile_any(r"^\s+of\s+(?!sleep|shut)\w", "^的(?!睡眠)")
 _SLEEP = compile_any(r"\bsleep", "睡")
 _NAP = compile_any(r"\bnap", "午睡|小睡|打盹")
-_CLAUSE = re.compile(r"[,;:，；：]|\b(?:and|but|while|whereas)\b|而|但", re.I)
 
 
 def _ages(clause: str) -> list[tuple[float, float]]:
@@ -78,7 +76,7 @@ def misstated_needs(text: str) -> list[str]:
     """The figures said as the sleep an age needs that lie outside that age's recommended range."""
     out = []
     for sentence in sentences(numbers_in_digits(text)):
-        for clause in _CLAUSE.split(sentence):
+        for clause in CLAUSE_BREAK.split(sentence):
             if not (_NEED.search(clause) and (_SLEEP.search(clause) or _NEED_OF.search(clause))) or _NAP.search(clause):
                 continue
             bands = _bands(clause)
@@ -87,7 +85,7 @@ def misstated_needs(text: str) -> list[str]:
             low = min(NORMS[f"sleep_min_{band}_h"].value for band in bands)
             high = max(NORMS[f"sleep_max_{band}_h"].value for band in bands)
             for mention in read_figures(clause):
-                if (mention.unit not in SECONDS_PER or _PERIOD_BEFORE.search(clause[:mention.start])
+                if (mention.unit not in SECONDS_PER or _PER_BEFORE.search(clause[:mention.start])
                         or _OTHER_AFTER.search(clause[mention.end:])):
                     continue
                 hours, slack = (v * SECONDS_PER[mention.unit] / 3600 for v in (mention.value, mention.tolerance))

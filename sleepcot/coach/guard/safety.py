@@ -155,6 +155,7 @@ _MODIFIER_ZH = "(?:(?:轻度|中度|重度|严重|慢性|急性|一定程度|一
 _CONDITION_TAIL_ZH = (r"(?=的?(?:迹象|症状|表现|特征|信号|征兆|可能|典型表现|问题|倾向|情况|人群|患者)|引起|导致|所致|造成|"
                       r"[了吧啊呀呢。！？；，,.!?;：:\s]|$)")
 CONDITION_PHRASE_ZH = f"{_MODIFIER_ZH}{CONDITION_ZH}{_CONDITION_TAIL_ZH}"
+_LIKELY_ZH = "很可能|大概率|多半|八成|估计|十有八九"  # "most likely": a verdict said as a guess
 _DIAGNOSIS_ZH = re.compile(alternation(
     rf"[你您]{_HEDGE_ZH}(?:是得了|是患了|是有|患有|患上了?|得了|有了?|是|属于|出现了|存在|像是|疑似|符合){CONDITION_PHRASE_ZH}",
     rf"(?:这|这些|这种|这样|那|那些|此|你的|您的)(?:(?![不没非未别])[^\s，。；！？,;:：、]){{0,6}}?{_HEDGE_ZH}"
@@ -165,7 +166,7 @@ _DIAGNOSIS_ZH = re.compile(alternation(
     rf"(?:你的|您的|这些|这)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:很|非常|比较|完全)?(?:吻合|一致|相符|相似|像)",
     rf"(?:你的|您的)[^，。；！？,;]{{0,8}}?(?:和|与|跟){CONDITION_ZH}(?:有关|相关|有关系)",
     rf"{CONDITION_ZH}(?:就)?(?:可以|能|能够|正好|刚好)?解释(?:了)?(?:你|您)的",
-    rf"^(?:很可能|大概率|多半|八成|十有八九|估计)(?:就)?是{CONDITION_PHRASE_ZH}",
+    rf"^(?:{_LIKELY_ZH})(?:就)?是{CONDITION_PHRASE_ZH}",
     rf"[你您][^。！？；]{{0,20}}[，,]\s*(?:就|这)?是{CONDITION_PHRASE_ZH}",  # "从你的描述来看，是典型的不宁腿综合征"
     rf"[你您]的{_MODIFIER_ZH}{CONDITION_ZH}(?!认知|治疗|疗法|药|门诊|专科|检查|监测|风险|评分|量表|日记)",
     rf"(?:符合|正是|就是){_MODIFIER_ZH}{CONDITION_ZH}(?:的)?(?:诊断)?(?:标准|表现|特征|特点|定义|描述)",
@@ -180,7 +181,7 @@ _DIAGNOSIS_ZH = re.compile(alternation(
 # fell to 81%, which is consistent with apnea", "根据你的描述，很可能是不宁腿综合征"
 _DIAGNOSIS_AFTER_THE_USER = compile_any(
     rf"\bwhich{_LINK_EN}{CONDITION_PHRASE_EN}",
-    rf"(?:很可能|可能|大概率?|应该|多半|八成|估计|十有八九|基本上?)(?:就)?(?:是|属于){CONDITION_PHRASE_ZH}")
+    rf"(?:{_LIKELY_ZH}|大概|可能|应该|基本上?)(?:就)?(?:是|属于){CONDITION_PHRASE_ZH}")
 # a condition named first, then said to be the user's: "..., which is probably what you have", "这多半就是你的情况"
 _SAID_TO_BE_YOURS = compile_any(
     rf"\b(?:which|that|this|it)(?:['’]s|\s+is|\s+(?:may|might|could|would|must)\s+be)(?:\s+{_HEDGE_EN})*\s+"
