@@ -17,12 +17,10 @@ MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 
 # A tag (attribute values may be quoted and hold '>'), one of the entities Telegram decodes, or one character.
-_TOKEN = re.compile(
-    r"""<(?P<close>/?)(?P<name>[A-Za-z][\w-]*)(?:[^>"']|"[^"]*"|'[^']*')*>"""
-    r"|(?P<entity>&(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9A-Fa-f]+);)"
-    r"|.",
-    re.DOTALL,
-)
+_TAG_OR_ENTITY = (r"""<(?P<close>/?)(?P<name>[A-Za-z][\w-]*)(?:[^>"']|"[^"]*"|'[^']*')*>"""
+                  r"|(?P<entity>&(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+_TOKEN = re.compile(_TAG_OR_ENTITY + r"|.", re.DOTALL)
+_HIDDEN = re.compile(_TAG_OR_ENTITY)
 _NAMED_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
 
 # Cut points, best first; a lower rank wins over a later position.
@@ -66,6 +64,16 @@ def _decode_entity(entity: str) -> str | None:
     digits = entity[2:-1]
     code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
     return chr(code) if 0 < code <= 0x10FFFF else None
+
+
+def _shown_text(html: str) -> str:
+    """The text Telegram shows for `html`: tags dropped, entities decoded."""
+    def decoded(match: re.Match) -> str:
+        if match.group("name"):
+            return ""
+        return _decode_entity(match.group()) or match.group()
+
+    return _HIDDEN.sub(decoded, html)
 
 
 def _tokenize(html: str) -> list[_Tag | _Unit]:
@@ -126,18 +134,19 @@ def split_html(html: str, limit: int = MAX_MESSAGE) -> list[str]:
     """
     if limit < 2:
         raise ValueError("limit must hold at least one character (2 UTF-16 code units)")
+    text = _shown_text(html)
+    if not text or text.isspace():
+        return []
+    if len(text.encode("utf-16-le")) // 2 <= limit:  # one message (most are): no need to find a cut
+        return [html]
     tokens = _tokenize(html)
     positions = [index for index, token in enumerate(tokens) if isinstance(token, _Unit)]
     units = [token for token in tokens if isinstance(token, _Unit)]
     texts = [unit.text for unit in units]
     shown = [index for index, text in enumerate(texts) if not text.isspace()]
-    if not shown:
-        return []
     offsets = [0]  # offsets[i]: UTF-16 length of the visible text before visible character i
     for unit in units:
         offsets.append(offsets[-1] + unit.utf16)
-    if offsets[-1] <= limit:
-        return [html]
 
     ranks = _cut_ranks(texts)
     chunks: list[str] = []

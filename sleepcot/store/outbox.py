@@ -16,7 +16,7 @@ through that user's `UserStore`.
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -177,8 +177,13 @@ class Outbox:
         return and_(_c.id == job.id, _c.claimed_by == self.worker)
 
     def _change(self, job: Job, **values: Any) -> bool:
+        return self._changes([(job, values)])[0]
+
+    def _changes(self, changes: list[tuple[Job, dict[str, Any]]]) -> list[bool]:
+        """Each job's change, if this worker still holds its claim, in one transaction; True where it held."""
         with Session(self.engine) as s, s.begin():
-            return s.execute(update(_outbox).where(self._mine(job)).values(**values)).rowcount == 1  # type: ignore[attr-defined]
+            return [s.execute(update(_outbox).where(self._mine(job)).values(**values)).rowcount == 1  # type: ignore[attr-defined]
+                    for job, values in changes]
 
     def generated(self, done: list[Generated], now: datetime) -> list[int]:
         """Record finished messages (and briefings) in one transaction; a late one (its due time passed) is
@@ -220,10 +225,10 @@ class Outbox:
         """This message will not be sent (`reason`: no_data, late_off, expired, blocked, rejected, ...)."""
         return self._change(job, state="skipped", reason=reason[:40], payload=None, claimed_until=None)
 
-    def start_sending(self, job: Job, now: datetime, lease: timedelta) -> bool:
-        """Written before the message goes to Telegram (and the claim renewed for the send). False: the claim
-        was lost, so this worker must not send."""
-        return self._change(job, sending_since=now, claimed_until=now + lease)
+    def start_sending(self, jobs: Sequence[Job], now: datetime, lease: timedelta) -> list[bool]:
+        """Written before the messages go to Telegram (and their claims renewed for the send), in one
+        transaction. False for a job whose claim was lost, so this worker must not send it."""
+        return self._changes([(job, {"sending_since": now, "claimed_until": now + lease}) for job in jobs])
 
     def renew(self, job: Job, now: datetime, lease: timedelta) -> bool:
         """Extend the claim of a send that is taking long (a wait Telegram asked for); False: the claim was
@@ -243,9 +248,11 @@ class Outbox:
         """The send failed in a way that may have delivered it: send again (marked as a repeat) from `at`."""
         return self._change(job, due_at=at, claimed_until=None)
 
-    def sent(self, job: Job, message_id: int | None, now: datetime) -> bool:
-        """Delivered: record it and drop the message text from the outbox (the briefings table keeps it)."""
-        return self._change(job, state="sent", message_id=message_id, sent_at=now, payload=None, claimed_until=None)
+    def sent(self, delivered: Sequence[tuple[Job, int | None]], now: datetime) -> list[bool]:
+        """Delivered (each job with its last message's id), in one transaction: record them and drop the
+        message text from the outbox (the briefings table keeps it)."""
+        return self._changes([(job, {"state": "sent", "message_id": message_id, "sent_at": now, "payload": None,
+                                     "claimed_until": None}) for job, message_id in delivered])
 
     def release(self) -> int:
         """Give back this worker's claims on rows it has not started sending (a clean shutdown)."""
@@ -282,26 +289,27 @@ def reschedule(s: Session, user_id: int, profile: Profile) -> None:
 
 
 class Pacer:
-    """Sends spaced `1 / rate` seconds apart across every process sharing the database: `slot()` takes the
-    next free moment (epoch seconds; wait until then, then send) in one atomic UPDATE; `hold(seconds)`
-    pushes every later slot back (Telegram said 429: retry after)."""
+    """Sends spaced `1 / rate` seconds apart across every process sharing the database: `slots(n)` takes
+    the next `n` free moments (epoch seconds, `interval` apart: wait until each, then send) in one atomic
+    UPDATE; `hold(seconds)` pushes every later slot back (Telegram said 429: retry after)."""
 
     CHANNEL = "telegram"
 
     def __init__(self, engine: Engine, rate_per_s: float) -> None:
-        self.engine, self.interval = engine, 1.0 / rate_per_s
+        self.engine, self.rate, self.interval = engine, rate_per_s, 1.0 / rate_per_s
         with Session(engine) as s, s.begin():
             s.execute(upsert_insert(s)(SendPacingRow).values(channel=self.CHANNEL, next_slot=0.0)
                       .on_conflict_do_nothing(index_elements=("channel",)))
 
-    def slot(self) -> float:
+    def slots(self, count: int = 1) -> list[float]:
         now = clock.time()
         column = SendPacingRow.next_slot
         statement = (update(SendPacingRow).where(SendPacingRow.channel == self.CHANNEL)
-                     .values(next_slot=case((column > now, column), else_=now) + self.interval)
+                     .values(next_slot=case((column > now, column), else_=now) + count * self.interval)
                      .returning(column))
         with Session(self.engine) as s, s.begin():
-            return s.execute(statement).scalar_one() - self.interval
+            first = s.execute(statement).scalar_one() - count * self.interval
+        return [first + n * self.interval for n in range(count)]
 
     def hold(self, seconds: float) -> None:
         until = clock.time() + seconds

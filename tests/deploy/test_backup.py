@@ -111,7 +111,7 @@ def seed(url: str, key: bytes) -> dict[int, int]:
     store.outbox("test").plan({uid: DayPlan(TODAY, now, now + timedelta(hours=1), weekly=True)
                                for uid in users.values()}, now)
     store.create_invite(timedelta(hours=72))
-    store.pacer(28).slot()
+    store.pacer(28).slots()
     store.block(1003)  # removes that user: their id must never be given again
     del users[1003]
     store.block(777)
