@@ -3,7 +3,7 @@ processes, on SQLite and on PostgreSQL, with one and with two workers.
 
 Each configuration gets a fresh database: the users (eight timezones, each user's briefing time set to the
 same UTC minute, a couple of minutes ahead) with `--nights` simulated nights already stored, as a sync
-would have left them (their recent-nights rows included). The workers plan every user's morning, write
+would have left them (their baselines rows included). The workers plan every user's morning, write
 every briefing on the deterministic path (no model; each worker's writer processes, one per core) and
 deliver them to a loopback Bot API that enforces Telegram's 30 messages/s (429 beyond).
 
@@ -47,7 +47,7 @@ from integrations.simulator import Persona, SimulatorAdapter
 from sleepcot.analysis.latest import analyze_latest
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.domain import NIGHT_VALUE_FIELDS, Profile
-from sleepcot.store import Store, recent
+from sleepcot.store import Store, baselines
 from sleepcot.store.models import NightRow, OutboxRow, ProfileRow, User
 from tests.loopback import closed_port
 from tests.loopback.telegram_server import BotAPIServer
@@ -99,7 +99,7 @@ def seed(store: Store, users: int, nights_each: int) -> None:
         for start in range(0, len(rows), 20_000):
             connection.execute(insert(NightRow), rows[start:start + 20_000])
     with Session(store.engine) as s, s.begin():  # what storing the nights through a sync leaves
-        recent.refresh(s, range(1, users + 1))
+        baselines.refresh(s, range(1, users + 1))
 
 
 def retime(store: Store, users: int) -> datetime:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from bot.presenting import briefing_html
-from sleepcot.analysis import analyze
+from sleepcot.analysis import judge
 from sleepcot.coach.briefing import write_briefing
 from sleepcot.coach.llm import LLM
 from sleepcot.metrics import BRIEFINGS_WRITTEN, FALLBACKS
@@ -52,7 +52,7 @@ class Outcome(NamedTuple):
 def briefing_message(job: Job, morning: Morning, llm: LLM | None, unavailable_reason: str | None,
                      max_tokens: int) -> Generated:
     """The job's briefing (the model's, guarded, or the deterministic one) as the user will get it."""
-    analysis = analyze(morning.night, morning.before, morning.profile, morning.tags)
+    analysis = judge(morning.night, morning.prior, morning.profile, morning.tags)
     reply = write_briefing(analysis, llm, max_tokens=max_tokens, unavailable_reason=unavailable_reason)
     meta = reply.as_dict()
     html = briefing_html(morning.profile, job.local_date, reply.text, meta)

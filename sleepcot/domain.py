@@ -192,6 +192,18 @@ class PastNight(NamedTuple("PastNightFields", [(name, Any) for name in (
         return cls(date.fromordinal(values[0]), *values[1:])
 
 
+class NightValue(NamedTuple):
+    """One night as a history question reads it (the store reads just these columns for it)."""
+
+    local_date: date
+    kind: NightKind
+    start: datetime  # in the offset it was recorded in
+    end: datetime
+    total_sleep_s: int
+    value: float | None  # the asked column's value (None: not measured that night, or no column asked)
+    tagged: bool  # the habit asked about was logged for this night
+
+
 class AgeBand(str, enum.Enum):
     TEEN = "13-17"
     YOUNG = "18-25"

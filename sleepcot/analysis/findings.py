@@ -10,7 +10,7 @@ from calendar import SATURDAY  # nights ending Saturday or Sunday are free days
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sleepcot.analysis.baseline import Baseline, bedtime_sd, compute_baseline
+from sleepcot.analysis.baseline import Baseline, Prior, bedtime_sd
 from sleepcot.analysis.facts import (
     FIELD_METRIC,
     baseline_fact,
@@ -28,7 +28,6 @@ from sleepcot.domain import (
     Finding,
     Metric,
     Night,
-    NightKind,
     PastNight,
     Profile,
     Relation,
@@ -378,11 +377,11 @@ class _Rules:
 def analyze(night: Night, previous: list[Night | PastNight], profile: Profile, tags: list[Tag] = ()) -> Analysis:
     """Judge `night` against the main nights before it (any order; nights at or after it are ignored): as
     `Night`s, or as the `PastNight`s the store keeps of them, which give the same analysis."""
-    prior = sorted((n for n in previous if n.kind is NightKind.MAIN and n.local_date < night.local_date),
-                   key=lambda n: (n.local_date, n.start))
-    window = int(limit("fortnight_nights"))
-    b14, b60 = compute_baseline(prior, window), compute_baseline(prior, int(limit("baseline_long_nights")))
-    fortnight = prior[-(window - 1):] + [night]
+    return judge(night, Prior.of(previous, night.local_date), profile, tags)
+
+
+def judge(night: Night, prior: Prior, profile: Profile, tags: list[Tag] = ()) -> Analysis:
+    """Judge `night` against what the nights before it give (`Prior`); the tags of other dates are ignored."""
     night_tags = [t for t in tags if t.local_date == night.local_date]
-    findings = _Rules(night, profile, b14, fortnight, night_tags).run()
-    return Analysis(night, profile, b14, b60, findings, night_tags)
+    findings = _Rules(night, profile, prior.baseline14, prior.fortnight + [night], night_tags).run()
+    return Analysis(night, profile, prior.baseline14, prior.baseline60, findings, night_tags)

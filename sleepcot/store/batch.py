@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sleepcot.domain import HISTORY_DAYS, Night, NightKind, PastNight, Profile, Tag
+from sleepcot.analysis.baseline import Prior
+from sleepcot.domain import HISTORY_DAYS, Night, NightKind, Profile, Tag
+from sleepcot.store.baselines import main_nights
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
-from sleepcot.store.models import CredentialRow, NightRow, ProfileRow, RecentNightsRow, TagRow
-from sleepcot.store.recent import main_nights
+from sleepcot.store.models import BaselineRow, CredentialRow, NightRow, ProfileRow, TagRow
 from sleepcot.store.rows import local_time
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Morning:
-    """What writing one user's briefing reads (see `Store.mornings`): None for `night` when it is not in."""
+    """What writing one user's briefing reads (see `Store.mornings`): None for `night` (and `prior`) when it
+    is not in."""
 
     profile: Profile
     night: Night | None
     tags: list[Tag]
-    before: list[Night | PastNight]
+    prior: Prior | None
 
 
 @dataclass
@@ -78,24 +80,25 @@ class BatchReads(Database):
 
     def mornings(self, days: dict[int, date]) -> dict[int, Morning]:
         """What writing each user's briefing for the night ending on their entry in `days` reads: the night,
-        the main nights of the `HISTORY_DAYS` before it and the day's tags. The nights before come from
-        the user's recent-nights row when it was made for that night (sleepcot.store.recent), otherwise
-        from the nights themselves; either gives the same analysis."""
+        what the main nights of the `HISTORY_DAYS` before it give (`Prior`) and the day's tags. The prior
+        is the user's baselines row when it was made for that night (sleepcot.store.baselines), otherwise
+        it is made from the nights themselves; either gives the same analysis."""
         if not days:
             return {}
         profiles = self.profiles(list(days))
         with transaction(self.engine) as s:
-            rows = s.execute(select(RecentNightsRow.user_id, RecentNightsRow.latest, RecentNightsRow.nights).where(
-                RecentNightsRow.user_id.in_(list(days)), RecentNightsRow.latest.in_(set(days.values())))).all()
-            before = {uid: nights for uid, latest, nights in rows if latest == days[uid]}
+            rows = s.execute(select(BaselineRow.user_id, BaselineRow.latest, BaselineRow.prior).where(
+                BaselineRow.user_id.in_(list(days)), BaselineRow.latest.in_(set(days.values())))).all()
+            kept = {uid: Prior.from_json(prior) for uid, latest, prior in rows if latest == days[uid]}
             on_day = main_nights(s, {uid: (day, day) for uid, day in days.items()})
             # a night in whose row was made for another one (stored before the row existed): read the nights
             unread = {uid: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
-                      for uid, day in days.items() if uid in on_day and uid not in before}
+                      for uid, day in days.items() if uid in on_day and uid not in kept}
             earlier = main_nights(s, unread) if unread else {}
             tags = _tags(s, {uid: (day, day) for uid, day in days.items()})
+        made = {uid: Prior.of(earlier.get(uid, []), days[uid]) for uid in unread}
         return {uid: Morning(profile, on_day[uid][-1] if uid in on_day else None, tags.get(uid, []),
-                             [PastNight.from_list(v) for v in before[uid]] if uid in before else earlier.get(uid, []))
+                             kept.get(uid) or made.get(uid))
                 for uid, profile in profiles.items()}
 
     def profiles(self, user_ids: list[int]) -> dict[int, Profile]:

@@ -4,28 +4,15 @@ the question needs and, for a habit question, whether the habit was logged for e
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime
-from typing import NamedTuple
+from datetime import date
 
 from sqlalchemy import and_, exists, literal, select
 from sqlalchemy.engine import Engine
 
-from sleepcot.domain import NIGHT_VALUE_FIELDS, NightKind, TagKind
+from sleepcot.domain import NIGHT_VALUE_FIELDS, NightKind, NightValue, TagKind
 from sleepcot.store.engine import transaction
 from sleepcot.store.models import NightRow, TagRow
 from sleepcot.store.rows import local_time
-
-
-class NightValue(NamedTuple):
-    """One night as a history question reads it."""
-
-    local_date: date
-    kind: NightKind
-    start: datetime  # in the offset it was recorded in
-    end: datetime
-    total_sleep_s: int
-    value: float | None  # the asked column's value (None: not measured that night, or no column asked)
-    tagged: bool  # the habit asked about was logged for this night
 
 
 def history_rows(engine: Engine, user_id: int, start: date, end: date, *, kind: NightKind, column: str | None,

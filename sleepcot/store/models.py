@@ -142,15 +142,15 @@ class NightRow(Base):
     segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
-class RecentNightsRow(Base):
-    """A user's main nights of the `HISTORY_DAYS` before their latest one, as `PastNight` lists: what
-    judging that latest night reads (sleepcot.store.recent keeps it up to date with `nights`)."""
+class BaselineRow(Base):
+    """What judging a user's latest main night reads of the nights before it (`analysis.Prior`, as JSON):
+    their baselines and the fortnight's nights (sleepcot.store.baselines keeps it up to date with `nights`)."""
 
-    __tablename__ = "recent_nights"
+    __tablename__ = "baselines"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     latest: Mapped[date]  # the latest main night's local date
-    nights: Mapped[list[list[Any]]] = mapped_column(JSON)
+    prior: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class TagRow(Base):

@@ -12,11 +12,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
-from sleepcot.domain import Night, NightKind, Profile, Tag, TagKind
-from sleepcot.store import recent
+from sleepcot.domain import Night, NightKind, NightValue, Profile, Tag, TagKind
+from sleepcot.store import baselines
 from sleepcot.store.dialects import upsert_insert
 from sleepcot.store.engine import file_lock, transaction
-from sleepcot.store.history import NightValue, history_rows
+from sleepcot.store.history import history_rows
 from sleepcot.store.models import BriefingRow, CredentialRow, NightRow, ProfileRow, TagRow, TurnRow, User, utcnow
 from sleepcot.store.outbox import reschedule
 from sleepcot.store.rows import differs, night_from_row, night_row
@@ -104,7 +104,7 @@ class UserStore:
             ).returning(NightRow.id)
             changed = len(s.execute(statement, rows).all())
             if changed:
-                recent.refresh(s, [self.user_id])
+                baselines.refresh(s, [self.user_id])
             return changed
 
     def nights(

@@ -15,7 +15,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, text, update
 from sqlalchemy.orm import Session
 
-from sleepcot.domain import NIGHT_VALUE_FIELDS, Night, NightKind, Profile, Segment, Stage, Tag, TagKind
+from integrations.simulator import Persona, SimulatorAdapter
+from sleepcot.analysis import judge
+from sleepcot.analysis.latest import analyze_latest
+from sleepcot.domain import NIGHT_VALUE_FIELDS, Night, NightKind, PastNight, Profile, Segment, Stage, Tag, TagKind
 from sleepcot.store import Pending, Store, UnknownUser
 from sleepcot.store.database import MIGRATIONS
 from sleepcot.store.models import Base, CredentialRow, InviteRow, NightRow, OutboxRow
@@ -23,6 +26,7 @@ from sleepcot.store.rows import night_row
 from tests.database import consented_at, rows_of_user
 
 PLUS_8 = timezone(timedelta(hours=8))
+TODAY = date(2026, 11, 30)
 MINUS_5 = timezone(timedelta(hours=-5))
 
 
@@ -229,7 +233,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0008"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0009"
 
 
 def migrate_to(store: Store, revision: str) -> None:
@@ -277,6 +281,32 @@ def test_revision_0006_keeps_every_row_and_a_deleted_users_id_is_never_reused(da
         store.for_user(users[-1]).delete()
         newcomer = store.create_user(Profile(), telegram_id=200)
         assert newcomer > users[-1]
+    finally:
+        store.close()
+
+
+def test_after_revision_0009_a_morning_reads_the_nights_until_the_next_night_makes_the_baselines_row(
+        database_url: str) -> None:
+    """Revision 0009 replaces the recent-nights rows with baselines rows and makes none: until a user's
+    next night is stored, their morning is judged from the nights themselves, as /today judges it."""
+    store = Store(database_url)
+    try:
+        migrate_to(store, "0008")
+        user_id = store.create_user(Profile(), telegram_id=300, consented=True)
+        nights = SimulatorAdapter(Persona.INSOMNIA, 5, TODAY).fetch_nights(TODAY - timedelta(days=30), TODAY)
+        with Session(store.engine) as s, s.begin():  # as that version stored them
+            s.execute(insert(NightRow), [night_row(user_id, night) for night in nights[:-1]])
+        store.migrate()
+        user = store.for_user(user_id)
+        day = user.latest_night().local_date
+        morning = store.mornings({user_id: day})[user_id]
+        assert all(isinstance(n, Night) for n in morning.prior.fortnight)  # no row: made from the nights
+        assert judge(morning.night, morning.prior, morning.profile, []).findings == analyze_latest(user).findings
+
+        user.upsert_nights([nights[-1]])
+        morning = store.mornings({user_id: nights[-1].local_date})[user_id]
+        assert all(isinstance(n, PastNight) for n in morning.prior.fortnight)  # the row, made with the night
+        assert judge(morning.night, morning.prior, morning.profile, []).findings == analyze_latest(user).findings
     finally:
         store.close()
 

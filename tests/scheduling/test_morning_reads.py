@@ -1,7 +1,7 @@
-"""A morning's briefing read the fast way (one recent-nights row and the night itself, `Store.mornings`)
-is exactly the briefing read the straightforward way (every night of the last two months, the full
-analysis, what /today does), for every persona, in English and Chinese, after syncs that add, revise and
-backfill nights; a row made for another night is not used. And the deterministic briefing, which the
+"""A morning's briefing read the fast way (one baselines row and the night itself, `Store.mornings`: no
+baseline computed) is exactly the briefing read the straightforward way (every night of the last two
+months, the full analysis, what /today does), for every persona, in English and Chinese, after syncs that
+add, revise and backfill nights; a row made for another night is not used. And the deterministic briefing, which the
 scheduler no longer checks again, passes the guard for every one of them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from bot.morning import briefing_message, mornings_of
 from bot.presenting import briefing_html
 from integrations.simulator import Persona, SimulatorAdapter, persona_profile
-from sleepcot.analysis import analyze
+from sleepcot.analysis import analyze, judge
 from sleepcot.analysis.latest import analyze_latest
 from sleepcot.coach import guard, prompts
 from sleepcot.coach.briefing import write_briefing
@@ -57,9 +57,9 @@ def test_the_fast_morning_read_writes_what_reading_every_night_writes(store: Sto
         straightforward = analyze_latest(user)
         day = straightforward.night.local_date
         morning = store.mornings({user_id: day})[user_id]
-        assert morning.before and all(isinstance(n, PastNight) for n in morning.before)  # read from the row
+        assert morning.prior.fortnight and all(isinstance(n, PastNight) for n in morning.prior.fortnight)  # the row
 
-        fast = analyze(morning.night, morning.before, morning.profile, morning.tags)
+        fast = judge(morning.night, morning.prior, morning.profile, morning.tags)
         assert fast == replace(straightforward, night=without_hypnogram(straightforward.night))
         job = Job(1, user_id, day, BRIEFING, datetime.now().astimezone(), 0, None, False, 0)
         written = briefing_message(job, morning, None, "no model in this test", 0)
@@ -78,19 +78,19 @@ def test_a_row_made_for_another_night_is_not_used(store: Store) -> None:
     latest = user.latest_night()
     earlier = latest.local_date - timedelta(days=2)  # a briefing still waiting for an older night
     morning = store.mornings({user_id: earlier})[user_id]
-    assert all(isinstance(n, Night) for n in morning.before)  # read from the nights themselves
+    assert all(isinstance(n, Night) for n in morning.prior.fortnight)  # made from the nights themselves
     before = user.nights(start=earlier - timedelta(days=60), end=earlier - timedelta(days=1))
-    assert analyze(morning.night, morning.before, morning.profile, morning.tags) == analyze(
+    assert judge(morning.night, morning.prior, morning.profile, morning.tags) == analyze(
         morning.night, before, morning.profile, [])
 
     later = Night(**{**latest.model_dump(exclude={"local_date", "segments"}), "vendor_id": "next",
                      "start": latest.start + timedelta(days=1), "end": latest.end + timedelta(days=1)})
     user.upsert_nights([later])  # the next morning's night: the row moves on with it
     morning = store.mornings({user_id: later.local_date})[user_id]
-    assert morning.night == without_hypnogram(user.latest_night()) and isinstance(morning.before[-1], PastNight)
-    assert morning.before[-1] == PastNight.of(latest)
+    assert morning.night == without_hypnogram(user.latest_night()) and isinstance(morning.prior.fortnight[-1], PastNight)
+    assert morning.prior.fortnight[-1] == PastNight.of(latest)
     straightforward = analyze_latest(user)
-    assert analyze(morning.night, morning.before, morning.profile, morning.tags) == replace(
+    assert judge(morning.night, morning.prior, morning.profile, morning.tags) == replace(
         straightforward, night=without_hypnogram(straightforward.night))
 
 
@@ -102,4 +102,4 @@ def test_two_mornings_of_one_user_in_one_batch_each_read_their_own_night(store: 
                       for n, day in ((1, latest - timedelta(days=1)), (2, latest)))
     mornings = mornings_of(store, [waiting, today])
     assert mornings[1].night.local_date == waiting.local_date and mornings[2].night.local_date == latest
-    assert all(n.local_date < waiting.local_date for n in mornings[1].before)
+    assert all(n.local_date < waiting.local_date for n in mornings[1].prior.fortnight)

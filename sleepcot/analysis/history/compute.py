@@ -19,8 +19,7 @@ from sleepcot.analysis.history.habits import HABIT_DAYS, HABIT_MIN_NIGHTS, Uncer
 from sleepcot.analysis.history.periods import date_range, keeps, names
 from sleepcot.analysis.history.plan import Aggregate, CompareKind, Days, Measure, Period, PeriodKind, Plan
 from sleepcot.analysis.norms import NORMS, need_norm
-from sleepcot.domain import Fact, Metric, Night, NightKind, Profile, Relation, TagKind, Unit
-from sleepcot.store.history import NightValue
+from sleepcot.domain import Fact, Metric, Night, NightKind, NightValue, Profile, Relation, TagKind, Unit
 
 EARLIEST = date(2000, 1, 1)  # "all my nights" starts here
 NOON = 12 * 60

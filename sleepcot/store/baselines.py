@@ -1,7 +1,8 @@
-"""Each user's recent main nights in one row (`recent_nights`): the `PastNight`s of the `HISTORY_DAYS`
-before their latest main night, rewritten in the same transaction as every change to their nights, so a
-morning's briefing reads one row and the night itself instead of two months of nights. `nights` stays the
-truth: a row that is missing, or whose latest night is not the one judged, means "read the nights"."""
+"""Each user's baselines in one row (`baselines`): what judging their latest main night reads of the nights
+before it (`analysis.Prior`: the 14- and 60-night baselines and the fortnight's nights), made again in the
+same transaction as every change to their nights, so a morning's briefing reads one row and the night
+itself instead of two months of nights, and computes no baseline. `nights` stays the truth: a row that is
+missing, or made for another night than the one judged, means "read the nights"."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from datetime import date, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from sleepcot.domain import HISTORY_DAYS, Night, NightKind, PastNight
-from sleepcot.store.models import NightRow, RecentNightsRow
+from sleepcot.analysis.baseline import Prior
+from sleepcot.domain import HISTORY_DAYS, Night, NightKind
+from sleepcot.store.models import BaselineRow, NightRow
 from sleepcot.store.rows import night_from_row
 
-BATCH = 500  # users rewritten per query
+BATCH = 500  # users made again per query
 
 
 def refresh(s: Session, user_ids: Iterable[int]) -> None:
-    """Rewrite the recent-nights rows of `user_ids` from their nights, inside the caller's transaction."""
+    """Make the baselines rows of `user_ids` again from their nights, inside the caller's transaction."""
     ids = sorted(set(user_ids))
     for start in range(0, len(ids), BATCH):
         _refresh(s, ids[start:start + BATCH])
@@ -29,14 +31,14 @@ def _refresh(s: Session, ids: list[int]) -> None:
     latest = dict(s.execute(select(NightRow.user_id, func.max(NightRow.local_date))
                             .where(NightRow.user_id.in_(ids), NightRow.kind == NightKind.MAIN.value)
                             .group_by(NightRow.user_id)).all())
-    s.execute(delete(RecentNightsRow).where(RecentNightsRow.user_id.in_(ids)))
+    s.execute(delete(BaselineRow).where(BaselineRow.user_id.in_(ids)))
     if not latest:
         return
-    kept = main_nights(s, {user_id: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
-                           for user_id, day in latest.items()})
-    s.execute(insert(RecentNightsRow), [{"user_id": user_id, "latest": day,
-                                         "nights": [PastNight.of(n).as_list() for n in kept.get(user_id, [])]}
-                                        for user_id, day in latest.items()])
+    before = main_nights(s, {user_id: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
+                             for user_id, day in latest.items()})
+    s.execute(insert(BaselineRow), [{"user_id": user_id, "latest": day,
+                                     "prior": Prior.of(before.get(user_id, []), day).as_json()}
+                                    for user_id, day in latest.items()])
 
 
 def main_nights(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Night]]:
