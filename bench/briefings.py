@@ -62,6 +62,8 @@ SEEDS = 3
 BASELINE_SAMPLE = 300
 LEAD = timedelta(minutes=2)  # how far ahead of the seeding's end the briefings are due
 FIRST_TELEGRAM_ID = 100_000
+SEED_BLOCK = 1_000  # users seeded per transaction
+QUIET_S = 30  # delivery is over when no message has arrived for this long (or all have)
 
 
 def templates(today_by_zone: dict[str, date], count: int) -> dict[tuple[str, int], list[dict]]:
@@ -80,26 +82,26 @@ def templates(today_by_zone: dict[str, date], count: int) -> dict[tuple[str, int
 
 
 def seed(store: Store, users: int, nights_each: int) -> None:
-    """The users, their profiles and nights up to the local date of the coming briefing (`retime` sets it)."""
+    """The users, their profiles and nights up to the local date of the coming briefing (`retime` sets it),
+    a block of users at a time (100,000 users' nights at once would not fit in memory)."""
     now = datetime.now(UTC)
     due = now + LEAD + timedelta(minutes=1)
     today_by_zone = {zone: due.astimezone(ZoneInfo(zone)).date() for zone in TIMEZONES}
     nights = templates(today_by_zone, nights_each)
-    with store.engine.begin() as connection:
-        connection.execute(insert(User), [{"id": i + 1, "telegram_id": FIRST_TELEGRAM_ID + i, "created_at": now,
-                                           "consented_at": now} for i in range(users)])
-        connection.execute(insert(ProfileRow), [{
-            "user_id": i + 1,
-            "data": Profile(timezone=TIMEZONES[i % len(TIMEZONES)], weekly_day=None).model_dump(mode="json")}
-            for i in range(users)])
-        rows = []
-        for i in range(users):
-            zone = TIMEZONES[i % len(TIMEZONES)]
-            rows += [{**night, "user_id": i + 1} for night in nights[zone, i % (len(Persona) * SEEDS)]]
-        for start in range(0, len(rows), 20_000):
-            connection.execute(insert(NightRow), rows[start:start + 20_000])
-    with Session(store.engine) as s, s.begin():  # what storing the nights through a sync leaves
-        baselines.refresh(s, range(1, users + 1))
+    for first in range(0, users, SEED_BLOCK):
+        block = range(first, min(users, first + SEED_BLOCK))
+        with store.engine.begin() as connection:
+            connection.execute(insert(User), [{"id": i + 1, "telegram_id": FIRST_TELEGRAM_ID + i, "created_at": now,
+                                               "consented_at": now} for i in block])
+            connection.execute(insert(ProfileRow), [{
+                "user_id": i + 1,
+                "data": Profile(timezone=TIMEZONES[i % len(TIMEZONES)], weekly_day=None).model_dump(mode="json")}
+                for i in block])
+            connection.execute(insert(NightRow), [{**night, "user_id": i + 1} for i in block
+                                                  for night in nights[TIMEZONES[i % len(TIMEZONES)],
+                                                                      i % (len(Persona) * SEEDS)]])
+        with Session(store.engine) as s, s.begin():  # what storing the nights through a sync leaves
+            baselines.refresh(s, [i + 1 for i in block])
 
 
 def retime(store: Store, users: int) -> datetime:
@@ -173,9 +175,12 @@ def run_config(kind: str, workers: int, users: int, nights: int, paid_rate: floa
                          for log in logs]
             try:
                 generated = wait_generated(store, users, due)
-                deadline = time.monotonic() + (due - datetime.now(UTC)).total_seconds() + users / budget * 2 + 120
-                while len(telegram.all_messages()) < users and time.monotonic() < deadline:
+                time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+                arrived, quiet_since = 0, time.monotonic()
+                while arrived < users and time.monotonic() - quiet_since < QUIET_S:
                     time.sleep(0.5)
+                    if len(telegram.all_messages()) > arrived:
+                        arrived, quiet_since = len(telegram.all_messages()), time.monotonic()
                 time.sleep(2)  # a late duplicate would show now
             finally:
                 for process in processes:

@@ -88,10 +88,12 @@ class _Together:
                 results = await asyncio.to_thread(self.write, [item for item, _ in calls])
             except Exception as exc:  # each caller gets it (a delivery's recording is tried again)
                 for _, future in calls:
-                    future.set_exception(exc)
+                    if not future.done():  # (a caller cancelled meanwhile, by a shutdown, has its answer)
+                        future.set_exception(exc)
             else:
                 for (_, future), result in zip(calls, results, strict=True):
-                    future.set_result(result)
+                    if not future.done():
+                        future.set_result(result)
 
 
 class Delivery:

@@ -107,11 +107,16 @@ def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailabl
     return written
 
 
+def _connect_writer(url: str) -> None:
+    """Make a writer process's connection to the database at `url` (once)."""
+    if url not in _stores:
+        _stores[url] = Store(url)
+
+
 def _write_in_writer(url: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
                      ) -> list[Generated | Outcome]:
     """`write_without_model` in a writer process, on its own connection to the database."""
-    if url not in _stores:
-        _stores[url] = Store(url)
+    _connect_writer(url)
     return write_without_model(_stores[url], jobs, now, unavailable_reason)
 
 
@@ -139,6 +144,20 @@ class Writers:
         self.store, self.processes = store, processes
         self._pool: ProcessPoolExecutor | None = None
 
+    def start(self) -> None:
+        """Start the writer processes now, if they are not running, without waiting for them (a spawned
+        interpreter takes a second or two to import what it needs: better while the morning is planned
+        than when its first batch is written)."""
+        if self.processes > 1 and self._pool is None:
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_leave_with_parent, initargs=(os.getpid(),))
+            for _ in range(self.processes):
+                self._pool.submit(_connect_writer, self._url)
+
+    @property
+    def _url(self) -> str:
+        return self.store.engine.url.render_as_string(hide_password=False)
+
     async def write(self, jobs: list[Job], now: datetime, unavailable_reason: str | None
                     ) -> list[Generated | Outcome]:
         """`write_without_model` for every job, in the order of `jobs`."""
@@ -146,10 +165,8 @@ class Writers:
             return []
         if self.processes <= 1:
             return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_leave_with_parent, initargs=(os.getpid(),))
-        url = self.store.engine.url.render_as_string(hide_password=False)
+        self.start()
+        url = self._url
         size = -(-len(jobs) // self.processes)
         loop = asyncio.get_running_loop()
         try:

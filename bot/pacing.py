@@ -6,9 +6,10 @@ against 30: 8.5 ms; paid, 900 against 1,000: 56 ms), so however late sends go wi
 more than Telegram allows and it never has to say 429. A send that wakes later than that (its event loop was
 busy) takes another slot rather than go beside the next slot's message, a few times at most, then goes.
 
-At high rates the slots are taken a block at a time (a twentieth of a second's worth, one UPDATE): one
-UPDATE a message would be a thousand a second on one row. A slot whose time passes unused is dropped, so
-the budget is never overspent, only sometimes underused."""
+At high rates the slots are taken a block at a time, one UPDATE for as many as there are sends waiting for
+one (up to a twentieth of a second's worth): one UPDATE a message would be a thousand a second on one row,
+and a block larger than the sends waiting would hold slots that other processes could use. A slot whose
+time passes unused is dropped, so the budget is never overspent."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Pacing:
         self.block = max(1, int(pacer.rate * BLOCK_S))
         self._slots: deque[float] = deque()
         self._taking = asyncio.Lock()
+        self._waiting = 0  # sends waiting for a slot now
 
     async def wait_for_slot(self) -> None:
         """Wait for the next slot of this process's and go within the tolerance after it."""
@@ -46,10 +48,14 @@ class Pacing:
         await asyncio.to_thread(self.pacer.hold, seconds)
 
     async def _next(self) -> float:
-        async with self._taking:
-            too_late = time.time() - self.tolerance
-            while self._slots and self._slots[0] < too_late:
-                self._slots.popleft()
-            if not self._slots:
-                self._slots.extend(await asyncio.to_thread(self.pacer.slots, self.block))
-            return self._slots.popleft()
+        self._waiting += 1
+        try:
+            async with self._taking:
+                too_late = time.time() - self.tolerance
+                while self._slots and self._slots[0] < too_late:
+                    self._slots.popleft()
+                if not self._slots:
+                    self._slots.extend(await asyncio.to_thread(self.pacer.slots, min(self.block, self._waiting)))
+                return self._slots.popleft()
+        finally:
+            self._waiting -= 1

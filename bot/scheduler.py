@@ -154,7 +154,8 @@ class Scheduler:
                 return
 
     async def _plan_round(self) -> int:
-        await asyncio.to_thread(self.plan)
+        if await asyncio.to_thread(self.plan) and self.coach.llm is None:
+            self.writers.start()  # they will write these mornings: up while the rest is planned and synced
         return 0  # plan() does all there is to do in one go
 
     async def _prune(self) -> None:
