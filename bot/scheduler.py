@@ -49,6 +49,7 @@ from sleepcot.config import Settings
 from sleepcot.domain import HISTORY_DAYS, Profile
 from sleepcot.schedule import (
     STALE_AFTER_DUE,
+    WAKE_DAYS,
     DayPlan,
     next_day_to_plan,
     plan_day,
@@ -56,7 +57,7 @@ from sleepcot.schedule import (
     typical_wake,
 )
 from sleepcot.store import Store
-from sleepcot.store.batch import Morning, RecentData
+from sleepcot.store.batch import Morning, RecentData, read_profiles
 from sleepcot.store.outbox import BRIEFING, NO_NIGHT, WEEKLY, Generated, Job
 
 log = logging.getLogger(__name__)
@@ -180,23 +181,23 @@ class Scheduler:
         how many rows that added."""
         now = self.clock()
         today = now.date()
-        added, after = 0, 0
-        while users := self.outbox.users_to_plan(today, PLAN_BATCH, after):
-            after = users[-1]  # a user left unplanned (an unreadable profile) is not read again this round
+        added = 0
+        for users in self.outbox.users_to_plan(today, PLAN_BATCH):  # each user once a round
+            if not users:
+                continue
             last = self.outbox.last_planned(users)
-            profiles = self.store.profiles(users)
-            wakes = self.store.wake_times(users, today - timedelta(days=WEEK * 3))
+            stored = self.store.profiles_as_stored(users)
+            profiles = read_profiles(stored)
+            wakes = self.store.wake_times(users, today - timedelta(days=WAKE_DAYS))
             plans = {user_id: _next_morning(profile, now, last.get(user_id), wakes.get(user_id, []))
                      for user_id, profile in profiles.items()}
             added += self.outbox.plan(plans, now)
             # a user who changed their settings after we read them and before we planned (saving cleared
             # nothing yet): their morning is planned again, from the new settings, in the next round
-            changed = [user_id for user_id, profile in self.store.profiles(list(plans)).items()
-                       if _next_morning(profile, now, last.get(user_id), wakes.get(user_id, [])) != plans[user_id]]
+            changed = [user_id for user_id, data in self.store.profiles_as_stored(list(plans)).items()
+                       if data != stored[user_id]]
             if changed:
                 self.outbox.unplan(changed)
-            if len(users) < PLAN_BATCH:
-                break
         late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)
         if late:
             profiles = self.store.profiles([job.user_id for job in late])

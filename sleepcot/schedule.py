@@ -21,7 +21,8 @@ from sleepcot.domain import Profile
 SYNC_AFTER_WAKE = timedelta(minutes=15)  # vendors need a little while after waking to have the night
 SYNC_BEFORE_DUE = timedelta(minutes=30)  # ... but the first sync is never later than this before the briefing
 DEFAULT_WAKE_BEFORE_DUE = timedelta(minutes=45)  # no nights yet: assume waking this long before the briefing
-WAKE_NIGHTS = 14  # the typical wake time is the median over this many recent nights
+WAKE_NIGHTS = 14  # the typical wake time is the median over this many recent nights ...
+WAKE_DAYS = 21  # ... of those whose local dates lie in the last this many days
 RETRY_DELAYS = (timedelta(minutes=15), timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=30),
                 timedelta(hours=1))  # waits between syncs while the night is late; the last one repeats
 GIVE_UP_AFTER_DUE = timedelta(hours=6)  # no night by then: that morning has no briefing

@@ -1,8 +1,9 @@
 """Each user's baselines in one row (`baselines`): what judging their latest main night reads of the nights
-before it (`analysis.Prior`: the 14- and 60-night baselines and the fortnight's nights), made again in the
-same transaction as every change to their nights, so a morning's briefing reads one row and the night
-itself instead of two months of nights, and computes no baseline. `nights` stays the truth: a row that is
-missing, or made for another night than the one judged, means "read the nights"."""
+before it (`analysis.Prior`: the 14- and 60-night baselines and the fortnight's nights), and the times their
+recent main nights ended, which planning their mornings reads. The row is made again in the same
+transaction as every change to their nights, so a morning's briefing reads one row and the night itself
+instead of two months of nights, and computes no baseline. `nights` stays the truth: a row that is missing,
+or made for another night than the one judged, means "read the nights"."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from sqlalchemy.orm import Session
 
 from sleepcot.analysis.baseline import Prior
 from sleepcot.domain import HISTORY_DAYS, Night, NightKind
+from sleepcot.schedule import WAKE_DAYS
 from sleepcot.store.models import BaselineRow, NightRow
 from sleepcot.store.rows import night_from_row
 
 BATCH = 500  # users made again per query
+# wake times kept: the planner's window (WAKE_DAYS back from today in UTC) from a latest night up to two
+# days ahead of UTC's date (a local date east of UTC); a row made for a later night reads the nights
+WAKES_KEPT = timedelta(days=WAKE_DAYS + 2)
 
 
 def refresh(s: Session, user_ids: Iterable[int]) -> None:
@@ -34,11 +39,18 @@ def _refresh(s: Session, ids: list[int]) -> None:
     s.execute(delete(BaselineRow).where(BaselineRow.user_id.in_(ids)))
     if not latest:
         return
-    before = main_nights(s, {user_id: (day - timedelta(days=HISTORY_DAYS), day - timedelta(days=1))
-                             for user_id, day in latest.items()})
-    s.execute(insert(BaselineRow), [{"user_id": user_id, "latest": day,
-                                     "prior": Prior.of(before.get(user_id, []), day).as_json()}
-                                    for user_id, day in latest.items()])
+    nights = main_nights(s, {user_id: (day - timedelta(days=HISTORY_DAYS), day) for user_id, day in latest.items()})
+    s.execute(insert(BaselineRow), [{
+        "user_id": user_id, "latest": day,
+        "prior": Prior.of([n for n in nights[user_id] if n.local_date < day], day).as_json(),
+        "wakes": wakes([n for n in nights[user_id] if n.local_date >= day - WAKES_KEPT])}
+        for user_id, day in latest.items()])
+
+
+def wakes(nights: list[Night]) -> list[list[str | int]]:
+    """What a baselines row keeps of when `nights` ended: [local date, minute of the local day], in the
+    order they ended."""
+    return [[n.local_date.isoformat(), n.end.hour * 60 + n.end.minute] for n in sorted(nights, key=lambda n: n.end)]
 
 
 def main_nights(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Night]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sleepcot.analysis.baseline import Prior
 from sleepcot.domain import HISTORY_DAYS, Night, NightKind, Profile, Tag
-from sleepcot.store.baselines import main_nights
+from sleepcot.store.baselines import WAKES_KEPT, main_nights
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
 from sleepcot.store.models import BaselineRow, CredentialRow, NightRow, ProfileRow, TagRow
@@ -53,6 +54,20 @@ def _tags(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Tag
         if low <= row.local_date <= high:
             tags.setdefault(row.user_id, []).append(Tag(local_date=row.local_date, kind=row.kind, note=row.note))
     return tags
+
+
+def read_profiles(stored: dict[int, Any]) -> dict[int, Profile]:
+    """Profiles from their stored JSON, by user id. A profile that no longer reads (a row edited by hand, a
+    value an older version allowed) is left out and logged, so that one user never stops everyone's
+    mornings."""
+    profiles = {}
+    for user_id, data in stored.items():
+        try:
+            profiles[user_id] = Profile.model_validate(data)
+        except ValidationError as exc:
+            fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
+            log.warning("user %s skipped: their stored profile does not read (%s)", user_id, ", ".join(fields))
+    return profiles
 
 
 class BatchReads(Database):
@@ -102,29 +117,32 @@ class BatchReads(Database):
                 for uid, profile in profiles.items()}
 
     def profiles(self, user_ids: list[int]) -> dict[int, Profile]:
-        """The profiles of those of `user_ids` who exist. A profile that no longer reads (a row edited by hand,
-        a value an older version allowed) is left out and logged, so that one user never stops everyone's
-        mornings."""
-        query = select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(user_ids))
+        """The profiles of those of `user_ids` who exist (see `read_profiles`)."""
+        return read_profiles(self.profiles_as_stored(user_ids))
+
+    def profiles_as_stored(self, user_ids: list[int]) -> dict[int, Any]:
+        """The stored profiles (JSON) of those of `user_ids` who exist: what tells whether one has changed."""
         with transaction(self.engine) as s:
-            rows = s.execute(query).all()
-        profiles = {}
-        for user_id, data in rows:
-            try:
-                profiles[user_id] = Profile.model_validate(data)
-            except ValidationError as exc:
-                fields = sorted({".".join(map(str, error["loc"])) for error in exc.errors()})
-                log.warning("user %s skipped: their stored profile does not read (%s)", user_id, ", ".join(fields))
-        return profiles
+            return dict(s.execute(select(ProfileRow.user_id, ProfileRow.data).where(ProfileRow.user_id.in_(user_ids))).all())
 
     def wake_times(self, user_ids: list[int], since: date) -> dict[int, list[time]]:
-        """Local clock times at which each user's main nights since `since` ended, oldest first."""
-        query = (select(NightRow.user_id, NightRow.end_utc, NightRow.end_offset_s)
-                 .where(NightRow.user_id.in_(user_ids), NightRow.kind == NightKind.MAIN.value,
-                        NightRow.local_date >= since)
-                 .order_by(NightRow.user_id, NightRow.end_utc))
-        times: dict[int, list[time]] = {}
+        """The local clock times (to the minute) at which each user's main nights since `since` ended, in the
+        order they ended: from their baselines row, or from the nights where the row does not reach back
+        that far (there is none, or a version before revision 0010 made it)."""
         with transaction(self.engine) as s:
-            for user_id, end, offset in s.execute(query):
-                times.setdefault(user_id, []).append(local_time(end, offset).time())
-        return times
+            rows = s.execute(select(BaselineRow.user_id, BaselineRow.latest, BaselineRow.wakes)
+                             .where(BaselineRow.user_id.in_(user_ids))).all()
+            kept = {user_id: list(wakes) for user_id, latest, wakes in rows
+                    if wakes is not None and latest - WAKES_KEPT <= since}
+            unread = [user_id for user_id in user_ids if user_id not in kept]
+            query = (select(NightRow.user_id, NightRow.local_date, NightRow.end_utc, NightRow.end_offset_s)
+                     .where(NightRow.user_id.in_(unread), NightRow.kind == NightKind.MAIN.value,
+                            NightRow.local_date >= since)
+                     .order_by(NightRow.user_id, NightRow.end_utc))
+            for user_id, day, end, offset in s.execute(query) if unread else ():
+                ended = local_time(end, offset)
+                kept.setdefault(user_id, []).append([day.isoformat(), ended.hour * 60 + ended.minute])
+        first = since.isoformat()
+        times = {user_id: [time(minute // 60, minute % 60) for day, minute in wakes if day >= first]
+                 for user_id, wakes in kept.items()}
+        return {user_id: clock for user_id, clock in times.items() if clock}

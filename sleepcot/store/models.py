@@ -144,13 +144,17 @@ class NightRow(Base):
 
 class BaselineRow(Base):
     """What judging a user's latest main night reads of the nights before it (`analysis.Prior`, as JSON):
-    their baselines and the fortnight's nights (sleepcot.store.baselines keeps it up to date with `nights`)."""
+    their baselines and the fortnight's nights; and their recent wake times (sleepcot.store.baselines keeps
+    both up to date with `nights`)."""
 
     __tablename__ = "baselines"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     latest: Mapped[date]  # the latest main night's local date
     prior: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # [local date (ISO), minute of the local day it ended] of the recent main nights, in the order they
+    # ended: what planning the user's mornings reads (None: made by a version before 0010)
+    wakes: Mapped[list[list[Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class TagRow(Base):

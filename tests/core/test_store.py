@@ -233,7 +233,7 @@ def test_migrations_match_models_and_rerun_cleanly(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == []
         assert set(inspect(connection).get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0009"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0010"
 
 
 def migrate_to(store: Store, revision: str) -> None:

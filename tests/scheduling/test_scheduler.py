@@ -25,9 +25,9 @@ from integrations.simulator import Persona, SimulatorAdapter
 from integrations.sync import Hub, connect_simulator
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
-from sleepcot.domain import Language, Profile
+from sleepcot.domain import Language, Night, Profile
 from sleepcot.store import Store, UserStore
-from sleepcot.store.models import OutboxRow, ProfileRow
+from sleepcot.store.models import BaselineRow, OutboxRow, ProfileRow
 from tests.loopback.telegram_server import BotAPIServer, SentMessage
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -304,6 +304,35 @@ def test_settings_changed_while_the_morning_is_planned_are_the_ones_it_follows(s
     sent = rows(store, user.user_id, "briefing")[date(2026, 11, 21)]
     assert sent.sent_at == datetime(2026, 11, 21, 9, 40, tzinfo=ZoneInfo("Europe/London"))
     assert len(telegram.user(62).messages()) == 1
+
+
+# Minutes past 06:00 at which a user's last fortnight of nights ended: the median is 06:10.
+WAKE_MINUTES = [10, 7, 13, 10, 4, 16, 10, 9, 11, 10, 8, 12, 10, 10]
+
+
+@pytest.mark.parametrize("baselines_row", ["kept", "made before revision 0010"])
+def test_the_first_sync_of_a_morning_comes_soon_after_the_user_usually_wakes(store, settings, baselines_row):
+    """Nights that ended around 06:10 these last two weeks (and at 10:00 a month ago, too long ago to
+    count), a briefing at 09:00: the next morning's first sync is at 06:25, when the vendor has the night,
+    whether the wake times come from the user's baselines row or, for a row an older version made, from
+    the nights themselves."""
+    zone = ZoneInfo("Europe/Berlin")
+    user = add_user(store, settings, 72, Profile(timezone="Europe/Berlin", briefing_time=time(9, 0), weekly_day=None),
+                    persona=None)
+    today = date(2026, 11, 20)
+    ends = [(today - timedelta(days=13 - i), time(6, minute)) for i, minute in enumerate(WAKE_MINUTES)]
+    ends += [(today - timedelta(days=30 + i), time(10, 0)) for i in range(5)]
+    user.upsert_nights([Night(source="test", vendor_id=day.isoformat(), end=datetime.combine(day, end, tzinfo=zone),
+                              start=datetime.combine(day, end, tzinfo=zone) - timedelta(hours=8),
+                              time_in_bed_s=8 * 3600, total_sleep_s=7 * 3600) for day, end in ends])
+    if baselines_row != "kept":
+        with Session(store.engine) as s, s.begin():
+            s.execute(update(BaselineRow).values(wakes=None))
+    clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    assert Scheduler(store, settings, None, None, None, clock=clock).plan() == 1
+    planned = rows(store, user.user_id, "briefing")[date(2026, 11, 21)]
+    assert planned.next_attempt_at == datetime(2026, 11, 21, 6, 25, tzinfo=zone)
+    assert planned.due_at == datetime(2026, 11, 21, 9, 0, tzinfo=zone)
 
 
 # --- Telegram answering badly ------------------------------------------------------------------------------
