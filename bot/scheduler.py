@@ -2,8 +2,9 @@
 the night is in, and delivered at their briefing time; a "no data yet" note when the night is late; the
 weekly summary on their day. Runs inside `sleepcot run` and in each `sleepcot run --worker`.
 
-APScheduler ticks (`tick_s`, aligned to the minute) start three loops, unless they are still running; the
-loops ask the database what is due and claim a batch of outbox rows at a time (sleepcot.store.outbox), so
+APScheduler ticks (`tick_s`, aligned to the minute) start three loops, unless they are still running (and
+planning starts them as soon as it has planned some mornings, for those due already); the loops ask the
+database what is due and claim a batch of outbox rows at a time (sleepcot.store.outbox), so
 one slow vendor never holds up a delivery and any number of workers share the load:
 
 - plan: every user who should get briefings has their next morning planned (times from sleepcot.schedule);
@@ -115,6 +116,8 @@ class Scheduler:
                           id="tick")
         self._aps.add_job(self._prune, IntervalTrigger(hours=1, timezone=UTC), next_run_time=now, id="prune")
         self._aps.start()
+        if self.coach.llm is None:  # they write every morning: ready before the first one, not started by it
+            self.writers.start()
         log.info("scheduler %s started (tick %.0f s)", self.outbox.worker, tick_s)
 
     async def stop(self) -> None:
@@ -137,6 +140,12 @@ class Scheduler:
         if self._stopping:
             return
         self.last_tick = utc_now()
+        self._run_loops()
+
+    def _run_loops(self) -> None:
+        """Start those of the loops that are not running; each runs until it finds nothing to do."""
+        if self._stopping:
+            return
         # with writer processes, as many batches are prepared at once as there are writers: one batch's
         # claiming and recording here overlaps another's writing there
         preparing = max(1, self.writers.processes) if self.coach.llm is None else 1
@@ -155,8 +164,10 @@ class Scheduler:
                 return
 
     async def _plan_round(self) -> int:
-        if await asyncio.to_thread(self.plan) and self.coach.llm is None:
-            self.writers.start()  # they will write these mornings: up while the rest is planned and synced
+        loop = asyncio.get_running_loop()
+        # what is planned is prepared at once, not at the next tick (a morning due now: after a restart, or
+        # a user who just joined), while the rest is planned
+        await asyncio.to_thread(self.plan, lambda: loop.call_soon_threadsafe(self._run_loops))
         return 0  # plan() does all there is to do in one go
 
     async def _prune(self) -> None:
@@ -176,9 +187,9 @@ class Scheduler:
 
     # -- plan -----------------------------------------------------------------------------------------
 
-    def plan(self) -> int:
+    def plan(self, planned: Callable[[], None] = lambda: None) -> int:
         """Plan the next morning of every user who needs one, and add the notes of late briefings; returns
-        how many rows that added."""
+        how many rows that added. `planned` is called each time rows have been added."""
         now = self.clock()
         today = now.date()
         added = 0
@@ -191,13 +202,16 @@ class Scheduler:
             wakes = self.store.wake_times(users, today - timedelta(days=WAKE_DAYS))
             plans = {user_id: _next_morning(profile, now, last.get(user_id), wakes.get(user_id, []))
                      for user_id, profile in profiles.items()}
-            added += self.outbox.plan(plans, now)
+            rows = self.outbox.plan(plans, now)
             # a user who changed their settings after we read them and before we planned (saving cleared
             # nothing yet): their morning is planned again, from the new settings, in the next round
             changed = [user_id for user_id, data in self.store.profiles_as_stored(list(plans)).items()
                        if data != stored[user_id]]
             if changed:
                 self.outbox.unplan(changed)
+            if rows:
+                added += rows
+                planned()
         late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)
         if late:
             profiles = self.store.profiles([job.user_id for job in late])

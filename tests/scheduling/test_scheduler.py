@@ -306,6 +306,29 @@ def test_settings_changed_while_the_morning_is_planned_are_the_ones_it_follows(s
     assert len(telegram.user(62).messages()) == 1
 
 
+def test_a_morning_due_when_it_is_planned_is_written_at_once_not_at_the_next_tick(store, settings, telegram):
+    """A user who joins at 08:50 with a briefing at 09:00 (or a worker back after a restart): their morning
+    is due to sync as soon as it is planned, so it is synced and written right away, not a tick later
+    (here an hour)."""
+    user = add_user(store, settings, 73, Profile(timezone="Europe/London", briefing_time=time(9, 0), weekly_day=None))
+    clock = Clock(datetime(2026, 11, 20, 8, 50, tzinfo=UTC))
+
+    async def run() -> OutboxRow:
+        async with scheduler_for(settings.model_copy(update={"scheduler_tick_s": 3600}), store, clock) as scheduler:
+            scheduler.start()
+            try:
+                for _ in range(300):
+                    await asyncio.sleep(0.1)
+                    planned = rows(store, user.user_id, "briefing")
+                    if planned and planned[date(2026, 11, 20)].state != "pending":
+                        break
+            finally:
+                await scheduler.stop()
+            return rows(store, user.user_id, "briefing")[date(2026, 11, 20)]
+
+    assert asyncio.run(run()).state == "generated"  # written, and waiting for 09:00
+
+
 # Minutes past 06:00 at which a user's last fortnight of nights ended: the median is 06:10.
 WAKE_MINUTES = [10, 7, 13, 10, 4, 16, 10, 9, 11, 10, 8, 12, 10, 10]
 
