@@ -85,30 +85,28 @@ class Outbox:
 
     def users_to_plan(self, today: date, window: int) -> Iterator[list[int]]:
         """Users who should get briefings and have no morning planned that has not started yet: they agreed
-        to the terms, have a Telegram chat, and a connected source or recent nights. They come `window` users
-        at a time in id order, those of each window with such a morning left out (a list may be short, or
-        empty). Each window is two index range scans, whatever the database's statistics say: the outbox
-        grows by thousands of rows in a morning, faster than PostgreSQL's planner learns it, and an anti-join
-        planned for an outbox it believes empty reads the whole outbox once per user."""
+        to the terms, have a Telegram chat, and a connected source or recent nights. They come in order, one
+        list for each `window` consecutive user ids (a list may be short, or empty).
+
+        Each window's query looks only at its own ids, in `users` and in the outbox alike. PostgreSQL's
+        statistics lag behind an outbox that grows by thousands of rows in a morning; planned for an outbox
+        it believes empty, an anti-join over all users reads the whole outbox once per user. Bounded to a
+        window, the worst plan is a window's rows once per user of the window."""
+        with Session(self.engine) as s:
+            last = s.scalar(select(func.max(User.id)))
         source = exists().where(CredentialRow.user_id == User.id, CredentialRow.revoked_at.is_(None))
         recent = exists().where(NightRow.user_id == User.id,
                                 NightRow.local_date >= today - timedelta(days=ACTIVE_NIGHTS_DAYS))
-        after = 0
-        while True:
+        for low in range(1, (last or 0) + 1, window):
+            ids = (low, low + window - 1)
+            untouched = exists().where(_c.user_id == User.id, _c.user_id.between(*ids), _c.kind == BRIEFING,
+                                       _c.state == "pending", _c.attempts == 0)
+            query = (select(User.id)
+                     .where(User.id.between(*ids), User.consented_at.is_not(None), User.telegram_id.is_not(None),
+                            or_(source, recent), ~untouched)
+                     .order_by(User.id))
             with Session(self.engine) as s:
-                candidates = list(s.scalars(
-                    select(User.id).where(User.id > after, User.consented_at.is_not(None),
-                                          User.telegram_id.is_not(None), or_(source, recent))
-                    .order_by(User.id).limit(window)))
-                if not candidates:
-                    return
-                planned = set(s.scalars(select(_c.user_id).where(
-                    _c.user_id.between(candidates[0], candidates[-1]), _c.kind == BRIEFING,
-                    _c.state == "pending", _c.attempts == 0)))
-            yield [user_id for user_id in candidates if user_id not in planned]
-            if len(candidates) < window:
-                return
-            after = candidates[-1]
+                yield list(s.scalars(query))
 
     def last_planned(self, user_ids: Iterable[int]) -> dict[int, date]:
         """The latest local date each user has a briefing row for."""
