@@ -3,7 +3,9 @@ processes, on SQLite and on PostgreSQL, with one and with two workers.
 
 Each configuration gets a fresh database: the users (eight timezones, each user's briefing time set to the
 same UTC minute, a couple of minutes ahead) with `--nights` simulated nights already stored, as a sync
-would have left them (their baselines rows included). The workers plan every user's morning, write
+would have left them (their baselines rows included). The workers start first, as in a running
+deployment: the users' mornings become due (all users agree to the terms at once) when every worker is
+ready and its writer processes have had `WARM_S` to start. The workers plan every user's morning, write
 every briefing on the deterministic path (no model; each worker's writer processes, one per core) and
 deliver them to a loopback Bot API that enforces Telegram's 30 messages/s (429 beyond).
 
@@ -39,8 +41,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -65,6 +68,7 @@ LEAD = timedelta(minutes=2)  # how far ahead of the seeding's end the briefings 
 FIRST_TELEGRAM_ID = 100_000
 SEED_BLOCK = 1_000  # users seeded per transaction
 QUIET_S = 30  # delivery is over when no message has arrived for this long (or all have)
+WARM_S = 5  # a ready worker's writer processes import for a couple of seconds
 
 
 def templates(today_by_zone: dict[str, date], count: int) -> dict[tuple[str, int], list[dict]]:
@@ -83,8 +87,9 @@ def templates(today_by_zone: dict[str, date], count: int) -> dict[tuple[str, int
 
 
 def seed(store: Store, users: int, nights_each: int) -> None:
-    """The users, their profiles and nights up to the local date of the coming briefing (`retime` sets it),
-    a block of users at a time (100,000 users' nights at once would not fit in memory)."""
+    """The users (not yet agreed to the terms: no morning is planned for them until `release`), their
+    profiles and nights up to the local date of the coming briefing (`retime` sets it), a block of users at
+    a time (100,000 users' nights at once would not fit in memory)."""
     now = datetime.now(UTC)
     due = now + LEAD + timedelta(minutes=1)
     today_by_zone = {zone: due.astimezone(ZoneInfo(zone)).date() for zone in TIMEZONES}
@@ -93,7 +98,7 @@ def seed(store: Store, users: int, nights_each: int) -> None:
         block = range(first, min(users, first + SEED_BLOCK))
         with store.engine.begin() as connection:
             connection.execute(insert(User), [{"id": i + 1, "telegram_id": FIRST_TELEGRAM_ID + i, "created_at": now,
-                                               "consented_at": now} for i in block])
+                                               "consented_at": None} for i in block])
             connection.execute(insert(ProfileRow), [{
                 "user_id": i + 1,
                 "data": Profile(timezone=TIMEZONES[i % len(TIMEZONES)], weekly_day=None).model_dump(mode="json")}
@@ -116,6 +121,28 @@ def retime(store: Store, users: int) -> datetime:
         connection.execute(statement, [{"clock": due.astimezone(ZoneInfo(TIMEZONES[i % len(TIMEZONES)])).time().isoformat(),
                                         "user": i + 1} for i in range(users)])
     return due
+
+
+def release(store: Store) -> None:
+    """Every user agrees to the terms at once: their mornings are due."""
+    with store.engine.begin() as connection:
+        connection.execute(update(User).values(consented_at=datetime.now(UTC)))
+
+
+def wait_ready(ports: list[int]) -> None:
+    """Until every worker's /readyz says ready (its scheduler has ticked), then `WARM_S` more."""
+    deadline = time.monotonic() + 120
+    for port in ports:
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not become ready within 2 minutes")
+            time.sleep(0.5)
+    time.sleep(WARM_S)
 
 
 def baseline_per_user_s(store: Store, users: int) -> float:
@@ -171,10 +198,13 @@ def run_config(kind: str, workers: int, users: int, nights: int, paid_rate: floa
             if paid_rate:
                 env.update(SLEEPCOT_TELEGRAM_PAID_BROADCAST="true", SLEEPCOT_TELEGRAM_BROADCAST_RATE=str(paid_rate))
             logs = [open(tmp / f"{kind}-{workers}-{n}.log", "w") for n in range(workers)]
+            ports = [closed_port() for _ in logs]  # each worker's health endpoints
             processes = [subprocess.Popen([str(SLEEPCOT), "run", "--worker"], stdout=log, stderr=subprocess.STDOUT,
-                                          env={**env, "SLEEPCOT_HTTP_PORT": str(closed_port())})  # health
-                         for log in logs]
+                                          env={**env, "SLEEPCOT_HTTP_PORT": str(port)})
+                         for log, port in zip(logs, ports, strict=True)]
             try:
+                wait_ready(ports)
+                release(store)
                 generated = wait_generated(store, users, due)
                 time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
                 arrived, quiet_since = 0, time.monotonic()

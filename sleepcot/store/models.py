@@ -211,7 +211,7 @@ class OutboxRow(Base):
         UniqueConstraint("user_id", "local_date", "kind"),
         Index(None, "state", "next_attempt_at"),
         Index(None, "state", "due_at"),
-        Index(None, "user_id", "kind", "state"),  # "has this user a morning not started yet?" (planning)
+        Index(None, "user_id", "kind", "state"),  # "has this user a morning under way?" (planning)
         CheckConstraint("state IN ('pending', 'generated', 'sent', 'skipped')", name="state"),
         CheckConstraint("kind IN ('briefing', 'no_data', 'weekly')", name="kind"),
     )

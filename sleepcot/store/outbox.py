@@ -84,9 +84,12 @@ class Outbox:
     # -- planning -------------------------------------------------------------------------------------
 
     def users_to_plan(self, today: date, window: int) -> Iterator[list[int]]:
-        """Users who should get briefings and have no morning planned that has not started yet: they agreed
-        to the terms, have a Telegram chat, and a connected source or recent nights. They come in order, one
-        list for each `window` consecutive user ids (a list may be short, or empty).
+        """Users who should get briefings and have no morning under way (planned, being written, or waiting
+        to be sent): they agreed to the terms, have a Telegram chat, and a connected source or recent nights.
+        A user's next morning is planned once the last one is done, sent or given up, hours before the
+        next one's first sync (not while a morning's briefings are written: planning 10,000 users' next
+        mornings then would take the CPU from writing theirs). They come in order, one list for each
+        `window` consecutive user ids (a list may be short, or empty).
 
         Each window's query looks only at its own ids, in `users` and in the outbox alike. PostgreSQL's
         statistics lag behind an outbox that grows by thousands of rows in a morning; planned for an outbox
@@ -99,11 +102,11 @@ class Outbox:
                                 NightRow.local_date >= today - timedelta(days=ACTIVE_NIGHTS_DAYS))
         for low in range(1, (last or 0) + 1, window):
             ids = (low, low + window - 1)
-            untouched = exists().where(_c.user_id == User.id, _c.user_id.between(*ids), _c.kind == BRIEFING,
-                                       _c.state == "pending", _c.attempts == 0)
+            under_way = exists().where(_c.user_id == User.id, _c.user_id.between(*ids), _c.kind == BRIEFING,
+                                       _c.state.in_(("pending", "generated")))
             query = (select(User.id)
                      .where(User.id.between(*ids), User.consented_at.is_not(None), User.telegram_id.is_not(None),
-                            or_(source, recent), ~untouched)
+                            or_(source, recent), ~under_way)
                      .order_by(User.id))
             with Session(self.engine) as s:
                 yield list(s.scalars(query))
