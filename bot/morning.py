@@ -1,8 +1,9 @@
 """A morning's briefing written from what the store read for it (`Store.mornings`), and, with no model, a
 whole batch read and written at once by writer processes: the deterministic briefing is CPU (reading,
 the analysis and the text, about a millisecond a user), so on a machine with several cores one worker
-writes on all of them (`SLEEPCOT_WRITER_PROCESSES`). A writer reads the mornings itself (sending them
-would cost as much as writing them) and returns what to record; the scheduler claims and records.
+writes on all of them (`SLEEPCOT_WRITER_PROCESSES`). The scheduler claims; a writer reads the mornings
+itself (sending them would cost as much as writing them), records the briefings it wrote, under the
+scheduler's claim, and returns what it wrote and what happens instead where it wrote none.
 
 Counters a writer process bumps are its own: what comes back from one is counted here again."""
 
@@ -17,7 +18,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from bot.presenting import briefing_html
@@ -107,17 +108,28 @@ def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailabl
     return written
 
 
+def write_and_record(store: Store, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
+                     ) -> list[Generated | Outcome]:
+    """`write_without_model`, with the briefings written recorded in the outbox under the claims of `worker`
+    (the scheduler's name), as written at `now` plus the time writing them took."""
+    started = time.monotonic()
+    written = write_without_model(store, jobs, now, unavailable_reason)
+    store.outbox(worker).generated([item for item in written if isinstance(item, Generated)],
+                                   now + timedelta(seconds=time.monotonic() - started))
+    return written
+
+
 def _connect_writer(url: str) -> None:
     """Make a writer process's connection to the database at `url` (once)."""
     if url not in _stores:
         _stores[url] = Store(url)
 
 
-def _write_in_writer(url: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
+def _write_in_writer(url: str, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
                      ) -> list[Generated | Outcome]:
-    """`write_without_model` in a writer process, on its own connection to the database."""
+    """`write_and_record` in a writer process, on its own connection to the database."""
     _connect_writer(url)
-    return write_without_model(_stores[url], jobs, now, unavailable_reason)
+    return write_and_record(_stores[url], worker, jobs, now, unavailable_reason)
 
 
 _stores: dict[str, Store] = {}  # a writer process's connections, by database URL
@@ -136,12 +148,13 @@ def _leave_with_parent(parent: int) -> None:
 
 
 class Writers:
-    """`processes` writer processes for `store`'s database (1 or fewer: write in a thread of this process).
-    They start with the first batch (spawned: a clean interpreter, not a copy of this threaded one) and
-    stay until `close`, or until this process dies, however it dies (a killed worker leaves none behind)."""
+    """`processes` writer processes for `store`'s database (1 or fewer: write in a thread of this process),
+    writing for the scheduler named `worker`. They start with `start` or the first batch (spawned: a clean
+    interpreter, not a copy of this threaded one) and stay until `close`, or until this process dies,
+    however it dies (a killed worker leaves none behind)."""
 
-    def __init__(self, store: Store, processes: int) -> None:
-        self.store, self.processes = store, processes
+    def __init__(self, store: Store, processes: int, worker: str) -> None:
+        self.store, self.processes, self.worker = store, processes, worker
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -160,23 +173,24 @@ class Writers:
 
     async def write(self, jobs: list[Job], now: datetime, unavailable_reason: str | None
                     ) -> list[Generated | Outcome]:
-        """`write_without_model` for every job, in the order of `jobs`."""
+        """`write_and_record` for every job, in the order of `jobs`."""
         if not jobs:
             return []
         if self.processes <= 1:
-            return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
+            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason)
         self.start()
         url = self._url
         size = -(-len(jobs) // self.processes)
         loop = asyncio.get_running_loop()
         try:
-            parts = await asyncio.gather(*(loop.run_in_executor(self._pool, _write_in_writer, url, jobs[i:i + size],
-                                                                now, unavailable_reason)
+            parts = await asyncio.gather(*(loop.run_in_executor(self._pool, _write_in_writer, url, self.worker,
+                                                                jobs[i:i + size], now, unavailable_reason)
                                            for i in range(0, len(jobs), size)))
         except BrokenProcessPool:  # a writer died (killed, out of memory): write here, start afresh next time
+            # (what it recorded before dying stays: recording again changes only rows still pending)
             log.warning("a writer process died; this batch is written in the scheduler's own process")
             self._pool = None
-            return await asyncio.to_thread(write_without_model, self.store, jobs, now, unavailable_reason)
+            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason)
         written = [item for part in parts for item in part]
         FALLBACKS.labels("no_model").inc(sum(isinstance(item, Generated) for item in written))  # a writer's own
         return written

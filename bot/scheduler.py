@@ -96,7 +96,7 @@ class Scheduler:
         self.lease = timedelta(seconds=settings.scheduler_lease_s)
         self.delivery = Delivery(store, self.outbox, self.pacer, bot, clock, self.lease,
                                  paid_broadcast=settings.telegram_paid_broadcast)
-        self.writers = Writers(store, settings.writer_processes)
+        self.writers = Writers(store, settings.writer_processes, self.outbox.worker)
         self._aps: AsyncIOScheduler | None = None
         self._loops: dict[str, asyncio.Task] = {}
         self._stopping = False
@@ -238,28 +238,31 @@ class Scheduler:
             return 0
         await self._sync([job for job in jobs if job.kind == BRIEFING], now)
         if self.coach.llm is None:
-            done = await self._prepare_without_model(jobs, now)
+            written = await self._prepare_without_model(jobs, now)
         else:
             data = await asyncio.to_thread(self._read, jobs)
             done = await asyncio.gather(*(self._prepare_with_model(job, data.get(job.id), now) for job in jobs))
-        written = [item for item in done if item is not None]
+            written = [item for item in done if item is not None]
+            await asyncio.to_thread(self.outbox.generated, written, self.clock())
         for item in written:
             if item.job.kind == BRIEFING:
                 count_written(item)
-        await asyncio.to_thread(self.outbox.generated, written, self.clock())
         return len(jobs)
 
-    async def _prepare_without_model(self, jobs: list[Job], now: datetime) -> list[Generated | None]:
-        """The batch's deterministic briefings, read and written by the writer processes (bot.morning), and
-        what happens instead where one is not written; the weekly summaries here."""
+    async def _prepare_without_model(self, jobs: list[Job], now: datetime) -> list[Generated]:
+        """The batch's deterministic briefings, read, written and recorded by the writer processes
+        (bot.morning), and what happens instead where one is not written; the weekly summaries here.
+        Returns what was written."""
         briefings = [job for job in jobs if job.kind == BRIEFING]
         weeklies = [job for job in jobs if job.kind == WEEKLY]
         written = await self.writers.write(briefings, now, self.coach.reason)
         data = await asyncio.to_thread(self._read, weeklies)
         done = await asyncio.to_thread(lambda: [self._prepare(job, data.get(job.id), now) for job in weeklies])
+        summaries = [item for item in done if item is not None]
+        await asyncio.to_thread(self.outbox.generated, summaries, self.clock())
         await asyncio.to_thread(lambda: [self._record(job, item, now) for job, item in zip(briefings, written, strict=True)
                                          if not isinstance(item, Generated)])
-        return done + [item for item in written if isinstance(item, Generated)]
+        return summaries + [item for item in written if isinstance(item, Generated)]
 
     def _record(self, job: Job, outcome: Outcome, now: datetime) -> None:
         """What happens to a briefing not written now."""
