@@ -136,11 +136,18 @@ class Outbox:
             s.execute(delete(_outbox).where(_c.user_id.in_(user_ids), *_NOT_STARTED))
 
     def _insert_new(self, rows: list[dict[str, Any]]) -> int:
+        """Insert those of `rows` (all stamped with one `created_at`) that are not there yet, by user, local
+        date and kind; returns how many were. The INSERT is prepared once and run for each row (psycopg
+        pipelines them): one statement with every row's values in it would take longer to convert for
+        the server than to run."""
         if not rows:
             return 0
         with Session(self.engine) as s, s.begin():
             statement = upsert_insert(s)(_outbox).on_conflict_do_nothing(index_elements=("user_id", "local_date", "kind"))
-            return len(s.execute(statement.returning(_c.id), rows).all())
+            s.connection().execute(statement, rows)
+            return s.scalar(select(func.count()).where(_c.user_id.in_({row["user_id"] for row in rows}),
+                                                       _c.kind.in_({row["kind"] for row in rows}),
+                                                       _c.created_at == rows[0]["created_at"]))
 
     def late_briefings(self, now: datetime, stale_after: timedelta, limit: int) -> list[Job]:
         """Briefings due by now whose last sync found no night, and which have no "no data yet" note yet
