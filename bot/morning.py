@@ -16,9 +16,10 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from bot.presenting import briefing_html
@@ -108,14 +109,13 @@ def write_without_model(store: Store, jobs: list[Job], now: datetime, unavailabl
     return written
 
 
-def write_and_record(store: Store, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
-                     ) -> list[Generated | Outcome]:
+def write_and_record(store: Store, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None,
+                     skew: timedelta) -> list[Generated | Outcome]:
     """`write_without_model`, with the briefings written recorded in the outbox under the claims of `worker`
-    (the scheduler's name), as written at `now` plus the time writing them took."""
-    started = time.monotonic()
+    (the scheduler's name), at the scheduler's time: this machine's plus `skew` (tests move its clock)."""
     written = write_without_model(store, jobs, now, unavailable_reason)
     store.outbox(worker).generated([item for item in written if isinstance(item, Generated)],
-                                   now + timedelta(seconds=time.monotonic() - started))
+                                   datetime.now(UTC) + skew)
     return written
 
 
@@ -125,11 +125,11 @@ def _connect_writer(url: str) -> None:
         _stores[url] = Store(url)
 
 
-def _write_in_writer(url: str, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None
-                     ) -> list[Generated | Outcome]:
+def _write_in_writer(url: str, worker: str, jobs: list[Job], now: datetime, unavailable_reason: str | None,
+                     skew: timedelta) -> list[Generated | Outcome]:
     """`write_and_record` in a writer process, on its own connection to the database."""
     _connect_writer(url)
-    return write_and_record(_stores[url], worker, jobs, now, unavailable_reason)
+    return write_and_record(_stores[url], worker, jobs, now, unavailable_reason, skew)
 
 
 _stores: dict[str, Store] = {}  # a writer process's connections, by database URL
@@ -149,12 +149,12 @@ def _leave_with_parent(parent: int) -> None:
 
 class Writers:
     """`processes` writer processes for `store`'s database (1 or fewer: write in a thread of this process),
-    writing for the scheduler named `worker`. They start with `start` or the first batch (spawned: a clean
+    writing for the scheduler named `worker`, whose clock is `clock`. They start with `start` or the first batch (spawned: a clean
     interpreter, not a copy of this threaded one) and stay until `close`, or until this process dies,
     however it dies (a killed worker leaves none behind)."""
 
-    def __init__(self, store: Store, processes: int, worker: str) -> None:
-        self.store, self.processes, self.worker = store, processes, worker
+    def __init__(self, store: Store, processes: int, worker: str, clock: Callable[[], datetime]) -> None:
+        self.store, self.processes, self.worker, self.clock = store, processes, worker, clock
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -176,21 +176,24 @@ class Writers:
         """`write_and_record` for every job, in the order of `jobs`."""
         if not jobs:
             return []
+        skew = self.clock() - datetime.now(UTC)
         if self.processes <= 1:
-            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason)
+            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason,
+                                           skew)
         self.start()
         url = self._url
         size = -(-len(jobs) // self.processes)
         loop = asyncio.get_running_loop()
         try:
             parts = await asyncio.gather(*(loop.run_in_executor(self._pool, _write_in_writer, url, self.worker,
-                                                                jobs[i:i + size], now, unavailable_reason)
+                                                                jobs[i:i + size], now, unavailable_reason, skew)
                                            for i in range(0, len(jobs), size)))
         except BrokenProcessPool:  # a writer died (killed, out of memory): write here, start afresh next time
             # (what it recorded before dying stays: recording again changes only rows still pending)
             log.warning("a writer process died; this batch is written in the scheduler's own process")
             self._pool = None
-            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason)
+            return await asyncio.to_thread(write_and_record, self.store, self.worker, jobs, now, unavailable_reason,
+                                           skew)
         written = [item for part in parts for item in part]
         FALLBACKS.labels("no_model").inc(sum(isinstance(item, Generated) for item in written))  # a writer's own
         return written

@@ -96,7 +96,7 @@ class Scheduler:
         self.lease = timedelta(seconds=settings.scheduler_lease_s)
         self.delivery = Delivery(store, self.outbox, self.pacer, bot, clock, self.lease,
                                  paid_broadcast=settings.telegram_paid_broadcast)
-        self.writers = Writers(store, settings.writer_processes, self.outbox.worker)
+        self.writers = Writers(store, settings.writer_processes, self.outbox.worker, clock)
         self._aps: AsyncIOScheduler | None = None
         self._loops: dict[str, asyncio.Task] = {}
         self._stopping = False

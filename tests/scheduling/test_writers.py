@@ -20,7 +20,7 @@ from sleepcot.store.outbox import Job
 async def main():
     store = Store(sys.argv[1])
     store.migrate()
-    writers = Writers(store, 2, "test")
+    writers = Writers(store, 2, "test", lambda: datetime.now(UTC))
     now = datetime.now(UTC)
     await writers.write([Job(n, n, now.date(), "briefing", now, 0, None, False, 0) for n in (1, 2)], now, "test")
     print(*writers._pool._processes, flush=True)
