@@ -36,19 +36,22 @@ def _owner_only(database: Path) -> None:
             path.chmod(0o600)
 
 
+POOL_SIZE = 10  # connections one process keeps open: its event loop, the vendor budgets' threads, its other threads
+
+
 def connect(url: str) -> Engine:
     """An engine for `url`: SQLite (see the module docstring) or PostgreSQL through psycopg 3."""
     parsed = make_url(url)
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE)
     database = parsed.database or ":memory:"
     if database == ":memory:":  # one shared connection, or each would see its own empty database
         engine = create_engine(parsed, poolclass=StaticPool)
     else:
         _owner_only(Path(database).expanduser())
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, pool_size=POOL_SIZE)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
