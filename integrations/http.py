@@ -15,7 +15,8 @@ import asyncio
 import email.utils
 import logging
 import random
-import weakref
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -70,13 +71,15 @@ class RateLimited(VendorError):
 class RateLimiter:
     """Every limit of one vendor, kept in the shared `VendorBudgets` (sleepcot/store/budgets.py): app-wide
     windows under the vendor's name, per-token windows under the user's too, each window `SAFETY` longer
-    and `time_scale` times shorter than documented. Waiters of one process queue in arrival order per set
-    of windows, so one of them at a time asks the database."""
+    and `time_scale` times shorter than documented. Requests of one process waiting for the same windows
+    queue in arrival order behind one taker task, which asks the database for lanes for all of them at once."""
 
     def __init__(self, vendor: str, limits: tuple[RateLimit, ...], budgets: VendorBudgets,
                  time_scale: float = 1.0):
         self.vendor, self.limits, self.budgets, self.time_scale = vendor, limits, budgets, time_scale
-        self._gates: weakref.WeakValueDictionary[tuple[str, ...], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._queues: dict[tuple[str, ...], tuple[asyncio.Task, deque[asyncio.Future[Ticket]]]] = {}
+        self._answered: tuple[list[tuple[Ticket, float]], asyncio.Future[None]] | None = None  # not yet told
+        self._telling: asyncio.Task | None = None
 
     def windows(self, user_key: Any) -> list[Window]:
         return [Window(f"{self.vendor}:{lim.scope}:{'' if lim.scope == 'app' else f'{user_key}:'}"
@@ -94,20 +97,75 @@ class RateLimiter:
         if not windows:
             return Ticket(())
         keys = tuple(w.key for w in windows)
-        gate = self._gates.get(keys)
-        if gate is None:
-            gate = self._gates[keys] = asyncio.Lock()
-        async with gate:
-            while True:
-                taken = await self._call(self.budgets.take, windows)
-                if isinstance(taken, Ticket):
-                    return taken
-                await asyncio.sleep(taken)
+        waiter = asyncio.get_running_loop().create_future()
+        queued = self._queues.get(keys)
+        if queued is None or _ended(queued[0]):
+            queued = self._queues[keys] = (asyncio.create_task(self._take_for(keys, windows)), deque())
+        queued[1].append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # its lane came as this request was cancelled
+                await asyncio.shield(self.release(waiter.result()))
+            raise
+
+    async def _take_for(self, keys: tuple[str, ...], windows: list[Window]) -> None:
+        """Take lanes for this process's waiters on `windows` until none wait; a waiter that gave up before
+        its lane came has the lane released (counted as a request: the lane may not be given back)."""
+        queued = self._queues[keys]  # the waiter that started this task was queued before it ran
+        waiters = queued[1]
+        try:
+            while count := sum(not waiter.done() for waiter in waiters):
+                taken = await self._call(self.budgets.take, windows, count)
+                if not isinstance(taken, tuple):
+                    await asyncio.sleep(taken)
+                    continue
+                for ticket in taken:
+                    while waiters and waiters[0].done():
+                        waiters.popleft()
+                    if waiters:
+                        waiters.popleft().set_result(ticket)
+                    else:
+                        await self.release(ticket)
+        except Exception as exc:  # the database failed: every waiter hears it, none waits forever
+            self._fail(waiters, exc)
+        except BaseException:  # cancelled (the loop is closing)
+            self._fail(waiters, VendorUnavailable(f"{self.vendor}: stopped while waiting for the rate limit"))
+            raise
+        finally:
+            if self._queues.get(keys) is queued:
+                del self._queues[keys]
+
+    @staticmethod
+    def _fail(waiters: deque[asyncio.Future[Ticket]], exc: Exception) -> None:
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)
 
     async def release(self, ticket: Ticket) -> None:
-        """The request was answered (or failed): its lanes free a period from now."""
-        if ticket.lanes:
-            await self._call(self.budgets.done, ticket)
+        """The request was answered (or failed) just now: its lanes free a period from now. Told to the
+        database with the other requests answered meanwhile, in one transaction."""
+        if not ticket.lanes:
+            return
+        loop = asyncio.get_running_loop()
+        if self._answered is None or self._answered[1].get_loop() is not loop:
+            self._answered = ([], loop.create_future())
+        if self._telling is None or _ended(self._telling):
+            self._telling = asyncio.create_task(self._tell())
+        answered, told = self._answered
+        answered.append((ticket, time.monotonic()))
+        await asyncio.shield(told)
+
+    async def _tell(self) -> None:
+        """Tell the database of the requests answered, a batch at a time, until none is left to tell."""
+        while self._answered is not None:
+            (answered, told), self._answered = self._answered, None
+            try:
+                await self._call(self.budgets.done, answered)
+            except Exception as exc:  # the database failed: the requests waiting on it hear it
+                told.set_exception(exc)
+            else:
+                told.set_result(None)
 
     async def hold(self, user_key: Any, seconds: float) -> None:
         """The vendor said wait: nobody, in any process, sends on the windows this user's request went through."""
@@ -116,6 +174,11 @@ class RateLimiter:
             await self._call(self.budgets.hold, keys, seconds)
         else:  # a vendor without documented limits: at least this request waits
             await asyncio.sleep(seconds)
+
+
+def _ended(task: asyncio.Task) -> bool:
+    """The task is over, or was left behind by an event loop that ended (tests run several loops)."""
+    return task.done() or task.get_loop() is not asyncio.get_running_loop()
 
 
 def retry_after_s(value: str | None) -> float | None:

@@ -13,8 +13,10 @@ reported back (its process died) frees `in_flight_s` + T after it was taken.
 
 Every taker first locks the window's row in `vendor_budgets` (an upsert: on PostgreSQL a row lock, in key
 order so takers never deadlock; on SQLite the first write takes the database's one write lock, held for a
-few statements), reads the time from the database (one clock for every process and machine), then picks a
-lane. The row also holds `held_until`: the vendor said 429, nobody sends on this window until then.
+few statements), reads the time from the database (one clock for every process and machine), then picks
+lanes: as many as the process has requests waiting for those windows (up to the free ones), so a burst of
+N requests is a few transactions, not N of them queued on one row lock. `done` is told when the answer
+came, so its lanes free T after that moment however long the call waited for a thread or a connection. The row also holds `held_until`: the vendor said 429, nobody sends on this window until then.
 Without an engine the same tables live in an in-memory SQLite database of this process (tests, one-off
 commands): limits then hold within the process only.
 
@@ -28,6 +30,7 @@ part of it; the lanes below are ~100 lines on tables we already migrate and back
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -63,22 +66,23 @@ _NOW = {"postgresql": "extract(epoch FROM clock_timestamp())::float8",
 _LOCK = ("INSERT INTO vendor_budgets (key, held_until) VALUES (:key, 0) ON CONFLICT (key) "
          "DO UPDATE SET held_until = vendor_budgets.held_until RETURNING held_until, {now}")
 _FREE = text("SELECT lane FROM vendor_budget_lanes WHERE key = :key AND lane < :n AND free_at <= :now "
-             "ORDER BY free_at LIMIT 1")
+             "ORDER BY free_at LIMIT :count")
 _COUNT = text("SELECT count(*) FROM vendor_budget_lanes WHERE key = :key AND lane < :n")
 _EARLIEST = text("SELECT min(CASE WHEN busy AND free_at > :soon THEN :soon ELSE free_at END) "
                  "FROM vendor_budget_lanes WHERE key = :key AND lane < :n")
 _TAKE = text("INSERT INTO vendor_budget_lanes (key, lane, free_at, busy) VALUES (:key, :lane, :free_at, true) "
              "ON CONFLICT (key, lane) DO UPDATE SET free_at = :free_at, busy = true")
-_DONE = ("UPDATE vendor_budget_lanes SET free_at = {now} + :period_s, busy = false "
+_DONE = ("UPDATE vendor_budget_lanes SET free_at = {now} - :ago_s + :period_s, busy = false "
          "WHERE key = :key AND lane = :lane AND free_at = :busy_free_at")
 _HOLD = ("UPDATE vendor_budgets SET held_until = CASE WHEN held_until > {now} + :seconds THEN held_until "
          "ELSE {now} + :seconds END WHERE key = :key")
 
 
 class VendorBudgets:
-    """See the module docstring. `take(windows)`: a Ticket (send now, then `done(ticket)`), or the seconds
-    to wait before asking again. `hold(keys, seconds)`: nobody sends on those windows until then. Blocking
-    calls (run them in a thread), except when `local` (in-memory: microseconds)."""
+    """See the module docstring. `take(windows, count)`: up to `count` Tickets (send one request per ticket
+    now, then tell `done` when it was answered), or the seconds to wait before asking again. `hold(keys, seconds)`:
+    nobody sends on those windows until then. Blocking calls (run them in a thread), except when `local`
+    (in-memory: microseconds)."""
 
     def __init__(self, engine: Engine | None = None, in_flight_s: float = IN_FLIGHT_S) -> None:
         self.local = engine is None
@@ -99,40 +103,48 @@ class VendorBudgets:
             held = max(held, float(until))
         return held, float(now)
 
-    def take(self, windows: Sequence[Window]) -> Ticket | float:
+    def take(self, windows: Sequence[Window], count: int = 1) -> tuple[Ticket, ...] | float:
+        """Lanes for up to `count` requests through all of `windows` (at least one), or the wait."""
         with self.engine.begin() as c:
             held, now = self._lock(c, (w.key for w in windows))
             wait = held - now
-            lanes = []
+            free = []
             for window in windows:
-                lane, free_in = self._free_lane(c, window, now)
+                lanes, free_in = self._free_lanes(c, window, now, count)
                 wait = max(wait, free_in)
-                lanes.append((window, lane))
+                free.append(lanes)
             if wait > 0:
                 return wait
             busy_until = now + self.in_flight_s
-            taken = tuple((window.key, lane, window.period_s, busy_until + window.period_s) for window, lane in lanes)
-            c.execute(_TAKE, [{"key": key, "lane": lane, "free_at": free_at} for key, lane, _, free_at in taken])
-            return Ticket(taken)
+            tickets = tuple(Ticket(tuple((window.key, lanes[i], window.period_s, busy_until + window.period_s)
+                                         for window, lanes in zip(windows, free, strict=True)))
+                            for i in range(min(len(lanes) for lanes in free)))
+            c.execute(_TAKE, [{"key": key, "lane": lane, "free_at": free_at}
+                              for ticket in tickets for key, lane, _, free_at in ticket.lanes])
+            return tickets
 
     @staticmethod
-    def _free_lane(c: Connection, window: Window, now: float) -> tuple[int, float]:
-        """A lane of `window` free now and 0, or -1 and the seconds until one may be (a busy lane frees no
-        sooner than a period from now)."""
+    def _free_lanes(c: Connection, window: Window, now: float, count: int) -> tuple[list[int], float]:
+        """Up to `count` lanes of `window` free now and 0, or none and the seconds until one may be (a busy
+        lane frees no sooner than a period from now)."""
         mine = {"key": window.key, "n": window.requests}
-        lane = c.execute(_FREE, {**mine, "now": now}).scalar()
-        if lane is not None:
-            return lane, 0.0
-        count = c.execute(_COUNT, mine).scalar_one()
-        if count < window.requests:
-            return count, 0.0  # a new lane (lanes are numbered 0.. in the order they are made)
-        return -1, float(c.execute(_EARLIEST, {**mine, "soon": now + window.period_s}).scalar_one()) - now
+        lanes = list(c.execute(_FREE, {**mine, "now": now, "count": count}).scalars())
+        if len(lanes) < count:
+            made = c.execute(_COUNT, mine).scalar_one()  # new lanes are numbered 0.. in the order they are made
+            lanes += range(made, min(window.requests, made + count - len(lanes)))
+        if lanes:
+            return lanes, 0.0
+        return [], float(c.execute(_EARLIEST, {**mine, "soon": now + window.period_s}).scalar_one()) - now
 
-    def done(self, ticket: Ticket) -> None:
-        """The request ended (answered, or failed after maybe reaching the vendor): its lanes free a period
-        from now, unless another taker took them over already (it outlived `in_flight_s`)."""
+    def done(self, answered: Sequence[tuple[Ticket, float]]) -> None:
+        """Requests ended (answered, or failed after maybe reaching the vendor), each at its moment (this
+        process's `time.monotonic()`): their lanes free a period after that, unless another taker took them
+        over already (the request outlived `in_flight_s`)."""
+        now = time.monotonic()
         with self.engine.begin() as c:
-            c.execute(self._done_sql, [{"key": key, "lane": lane, "period_s": period_s, "busy_free_at": busy_free_at}
+            c.execute(self._done_sql, [{"key": key, "lane": lane, "period_s": period_s, "busy_free_at": busy_free_at,
+                                        "ago_s": max(0.0, now - moment)}
+                                       for ticket, moment in answered
                                        for key, lane, period_s, busy_free_at in ticket.lanes])
 
     def hold(self, keys: Iterable[str], seconds: float) -> None:

@@ -1,7 +1,8 @@
 """Vendor budgets shared by every process on one database (sleepcot/store/budgets.py): worker processes that
 sync their own users against one loopback vendor together stay within the vendor's app-wide limit (the
-server counts every request beyond it), lose no night, and a vendor's Retry-After stops all of them. On
-SQLite and on PostgreSQL."""
+server counts every request beyond it), lose no night, and a vendor's Retry-After stops all of them; one
+process's waiting requests take their lanes together, free them a period after the answer, and neither
+leak lanes when given up nor hang when the database fails. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
+from integrations.base import RateLimit
+from integrations.http import RateLimiter
 from integrations.sync import Hub, sync_all, sync_users
 from sleepcot.config import Settings
 from sleepcot.crypto import Vault
 from sleepcot.domain import Profile
 from sleepcot.store import Store, UserStore
+from sleepcot.store.budgets import Ticket, VendorBudgets, Window
 from tests.loopback.vendor_apis import WhoopAPI
 from tests.loopback.vendor_server import VendorServer
 
@@ -132,4 +137,74 @@ def test_a_vendors_retry_after_holds_every_process(tmp_path, database_url, whoop
     assert [r.failed for r in reports] == [[], []]
     assert len(first.nights(kind=None)) == len(second.nights(kind=None)) == len(NIGHTS)
     other.close()
+    store.close()
+
+
+def _limiter(store: Store, requests: int, period_s: float) -> RateLimiter:
+    return RateLimiter("whoop", (RateLimit(requests, period_s, "app", "test"),), VendorBudgets(store.engine))
+
+
+def test_a_burst_of_waiting_requests_takes_its_lanes_in_a_few_transactions(store):
+    """A hundred requests of one process waiting for one app-wide window of 100 all go at once, and the
+    database is asked for their lanes a few times, not a hundred times one after another on one row lock."""
+    limiter = _limiter(store, 100, 60.0)
+    locks = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda *args: locks.append(1) if "INSERT INTO vendor_budgets " in args[2] else None)
+
+    async def burst() -> list[Ticket]:
+        return await asyncio.gather(*(limiter.acquire("user") for _ in range(100)))
+
+    tickets = asyncio.run(burst())
+    lanes = [lane for ticket in tickets for _, lane, _, _ in ticket.lanes]
+    assert sorted(lanes) == list(range(100))  # each lane once
+    assert len(locks) <= 10
+
+
+def test_a_lane_frees_a_period_after_the_answer_however_late_the_database_hears_of_it(store):
+    """The vendor answered; the process told the database 0.6 s later (its threads busy): the lane frees
+    1 s after the answer, not 1 s after the database heard."""
+    budgets = VendorBudgets(store.engine)
+    window = [Window("whoop:app:1/1s", 1, 1.0)]
+    (ticket,) = budgets.take(window)
+    answered = time.monotonic()
+    time.sleep(0.6)
+    budgets.done([(ticket, answered)])
+    wait = budgets.take(window)
+    assert isinstance(wait, float) and 0.2 < wait <= 0.45
+
+
+def test_requests_given_up_while_waiting_for_a_lane_leave_the_budget_as_they_found_it(store):
+    """Twenty requests wait for a window of 2 lanes a second and are given up at different moments (a
+    /today that stopped waiting); the two lanes are free again a second after their answers, not busy for
+    the two minutes a lost request holds one."""
+    limiter = _limiter(store, 2, 1.0)
+
+    async def run() -> float:
+        first = [await limiter.acquire("user") for _ in range(2)]
+        waiting = [asyncio.create_task(limiter.acquire("user")) for _ in range(20)]
+        for task in waiting:
+            await asyncio.sleep(0.01)
+            task.cancel()
+        for ticket in first:
+            await limiter.release(ticket)
+        await asyncio.gather(*waiting, return_exceptions=True)
+        started = time.monotonic()
+        await asyncio.wait_for(asyncio.gather(limiter.acquire("user"), limiter.acquire("user")), 5)
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 1.5
+
+
+def test_a_request_waiting_for_its_lane_hears_when_the_database_fails(tmp_path):
+    """The budgets' tables are gone (a database restored from a broken backup): the request fails with the
+    database's error at once instead of waiting forever."""
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'sleepcot.db'}")  # never migrated: no budget tables
+    limiter = _limiter(store, 100, 60.0)
+
+    async def run() -> None:
+        await asyncio.wait_for(asyncio.gather(*(limiter.acquire("user") for _ in range(5))), 5)
+
+    with pytest.raises(OperationalError):
+        asyncio.run(run())
     store.close()
