@@ -17,7 +17,13 @@ Measured per configuration:
   30/s), how many 429s, and how many users got no briefing or two (goal: none). With `--paid-rate R` the
   workers send paid broadcasts at R a second (the loopback holds those to Telegram's 1,000): delivery is
   then judged against R. Delivery is waited for while messages keep arriving (a run stops 30 s after the
-  last one, or when all have arrived).
+  last one, or when all have arrived);
+- the database's own load, on PostgreSQL (its cumulative statistics, from the moment the mornings are due
+  until the workers have stopped; the bench's own polling, a few small queries a second, included):
+  transactions and rows read and written per briefing, deadlocks, the tables read whole (sequential scans:
+  how many, how many rows), and how many sessions were waiting for
+  a lock (row locks: the claims skip locked rows, the send budget and vendor budgets queue on theirs),
+  sampled four times a second: the most at once and the mean.
 
 Usage: .venv/bin/python -m bench.briefings [--users 10000] [--nights 60] [--workers 1,2]
 [--databases sqlite,postgresql] [--paid-rate R]. PostgreSQL comes from SLEEPCOT_TEST_POSTGRES_URL
@@ -179,6 +185,51 @@ def database(kind: str, tmp: Path, postgres: str | None) -> tuple[str, Callable[
     return url, drop
 
 
+class DatabaseLoad:
+    """PostgreSQL's counters over a run: the database's transactions and deadlocks, the run's schema's
+    tables' rows read and written and sequential scans; and the sessions waiting for a lock, sampled."""
+
+    COUNTERS = text("SELECT xact_commit + xact_rollback, deadlocks FROM pg_stat_database "
+                    "WHERE datname = current_database()")
+    TABLES = text("SELECT relname, seq_scan, seq_tup_read, coalesce(idx_tup_fetch, 0), "
+                  "n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables WHERE schemaname = current_schema()")
+    WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'")
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.waiting = store, []
+        self.on = store.engine.dialect.name == "postgresql"
+        self.start = self._counters() if self.on else None
+
+    def _counters(self) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+        with self.store.engine.connect() as connection:  # a new transaction: statistics as they are now
+            return (tuple(connection.execute(self.COUNTERS).one()),
+                    {table: tuple(counts) for table, *counts in connection.execute(self.TABLES)})
+
+    def sample(self) -> None:
+        if self.on:
+            with self.store.engine.connect() as connection:
+                self.waiting.append(connection.scalar(self.WAITING))
+
+    def figures(self, briefings: int) -> dict | None:
+        """Once the workers have stopped (their statistics are flushed when they exit)."""
+        if not self.on:
+            return None
+        time.sleep(1)  # PostgreSQL publishes a backend's statistics at most once a second
+        (before, tables_before), (after, tables_after) = self.start, self._counters()
+        transactions, deadlocks = (b - a for a, b in zip(before, after, strict=True))
+        tables = {table: [b - a for a, b in zip(tables_before.get(table, (0, 0, 0, 0)), counts, strict=True)]
+                  for table, counts in tables_after.items()}
+        return {"transactions_per_briefing": round(transactions / briefings, 1),
+                "rows_read_per_briefing": round(sum(seq + idx for _, seq, idx, _ in tables.values()) / briefings, 1),
+                "rows_written_per_briefing": round(sum(written for *_, written in tables.values()) / briefings, 1),
+                "deadlocks": deadlocks,
+                "sequential_scans": {table: {"scans": scans, "rows": rows}
+                                     for table, (scans, rows, _, _) in sorted(tables.items()) if scans},
+                "lock_waiters_max": max(self.waiting, default=0),
+                "lock_waiters_mean": round(sum(self.waiting) / max(1, len(self.waiting)), 2)}
+
+
 def run_config(kind: str, workers: int, users: int, nights: int, paid_rate: float | None, tmp: Path,
                postgres: str | None) -> dict:
     url, drop = database(kind, tmp, postgres)
@@ -204,12 +255,16 @@ def run_config(kind: str, workers: int, users: int, nights: int, paid_rate: floa
                          for log, port in zip(logs, ports, strict=True)]
             try:
                 wait_ready(ports)
+                load = DatabaseLoad(store)
                 release(store)
-                generated = wait_generated(store, users, due)
-                time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+                generated = wait_generated(store, users, due, load)
+                while datetime.now(UTC) < due:
+                    time.sleep(0.25)
+                    load.sample()
                 arrived, quiet_since = 0, time.monotonic()
                 while arrived < users and time.monotonic() - quiet_since < QUIET_S:
-                    time.sleep(0.5)
+                    time.sleep(0.25)
+                    load.sample()
                     if len(telegram.all_messages()) > arrived:
                         arrived, quiet_since = len(telegram.all_messages()), time.monotonic()
                 time.sleep(2)  # a late duplicate would show now
@@ -228,13 +283,13 @@ def run_config(kind: str, workers: int, users: int, nights: int, paid_rate: floa
                     "delivery_per_s": round(rate, 2), "delivery_of_limit": round(rate / budget, 3),
                     "paid_broadcasts": telegram.paid_broadcasts,
                     "lost": users - len(set(chats)), "duplicates": len(chats) - len(set(chats)),
-                    "throttled": telegram.throttled}
+                    "throttled": telegram.throttled, "database_load": load.figures(users)}
     finally:
         store.close()
         drop()
 
 
-def wait_generated(store: Store, users: int, due: datetime) -> float:
+def wait_generated(store: Store, users: int, due: datetime, load: DatabaseLoad) -> float:
     """Seconds from the first morning planned to the last briefing written, once all are written."""
     c = OutboxRow.__table__.c
     deadline = time.monotonic() + 600
@@ -247,6 +302,7 @@ def wait_generated(store: Store, users: int, due: datetime) -> float:
                     c.kind == "briefing", c.generated_at.is_not(None))).one()
                 return (last - first).total_seconds()
         time.sleep(0.25)
+        load.sample()
     raise RuntimeError("the briefings were not all written within 10 minutes")
 
 
