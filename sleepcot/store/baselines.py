@@ -8,7 +8,7 @@ or made for another night than the one judged, means "read the nights"."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -47,10 +47,15 @@ def _refresh(s: Session, ids: list[int]) -> None:
         for user_id, day in latest.items()])
 
 
+def wake(day: date, ended: datetime) -> list[str | int]:
+    """What a baselines row keeps of when a night of local date `day` ended (local time): [day, minute of
+    the local day]."""
+    return [day.isoformat(), ended.hour * 60 + ended.minute]
+
+
 def wakes(nights: list[Night]) -> list[list[str | int]]:
-    """What a baselines row keeps of when `nights` ended: [local date, minute of the local day], in the
-    order they ended."""
-    return [[n.local_date.isoformat(), n.end.hour * 60 + n.end.minute] for n in sorted(nights, key=lambda n: n.end)]
+    """`wake` of each of `nights`, in the order they ended."""
+    return [wake(n.local_date, n.end) for n in sorted(nights, key=lambda n: n.end)]
 
 
 def main_nights(s: Session, spans: dict[int, tuple[date, date]]) -> dict[int, list[Night]]:

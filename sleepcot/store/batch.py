@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sleepcot.analysis.baseline import Prior
 from sleepcot.domain import HISTORY_DAYS, Night, NightKind, Profile, Tag
-from sleepcot.store.baselines import WAKES_KEPT, main_nights
+from sleepcot.store.baselines import WAKES_KEPT, main_nights, wake
 from sleepcot.store.database import Database
 from sleepcot.store.engine import transaction
 from sleepcot.store.models import BaselineRow, CredentialRow, NightRow, ProfileRow, TagRow
@@ -140,8 +140,7 @@ class BatchReads(Database):
                             NightRow.local_date >= since)
                      .order_by(NightRow.user_id, NightRow.end_utc))
             for user_id, day, end, offset in s.execute(query) if unread else ():
-                ended = local_time(end, offset)
-                kept.setdefault(user_id, []).append([day.isoformat(), ended.hour * 60 + ended.minute])
+                kept.setdefault(user_id, []).append(wake(day, local_time(end, offset)))
         first = since.isoformat()
         times = {user_id: [time(minute // 60, minute % 60) for day, minute in wakes if day >= first]
                  for user_id, wakes in kept.items()}
