@@ -212,6 +212,8 @@ class Scheduler:
             if rows:
                 added += rows
                 planned()
+        if added >= PLAN_BATCH:
+            self.outbox.refresh_statistics()
         late = self.outbox.late_briefings(now, STALE_AFTER_DUE, PLAN_BATCH)
         if late:
             profiles = self.store.profiles([job.user_id for job in late])

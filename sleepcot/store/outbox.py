@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -129,6 +129,16 @@ class Outbox:
                 rows.append(dict(user_id=user_id, local_date=plan.day, kind=WEEKLY, due_at=plan.due_at,
                                  next_attempt_at=plan.due_at - WEEKLY_BEFORE_DUE))
         return self._insert_new([{**row, "state": "pending", "attempts": 0, "created_at": now} for row in rows])
+
+    def refresh_statistics(self) -> None:
+        """After many rows were added at once (a morning's planning): PostgreSQL's planner statistics of the
+        outbox brought up to date now, not when autovacuum gets to it (a minute or more later), so the next
+        ticks' queries are planned for the outbox as it is. Planned for an outbox it still believed nearly
+        empty, "who has no morning under way?" read a window's index entries once per user: 19,000 a
+        briefing with two workers."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.execute(text("ANALYZE outbox"))
 
     def unplan(self, user_ids: list[int]) -> None:
         """Forget these users' mornings not started yet, for the next round to plan them again."""
