@@ -21,7 +21,7 @@ Measured per configuration:
 - the database's own load, on PostgreSQL (its cumulative statistics, from the moment the mornings are due
   until the workers have stopped; the bench's own polling, a few small queries a second, included):
   transactions and rows read and written per briefing, deadlocks, the tables read whole (sequential scans:
-  how many, how many rows), and how many sessions were waiting for
+  how many, how many rows), the three indexes most read (entries), and how many sessions were waiting for
   a lock (row locks: the claims skip locked rows, the send budget and vendor budgets queue on theirs),
   sampled four times a second: the most at once and the mean.
 
@@ -193,6 +193,7 @@ class DatabaseLoad:
                     "WHERE datname = current_database()")
     TABLES = text("SELECT relname, seq_scan, seq_tup_read, coalesce(idx_tup_fetch, 0), "
                   "n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables WHERE schemaname = current_schema()")
+    INDEXES = text("SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE schemaname = current_schema()")
     WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                    "AND wait_event_type = 'Lock'")
 
@@ -201,10 +202,11 @@ class DatabaseLoad:
         self.on = store.engine.dialect.name == "postgresql"
         self.start = self._counters() if self.on else None
 
-    def _counters(self) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+    def _counters(self) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]], dict[str, int]]:
         with self.store.engine.connect() as connection:  # a new transaction: statistics as they are now
             return (tuple(connection.execute(self.COUNTERS).one()),
-                    {table: tuple(counts) for table, *counts in connection.execute(self.TABLES)})
+                    {table: tuple(counts) for table, *counts in connection.execute(self.TABLES)},
+                    dict(connection.execute(self.INDEXES).all()))
 
     def sample(self) -> None:
         if self.on:
@@ -216,7 +218,9 @@ class DatabaseLoad:
         if not self.on:
             return None
         time.sleep(1)  # PostgreSQL publishes a backend's statistics at most once a second
-        (before, tables_before), (after, tables_after) = self.start, self._counters()
+        (before, tables_before, indexes_before), (after, tables_after, indexes_after) = self.start, self._counters()
+        indexes = sorted(((read - indexes_before.get(index, 0), index) for index, read in indexes_after.items()),
+                         reverse=True)
         transactions, deadlocks = (b - a for a, b in zip(before, after, strict=True))
         tables = {table: [b - a for a, b in zip(tables_before.get(table, (0, 0, 0, 0)), counts, strict=True)]
                   for table, counts in tables_after.items()}
@@ -226,6 +230,7 @@ class DatabaseLoad:
                 "deadlocks": deadlocks,
                 "sequential_scans": {table: {"scans": scans, "rows": rows}
                                      for table, (scans, rows, _, _) in sorted(tables.items()) if scans},
+                "index_entries_read": {index: read for read, index in indexes[:3] if read},
                 "lock_waiters_max": max(self.waiting, default=0),
                 "lock_waiters_mean": round(sum(self.waiting) / max(1, len(self.waiting)), 2)}
 
