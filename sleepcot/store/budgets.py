@@ -15,8 +15,9 @@ Every taker first locks the window's row in `vendor_budgets` (an upsert: on Post
 order so takers never deadlock; on SQLite the first write takes the database's one write lock, held for a
 few statements), reads the time from the database (one clock for every process and machine), then picks
 lanes: as many as the process has requests waiting for those windows (up to the free ones), so a burst of
-N requests is a few transactions, not N of them queued on one row lock. `done` is told when the answer
-came, so its lanes free T after that moment however long the call waited for a thread or a connection. The row also holds `held_until`: the vendor said 429, nobody sends on this window until then.
+N requests is a few transactions, not N of them queued on one row lock. `done` is told when each answer
+came, so its lanes free T after that moment however long the call waited for a thread or a connection.
+The row also holds `held_until`: the vendor said 429, nobody sends on this window until then.
 Without an engine the same tables live in an in-memory SQLite database of this process (tests, one-off
 commands): limits then hold within the process only.
 
@@ -80,9 +81,9 @@ _HOLD = ("UPDATE vendor_budgets SET held_until = CASE WHEN held_until > {now} + 
 
 class VendorBudgets:
     """See the module docstring. `take(windows, count)`: up to `count` Tickets (send one request per ticket
-    now, then tell `done` when it was answered), or the seconds to wait before asking again. `hold(keys, seconds)`:
-    nobody sends on those windows until then. Blocking calls (run them in a thread), except when `local`
-    (in-memory: microseconds)."""
+    now, then tell `done` when it was answered), or the seconds to wait before asking again.
+    `hold(keys, seconds)`: nobody sends on those windows until then. Blocking calls (run them in a thread),
+    except when `local` (in-memory: microseconds)."""
 
     def __init__(self, engine: Engine | None = None, in_flight_s: float = IN_FLIGHT_S) -> None:
         self.local = engine is None
