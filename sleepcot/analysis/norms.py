@@ -34,6 +34,29 @@ OSA_TESTING = ("Kapur et al., Clinical practice guideline for diagnostic testing
 WEARABLE_BASELINE = ("de Zambotti et al., Wearable sleep technology in clinical and research settings, Med Sci Sports "
                      "Exerc 2019 (consumer wearables judge a night against the wearer's own recent nights)")
 RULE = "SleepCoT's own rule, not a clinical threshold (how many nights make a pattern or a baseline)"
+ICSD3 = "American Academy of Sleep Medicine, International Classification of Sleep Disorders, 3rd ed. (ICSD-3), 2014"
+MSLT = ICSD3 + " (MSLT: Littner et al., Practice parameters for clinical use of the MSLT and the MWT, Sleep 2005)"
+EPWORTH = "Johns, A new method for measuring daytime sleepiness: the Epworth sleepiness scale, Sleep 1991"
+ISI = ("Bastien, Vallières & Morin, Validation of the Insomnia Severity Index as an outcome measure for insomnia research, "
+       "Sleep Med 2001")
+RLS_IRON = ("Winkelman et al., Treatment of restless legs syndrome and periodic limb movement disorder: an AASM clinical "
+            "practice guideline, J Clin Sleep Med 2025")
+AHA_HEART_RATE = "American Heart Association, All About Heart Rate (Pulse), heart.org"
+NAP_LENGTH = ("Brooks & Lack, A brief afternoon nap following nocturnal sleep restriction: which nap duration is most "
+              "recuperative?, Sleep 2006")
+NAP_OLDER = "Li, Vitiello & Gooneratne, Sleep in normal aging, Sleep Med Clin 2018; National Institute on Aging, A good night's sleep"
+COFFEE_NAP = "Reyner & Horne, Suppression of sleepiness in drivers: combination of caffeine with a short nap, Psychophysiology 1997"
+INSOMNIA_BEHAVIOURAL = ("Edinger et al., Behavioral and psychological treatments for chronic insomnia disorder in adults: an "
+                        "AASM clinical practice guideline, J Clin Sleep Med 2021")
+ACP_INSOMNIA = ("Qaseem et al., Management of chronic insomnia disorder in adults: a clinical practice guideline from the "
+                "American College of Physicians, Ann Intern Med 2016")
+SLEEP_RESTRICTION = ("Miller et al., The evidence base of sleep restriction therapy for treating insomnia disorder, Sleep Med "
+                     "Rev 2014; Spielman, Saskin & Thorpy, Treatment of chronic insomnia by restriction of time in bed, Sleep 1987")
+WHO_ACTIVITY = "World Health Organization, WHO guidelines on physical activity and sedentary behaviour, 2020"
+QUICK_RETURNS = ("EU Working Time Directive 2003/88/EC (11 consecutive hours of daily rest); Vedaa et al., Systematic review "
+                 "of quick returns in rotating shift work and health-related outcomes, Ergonomics 2016")
+INFANT_ROOM = ("NHS, Reduce the risk of sudden infant death syndrome (SIDS); The Lullaby Trust, Room temperature and "
+               "overheating (safer sleep advice)")
 
 
 @dataclass(frozen=True)
@@ -41,10 +64,49 @@ class Norm:
     key: str
     value: float
     unit: Unit
-    subject: Metric | None  # what the threshold is of (None: any sleep stage)
+    subject: Metric | None  # what the threshold is of (None: any sleep stage, or no metric a night measures)
     meaning: str
     source: str
 
+
+# The knowledge cards' own thresholds (sleep-study and questionnaire cut-offs, lab values, recommended durations):
+# no rule reads them and no night measures them, so a general answer may say them only from a card that states
+# them (norm_facts() leaves them out).
+CARD_NORMS: tuple[Norm, ...] = (
+    Norm("ahi_mild_min", 5, Unit.COUNT, None, "an AHI of 5-15 events an hour of sleep is mild sleep apnea in adults", ICSD3),
+    Norm("ahi_moderate_min", 15, Unit.COUNT, None, "an AHI of 15-30 events an hour of sleep is moderate sleep apnea in adults", ICSD3),
+    Norm("ahi_severe_min", 30, Unit.COUNT, None, "an AHI of 30 or more events an hour of sleep is severe sleep apnea in adults", ICSD3),
+    Norm("apnea_min_s", 10, Unit.SECONDS, None, "a pause in airflow counts as an apnea when it lasts at least 10 s", AASM_SCORING),
+    Norm("plms_index_max", 15, Unit.COUNT, None, "over 15 limb movements an hour of sleep, with symptoms, fits periodic limb movement disorder in adults", ICSD3),
+    Norm("mslt_latency_max_min", 8, Unit.MINUTES, None, "a mean sleep latency of 8 min or less on the MSLT supports narcolepsy or hypersomnia", MSLT),
+    Norm("epworth_normal_max", 10, Unit.SCORE, None, "an Epworth total above 10 (of 24) suggests excessive daytime sleepiness", EPWORTH),
+    Norm("isi_subthreshold_min", 8, Unit.SCORE, None, "an Insomnia Severity Index of 8-14 is subthreshold insomnia", ISI),
+    Norm("isi_subthreshold_max", 14, Unit.SCORE, None, "an Insomnia Severity Index of 8-14 is subthreshold insomnia", ISI),
+    Norm("isi_moderate_min", 15, Unit.SCORE, None, "an Insomnia Severity Index of 15 or more is clinically significant insomnia", ISI),
+    Norm("isi_severe_min", 22, Unit.SCORE, None, "an Insomnia Severity Index of 22 or more is severe insomnia", ISI),
+    Norm("tsat_rls_max_pct", 20, Unit.PERCENT, None, "with restless legs, transferrin saturation under 20% warrants considering iron", RLS_IRON),
+    Norm("resp_rate_low", 12, Unit.BREATHS, Metric.BREATHING, "12-20 breaths/min at rest is the normal adult range", RESP_RATE),
+    Norm("rhr_normal_min_bpm", 60, Unit.BPM, Metric.HEART_RATE, "a normal adult resting heart rate while awake is 60-100 bpm", AHA_HEART_RATE),
+    Norm("rhr_normal_max_bpm", 100, Unit.BPM, Metric.HEART_RATE, "a normal adult resting heart rate while awake is 60-100 bpm", AHA_HEART_RATE),
+    Norm("nap_min_min", 10, Unit.MINUTES, None, "a nap of 10-20 min refreshes best, ending before deep sleep", NAP_LENGTH),
+    Norm("nap_max_min", 20, Unit.MINUTES, None, "a nap of 10-20 min refreshes best, ending before deep sleep", NAP_LENGTH),
+    Norm("nap_groggy_min", 30, Unit.MINUTES, None, "naps of 30 min or more tend to leave you groggy at first", NAP_LENGTH),
+    Norm("nap_min_older_min", 20, Unit.MINUTES, None, "a nap of 20-30 min in the early afternoon is fine in later life", NAP_OLDER),
+    Norm("nap_max_older_min", 30, Unit.MINUTES, None, "a nap of 20-30 min in the early afternoon is fine in later life", NAP_OLDER),
+    Norm("coffee_nap_max_min", 15, Unit.MINUTES, None, "a coffee nap is a coffee drunk just before a nap of under 15 min", COFFEE_NAP),
+    Norm("stimulus_control_awake_min", 20, Unit.MINUTES, None, "after about 20 min lying awake, get up until sleepy (stimulus control)", INSOMNIA_BEHAVIOURAL),
+    Norm("cbti_sessions_min", 4, Unit.COUNT, None, "CBT-I usually runs for 4-8 weekly sessions", ACP_INSOMNIA),
+    Norm("cbti_sessions_max", 8, Unit.COUNT, None, "CBT-I usually runs for 4-8 weekly sessions", ACP_INSOMNIA),
+    Norm("sleep_window_step_min", 15, Unit.MINUTES, None, "sleep restriction widens the window by 15-30 min once efficiency is good", SLEEP_RESTRICTION),
+    Norm("sleep_window_step_max_min", 30, Unit.MINUTES, None, "sleep restriction widens the window by 15-30 min once efficiency is good", SLEEP_RESTRICTION),
+    Norm("exercise_moderate_min_min", 150, Unit.MINUTES, Metric.EXERCISE, "adults: 150-300 min of moderate activity a week", WHO_ACTIVITY),
+    Norm("exercise_moderate_max_min", 300, Unit.MINUTES, Metric.EXERCISE, "adults: 150-300 min of moderate activity a week", WHO_ACTIVITY),
+    Norm("exercise_vigorous_min_min", 75, Unit.MINUTES, Metric.EXERCISE, "or adults: 75-150 min of vigorous activity a week", WHO_ACTIVITY),
+    Norm("exercise_vigorous_max_min", 150, Unit.MINUTES, Metric.EXERCISE, "or adults: 75-150 min of vigorous activity a week", WHO_ACTIVITY),
+    Norm("shift_rest_min_h", 11, Unit.HOURS, None, "under 11 h between shifts (a quick return) leaves too little time to sleep", QUICK_RETURNS),
+    Norm("baby_room_min_c", 16, Unit.CELSIUS, None, "a baby's room of 16-20 °C with light bedding is safe", INFANT_ROOM),
+    Norm("baby_room_max_c", 20, Unit.CELSIUS, None, "a baby's room of 16-20 °C with light bedding is safe", INFANT_ROOM),
+)
 
 NORMS: dict[str, Norm] = {
     n.key: n
@@ -99,6 +161,7 @@ NORMS: dict[str, Norm] = {
         Norm("pattern_min_nights", 3, Unit.NIGHTS, Metric.NIGHTS, "fewer nights than this in a week and no weekly pattern is claimed", RULE),
         Norm("jetlag_min_free_nights", 2, Unit.NIGHTS, Metric.NIGHTS, "free-day nights needed to compare with work days", RULE),
         Norm("jetlag_min_work_nights", 3, Unit.NIGHTS, Metric.NIGHTS, "work-day nights needed to compare with free days", RULE),
+        *CARD_NORMS,
     )
 }
 
@@ -134,5 +197,8 @@ def norm_fact(norm_key: str, label: str, *, key: str | None = None, value: float
 
 
 def norm_facts() -> list[Fact]:
-    """Every norm of the table as a fact: what a general answer may say (not the rules' own windows)."""
-    return [norm_fact(key, norm.meaning) for key, norm in NORMS.items() if norm.subject is not Metric.NIGHTS]
+    """Every norm of the table as a fact: what a general answer may say (not the rules' own windows, nor the
+    cards' own thresholds, which an answer may say from the card that states them)."""
+    cards_own = {norm.key for norm in CARD_NORMS}
+    return [norm_fact(key, norm.meaning) for key, norm in NORMS.items()
+            if norm.subject is not Metric.NIGHTS and key not in cards_own]

@@ -5,7 +5,9 @@ depends on (a large, well-formed bank whose test split never leaks into training
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
+from importlib import resources
 
 import pytest
 
@@ -60,6 +62,29 @@ def test_card_thresholds_come_from_the_norms_table():
     caffeine = card("caffeine").text
     assert f"{NORMS['caffeine_cutoff_h'].value:g} h" in caffeine
     assert f"{NORMS['spo2_min_red_flag_pct'].value:g}%" in card("apnea").text
+
+
+# clinical ranges the cards state, as pairs of norms: a card writes them through placeholders, never as literals
+# (not AHI's 15-30, which other cards' durations share: 15-30 minutes of morning light)
+CARD_RANGES = [("ahi_mild_min", "ahi_moderate_min"), ("isi_subthreshold_min", "isi_subthreshold_max"),
+               ("nap_min_min", "nap_max_min"),
+               ("nap_min_older_min", "nap_max_older_min"), ("cbti_sessions_min", "cbti_sessions_max"),
+               ("rhr_normal_min_bpm", "rhr_normal_max_bpm"), ("exercise_moderate_min_min", "exercise_moderate_max_min")]
+
+
+def test_cards_clinical_cut_offs_come_from_the_norms_table_not_literals():
+    value = {key: f"{norm.value:g}" for key, norm in NORMS.items()}
+    assert f"{value['ahi_mild_min']} to {value['ahi_moderate_min']} is counted as mild" in card("dis-ahi").answer
+    assert f"above {value['epworth_normal_max']} out of 24" in card("dis-epworth").answer
+    assert f"{value['isi_moderate_min']}分及以上" in card("ins-isi-questionnaire", Language.ZH).answer
+    assert f"{value['stimulus_control_awake_min']} minutes" in card("stimulus-control").answer
+    literal = re.compile("|".join(rf"(?<![\d.]){value[low]}\s*(?:-|to|到|至)\s*{value[high]}(?![\d.])"
+                                  for low, high in CARD_RANGES))
+    folder = resources.files("sleepcot.coach") / "cards"
+    written = [(raw["key"], language) for entry in folder.iterdir() if entry.name.endswith(".toml")
+               for raw in tomllib.loads(entry.read_text(encoding="utf-8"))["cards"] for language in ("en", "zh")
+               if literal.search(raw[language]["answer"] + " " + raw[language]["text"])]
+    assert not written, f"cards that write a clinical range as a literal, not from the norms table: {written}"
 
 
 @pytest.mark.parametrize("word", TOPICS_ASKED_FOR)
