@@ -36,6 +36,7 @@ class Card:
     text: str  # why, and what to do
     keywords: str
     source: str
+    ages: tuple[float, float] | None = None  # years (months as fractions): a card for one age group only
 
     def facts(self) -> list[Fact]:
         """The figures this card states, so an answer may repeat them."""
@@ -65,7 +66,8 @@ def cards() -> dict[str, dict[Language, Card]]:
 def _card(raw: dict, area: str, language: Language, values: dict[str, str]) -> Card:
     view = raw[language.value]
     return Card(raw["key"], area, raw["topic"], language, view["title"], view["answer"].format_map(values),
-                view["text"].format_map(values), view["keywords"], raw["source"])
+                view["text"].format_map(values), view["keywords"], raw["source"],
+                tuple(raw["ages"]) if "ages" in raw else None)
 
 
 def card(key: str, language: Language = Language.EN) -> Card:
