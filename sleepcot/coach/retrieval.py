@@ -1,41 +1,42 @@
 """Finding the cards that answer a question, and telling a sleep question from an off-topic one.
 
-Hybrid retrieval: BM25 (`bm25s`) over every card's title, keywords, answer and text in both languages
+Hybrid retrieval, fused by reciprocal rank: BM25 (`bm25s`) over every card's title, keywords, answer and text
 (English words with stop words dropped and a plural "s" folded; Chinese words cut by `jieba`, with the cards'
-Chinese keywords in its dictionary), fused by reciprocal rank with all-MiniLM-L6-v2 sentence embeddings
-(`coach.embedding`) for questions written in English; Chinese and mixed questions ("HRV是什么") are ranked
-by BM25 alone, since the embedding model knows English only.
+Chinese keywords in its dictionary), and
+- for a question written in English, the meaning of the question (`coach.meaning`: all-MiniLM-L6-v2
+  embeddings, the question moved by a map learned from the question bank's train split toward the cards that
+  answer such questions);
+- for a Chinese or mixed question ("HRV是什么"; the embedding model knows English only), BM25 over characters
+  and pairs of characters, which needs no word cutting.
+A question that names an age ("my 4 month old", "我70岁了") gets the cards written for another age group last.
 
 Two decisions, calibrated on the question bank's train and dev splits against `distill/questions/off_topic.txt`
-(`python -m distill.questions.calibrate --split train` prints the figures the thresholds below come from):
+(`python -m distill.questions.calibrate --split train` prints the figures the thresholds below come from),
+read the plain embedding's similarity and the word BM25 score:
 - `about_sleep`: is the question about sleep at all? An off-topic one ("write a poem about cats") is told
   what the coach can answer.
 - `retrieve` returns no card when none answers the question well enough: a sleep question with no card is
   told so honestly, never answered from a loosely related card.
-
-The cards' English embeddings ship in `cards/embeddings.npz`; `python -m sleepcot.coach.retrieval` rebuilds
-it after the cards change (a test fails until it is rebuilt, and a stale file is never used).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
+from sleepcot.coach import meaning
+from sleepcot.coach.ages import age_asked
 from sleepcot.coach.knowledge import Card, card, cards, language_of
 from sleepcot.domain import Language
 
-log = logging.getLogger(__name__)
-
 K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalization constants
 RRF_K = 5  # reciprocal-rank fusion: 1 / (RRF_K + rank); small: the first places of each ranking count most
+MEANING_WEIGHT = 1.5  # the embeddings' ranking counts this much more than BM25's in the fusion (chosen on dev)
+CHARACTER_WEIGHT = 1.0  # and, for a Chinese question, the characters' BM25 ranking beside the words' (train and dev)
 CANDIDATES = 20  # how deep each ranking is read before fusing
 # The decisions' thresholds (see the module docstring for how they were calibrated): a card answers an English
 # question whose best card is this similar, or a Chinese or mixed question whose best BM25 score is this high;
@@ -66,7 +67,6 @@ SLEEP_WORDS = re.compile(
 )
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-EMBEDDINGS = "embeddings.npz"
 
 
 def _english(text: str) -> list[str]:
@@ -98,88 +98,52 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def characters(text: str) -> list[str]:
+    """Index terms that need no word cutting: English words, and each Chinese run's characters (function
+    characters dropped) and pairs of neighbouring characters, so a word jieba cuts otherwise in the question
+    than in the card ("睡不着" and "睡不着觉") still matches."""
+    out = _english(text)
+    for run in _CJK_RUN.findall(text):
+        out += [c for c in run if c not in CHINESE_STOP] + [run[i:i + 2] for i in range(len(run) - 1)]
+    return out
+
+
 def _document(views: list[Card]) -> str:
     return " ".join(f"{c.title} {c.keywords} {c.keywords} {c.title} {c.answer} {c.text}" for c in views)
 
 
+# The BM25 indexes: an English question is ranked over the cards' English side (no Chinese word cutting to
+# load); a Chinese or mixed one over both sides (so "HRV" or "jet lag" count too), by words and by characters.
+_INDEXES = {
+    "english": ((Language.EN,), tokens),
+    "words": (tuple(Language), tokens),
+    "characters": (tuple(Language), characters),
+}
+
+
 @cache
-def _bm25(english: bool):
-    """The BM25 index an English question is ranked with (the cards' English side: no Chinese word cutting
-    to load), or the one for a Chinese or mixed question (both sides, so "HRV" or "jet lag" count too)."""
+def _bm25(name: str):
     import bm25s
 
+    sides, cut = _INDEXES[name]
     index = bm25s.BM25(k1=K1, b=B)
-    sides = (Language.EN,) if english else tuple(Language)
-    index.index([tokens(_document([views[side] for side in sides])) for views in cards().values()], show_progress=False)
+    index.index([cut(_document([views[side] for side in sides])) for views in cards().values()], show_progress=False)
     return index
 
 
-def _is_english(question: str) -> bool:
+def _scores(name: str, question: str) -> np.ndarray:
+    index, cut = _bm25(name), _INDEXES[name][1]
+    terms = [t for t in cut(question) if t in index.vocab_dict]
+    return index.get_scores(terms) if terms else np.zeros(len(cards()))
+
+
+def is_english(question: str) -> bool:
     return language_of(question, Language.ZH) is Language.EN
 
 
 def lexical_scores(question: str) -> np.ndarray:
-    """Each card's BM25 score for the question, in card order."""
-    index = _bm25(_is_english(question))
-    terms = [t for t in tokens(question) if t in index.vocab_dict]
-    return index.get_scores(terms) if terms else np.zeros(len(cards()))
-
-
-def _embedded_texts() -> list[str]:
-    """What each card is embedded as: its English title, answer and text, then its title and keywords."""
-    out = []
-    for views in cards().values():
-        en = views[Language.EN]
-        out += [f"{en.title}. {en.answer} {en.text}", f"{en.title}: {en.keywords}"]
-    return out
-
-
-def _digest(texts: list[str]) -> str:
-    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
-
-
-def _shipped() -> Path:
-    return Path(str(resources.files("sleepcot.coach") / "cards" / EMBEDDINGS))
-
-
-def build_embeddings(path: Path | None = None) -> Path:
-    """Embed every card and write the file retrieval reads."""
-    from sleepcot.coach.embedding import encoder
-
-    texts = _embedded_texts()
-    path = path or _shipped()
-    np.savez_compressed(path, vectors=encoder().encode(texts).astype(np.float16), digest=_digest(texts))
-    return path
-
-
-def shipped_embeddings() -> np.ndarray | None:
-    """(cards, 2, 384): the shipped vectors, when they were made from today's cards."""
-    try:
-        shipped = np.load(_shipped())
-    except OSError:
-        return None
-    if str(shipped["digest"]) != _digest(_embedded_texts()):
-        return None
-    return shipped["vectors"].astype(np.float32).reshape(len(cards()), 2, -1)
-
-
-@cache
-def _card_vectors() -> np.ndarray:
-    """The shipped vectors, or (stale ones are never used) the cards embedded now."""
-    vectors = shipped_embeddings()
-    if vectors is not None:
-        return vectors
-    log.warning("the cards' embeddings are stale: embedding %d cards now (rebuild with python -m %s)",
-                len(cards()), __name__)
-    from sleepcot.coach.embedding import encoder
-
-    return encoder().encode(_embedded_texts()).reshape(len(cards()), 2, -1)
-
-
-def _question_vector(question: str) -> np.ndarray:
-    from sleepcot.coach.embedding import encoder
-
-    return encoder().encode([question])[0]
+    """Each card's BM25 score for the question's words, in card order."""
+    return _scores("english" if is_english(question) else "words", question)
 
 
 @dataclass(frozen=True)
@@ -200,22 +164,52 @@ class Ranking:
         return self.best_lexical >= (MIN_LEXICAL_SLEEP if self.names_sleep else MIN_LEXICAL)
 
 
+def _best(scores: np.ndarray, *, positive: bool = True) -> list[int]:
+    """The CANDIDATES best cards' places, best first (with `positive`, only cards that scored)."""
+    return [i for i in np.argsort(-scores, kind="stable")[:CANDIDATES] if scores[i] > 0 or not positive]
+
+
+def _fused(keys: list[str], *rankings: tuple[list[int], float]) -> list[int]:
+    """Reciprocal-rank fusion of weighted rankings; ties in card key order."""
+    fused: dict[int, float] = {}
+    for ranking, weight in rankings:
+        for place, i in enumerate(ranking):
+            fused[i] = fused.get(i, 0.0) + weight / (RRF_K + place + 1)
+    return sorted(fused, key=lambda i: (-fused[i], keys[i]))
+
+
+def _for_age(order: list[int], keys: list[str], age: float | None) -> list[int]:
+    """The ranking with the cards written for another age group than the one the question names moved last."""
+    if age is None:
+        return order
+
+    def fits(i: int) -> bool:
+        ages = cards()[keys[i]][Language.EN].ages
+        return ages is None or ages[0] <= age <= ages[1]
+
+    return [i for i in order if fits(i)] + [i for i in order if not fits(i)]
+
+
 @lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
 def rank(question: str) -> Ranking:
     lexical = lexical_scores(question)
     keys = list(cards())
-    names_sleep = bool(SLEEP_WORDS.search(question))
-    by_lexical = [i for i in np.argsort(-lexical, kind="stable")[:CANDIDATES] if lexical[i] > 0]
-    if not _is_english(question) or not _english(question):
-        return Ranking([keys[i] for i in by_lexical], float(lexical.max(initial=0)), None, names_sleep)
-    similarity = (_card_vectors() @ _question_vector(question)).max(axis=1)
-    by_meaning = list(np.argsort(-similarity, kind="stable")[:CANDIDATES])
-    fused: dict[int, float] = {}
-    for ranking in (by_lexical, by_meaning):
-        for place, i in enumerate(ranking):
-            fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + place + 1)
-    order = sorted(fused, key=lambda i: (-fused[i], keys[i]))
-    return Ranking([keys[i] for i in order], float(lexical.max(initial=0)), float(similarity.max()), names_sleep)
+    rankings = [(_best(lexical), 1.0)]
+    similarity = None
+    if is_english(question) and _english(question):
+        vector = meaning.question_vector(question)
+        similarity = (meaning.card_vectors() @ vector).max(axis=1)  # what the decisions read: the plain embedding's
+        if (question_map := meaning.question_map()) is not None:
+            mapped = vector @ question_map
+            rankings.append((_best((meaning.card_vectors() @ (mapped / np.linalg.norm(mapped))).max(axis=1),
+                                   positive=False), MEANING_WEIGHT))
+        else:
+            rankings.append((_best(similarity, positive=False), MEANING_WEIGHT))
+    else:
+        rankings.append((_best(_scores("characters", question)), CHARACTER_WEIGHT))
+    order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
+    return Ranking([keys[i] for i in order], float(lexical.max(initial=0)),
+                   None if similarity is None else float(similarity.max()), bool(SLEEP_WORDS.search(question)))
 
 
 def about_sleep(question: str) -> bool:
@@ -230,7 +224,3 @@ def retrieve(question: str, k: int = 2, language: Language | None = None) -> lis
     language = language or language_of(question)
     ranking = rank(question)
     return [card(key, language) for key in ranking.keys[:k]] if ranking.answered else []
-
-
-if __name__ == "__main__":
-    print(build_embeddings())

@@ -15,7 +15,7 @@ from distill import questions as bank
 from distill.evaluation.metrics import token_f1
 from distill.questions.calibrate import off_topic
 from sleepcot.analysis.norms import NORMS
-from sleepcot.coach import guard, prompts, retrieval
+from sleepcot.coach import guard, meaning, prompts, retrieval
 from sleepcot.coach.answering import (
     KNOWLEDGE_CARDS,
     NO_CARD,
@@ -38,7 +38,7 @@ TOPICS_ASKED_FOR = [  # what the knowledge base covers, as words a card must con
     "snoring", "cpap", "stimulus control", "sleep restriction", "melatonin", "accura", "myth", "baby", "toddler",
 ]
 MIN_CARDS = 500
-MIN_RECALL_AT_2 = 0.8  # measured 0.82-0.84 with 551 cards (the goal, 0.9, is not met yet: README, Knowledge)
+MIN_RECALL_AT_2 = 0.82  # measured 0.835 (dev) and 0.848 (test) through retrieve() with 532 cards (goal 0.9: README)
 
 
 def test_every_card_is_bilingual_sourced_and_filled_from_the_norms_table():
@@ -198,8 +198,8 @@ def test_meaning_finds_the_card_that_words_alone_miss():
 
 
 def test_the_shipped_card_embeddings_are_made_from_todays_cards():
-    shipped = retrieval.shipped_embeddings()
-    assert shipped is not None, "cards changed: rebuild with python -m sleepcot.coach.retrieval"
+    shipped = meaning.shipped_embeddings()
+    assert shipped is not None, "cards changed: rebuild with python -m sleepcot.coach.meaning"
     assert shipped.shape == (len(cards()), 2, 384)
 
 

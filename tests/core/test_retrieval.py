@@ -1,0 +1,100 @@
+"""Retrieval's learned and language-specific parts: the question map learned from the bank's train split,
+Chinese questions ranked by characters beside words, and questions that name an age."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from distill import questions as bank
+from distill.questions import adapter
+from sleepcot.coach import meaning, retrieval
+from sleepcot.coach.ages import age_asked
+from sleepcot.coach.knowledge import card, cards
+from sleepcot.domain import Language
+
+
+def test_the_shipped_question_map_was_learned_from_todays_cards_and_the_train_split():
+    shipped = meaning.shipped_question_map()
+    assert shipped is not None, "rebuild with python -m distill.questions.adapter"
+    assert str(shipped["cards"]) == meaning.cards_digest(), "cards changed: python -m distill.questions.adapter"
+    assert str(shipped["trained_on"]) == adapter.questions_digest(adapter.training_questions()), (
+        "the bank's train split changed: python -m distill.questions.adapter")
+    assert meaning.question_map() is not None
+    assert all(q.split == "train" for q in adapter.training_questions())
+
+
+def _recall_by_meaning(questions: list[bank.Question], question_map: np.ndarray | None) -> float:
+    vectors = np.stack([meaning.question_vector(q.question) for q in questions])
+    if question_map is not None:
+        vectors = vectors @ question_map
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = np.einsum("cvd,qd->qcv", meaning.card_vectors(), vectors).max(axis=2)
+    keys = list(cards())
+    best = np.argsort(-similarity, axis=1)[:, :2]
+    return float(np.mean([bool({keys[i] for i in row} & set(q.cards)) for row, q in zip(best, questions)]))
+
+
+def test_the_question_map_finds_the_cards_of_questions_it_never_saw():
+    """Dev questions (never trained on), ranked by meaning alone: measured 0.74 plain, 0.80 with the map."""
+    questions = [q for q in bank.load("dev", language=Language.EN) if retrieval.is_english(q.question)]
+    plain, mapped = _recall_by_meaning(questions, None), _recall_by_meaning(questions, meaning.question_map())
+    assert mapped >= plain + 0.03, (plain, mapped)
+
+
+def test_fitting_moves_each_question_to_its_own_card():
+    rng = np.random.default_rng(0)
+    card_vectors = rng.normal(size=(6, 2, 8))
+    card_vectors /= np.linalg.norm(card_vectors, axis=2, keepdims=True)
+    # each question lies nearest another card than its own
+    questions = card_vectors[[1, 2, 3, 4, 5, 0], 0] + 0.3 * card_vectors[:, 0]
+    labels = np.eye(6)
+
+    def best(w: np.ndarray) -> list[int]:
+        mapped = questions @ w
+        mapped /= np.linalg.norm(mapped, axis=1, keepdims=True)
+        return list(np.einsum("cvd,qd->qcv", card_vectors, mapped).max(axis=2).argmax(axis=1))
+
+    assert best(np.eye(8)) == [1, 2, 3, 4, 5, 0]
+    assert best(adapter.fit(questions, labels, card_vectors, penalty=0.0, epochs=500)) == [0, 1, 2, 3, 4, 5]
+
+
+def test_chinese_terms_are_characters_and_their_pairs_as_well_as_words():
+    assert {"睡", "着", "睡不", "不着", "着觉"} <= set(retrieval.characters("睡不着觉"))
+    assert "的" not in retrieval.characters("我的睡眠") and "hrv" in retrieval.characters("HRV是什么")
+
+
+@pytest.mark.parametrize(("question", "years"), [
+    ("how much sleep does a 10-year-old need?", 10),
+    ("my 4 month old wakes every hour", 0.33),
+    ("my 16 yo says 6 hours is fine", 16),
+    ("is it normal for a two year old to skip naps", 2),
+    ("I'm 70 and wake at 4am", 70),
+    ("3岁孩子要睡多久", 3),
+    ("三个月大的宝宝晚上总醒", 0.25),
+    ("我七十岁了，睡6小时够吗", 70),
+    ("I'm 5 hours short on sleep", None),
+    ("been doing night shifts for 10 years", None),
+    ("失眠3个月了怎么办", None),
+    ("how much sleep do teenagers need", None),
+    ("I'm 32, can my 3 month old sleep in our bed?", 0.25),
+    ("I'm a 32-year-old mum, can I bed-share with my baby?", None),
+    ("我35岁，孩子6岁，晚上总做噩梦", 6),
+])
+def test_the_age_a_question_names(question, years):
+    assert age_asked(question) == years
+
+
+@pytest.mark.parametrize(("question", "years"), [
+    ("how many hours should a 75 year old sleep", 75),
+    ("how much sleep does a 10-year-old need?", 10),
+    ("my 4 month old keeps waking up at night", 0.33),
+    ("我70岁了，夜里总醒好几次正常吗", 70),
+    ("3岁的孩子晚上要睡多久", 3),
+])
+def test_a_question_naming_an_age_gets_no_card_written_for_another_age(question, years):
+    found = retrieval.retrieve(question)
+    assert found, question
+    for found_card in found:
+        ages = card(found_card.key).ages
+        assert ages is None or ages[0] <= years <= ages[1], (question, found_card.key, ages)
