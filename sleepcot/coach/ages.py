@@ -13,7 +13,8 @@ _WORDS = ("zero one two three four five six seven eight nine ten eleven twelve t
           "seventeen eighteen nineteen").split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _NUMBER_WORDS = {word: n for n, word in enumerate(_WORDS)} | {word: 20 + 10 * n for n, word in enumerate(_TENS)}
-_NUMBER = r"(\d{1,3}(?:\.\d)?|(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?)"
+_NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))  # longest first: "sixteen" before "six"
+_NUMBER = rf"(\d{{1,3}}(?:\.\d)?|(?:{_NUMBER_WORD})(?:[- ](?:{'|'.join(_WORDS[1:10])}))?)"  # 16, 2.5, twenty-one
 _UNIT_YEARS = {"year": 1.0, "yr": 1.0, "y": 1.0, "month": 1 / 12, "mo": 1 / 12, "week": 1 / 52, "wk": 1 / 52}
 _ENGLISH = re.compile(
     rf"\b{_NUMBER}[- ]?(year|yr|y|month|mo|week|wk)s?[- ]?olds?\b"
