@@ -6,7 +6,7 @@ embedding toward the cards that answer it, before retrieval ranks the cards by m
 all-MiniLM-L6-v2 was trained on general text; asked "do I need to stop drinking before bed" it ranks every
 card that talks of drinking alike. A query-side linear adapter (the cards' own vectors stay as they are)
 learns from questions people ask which card answers them: a map W, started at the identity and held near it
-(an L2 penalty on W - I), trained full-batch with Adam to maximise the softmax probability of the question's
+(an L2 penalty on W - I), trained full-batch with torch's Adam to maximise the softmax probability of the question's
 cards among all cards, scored as retrieval scores them (cosine, the best of a card's two vectors). Only
 train questions are read (`distill.questions.load("train")`); dev and test questions never reach it.
 Chinese questions are not mapped: the model knows English only (a map trained on Chinese questions found
@@ -46,29 +46,22 @@ def fit(vectors: np.ndarray, labels: np.ndarray, card_vectors: np.ndarray, *, pe
         epochs: int = EPOCHS) -> np.ndarray:
     """The map W (d x d): questions' embeddings (n x d) @ W rank their cards (labels: n x cards, 1 where the
     card answers the question) first among `card_vectors` (cards x views x d)."""
-    d = vectors.shape[1]
-    identity = np.eye(d)
-    w, first, second = identity.copy(), np.zeros((d, d)), np.zeros((d, d))
-    views = [card_vectors[:, v] for v in range(card_vectors.shape[1])]
-    for step in range(1, epochs + 1):
-        mapped = vectors @ w
-        norm = np.linalg.norm(mapped, axis=1, keepdims=True)
-        unit = mapped / norm
-        per_view = np.stack([unit @ view.T for view in views])  # views x n x cards
-        best = per_view.argmax(axis=0)
-        logits = TEMPERATURE * per_view.max(axis=0)
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        wanted = p * labels
-        wanted /= wanted.sum(axis=1, keepdims=True)
-        grad_similarity = TEMPERATURE * (p - wanted)  # of -log(the probability of the question's cards)
-        grad_unit = sum((grad_similarity * (best == v)) @ view for v, view in enumerate(views))
-        grad_mapped = (grad_unit - unit * (grad_unit * unit).sum(axis=1, keepdims=True)) / norm
-        grad = vectors.T @ grad_mapped / len(vectors) + penalty * (w - identity)
-        first = 0.9 * first + 0.1 * grad
-        second = 0.999 * second + 0.001 * grad**2
-        w -= LEARNING_RATE * (first / (1 - 0.9**step)) / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
-    return w
+    import torch
+
+    questions, wanted = torch.tensor(vectors, dtype=torch.float64), torch.tensor(labels, dtype=torch.float64)
+    views = torch.tensor(card_vectors, dtype=torch.float64)
+    identity = torch.eye(questions.shape[1], dtype=torch.float64)
+    w = identity.clone().requires_grad_()
+    optimizer = torch.optim.Adam([w], lr=LEARNING_RATE)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        mapped = torch.nn.functional.normalize(questions @ w, dim=1)
+        similarity = torch.einsum("qd,cvd->qcv", mapped, views).amax(dim=2)  # a card's best view, as retrieval
+        log_p = torch.log_softmax(TEMPERATURE * similarity, dim=1)
+        loss = -torch.logsumexp(log_p.masked_fill(wanted == 0, float("-inf")), dim=1).mean()  # the cards asked for
+        (loss + penalty / 2 * ((w - identity) ** 2).sum()).backward()
+        optimizer.step()
+    return w.detach().numpy()
 
 
 def build() -> str:
