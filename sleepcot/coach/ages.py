@@ -27,7 +27,9 @@ ADULT = 19  # years: from here an age is a grown-up's
 _CHILD = re.compile(r"\b(?:bab(?:y|ies)|infants?|newborns?|toddlers?|kids?|child(?:ren)?|sons?|daughters?|teens?|"
                     r"teenagers?|boy|girl)\b|宝宝|婴儿|孩子|小孩|儿子|女儿|儿童|新生儿", re.IGNORECASE)
 _CHINESE_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
-_CHINESE = re.compile(r"(\d{1,3}|[零一二两三四五六七八九十]{1,3})\s?(岁|个月大|个多月大|个月的(?:宝宝|孩子|婴儿|小孩)|周大)")
+_CHINESE_NUMBER = r"\d{1,3}|[一二两三四五六七八九]?十[一二三四五六七八九]?|[零一二两三四五六七八九]"  # 70, 七十, 十五, 三
+_CHINESE = re.compile(rf"({_CHINESE_NUMBER})\s?(岁|个月大|个多月大|个月的(?:宝宝|孩子|婴儿|小孩)|周大)")
+OLDEST = 120  # years: a larger number is not an age
 
 
 def _english_number(text: str) -> float:
@@ -55,7 +57,7 @@ def _ages(question: str) -> list[float]:
     for number, unit in _CHINESE.findall(question):
         per_year = 1.0 if unit == "岁" else 1 / 52 if unit == "周大" else 1 / 12
         out.append(round(_chinese_number(number) * per_year, 2))
-    return out
+    return [age for age in out if age <= OLDEST]
 
 
 def age_asked(question: str) -> float | None:

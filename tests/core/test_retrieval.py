@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from distill import questions as bank
 from distill.questions import adapter
@@ -73,6 +75,8 @@ def test_chinese_terms_are_characters_and_their_pairs_as_well_as_words():
     ("3岁孩子要睡多久", 3),
     ("三个月大的宝宝晚上总醒", 0.25),
     ("我七十岁了，睡6小时够吗", 70),
+    ("十五岁的孩子要睡多久", 15),
+    ("I am 999 years old", None),
     ("I'm 5 hours short on sleep", None),
     ("been doing night shifts for 10 years", None),
     ("失眠3个月了怎么办", None),
@@ -83,6 +87,14 @@ def test_chinese_terms_are_characters_and_their_pairs_as_well_as_words():
 ])
 def test_the_age_a_question_names(question, years):
     assert age_asked(question) == years
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*"0123456789 .-'十百零一二两三四五六七八九岁个月大周的宝孩子", "year", "years", "old",
+                                 "month", "yo", "aged", "I'm", "i am", "baby", "twenty", "one"]), max_size=30).map("".join))
+def test_any_text_gives_an_age_in_a_lifetime_or_none(text):
+    age = age_asked(text)
+    assert age is None or 0 <= age <= 120
 
 
 @pytest.mark.parametrize(("question", "years"), [
