@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import cn2an
+
 _WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
           "seventeen eighteen nineteen").split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
@@ -26,7 +28,6 @@ _ENGLISH = re.compile(
 ADULT = 19  # years: from here an age is a grown-up's
 _CHILD = re.compile(r"\b(?:bab(?:y|ies)|infants?|newborns?|toddlers?|kids?|child(?:ren)?|sons?|daughters?|teens?|"
                     r"teenagers?|boy|girl)\b|宝宝|婴儿|孩子|小孩|儿子|女儿|儿童|新生儿", re.IGNORECASE)
-_CHINESE_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 _CHINESE_NUMBER = r"\d{1,3}|[一二两三四五六七八九]?十[一二三四五六七八九]?|[零一二两三四五六七八九]"  # 70, 七十, 十五, 三
 _CHINESE = re.compile(rf"({_CHINESE_NUMBER})\s?(岁|个月大|个多月大|个月的(?:宝宝|孩子|婴儿|小孩)|周大)")
 OLDEST = 120  # years: a larger number is not an age
@@ -40,12 +41,7 @@ def _english_number(text: str) -> float:
 
 
 def _chinese_number(text: str) -> float:
-    if text.isdigit():
-        return float(text)
-    if "十" not in text:
-        return float(_CHINESE_DIGITS[text[0]])
-    tens, _, ones = text.partition("十")
-    return float((_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0))
+    return float(cn2an.cn2an(text, "smart"))  # the pattern only lets well-formed numerals through
 
 
 def _ages(question: str) -> list[float]:
