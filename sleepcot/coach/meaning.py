@@ -111,5 +111,13 @@ def question_map() -> np.ndarray | None:
     return shipped["map"].astype(np.float32)
 
 
+def mapped(vector: np.ndarray) -> np.ndarray:
+    """A question's vector moved by the question map, as a unit vector (the vector itself without a map)."""
+    if (w := question_map()) is None:
+        return vector
+    moved = vector @ w
+    return moved / np.linalg.norm(moved)
+
+
 if __name__ == "__main__":
     print(build_embeddings())

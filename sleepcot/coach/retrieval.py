@@ -152,7 +152,7 @@ class Ranking:
 
     keys: list[str]
     best_lexical: float
-    best_similarity: float | None  # None: not an English question, ranked by BM25 alone
+    best_similarity: float | None  # None: not an English question, ranked by BM25 (words and characters)
     names_sleep: bool  # the question uses a word of sleep, the night or a sleep tracker
 
     @property
@@ -199,12 +199,8 @@ def rank(question: str) -> Ranking:
     if is_english(question) and _english(question):
         vector = meaning.question_vector(question)
         similarity = (meaning.card_vectors() @ vector).max(axis=1)  # what the decisions read: the plain embedding's
-        if (question_map := meaning.question_map()) is not None:
-            mapped = vector @ question_map
-            rankings.append((_best((meaning.card_vectors() @ (mapped / np.linalg.norm(mapped))).max(axis=1),
-                                   positive=False), MEANING_WEIGHT))
-        else:
-            rankings.append((_best(similarity, positive=False), MEANING_WEIGHT))
+        by_meaning = (meaning.card_vectors() @ meaning.mapped(vector)).max(axis=1)
+        rankings.append((_best(by_meaning, positive=False), MEANING_WEIGHT))
     else:
         rankings.append((_best(_scores("characters", question)), CHARACTER_WEIGHT))
     order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
