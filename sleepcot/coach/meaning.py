@@ -30,6 +30,15 @@ def _shipped(name: str) -> Path:
     return Path(str(resources.files("sleepcot.coach") / "cards" / name))
 
 
+def shipped(name: str) -> dict[str, np.ndarray] | None:
+    """The arrays of a shipped file (EMBEDDINGS, QUESTION_MAP), if it is there."""
+    try:
+        with np.load(_shipped(name)) as arrays:
+            return dict(arrays)
+    except OSError:
+        return None
+
+
 def embedded_texts() -> list[str]:
     """What each card is embedded as: its English title, answer and text, then its title and keywords."""
     out = []
@@ -55,13 +64,10 @@ def build_embeddings(path: Path | None = None) -> Path:
 
 def shipped_embeddings() -> np.ndarray | None:
     """(cards, 2, 384): the shipped vectors, when they were made from today's cards."""
-    try:
-        shipped = np.load(_shipped(EMBEDDINGS))
-    except OSError:
+    arrays = shipped(EMBEDDINGS)
+    if arrays is None or str(arrays["digest"]) != cards_digest():
         return None
-    if str(shipped["digest"]) != cards_digest():
-        return None
-    return shipped["vectors"].astype(np.float32).reshape(len(cards()), 2, -1)
+    return arrays["vectors"].astype(np.float32).reshape(len(cards()), 2, -1)
 
 
 @cache
@@ -90,25 +96,16 @@ def write_question_map(w: np.ndarray, trained_on: str) -> Path:
     return path
 
 
-def shipped_question_map() -> dict[str, np.ndarray] | None:
-    """The shipped map's arrays (`map`, and the digests `cards` and `trained_on`), if any."""
-    try:
-        with np.load(_shipped(QUESTION_MAP)) as shipped:
-            return dict(shipped)
-    except OSError:
-        return None
-
-
 @cache
 def question_map() -> np.ndarray | None:
     """The map that moves an English question's embedding toward the cards that answer it, when it was
     learned against today's cards; None: retrieval ranks by the plain embedding."""
-    shipped = shipped_question_map()
-    if shipped is None or str(shipped["cards"]) != cards_digest():
+    arrays = shipped(QUESTION_MAP)  # the map, and the digests of the cards and questions it was learned from
+    if arrays is None or str(arrays["cards"]) != cards_digest():
         log.warning("no question map for today's cards: ranking by plain embeddings (rebuild with "
                     "python -m distill.questions.adapter)")
         return None
-    return shipped["map"].astype(np.float32)
+    return arrays["map"].astype(np.float32)
 
 
 def mapped(vector: np.ndarray) -> np.ndarray:

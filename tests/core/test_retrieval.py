@@ -17,10 +17,10 @@ from sleepcot.domain import Language
 
 
 def test_the_shipped_question_map_was_learned_from_todays_cards_and_the_train_split():
-    shipped = meaning.shipped_question_map()
-    assert shipped is not None, "rebuild with python -m distill.questions.adapter"
-    assert str(shipped["cards"]) == meaning.cards_digest(), "cards changed: python -m distill.questions.adapter"
-    assert str(shipped["trained_on"]) == adapter.questions_digest(adapter.training_questions()), (
+    arrays = meaning.shipped(meaning.QUESTION_MAP)
+    assert arrays is not None, "rebuild with python -m distill.questions.adapter"
+    assert str(arrays["cards"]) == meaning.cards_digest(), "cards changed: python -m distill.questions.adapter"
+    assert str(arrays["trained_on"]) == adapter.questions_digest(adapter.training_questions()), (
         "the bank's train split changed: python -m distill.questions.adapter")
     assert meaning.question_map() is not None
     assert all(q.split == "train" for q in adapter.training_questions())
