@@ -9,8 +9,8 @@ learns from questions people ask which card answers them: a map W, started at th
 (an L2 penalty on W - I), trained full-batch with torch's Adam to maximise the softmax probability of the question's
 cards among all cards, scored as retrieval scores them (cosine, the best of a card's two vectors). Only
 train questions are read (`distill.questions.load("train")`); dev and test questions never reach it.
-Chinese questions are not mapped: the model knows English only (a map trained on Chinese questions found
-the right card for a quarter of dev's).
+Chinese questions are not trained on: the model knows English only; retrieval moves their English gloss
+(`coach.gloss`) by this same map (a map trained on the glosses too, or on them alone, did no better on dev).
 
 Writes `sleepcot/coach/cards/question_map.npz`: the map, the digest of the card texts it was trained against
 (retrieval uses it only with those cards) and the digest of the questions it learned from (a test fails

@@ -7,7 +7,8 @@ Chinese keywords in its dictionary), and
   embeddings, the question moved by a map learned from the question bank's train split toward the cards that
   answer such questions);
 - for a Chinese or mixed question ("HRV是什么"; the embedding model knows English only), BM25 over characters
-  and pairs of characters, which needs no word cutting.
+  and pairs of characters, which needs no word cutting, and the meaning of its English gloss (`coach.gloss`,
+  word by word from a Chinese-English dictionary), ranked as an English question's.
 A question that names an age ("my 4 month old", "我70岁了") gets the cards written for another age group last.
 
 Two decisions, calibrated on the question bank's train and dev splits against `distill/questions/off_topic.txt`
@@ -28,7 +29,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from sleepcot.coach import meaning
+from sleepcot.coach import gloss, meaning
 from sleepcot.coach.ages import age_asked
 from sleepcot.coach.knowledge import Card, card, cards, language_of
 from sleepcot.domain import Language
@@ -67,6 +68,7 @@ SLEEP_WORDS = re.compile(
 )
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_CJK_SPLIT = re.compile(r"([\u3400-\u9fff]+)")
 
 
 def _english(text: str) -> list[str]:
@@ -106,6 +108,13 @@ def characters(text: str) -> list[str]:
     for run in _CJK_RUN.findall(text):
         out += [c for c in run if c not in CHINESE_STOP] + [run[i:i + 2] for i in range(len(run) - 1)]
     return out
+
+
+def glossed(question: str) -> str:
+    """The question in English words (`coach.gloss`), its Chinese cut by jieba and function words left out."""
+    words = [w for piece in _CJK_SPLIT.split(question)
+             for w in (_jieba().lcut(piece) if _CJK_RUN.fullmatch(piece) else [piece])]
+    return gloss.english(words, skip=CHINESE_STOP)
 
 
 def _document(views: list[Card]) -> str:
@@ -190,6 +199,10 @@ def _for_age(order: list[int], keys: list[str], age: float | None) -> list[int]:
     return [i for i in order if fits(i)] + [i for i in order if not fits(i)]
 
 
+def _by_meaning(vector: np.ndarray) -> list[int]:
+    return _best((meaning.card_vectors() @ meaning.mapped(vector)).max(axis=1), positive=False)
+
+
 @lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
 def rank(question: str) -> Ranking:
     lexical = lexical_scores(question)
@@ -199,10 +212,11 @@ def rank(question: str) -> Ranking:
     if is_english(question) and _english(question):
         vector = meaning.question_vector(question)
         similarity = (meaning.card_vectors() @ vector).max(axis=1)  # what the decisions read: the plain embedding's
-        by_meaning = (meaning.card_vectors() @ meaning.mapped(vector)).max(axis=1)
-        rankings.append((_best(by_meaning, positive=False), MEANING_WEIGHT))
+        rankings.append((_by_meaning(vector), MEANING_WEIGHT))
     else:
         rankings.append((_best(_scores("characters", question)), CHARACTER_WEIGHT))
+        if _english(english := glossed(question)):
+            rankings.append((_by_meaning(meaning.question_vector(english)), MEANING_WEIGHT))
     order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
     return Ranking([keys[i] for i in order], float(lexical.max(initial=0)),
                    None if similarity is None else float(similarity.max()), bool(SLEEP_WORDS.search(question)))

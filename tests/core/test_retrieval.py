@@ -1,5 +1,6 @@
 """Retrieval's learned and language-specific parts: the question map learned from the bank's train split,
-Chinese questions ranked by characters beside words, and questions that name an age."""
+Chinese questions ranked by characters beside words and by the meaning of their English gloss, and questions
+that name an age."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from distill import questions as bank
 from distill.questions import adapter
-from sleepcot.coach import meaning, retrieval
+from sleepcot.coach import gloss, meaning, retrieval
 from sleepcot.coach.ages import age_asked
 from sleepcot.coach.knowledge import card, cards
 from sleepcot.domain import Language
@@ -26,8 +27,9 @@ def test_the_shipped_question_map_was_learned_from_todays_cards_and_the_train_sp
     assert all(q.split == "train" for q in adapter.training_questions())
 
 
-def _recall_by_meaning(questions: list[bank.Question], *, mapped: bool) -> float:
-    vectors = np.stack([meaning.question_vector(q.question) for q in questions])
+def _recall_by_meaning(questions: list[bank.Question], *, mapped: bool, glossed: bool = False) -> float:
+    vectors = np.stack([meaning.question_vector(retrieval.glossed(q.question) if glossed else q.question)
+                        for q in questions])
     if mapped:
         vectors = np.stack([meaning.mapped(v) for v in vectors])
     similarity = np.einsum("cvd,qd->qcv", meaning.card_vectors(), vectors).max(axis=2)
@@ -41,6 +43,23 @@ def test_the_question_map_finds_the_cards_of_questions_it_never_saw():
     questions = [q for q in bank.load("dev", language=Language.EN) if retrieval.is_english(q.question)]
     plain, mapped = _recall_by_meaning(questions, mapped=False), _recall_by_meaning(questions, mapped=True)
     assert mapped >= plain + 0.03, (plain, mapped)
+
+
+def test_a_chinese_question_is_read_in_english_words():
+    assert {"melatonin", "insomnia"} <= set(retrieval.glossed("褪黑素能治失眠吗？").split())
+    assert retrieval.glossed("HRV低是什么意思").startswith("HRV low")  # other text is kept as it is
+    assert "78%" in retrieval.glossed("我的戒指显示睡眠效率是78%")
+    # a word the dictionary lacks is read by the words it knows in it; function words are left out
+    assert gloss.english(["咖啡失眠"]) == "coffee suffer from insomnia"
+    assert gloss.english(["的"], skip=frozenset("的")) == "" and retrieval.glossed("我的？") == "？"
+
+
+def test_chinese_questions_find_their_cards_by_the_meaning_of_their_gloss():
+    """Dev's Chinese questions, ranked by meaning alone: the English model reads little of the Chinese itself
+    and much of its gloss (measured 0.05 and 0.64); through the whole ranking, 0.75 without the gloss, 0.89 with."""
+    questions = [q for q in bank.load("dev", language=Language.ZH) if not retrieval.is_english(q.question)]
+    plain = _recall_by_meaning(questions, mapped=True)
+    assert _recall_by_meaning(questions, mapped=True, glossed=True) >= plain + 0.3, plain
 
 
 def test_fitting_moves_each_question_to_its_own_card():
