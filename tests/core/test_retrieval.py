@@ -49,8 +49,13 @@ def test_a_chinese_question_is_read_in_english_words():
     assert {"melatonin", "insomnia"} <= set(retrieval.glossed("褪黑素能治失眠吗？").split())
     assert retrieval.glossed("HRV低是什么意思").startswith("HRV low")  # other text is kept as it is
     assert "78%" in retrieval.glossed("我的戒指显示睡眠效率是78%")
+    # a word of sleep in its sense here, not the dictionary's first ("trapped", "allow"); an entry that only
+    # points to another ("old variant of 深") does not hide the word's own
+    assert retrieval.glossed("总是很困，睡不着") == "always sleepy ， can't sleep"
+    assert retrieval.glossed("手环准吗") == "fitness band tracker accurate"
+    assert retrieval.glossed("深").startswith("deep")
     # a word the dictionary lacks is read by the words it knows in it; function words are left out
-    assert gloss.english(["咖啡失眠"]) == "coffee suffer from insomnia"
+    assert gloss.english(["咖啡过敏"]) == "coffee oversensitive allergic"
     assert gloss.english(["的"], skip=frozenset("的")) == "" and retrieval.glossed("我的？") == "？"
 
 
