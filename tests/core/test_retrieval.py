@@ -4,6 +4,8 @@ that name an age."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -57,6 +59,15 @@ def test_a_chinese_question_is_read_in_english_words():
     # a word the dictionary lacks is read by the words it knows in it; function words are left out
     assert gloss.english(["咖啡过敏"]) == "coffee oversensitive allergic"
     assert gloss.english(["的"], skip=frozenset("的")) == "" and retrieval.glossed("我的？") == "？"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([*"睡眠困醒梦咖啡啥比的了吗我很准深夜班岁，。？! ?-'%", "HRV", "jet lag", "9", "\n",
+                                 chr(0x3400), chr(0x9fff)]), max_size=40).map("".join))
+def test_any_text_is_glossed_into_words_the_english_model_reads_and_ranked(text):
+    assert not re.search(r"[\u3400-\u9fff]", retrieval.glossed(text))  # no Chinese left, nor from a definition
+    keys = retrieval.rank(text).keys
+    assert len(set(keys)) == len(keys) and set(keys) <= set(cards())
 
 
 def test_chinese_questions_find_their_cards_by_the_meaning_of_their_gloss():
