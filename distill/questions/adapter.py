@@ -1,5 +1,6 @@
-"""The question map: a linear map, learned from the bank's train split, that moves an English question's
-embedding toward the cards that answer it, before retrieval ranks the cards by meaning.
+"""What retrieval learns from the bank's train split: the question map, a linear map that moves an English
+question's embedding toward the cards that answer it before retrieval ranks the cards by meaning; and the
+questions asked before, whose nearest ones to a new question lend it their cards.
 
     python -m distill.questions.adapter
 
@@ -15,6 +16,11 @@ Chinese questions are not trained on: the model knows English only; retrieval mo
 Writes `sleepcot/coach/cards/question_map.npz`: the map, the digest of the card texts it was trained against
 (retrieval uses it only with those cards) and the digest of the questions it learned from (a test fails
 when the bank's train split changes until this is run again). Deterministic: no random start, no sampling.
+
+Writes `sleepcot/coach/cards/asked.npz`: every train question in both languages, embedded as retrieval reads
+it (`retrieval.meaning_text`: an English question itself, a Chinese one's gloss), with the cards that answer it
+(the same digests). Ranking by them needs no training; fused into retrieval, it puts a right card first for
+0.76 of dev's questions instead of 0.70 (`python -m distill.questions.calibrate`).
 """
 
 from __future__ import annotations
@@ -64,9 +70,17 @@ def fit(vectors: np.ndarray, labels: np.ndarray, card_vectors: np.ndarray, *, pe
     return w.detach().numpy()
 
 
-def build() -> str:
+def asked_questions() -> list[tuple[str, bank.Question]]:
+    """Every train question with English to read, as retrieval reads it."""
+    return [(text, q) for q in bank.load("train") if (text := retrieval.meaning_text(q.question)) is not None]
+
+
+def build() -> list[str]:
     from sleepcot.coach.embedding import encoder
 
+    asked = asked_questions()
+    written = meaning.write_asked([text for text, _ in asked], [q.cards for _, q in asked],
+                                  questions_digest([q for _, q in asked]))
     questions = training_questions()
     keys = {key: i for i, key in enumerate(cards())}
     labels = np.zeros((len(questions), len(keys)))
@@ -74,7 +88,7 @@ def build() -> str:
         labels[row, [keys[key] for key in q.cards]] = 1
     vectors = encoder().encode([q.question for q in questions])
     w = fit(vectors, labels, meaning.card_vectors())
-    return str(meaning.write_question_map(w, questions_digest(questions)))
+    return [str(meaning.write_question_map(w, questions_digest(questions))), str(written)]
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """What the cards and an English question mean to retrieval: their all-MiniLM-L6-v2 sentence embeddings
-(`coach.embedding`), and the question map learned from the question bank.
+(`coach.embedding`), and what the question bank's train split teaches: the question map, and the questions
+asked before with the cards that answer them.
 
 The cards' vectors ship in `cards/embeddings.npz`; `python -m sleepcot.coach.meaning` rebuilds it after
 the cards change (a test fails until it is rebuilt, and a stale file is never used). The question map ships in
-`cards/question_map.npz`; `python -m distill.questions.adapter` learns it from the bank's train split (used
-only with the cards it was learned against).
+`cards/question_map.npz` and the asked questions in `cards/asked.npz`; `python -m distill.questions.adapter`
+makes both from the bank's train split (each used only with the cards it was made against).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 EMBEDDINGS = "embeddings.npz"
 QUESTION_MAP = "question_map.npz"
+ASKED = "asked.npz"
 
 
 def _shipped(name: str) -> Path:
@@ -31,7 +33,7 @@ def _shipped(name: str) -> Path:
 
 
 def shipped(name: str) -> dict[str, np.ndarray] | None:
-    """The arrays of a shipped file (EMBEDDINGS, QUESTION_MAP), if it is there."""
+    """The arrays of a shipped file (EMBEDDINGS, QUESTION_MAP, ASKED), if it is there."""
     try:
         with np.load(_shipped(name)) as arrays:
             return dict(arrays)
@@ -114,6 +116,32 @@ def mapped(vector: np.ndarray) -> np.ndarray:
         return vector
     moved = vector @ w
     return moved / np.linalg.norm(moved)
+
+
+def write_asked(texts: list[str], answered_by: list[tuple[str, ...]], trained_on: str) -> Path:
+    """Ship the questions asked before (`texts`: what each was embedded as, an English question or a Chinese
+    one's gloss) with the cards that answer each (`trained_on`: the digest of the questions)."""
+    from sleepcot.coach.embedding import encoder
+
+    path = _shipped(ASKED)
+    np.savez_compressed(path, vectors=encoder().encode(texts).astype(np.float16), texts=np.array(texts),
+                        answered_by=np.array([" ".join(keys) for keys in answered_by]), cards=cards_digest(),
+                        trained_on=trained_on)
+    return path
+
+
+@cache
+def asked() -> tuple[np.ndarray, list[list[int]]] | None:
+    """The questions asked before, made against today's cards: their vectors, and the places of the cards that
+    answer each; None: retrieval ranks without them."""
+    arrays = shipped(ASKED)
+    if arrays is None or str(arrays["cards"]) != cards_digest():
+        log.warning("no asked questions for today's cards: ranking without them (rebuild with "
+                    "python -m distill.questions.adapter)")
+        return None
+    place = {key: i for i, key in enumerate(cards())}
+    return (arrays["vectors"].astype(np.float32),
+            [[place[key] for key in str(keys).split()] for keys in arrays["answered_by"]])
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Chinese keywords in its dictionary), and
   answer such questions);
 - for a Chinese or mixed question ("HRV是什么"; the embedding model knows English only), BM25 over characters
   and pairs of characters, which needs no word cutting, and the meaning of its English gloss (`coach.gloss`,
-  word by word from a Chinese-English dictionary), ranked as an English question's.
+  word by word from a Chinese-English dictionary), ranked as an English question's;
+- for both, the questions asked before (the bank's train split, shipped with the cards that answer each): the
+  cards of the ones nearest in meaning to the question (its English, or its gloss) rank first.
 A question that names an age ("my 4 month old", "我70岁了") gets the cards written for another age group last.
 
 Two decisions, calibrated on the question bank's train and dev splits against `distill/questions/off_topic.txt`
@@ -38,6 +40,8 @@ K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalization const
 RRF_K = 5  # reciprocal-rank fusion: 1 / (RRF_K + rank); small: the first places of each ranking count most
 MEANING_WEIGHT = 1.5  # the embeddings' ranking counts this much more than BM25's in the fusion (chosen on dev)
 CHARACTER_WEIGHT = 1.0  # and, for a Chinese question, the characters' BM25 ranking beside the words' (train and dev)
+ASKED_WEIGHT = 0.5  # and the ranking by the questions asked before (0.25-1.5 tried on train and dev)
+NEIGHBOURS = 20  # how many of the questions asked before, the nearest first, that ranking reads (10-40 alike)
 CANDIDATES = 20  # how deep each ranking is read before fusing
 # The decisions' thresholds (see the module docstring for how they were calibrated): a card answers an English
 # question whose best card is this similar, or a Chinese or mixed question whose best BM25 score is this high;
@@ -203,20 +207,39 @@ def _by_meaning(vector: np.ndarray) -> list[int]:
     return _best((meaning.card_vectors() @ meaning.mapped(vector)).max(axis=1), positive=False)
 
 
+def _by_asked(vector: np.ndarray) -> list[int]:
+    """The cards that answer the NEIGHBOURS questions asked before nearest to this one, each as near as the
+    nearest of them it answers."""
+    if (asked := meaning.asked()) is None:
+        return []
+    vectors, answered_by = asked
+    similarity = vectors @ vector
+    scores = np.zeros(len(cards()))
+    for i in np.argsort(-similarity)[:NEIGHBOURS]:
+        scores[answered_by[i]] = np.maximum(scores[answered_by[i]], similarity[i])
+    return _best(scores)
+
+
+def meaning_text(question: str) -> str | None:
+    """The English whose meaning ranks the cards for a question: the question itself if English, else its gloss;
+    None when it has no English word to read."""
+    text = question if is_english(question) else glossed(question)
+    return text if _english(text) else None
+
+
 @lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
 def rank(question: str) -> Ranking:
     lexical = lexical_scores(question)
     keys = list(cards())
     rankings = [(_best(lexical), 1.0)]
-    similarity = None
-    if is_english(question) and _english(question):
-        vector = meaning.question_vector(question)
-        similarity = (meaning.card_vectors() @ vector).max(axis=1)  # what the decisions read: the plain embedding's
-        rankings.append((_by_meaning(vector), MEANING_WEIGHT))
-    else:
+    similarity, english = None, is_english(question)
+    if not english:
         rankings.append((_best(_scores("characters", question)), CHARACTER_WEIGHT))
-        if _english(english := glossed(question)):
-            rankings.append((_by_meaning(meaning.question_vector(english)), MEANING_WEIGHT))
+    if (text := meaning_text(question)) is not None:
+        vector = meaning.question_vector(text)
+        if english:  # what the decisions read for an English question: the plain embedding's similarity
+            similarity = (meaning.card_vectors() @ vector).max(axis=1)
+        rankings += [(_by_meaning(vector), MEANING_WEIGHT), (_by_asked(vector), ASKED_WEIGHT)]
     order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
     return Ranking([keys[i] for i in order], float(lexical.max(initial=0)),
                    None if similarity is None else float(similarity.max()), bool(SLEEP_WORDS.search(question)))

@@ -38,7 +38,7 @@ TOPICS_ASKED_FOR = [  # what the knowledge base covers, as words a card must con
     "snoring", "cpap", "stimulus control", "sleep restriction", "melatonin", "accura", "myth", "baby", "toddler",
 ]
 MIN_CARDS = 500
-MIN_RECALL_AT_2 = 0.84  # measured 0.878 (dev) and 0.856 (test) through retrieve() with 532 cards (goal 0.9: README)
+MIN_RECALL_AT_2 = 0.85  # measured 0.878 (dev) and 0.883 (test) through retrieve() with 532 cards (goal 0.9: README)
 
 
 def test_every_card_is_bilingual_sourced_and_filled_from_the_norms_table():
