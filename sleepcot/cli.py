@@ -60,6 +60,10 @@ def run_command(
         raise typer.Exit(2) from exc
     logging.getLogger("sleepcot").info("encryption keys %s open the stored credentials", ", ".join(key_ids))
     llm, reason = load_llm(settings)
+    if not worker:  # the bot answers questions: load what retrieval reads now, not at the first one asked
+        from sleepcot.coach import retrieval
+
+        retrieval.warm()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -71,8 +71,7 @@ SLEEP_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LATIN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_CJK_SPLIT = re.compile(r"([\u3400-\u9fff]+)")
+_CJK_RUN = re.compile(r"([\u3400-\u9fff]+)")  # one group: `split` keeps the runs, `findall` finds them whole
 
 
 def _english(text: str) -> list[str]:
@@ -116,7 +115,7 @@ def characters(text: str) -> list[str]:
 
 def glossed(question: str) -> str:
     """The question in English words (`coach.gloss`), its Chinese cut by jieba and function words left out."""
-    words = [w for piece in _CJK_SPLIT.split(question)
+    words = [w for piece in _CJK_RUN.split(question)
              for w in (_jieba().lcut(piece) if _CJK_RUN.fullmatch(piece) else [piece])]
     return gloss.english(words, skip=CHINESE_STOP)
 
@@ -243,6 +242,14 @@ def rank(question: str) -> Ranking:
     order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
     return Ranking([keys[i] for i in order], float(lexical.max(initial=0)),
                    None if similarity is None else float(similarity.max()), bool(SLEEP_WORDS.search(question)))
+
+
+def warm() -> None:
+    """Load what ranking reads (the BM25 indexes, jieba's and the gloss's dictionaries, the embedding model, the
+    cards' vectors, the question map and the questions asked before), so that the first question a process is
+    asked, in either language, waits for none of it (about 3 s here)."""
+    rank("How long should a nap be?")
+    rank("午睡多久合适？")
 
 
 def about_sleep(question: str) -> bool:

@@ -5,6 +5,8 @@ that name an age."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,6 +42,27 @@ def test_the_shipped_asked_questions_are_the_train_split_read_as_retrieval_reads
     assert [str(t) for t in arrays["texts"]] == [text for text, _ in asked], "python -m distill.questions.adapter"
     assert {q.split for _, q in asked} == {"train"} and {q.language for _, q in asked} == set(Language)
     assert meaning.asked() is not None
+
+
+WARMED = """
+import sys
+from sleepcot.coach import embedding, gloss, meaning, retrieval
+retrieval.warm()
+loaders = [retrieval._bm25, retrieval._jieba, gloss._definitions, embedding.encoder, meaning.card_vectors,
+           meaning.question_map, meaning.asked]
+loaded, modules = [f.cache_info().misses for f in loaders], set(sys.modules)
+for question in sys.argv[1:]:
+    retrieval.rank(question)
+print([f.__name__ for f, n in zip(loaders, loaded) if f.cache_info().misses != n], sorted(set(sys.modules) - modules))
+"""
+
+
+def test_after_warming_the_first_questions_in_either_language_load_nothing():
+    """`sleepcot run` warms retrieval before the bot starts: the first Chinese question used to wait ~3 s for
+    jieba, the dictionary and the Chinese indexes."""
+    questions = ["我70岁了，每天睡几个小时够？", "my 4 month old wakes every hour", "HRV低是什么意思", "jet lag 怎么倒"]
+    done = subprocess.run([sys.executable, "-c", WARMED, *questions], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] []", done.stdout
 
 
 def _recall_at_1(questions: list[bank.Question]) -> float:
