@@ -58,7 +58,7 @@ def build_tasks(reports: list[Report], run: RunDir) -> list[Task]:
         for kind, pool in pools.items():  # the bank's questions in turn, a share of them with their cards
             for n in range(per_report[kind]):
                 q = pool[(i * per_report[kind] + n) % len(pool)]
-                cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language) \
+                cards = retrieve(q.question, k=KNOWLEDGE_CARDS, language=q.language, leave_out=q.group) \
                     if rng.random() < config.retrieval_share else []
                 prompt = prompts.knowledge(q.question, cards, q.language) if kind == "knowledge" else \
                     prompts.multiple_choice(q.question, list(q.choices), cards, q.language)

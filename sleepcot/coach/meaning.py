@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -118,30 +119,39 @@ def mapped(vector: np.ndarray) -> np.ndarray:
     return moved / np.linalg.norm(moved)
 
 
-def write_asked(texts: list[str], answered_by: list[tuple[str, ...]], trained_on: str) -> Path:
+@dataclass(frozen=True)
+class Asked:
+    """The questions asked before: each one's vector, the places of the cards that answer it, and its group in
+    the question bank (a question and its translation share one)."""
+
+    vectors: np.ndarray
+    answered_by: list[list[int]]
+    groups: np.ndarray
+
+
+def write_asked(texts: list[str], answered_by: list[tuple[str, ...]], groups: list[str], trained_on: str) -> Path:
     """Ship the questions asked before (`texts`: what each was embedded as, an English question or a Chinese
-    one's gloss) with the cards that answer each (`trained_on`: the digest of the questions)."""
+    one's gloss) with the cards that answer each and their groups (`trained_on`: the digest of the questions)."""
     from sleepcot.coach.embedding import encoder
 
     path = _shipped(ASKED)
     np.savez_compressed(path, vectors=encoder().encode(texts).astype(np.float16), texts=np.array(texts),
-                        answered_by=np.array([" ".join(keys) for keys in answered_by]), cards=cards_digest(),
-                        trained_on=trained_on)
+                        answered_by=np.array([" ".join(keys) for keys in answered_by]), groups=np.array(groups),
+                        cards=cards_digest(), trained_on=trained_on)
     return path
 
 
 @cache
-def asked() -> tuple[np.ndarray, list[list[int]]] | None:
-    """The questions asked before, made against today's cards: their vectors, and the places of the cards that
-    answer each; None: retrieval ranks without them."""
+def asked() -> Asked | None:
+    """The questions asked before, made against today's cards; None: retrieval ranks without them."""
     arrays = shipped(ASKED)
     if arrays is None or str(arrays["cards"]) != cards_digest():
         log.warning("no asked questions for today's cards: ranking without them (rebuild with "
                     "python -m distill.questions.adapter)")
         return None
     place = {key: i for i, key in enumerate(cards())}
-    return (arrays["vectors"].astype(np.float32),
-            [[place[key] for key in str(keys).split()] for keys in arrays["answered_by"]])
+    return Asked(arrays["vectors"].astype(np.float32),
+                 [[place[key] for key in str(keys).split()] for keys in arrays["answered_by"]], arrays["groups"])
 
 
 if __name__ == "__main__":

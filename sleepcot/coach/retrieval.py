@@ -206,16 +206,15 @@ def _by_meaning(vector: np.ndarray) -> list[int]:
     return _best((meaning.card_vectors() @ meaning.mapped(vector)).max(axis=1), positive=False)
 
 
-def _by_asked(vector: np.ndarray) -> list[int]:
-    """The cards that answer the NEIGHBOURS questions asked before nearest to this one, each as near as the
-    nearest of them it answers."""
+def _by_asked(vector: np.ndarray, leave_out: str) -> list[int]:
+    """The cards that answer the NEIGHBOURS questions asked before nearest to this one (those of the group
+    `leave_out` left out), each as near as the nearest of them it answers."""
     if (asked := meaning.asked()) is None:
         return []
-    vectors, answered_by = asked
-    similarity = vectors @ vector
+    similarity = asked.vectors @ vector
     scores = np.zeros(len(cards()))
-    for i in np.argsort(-similarity)[:NEIGHBOURS]:
-        scores[answered_by[i]] = np.maximum(scores[answered_by[i]], similarity[i])
+    for i in [i for i in np.argsort(-similarity) if asked.groups[i] != leave_out][:NEIGHBOURS]:
+        scores[asked.answered_by[i]] = np.maximum(scores[asked.answered_by[i]], similarity[i])
     return _best(scores)
 
 
@@ -227,7 +226,10 @@ def meaning_text(question: str) -> str | None:
 
 
 @lru_cache(maxsize=256)  # a question is ranked once, whether for its cards or for whether it is about sleep
-def rank(question: str) -> Ranking:
+def rank(question: str, leave_out: str = "") -> Ranking:
+    """Every card ranked for the question. `leave_out`: a question bank's group whose questions asked before are
+    not read, so that a train question is ranked as a new one would be (calibration, teaching); serving leaves
+    none out."""
     lexical = lexical_scores(question)
     keys = list(cards())
     rankings = [(_best(lexical), 1.0)]
@@ -238,7 +240,7 @@ def rank(question: str) -> Ranking:
         vector = meaning.question_vector(text)
         if english:  # what the decisions read for an English question: the plain embedding's similarity
             similarity = (meaning.card_vectors() @ vector).max(axis=1)
-        rankings += [(_by_meaning(vector), MEANING_WEIGHT), (_by_asked(vector), ASKED_WEIGHT)]
+        rankings += [(_by_meaning(vector), MEANING_WEIGHT), (_by_asked(vector, leave_out), ASKED_WEIGHT)]
     order = _for_age(_fused(keys, *rankings), keys, age_asked(question))
     return Ranking([keys[i] for i in order], float(lexical.max(initial=0)),
                    None if similarity is None else float(similarity.max()), bool(SLEEP_WORDS.search(question)))
@@ -258,9 +260,9 @@ def about_sleep(question: str) -> bool:
     return ranking.names_sleep or ranking.answered
 
 
-def retrieve(question: str, k: int = 2, language: Language | None = None) -> list[Card]:
+def retrieve(question: str, k: int = 2, language: Language | None = None, *, leave_out: str = "") -> list[Card]:
     """The k cards that best answer the question, in `language` (default: the question's own); none when no
-    card answers it."""
+    card answers it. `leave_out`: as `rank`'s."""
     language = language or language_of(question)
-    ranking = rank(question)
+    ranking = rank(question, leave_out)
     return [card(key, language) for key in ranking.keys[:k]] if ranking.answered else []
