@@ -19,8 +19,8 @@ when the bank's train split changes until this is run again). Deterministic: no 
 
 Writes `sleepcot/coach/cards/asked.npz`: every train question in both languages, embedded as retrieval reads
 it (`retrieval.meaning_text`: an English question itself, a Chinese one's gloss), with the cards that answer it
-and its group (the same digests). Ranking by them needs no training; fused into retrieval, it puts a right card first for
-0.76 of dev's questions instead of 0.70 (`python -m distill.questions.calibrate`).
+and its group (the same digests). Ranking by them needs no training; fused into retrieval, it puts a right
+card first for 0.76 of dev's questions instead of 0.70 (`python -m distill.questions.calibrate`).
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ def build() -> list[str]:
     from sleepcot.coach.embedding import encoder
 
     asked = asked_questions()
-    written = meaning.write_asked([text for text, _ in asked], [q.cards for _, q in asked], [q.group for _, q in asked],
-                                  questions_digest([q for _, q in asked]))
+    written = meaning.write_asked([text for text, _ in asked], [q.cards for _, q in asked],
+                                  [q.group for _, q in asked], questions_digest([q for _, q in asked]))
     questions = training_questions()
     keys = {key: i for i, key in enumerate(cards())}
     labels = np.zeros((len(questions), len(keys)))
