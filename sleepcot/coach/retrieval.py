@@ -213,7 +213,8 @@ def _by_asked(vector: np.ndarray, leave_out: str) -> list[int]:
         return []
     similarity = asked.vectors @ vector
     scores = np.zeros(len(cards()))
-    for i in [i for i in np.argsort(-similarity) if asked.groups[i] != leave_out][:NEIGHBOURS]:
+    nearest = np.argsort(-similarity)
+    for i in nearest[asked.groups[nearest] != leave_out][:NEIGHBOURS]:
         scores[asked.answered_by[i]] = np.maximum(scores[asked.answered_by[i]], similarity[i])
     return _best(scores)
 
