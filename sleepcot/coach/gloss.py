@@ -22,7 +22,7 @@ _NOT_SENSES = ("variant of", "old variant", "see ", "surname", "CL:", "used in",
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # What a sense says beside its meaning: notes in brackets, pinyin, Chinese words it points to ("euphemistic
 # variant of 屄"), "to"/"sb"/"sth" and punctuation
-_ASIDES = re.compile(r"\([^)]*\)|\[[^\]]*\]|[\u3400-\u9fff]|\b(?:to|sb|sth|a|the|of|one's)\b|[^\w\s'-]")
+_ASIDES = re.compile(rf"\([^)]*\)|\[[^\]]*\]|{_CJK.pattern}|\b(?:to|sb|sth|a|the|of|one's)\b|[^\w\s'-]")
 # Words of sleep whose sense here is not the dictionary's first ("困" is first "trapped", here "sleepy"; "准"
 # first "allow", of a tracker "accurate"), or that it lacks ("睡不着", "深睡")
 SLEEP_SENSES = {
