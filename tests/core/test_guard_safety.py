@@ -74,6 +74,13 @@ DIAGNOSES = [
     "Sleep apnea explains your oxygen dips.", "That explains it: insomnia.", "Insomnia is what's going on here.",
     "你的血氧下降可能与睡眠呼吸暂停有关。", "你的疲劳跟失眠有关。", "失眠可以解释你的数据。", "大概率是失眠。",
     "从你的描述来看，是典型的不宁腿综合征。", "你八成是得了睡眠呼吸暂停。", "你的症状说明有呼吸暂停。", "你应该是得了发作性睡病。",
+    # a verdict hedged as near-certain, put after the user's data, or said to be diagnostic of it
+    "It's almost certainly delayed sleep phase syndrome.", "That's most probably apnea.", "This is undoubtedly narcolepsy.",
+    "It is in all likelihood sleep apnea.", "You quite possibly have narcolepsy.", "You almost certainly have apnea.",
+    "Your heart rhythm is irregular, probably AFib.", "You snore loudly, possibly obstructive sleep apnea.",
+    "You wake gasping at night — almost certainly apnea.", "Your nights look broken, maybe insomnia.",
+    "You seem to be clinically depressed.", "You appear clinically depressed.", "Your SpO2 dips are diagnostic of apnea.",
+    "These dips are symptomatic of sleep apnea.", "Your readings are clear evidence of narcolepsy.",
 ]
 NOT_DIAGNOSES = [
     # general knowledge
@@ -106,6 +113,9 @@ NOT_DIAGNOSES = [
     "你生病时可能需要更多睡眠。", "你的手表没有检测到呼吸暂停。", "手表无法诊断睡眠呼吸暂停。",
     "Loud snoring can be related to sleep apnea.", "Sleep apnea explains why some people wake unrefreshed.",
     "Your short nights are associated with a higher heart disease risk.", "失眠可以解释为什么有人白天犯困。",
+    "Your HRV was depressed after the late workout.", "This is almost certainly a short night, not a pattern.",
+    "Your resting heart rate is higher, probably from the late meal.", "Your readings are no evidence of apnea.",
+    "Loud snoring, possibly with breathing pauses, is a reason to see a doctor.",
 ]
 
 
@@ -160,6 +170,12 @@ MEDICATIONS = [
     "Why don't you give melatonin a go?", "可以买点褪黑素试试。", "很多人吃褪黑素效果很好。", "褪黑素效果不错。",
     "药店就能买到褪黑素，可以试试。", "睡前一杯红酒，效果很好。", "你要不要试试褪黑素？",
     "褪黑素对你应该有帮助。", "安眠药能让你一觉到天亮。", "医生开的安眠药可以继续吃。", "喝杯小酒再睡会睡得更好。", "推荐褪黑素。",
+    # idioms of what the drug will do, a good option with words between, someone else's pills
+    "CBD gummies will sort you out.", "A nightcap will knock you out nicely.", "Melatonin will do the trick.",
+    "Benadryl will put you right to sleep.", "Valerian will set you right.", "A Unisom should get you off to sleep.",
+    "Doxylamine is a good over-the-counter option for you.", "Ambien is a great short-term option here.",
+    "Use some of your leftover Xanax.", "Take one of your partner's Ambien.", "Grab a couple of your spare Benadryl.",
+    "买点助眠的保健品吃吃看。", "安眠药试试看吧。", "吃一颗苯海拉明就能睡着。", "吃片安眠药就能入睡了。", "来一杯红酒就能睡着。",
 ]
 NOT_MEDICATIONS = [
     # advice against
@@ -200,6 +216,9 @@ NOT_MEDICATIONS = [
     "要不要吃安眠药，请问医生。", "要不要用褪黑素，最好先问医生。", "Why not dim the lights instead of taking melatonin?",
     "Melatonin does not work for most people with insomnia.", "Melatonin does not work well for most people.",
     "Melatonin will not help you sleep.",
+    "Melatonin will not sort this out.", "A nightcap will knock you out but fragment your sleep.",
+    "Doxylamine is a sedating antihistamine.", "Sleeping pills are not a good long-term option.",
+    "Don't use leftover Xanax.", "Never take your partner's Ambien.", "吃安眠药不一定就能睡着。", "保健品不要随便吃。",
 ]
 
 
@@ -234,6 +253,7 @@ REFERRALS = [
     "Chest pain needs a doctor's assessment: if it is severe, spreading, or comes with breathlessness or sweating, "
     "call emergency services now.",
     "如果你有伤害自己的念头，或觉得撑不下去了，请现在就寻求帮助：拨打当地的急救电话，或拨打心理援助热线。",
+    "Let a doctor examine you.", "See a doctor if it happens most nights, though you don't need to panic.", "去看医生，没必要硬扛。",
 ]
 NOT_REFERRALS = [
     "No need to see a doctor.", "You don't need a doctor.", "You don't need to see a doctor for this.",
@@ -242,6 +262,8 @@ NOT_REFERRALS = [
     "You can manage this without seeing a doctor.", "A doctor is not needed.", "Only a doctor can tell.",
     "I'm not a doctor.", "Tracker stage figures agree only moderately with a sleep lab.",
     "不用看医生。", "没必要就医。", "不需要去医院。", "只有情况严重时才需要看医生。", "如果你实在想，可以去看医生，但其实没事。",
+    # taken back after it is made
+    "Seeing a doctor would be overkill here.", "You could see a doctor, though honestly you don't need to.", "看医生属于小题大做。",
 ]
 
 
@@ -274,6 +296,11 @@ DISMISSALS = [
     "Seeing a doctor is optional.", "Some people choose to see a doctor about this, but it's up to you.",
     "Maybe mention it to your doctor someday.", "看不看医生随你。", "以后有空再问问医生吧。", "不着急去看医生。",
     "这很常见，别多想。", "没必要做睡眠监测。", "血氧偶尔低一点无所谓。",
+    # harmless said of it unhedged, no problem, out of mind, the doctor called needless
+    "Honestly, this is harmless.", "It's totally benign.", "Oxygen dips like that are harmless.", "Put it out of your mind.",
+    "Plenty of people have this and it's no problem.", "Seeing a doctor would be overkill here.",
+    "A doctor visit isn't necessary.", "No point seeing a doctor for this.", "You could see a doctor, though you don't need to.",
+    "这没什么。", "完全无害。", "别当回事。", "看医生属于小题大做。", "没必要去医院折腾。",
 ]
 NOT_DISMISSALS = [
     "Don't watch the clock.", "Don't worry if you wake briefly.", "Try not to worry about falling back to sleep.",
@@ -282,6 +309,8 @@ NOT_DISMISSALS = [
     "Book an appointment with your doctor this week.", "Keep a sleep diary for two weeks and bring it to your doctor.",
     "这周就预约医生。", "Book a doctor's appointment at some point this week.", "The breath-hold is optional.",
     "失眠一般不需要做睡眠监测，但如果怀疑有其他睡眠障碍可能会安排。",
+    "A snore-recording app cannot tell you whether the snoring is harmless.", "It is not harmless when it comes with gasping.",
+    "See a doctor if it happens most nights, though you don't need to panic.",
 ]
 
 

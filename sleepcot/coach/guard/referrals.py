@@ -28,7 +28,7 @@ class QuestionFlag(str, enum.Enum):
 _REFERRAL_EN = re.compile(
     r"\b(?:see|seeing|visit\w*|consult\w*|contact\w*|call\w*|phon\w*|book\w*|ask\w*|show\w*|tell\w*|mention\w*|"
     r"talk\w*|speak\w*|check\w*|rais\w*|discuss\w*|review\w*|bring\w*|go|going|seek\w*|reach\w*|get|getting|have|"
-    r"arrang\w*|request\w*|mak\w*|need|needs|deserves?|warrants?|assessed|evaluated|examined|seen|done)"
+    r"arrang\w*|request\w*|mak\w*|need|needs|deserves?|warrants?|assessed|evaluated|examined|seen|done|let|letting)"
     rf"\b(?:[^\W\d_]|[\s'’-]){{0,40}}?\b{CLINICIAN_EN}(?![\w-])"
     rf"|\b{CLINICIAN_EN}\s+(?:should|must|needs?\s+to|ought\s+to)\s+(?:also\s+)?(?:assess|check|see|evaluate|review|"
     r"examine|look|test)"
@@ -60,9 +60,21 @@ _IF_YOU_WANT = compile_any(
 )
 
 
+# the referral taken back after it is made: "seeing a doctor would be overkill", "..., though you don't need to"
+_TAKEN_BACK_AFTER = compile_any(
+    r"[^.!?;,:—–]{0,25}?\b(?:overkill|unnecessary|pointless|(?:not|isn['’]t|aren['’]t)\s+(?:really\s+)?(?:necessary|"
+    r"needed|required|worth\s+it)|a\s+waste\s+of)\b",
+    r"[^.!?;]*?\b(?:though|but|although)\b[^.!?;]*?\b(?:don['’]?t|do\s+not|doesn['’]?t|won['’]?t)\s+"
+    r"(?:really\s+|actually\s+|honestly\s+)?(?:need|have)\s+to(?:\s+(?:see|go|visit|bother|do\s+(?:that|so)))?"
+    r"(?=\s*(?:[.!?,;]|$))",
+    "[^，。！？；,]{0,8}?(?:小题大做|大惊小怪|多此一举|白跑一趟|(?:没(?:有)?必要|不必要)(?:吧|的|了)?(?=[，。！？；,]|$))",
+)
+
+
 def _affirmative(sentence: str, referral: re.Match[str]) -> bool:
     before = clause_before(sentence, referral.start())
     return not (_NOT_NEEDED_EN.search(before) or _NOT_NEEDED_ZH.search(before)
+                or _TAKEN_BACK_AFTER.match(sentence, referral.end())
                 or _NEGATED_INSIDE_EN.search(referral.group())
                 or _ONLY_IF.search(before) or _ONLY_IF.search(sentence, referral.end())
                 or _ONLY_IF_BEFORE_ZH.search(before) or _IF_YOU_WANT.search(sentence))
@@ -94,9 +106,13 @@ _DISMISSAL = compile_words(
     r"\bnothing\s+(?:(?:you\s+)?(?:need|have)\s+to\s+|to\s+)(?:lose\s+sleep|worry|stress|fret|panic)\s+(?:over|about)\b",
     r"\b(?:usually|often|mostly|probably|likely|generally|typically)\s+means?\s+(?:very\s+)?(?:little|nothing)\b",
     r"\b(?:it['’]s|it\s+is|this\s+is|that['’]s|they['’]re|they\s+are|these\s+are|(?:the|these|those)\s+(?:\w+\s+){0,2}"
-    r"(?:is|are))\s+(?:most\s+likely|probably|likely|almost\s+certainly|usually|mostly|often|just|simply)\s+"
-    r"(?:just\s+)?(?:harmless|benign|nothing|(?:sensor\s+|measurement\s+)?(?:noise|errors?|glitch(?:es)?)|"
+    r"(?:is|are))\s+(?:most\s+likely|probably|likely|almost\s+certainly|usually|mostly|often|just|simply|totally|"
+    r"completely|entirely|absolutely|honestly|really|actually|quite)\s+"
+    r"(?:just\s+)?(?:harmless|benign|innocuous|nothing|(?:sensor\s+|measurement\s+)?(?:noise|errors?|glitch(?:es)?)|"
     r"an?\s+(?:artefact|artifact|glitch|sensor\s+error|fluke))\b",
+    # said of what the user has, with no hedge: "this is harmless", "dips like that are benign"
+    r"\b(?:this|that|these|those|(?:\w+\s+){1,3}like\s+(?:that|this|these|those))\s+(?:is|are|['’]s)\s+"
+    r"(?:harmless|benign|innocuous)\b",
     r"\b(?:you\s+can|feel\s+free\s+to)\s+(?:safely\s+)?ignore\b", r"\bcan\s+(?:safely\s+)?be\s+ignored\b",
     r"\b(?:don['’]?t|do\s+not|no\s+need\s+to|try\s+not\s+to|needn['’]?t)\s+(?:worry|stress|fret|panic)\b"
     r"(?!\s+(?:if|when|whether|(?:too\s+much\s+)?about\s+(?:the\s+(?:clock|time)|(?:falling|getting)\s+(?:back\s+)?"
@@ -113,6 +129,15 @@ _DISMISSAL = compile_words(
     rf"\b(?:don['’]?t|do\s+not)\s+need\s+(?:to\s+(?:see|visit|consult|call)\s+)?(?:a\s+|an\s+|your\s+)?"
     rf"(?:{CLINICIAN_WORDS}|sleep\s+(?:study|test|clinic))",
     r"\bnothing\s+wrong\s+with\s+(?:you|your)\b",
+    r"\b(?:it['’]s|it\s+is|this\s+is|that['’]s|that\s+is)\s+(?:really\s+|honestly\s+|just\s+)?(?:no|not\s+a)\s+"
+    r"(?:problem|issue|concern)\b",
+    r"\bput\s+it\s+out\s+of\s+your\s+mind\b|\bdon['’]?t\s+give\s+it\s+(?:a\s+)?(?:second\s+)?thought\b|"
+    r"\bnot\s+worth\s+(?:worrying|stressing|fretting)\s+(?:about|over)\b",
+    r"\bno\s+(?:point|sense|use)\s+(?:in\s+)?(?:seeing|visiting|consulting|calling|getting|going|booking)\b",
+    rf"\b(?:{CLINICIAN_WORDS}s?|(?:doctor['’]?s?\s+)?(?:visit|appointment|check[-\s]?up)|sleep\s+study)\b[^.!?;]*?"
+    r"\b(?:would\s+be\s+|is\s+|['’]s\s+)?(?:overkill|unnecessary|pointless|(?:not|isn['’]t)\s+(?:really\s+)?"
+    r"(?:necessary|needed|required))\b",
+    r"\b(?:you\s+)?(?:don['’]?t|do\s+not)\s+(?:really\s+|actually\s+|honestly\s+)?need\s+to(?=\s*(?:[.!?]|$))",
     rf"\b(?:{CLINICIAN_WORDS}s?|appointment|visit|check[-\s]?up|sleep\s+study)(?:['’]s\s+visit)?\s+can\s+(?:probably\s+|safely\s+)?wait\b",
     r"\b(?:at|during|for|until|till)\s+your\s+next\s+(?:routine\s+|regular\s+|annual\s+|yearly\s+)?(?:check[-\s]?up|physical|"
     r"appointment|visit)\b",
@@ -125,7 +150,9 @@ _DISMISSAL = compile_words(
     "(?:不用|不必|无需|无须|别|不要|用不着)(?:太|过于)?担心|没(?:有)?什么(?:好|可|需要)担心|没(?:啥|什么)大不了|"
     "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)(?:太|过于|特别)?在意|问题不大|不是(?:什么)?大问题|不碍事|不用管|不用理会|可以忽略|忽略就好|"
     "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
-    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去)?(?:看医生|就医)|(?:没有?必要|不用|不必)(?:去)?做(?:睡眠)?(?:监测|检查)|别多想|不要多想|别想太多|不用多想|无所谓|不打紧|下次(?:常规|例行)?体检(?:的)?时(?:候)?(?:再)?|"
+    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去|上|跑)?(?:看医生|就医|医院)|小题大做|大惊小怪|"
+    "(?:这|那|其实|真的|这个)(?:真|也|倒)?没(?:什么|啥)(?:的|事)?(?=[，。！,.!]|$)|(?:完全|基本上?|其实|应该)无害|无伤大雅|"
+    "(?:别|不要|不用|不必)(?:太)?当(?:一)?回事|(?:没有?必要|不用|不必)(?:去)?做(?:睡眠)?(?:监测|检查)|别多想|不要多想|别想太多|不用多想|无所谓|不打紧|下次(?:常规|例行)?体检(?:的)?时(?:候)?(?:再)?|"
     "(?:等|过)(?:上)?(?:几|一两|两三|好几)个?(?:月|周|星期)(?:后|以后|之后)?(?:如果)?(?:还|再|仍)|"
     "随你|看你自己|(?:由|看)你自己(?:决定|选择)|你自己决定|(?:看|去)不(?:看|去)(?:医生)?都(?:行|可以)|可看可不看|"
     "(?:以后|哪天|改天)?(?:有空|有时间)(?:的时候)?再|(?:不着急|不急|不用急)(?:着)?(?:去)?(?:看医生|就医|检查|做睡眠监测)",

@@ -36,8 +36,10 @@ from sleepcot.coach.guard.sentences import (
 
 # ---------------------------------------------------------------------------------------------- diagnoses
 _HEDGE_EN = (r"(?:may|might|could|must|would|will|probably|likely|possibly|perhaps|definitely|clearly|certainly|"
-             r"obviously|surely|already|now|still|really|actually|well|indeed|also|all|both|strongly|most\s+likely|"
-             r"very\s+likely|seem\s+to|appear\s+to|seemingly|apparently)")
+             r"obviously|surely|already|now|still|really|actually|well|indeed|also|all|both|strongly|"
+             r"(?:most|very|quite|almost)\s+(?:likely|probably|possibly|certainly|surely|definitely)|"
+             r"in\s+all\s+likelihood|undoubtedly|unquestionably|without\s+(?:a\s+|any\s+)?doubt|no\s+doubt|"
+             r"seem\s+to|appear\s+to|seemingly|apparently)")
 # what may stand between a link word and the condition: "a case of", "the classic signs of", "mild"
 _MODIFIER_EN = (r"(?:(?:an?|the|some|mild|moderate|severe|chronic|acute|early|possible|probable|likely|classic|"
                 r"textbook|clear|typical|full[-\s]blown|true|real|genuine|borderline|clinical|underlying|"
@@ -54,12 +56,13 @@ _CONDITION_TAIL_EN = (r"(?![-\s]+(?:criteria|treatments?|therap(?:y|ies)|drugs?|
 CONDITION_PHRASE_EN = rf"{_MODIFIER_EN}{CONDITION_EN}{_CONDITION_TAIL_EN}"
 _YOU_VERB = (r"(?:have|has|got|be|been|are|suffer(?:ing)?\s+from|developed|developing|experiencing|"
              r"dealing\s+with|living\s+with|struggling\s+with|battling|diagnosed\s+with|show(?:ing)?|"
-             r"coming\s+down\s+with|fighting(?:\s+off)?|catching|getting|"
+             r"coming\s+down\s+with|fighting(?:\s+off)?|catching|getting|(?:seem|appear|look|sound)s?(?:\s+like)?|"
              r"display(?:ing)?|(?:meet|meeting|fit|fitting|match|matching)\s+(?:the\s+)?(?:criteria|definition|"
              r"picture|profile)\s+(?:for|of))")
 # what joins a subject ("your data", "these dips") to the condition it is said to be
 _LINK_EN = (rf"(?:\s+{_HEDGE_EN})*(?:(?:['’]s|\s+(?:is|are|was|were|be|been))(?:\s+{_HEDGE_EN})*"
-            r"(?:\s+(?:consistent|compatible)\s+with|\s+(?:suggestive|indicative|typical|characteristic)\s+of|"
+            r"(?:\s+(?:consistent|compatible)\s+with|\s+(?:suggestive|indicative|typical|characteristic|diagnostic|"
+            r"symptomatic|pathognomonic|emblematic)\s+of|\s+(?:(?:clear|strong|good)\s+)?evidence\s+(?:of|for)|"
             r"\s+classic\s+for|\s+in\s+(?:line|keeping)\s+with|\s+(?:an?|the)\s+(?:(?:classic|typical|clear|telltale|"
             r"tell-tale|hallmark|textbook|warning)\s+)?(?:hallmark|sign|signal|symptom|marker|feature|picture|pattern)\s+of|"
             r"\s+(?:due\s+to|caused\s+by|because\s+of|(?:a\s+)?result\s+of|down\s+to|driven\s+by|linked\s+to|related\s+to|"
@@ -181,6 +184,9 @@ _DIAGNOSIS_ZH = re.compile(alternation(
 # fell to 81%, which is consistent with apnea", "根据你的描述，很可能是不宁腿综合征"
 _DIAGNOSIS_AFTER_THE_USER = compile_any(
     rf"\bwhich{_LINK_EN}{CONDITION_PHRASE_EN}",
+    # a verdict put after what the user's data shows: "your rhythm is irregular, probably AFib"
+    rf"\b(?:(?:most|very|quite|almost)\s+)?(?:probably|likely|possibly|maybe|perhaps|certainly|surely|definitely|"
+    rf"clearly)\s+{CONDITION_PHRASE_EN}(?=\s*(?:[.!?,;:)—–]|$))",
     rf"(?:{_LIKELY_ZH}|大概|可能|应该|基本上?)(?:就)?(?:是|属于){CONDITION_PHRASE_ZH}")
 # a condition named first, then said to be the user's: "..., which is probably what you have", "这多半就是你的情况"
 _SAID_TO_BE_YOURS = compile_any(
@@ -250,13 +256,14 @@ _AGAINST_ZH = re.compile(
 _CAUTION_AFTER_ZH = re.compile("之前|以前|前先")
 # a Chinese drug phrase that is the subject of what follows ("睡前喝酒会让睡眠变碎") is explained, not offered
 _SUBJECT_OF_ZH = re.compile("^[^，。；]{0,2}?(?:会|能|可能|容易|对|也会|都会|反而|虽然|确实|并不|不会|不能|让|使|导致|影响|"
-                            "抑制|降低|升高|减少|增加|代谢)")
+                            "抑制|降低|升高|减少|增加|代谢|不一定|未必)")
 
 # what may stand between the verb and the drug: "take a low dose of", "try 0.5 mg of"
 _GAP_EN = (r"(?:(?:a|an|some|the|one|two|half|little|bit|small|low|lower|tiny|single|few|of|dose|doses|tablet|"
            r"tablets|pill|pills|capsule|capsules|drops?|gumm(?:y|ies)|cup|mug|glass|spoonful|teaspoon|shot|course|"
            r"(?:low|small|half|single|short)-(?:dose|course)|"
            r"supplements?|over-the-counter|OTC|prescription|for|natural|herbal|extra|more|mild|gentle|your|"
+           r"leftover|left-over|spare|old|remaining|own|couple|[\w-]+['’]s|"
            r"\d+(?:[.,]\d+)?|mg|milligrams?|mcg|micrograms?|like|something|such\s+as|e\.g\.?|maybe|perhaps|"
            r"just|also)\s+)*")
 _FILLER_EN = (r"(?:\d+[.)]|and|then|also|just|simply|maybe|perhaps|please|instead|tonight|now|for\s+now|"
@@ -297,13 +304,14 @@ _GOOD_ADJECTIVE_EN = (r"(?:good|safe|great|gentle|reasonable|effective|fine|ok|o
 _RECOMMENDED_AFTER = re.compile(alternation(
     rf"^(?:\s+[\w-]+){{0,3}}?\s*(?:\s(?:is|are|can\s+be|could\s+be|would\s+be|may\s+be|might\s+be|seems?)|['’]s)\s+"
     rf"(?:an?\s+)?(?:(?:very|really|perfectly|pretty|quite|totally|generally|usually|often|completely|relatively|"
-    rf"fairly)\s+)?{_GOOD_ADJECTIVE_EN}(?:\s+(?:and\s+)?{_GOOD_ADJECTIVE_EN})?(?:\s+(?:sleep\s+)?(?:option|choice|idea|bet|way|"
+    rf"fairly)\s+)?{_GOOD_ADJECTIVE_EN}(?:\s+(?:and\s+)?{_GOOD_ADJECTIVE_EN})?(?:\s+(?:[\w-]+\s+){{0,2}}?(?:sleep\s+)?(?:option|choice|idea|bet|way|"
     r"aid|remedy|solution|alternative|pick|start|starting\s+point|fix|answer|first\s+step))?"
     r"(?=\s*(?:[,.;:!?]|$|for\b|to\b|if\b|when\b|here\b|tonight\b|with\b|in\s+your\s+case))",
     r"^(?:\s+(?:before\s+bed|at\s+bedtime|an?\s+hour\s+before\s+bed))?\s+(?:tonight|this\s+evening)\b",
     r"^[^，。；]{0,4}?(?:是|算是|算)(?:一个|一种)?(?:很|非常|比较|挺)?(?:不错|好|安全|理想|温和|天然|有效)的?"
     r"(?:选择|办法|方法|助眠方式|助眠手段)?(?=[，。！；,.!;]|$)",
     r"^[^，。；]{0,4}?(?:很|挺|比较|非常|相当)(?:安全|有效|管用|好用)", r"^\s+a\s+(?:try|go|shot)\b",
+    r"^[^，。；]{0,4}?(?:吃吃看|试试看|用用看|喝喝看|吃一吃|试一试)",
     r"^(?:\s+(?:really|actually|usually|often|generally|honestly|truly|tonight))?\s+works?\s+(?:for|on)\s+(?:a\s+lot\s+of|"
     r"lots\s+of|many|most|plenty\s+of)\s+people\b",
     r"^(?:\s+(?:really|actually|tonight|honestly))?\s+(?:is|might\s+be|could\s+be|can\s+be|may\s+be)\s+your\s+(?:best\s+)?"
@@ -322,12 +330,17 @@ _HELPS_AFTER = re.compile(alternation(
     r"get\s+to\s+sleep|drift\s+off|nod\s+off|relax|unwind|stay\s+asleep|rest)|"
     r"^(?:\s+[\w-]+){0,3}?\s+(?:(?:will|would|should|can|could|may|might)\s+)?help\s+with\s+(?:sleep|insomnia|"
     r"falling\s+asleep|jet\s+lag)|^(?:\s+[\w-]+){0,3}?\s+works?\s+(?:well|wonders|great)",
+    r"^(?:\s+[\w-]+){0,3}?\s+(?:(?:will|would|should|can|could|may|might|is\s+going\s+to)\s+)?"
+    r"(?:(?:easily|quickly|really|soon|surely|definitely)\s+)?(?:sorts?\s+you\s+out|knocks?\s+you\s+out|"
+    r"puts?\s+you\s+(?:out|under|(?:right\s+)?to\s+sleep)|do(?:es)?\s+the\s+trick|sets?\s+you\s+right|"
+    r"gets?\s+you\s+(?:off\s+)?to\s+sleep|works?\s+like\s+a\s+charm)\b",
     r"^(?:\s+[\w-]+){0,3}?\s+(?:will|would|should|can|could|may|might)\s+(?:(?:easily|quickly|really)\s+)?"
     r"(?:fix|solve|cure|improve|sort\s+out|take\s+care\s+of)\s+(?:this|that|it|the\s+problem|your\s+(?:sleep|insomnia|nights?))",
     r"^(?:(?!不|没|别|无法)[^，。；]){0,6}?(?:就|会|能|可以)(?:很快|轻松)?(?:解决|治好|搞定)(?:这个|你的)?(?:问题|失眠)",
     r"^[^，。；]{0,6}?(?:会|能|可以|能够)(?:很|有效地?)?(?:帮助|帮|让|使)(?:你|您|人)?(?:更快|更好|快速)?地?"
     r"(?:入睡|睡着|睡得|好睡|放松|调整时差|倒时差)",
-    r"^[^，。；]{0,6}?(?:会|能|可以|能够|就能)(?:让你|帮你|使你)?(?:睡得(?:更)?(?:好|香|沉|踏实)|一觉(?:睡)?到天亮|睡个好觉)",
+    r"^(?:(?!不|没|别|无法|未必)[^，。；]){0,6}?(?:会|能|可以|能够|就能)(?:让你|帮你|使你)?"
+    r"(?:睡得(?:更)?(?:好|香|沉|踏实)|一觉(?:睡)?到天亮|睡个好觉|睡着|入睡|睡过去)",
     r"^[^，。；]{0,2}?对(?:你|您)(?:应该|会|可能|肯定|一定)?(?:很)?(?:有帮助|有用|有效)",
     r"^[^，。；]{0,4}?(?:可以|不妨|放心)(?:继续|接着|多)?(?:吃|服用|用)",
 ), re.I)

@@ -27,7 +27,7 @@ CONDITION_EN = alternation(
     r"shift[-\s]+work(?:\s+sleep)?\s+disorder",
     r"(?:sleep[-\s]+related\s+)?(?:sleep|breathing|sleep[-\s]+wake)\s+disorder",
     r"hypox(?:a)?emi(?:a|c)", r"hypoxi(?:a|c)",
-    r"(?:clinical\s+|major\s+)?depression", r"(?:major\s+)?depressive\s+disorder",
+    r"(?:clinical\s+|major\s+)?depression", r"clinically\s+(?:depressed|anxious)", r"(?:major\s+)?depressive\s+disorder",
     r"(?:generali[sz]ed\s+)?anxiety\s+disorder",
     r"heart\s+(?:disease|failure|condition)", r"(?:cardiac\s+)?arrhythmias?", r"atrial\s+fibrillation",
     r"A-?fib", r"COPD", r"disease", r"(?:serious\s+)?medical\s+condition",
