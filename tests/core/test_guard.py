@@ -51,6 +51,7 @@ FACTS = [
     "你的深睡从1小时16分钟降到了48分钟，比平时少了37%。",
     "You slept 6 h 12 min, a night like many people in their 30s have.",  # a decade of age, not seconds
     "Double-check your alarm: you slept 6 h 12 min, and a double espresso late in the day would not help.",
+    "你昨晚睡了6小时12分钟，第二天白天可能会犯困，第3晚前尽量早点睡。",  # ordinals ("the next day"), not figures
 ])
 def test_true_figures_in_any_style_pass(reply):
     verdict = guard.check(reply, FACTS)
