@@ -17,7 +17,8 @@ DEFECT_KINDS = {
     "rounded down", "baseline said as last night's value", "invented figure", "empty step", "hedged diagnosis",
     "indirect diagnosis", "drug to ask for", "pill for tonight", "talks about itself", "speculates about the mind",
     "does not state the figure asked about", "red flag: no need for a doctor", "red flag: nothing to worry about",
-    "red flag: minimised", "red flag: the doctor can wait", "bedtime two hours off", "illness beyond sleep",
+    "red flag: minimised", "red flag: the doctor can wait", "red flag: the doctor called needless",
+    "bedtime two hours off", "illness beyond sleep",
 }
 
 
