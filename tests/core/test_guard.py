@@ -44,10 +44,13 @@ FACTS = [
     "You went to bed at around 12 am.",  # an hour alone is said to the nearest half hour
     "你昨晚11点40分上床，比平时晚了一些，今晚试着早点放下手机。",
     "你昨晚十一点四十分上床，今晚早一点睡，少喝一点咖啡。",  # a clock time in words; "一点" is "a bit"
+    "You went to bed at 11:40, later than you meant to.",  # no half of the day said: 11:40 may be 23:40
+    "你昨晚夜里12点前就上床了，今晚试着再早一点。",  # 夜里12点 is midnight, 20 min after 23:40
     "你晚上十二点左右上床，比平时晚了一些，今晚试着早点放下手机。",
     "有两点建议：早点上床，睡前少看手机，卧室保持凉爽和安静。",  # two points, not two o'clock
     "Deep sleep fell to 48 min from 1 h 16 min, and was down 37% on your norm.",  # where a change started
     "Deep sleep dropped from 1 h 16 min to 48 min last night.",
+    "Your deep sleep fell 37% against your usual, to 48 min.",
     "你的深睡从1小时16分钟降到了48分钟，比平时少了37%。",
     "You slept 6 h 12 min, a night like many people in their 30s have.",  # a decade of age, not seconds
     "Double-check your alarm: you slept 6 h 12 min, and a double espresso late in the day would not help.",
@@ -81,6 +84,8 @@ def test_true_figures_in_any_style_pass(reply):
     ("你昨晚10点15分上床。", "10点15分"),
     ("你昨晚十点一刻上床。", "10点一刻"),
     ("你晚上九点就上床了。", "晚上9点"),
+    ("You went to bed at 11:40 am.", "11:40 am"),  # the bedtime's clock, the other half of the day
+    ("你昨晚上午11点40分上床。", "上午11点40分"),
 ])
 def test_figures_not_in_the_data_are_refused(reply, planted):
     verdict = guard.check(reply, FACTS)
@@ -98,6 +103,7 @@ def test_figures_not_in_the_data_are_refused(reply, planted):
     "You slept 6 hours and 54 minutes... well, 9 hours really.",  # 9 h is a norm, not the night
     "Deep sleep dropped from 1 h 20 min to 48 min last night.",  # REM's figure as where deep sleep started
     "Deep sleep was up 37% on your norm.",  # the right change, the wrong way
+    "Your deep sleep rose 37% on your usual.",  # the same, said with a bare verb
 ])
 def test_figures_bound_to_the_wrong_metric_or_relation_are_refused(reply):
     verdict = guard.check(reply, FACTS)

@@ -132,9 +132,7 @@ def _relations(mention: Mention, end: int, before: str, after: str, phrase: str,
     if (m := lexicon.CHANGE_AFTER.match(after)) and mention.unit is not Unit.CLOCK:
         return frozenset({Relation.CHANGE}), -1 if m.group(1) else 1, 0, None
     if m := lexicon.CHANGE_BEFORE.search(phrase):
-        groups = m.groups()
-        down = any(groups[i] for i in (0, 2, 4, 6))
-        up = any(groups[i] for i in (1, 3, 5, 7))
+        down, up = any(m.groups()[0::2]), any(m.groups()[1::2])
         return frozenset({Relation.CHANGE}), -1 if down else 1 if up else 0, 0, None
     share, share_before = lexicon.SHARE_AFTER.match(after), lexicon.SHARE_BEFORE.search(phrase)
     if mention.unit is Unit.PERCENT and (share or share_before):
@@ -280,7 +278,8 @@ def _renderings(fact: Fact, unit: Unit | None) -> list[tuple[float, float]]:
 
 def _clock_states(claim: Claim, fact: Fact) -> bool:
     diff = abs(claim.mention.value - fact.value) % 1440
-    return min(diff, 1440 - diff) <= claim.mention.tolerance or abs(diff - 720) <= claim.mention.tolerance
+    twelve_hours_off = not claim.mention.half_day and abs(diff - 720) <= claim.mention.tolerance  # "11:40" for 23:40
+    return min(diff, 1440 - diff) <= claim.mention.tolerance or twelve_hours_off
 
 
 class FactIndex:

@@ -30,7 +30,8 @@ _CLOCK_SAID = re.compile(r"(?=\d)(?<![\d.:])(\d{1,2})(?:\.(\d{2}))?\s*(?:([ap])\
 # "晚上10点55分", "早上6点54", "10点半", "11点左右" (numerals in words are turned into digits first). An hour
 # alone is a clock time only after a part of the day or before a word of time ("两点建议" is two points).
 _ZH_PERIOD = "凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间|半夜|深夜"
-_ZH_PM = ("下午", "傍晚", "晚上", "夜里", "夜间", "深夜")
+_ZH_AFTERNOON = ("中午", "下午", "傍晚")  # 中午1点 is 13:00, 下午3点 15:00
+_ZH_NIGHT = ("晚上", "夜里", "夜间", "深夜", "半夜", "凌晨")  # 晚上10点 is 22:00, but 晚上12点 and 夜里1点 are after midnight
 _ZH_HOUR_BEFORE = "左右|前|后|以前|以后|之前|之后|钟|多|整|才|就|上床|睡|起|醒|入睡|就寝|熄灯"
 _ZH_CLOCK = re.compile(rf"({_ZH_PERIOD})?\s*(?<![\d.])(\d{{1,2}})\s*[点點](?:\s*(\d{{1,2}})(?!\s*个?(?:小时|钟头|分钟))\s*分?"
                        rf"|\s*(半|一刻|三刻)|(?=\s*(?:{_ZH_HOUR_BEFORE}))(?P<context>))?")
@@ -165,6 +166,16 @@ class Mention:
     end: int = 0
     of_nights: bool = False  # the total of "3 of the last 7 nights"
     range_end: bool = False  # the "9" of "7-9 h": said of the same thing as the figure before it
+    half_day: bool = False  # a clock time that says which half of the day ("11:40 pm", "晚上11点"): not 12 h off
+
+
+def _zh_hour(period: str | None, hour: int) -> int:
+    """The hour of a Chinese clock time on the 24-hour clock, read with the part of the day said before it."""
+    if period in _ZH_AFTERNOON and hour < 12:
+        return hour + 12
+    if period in _ZH_NIGHT:
+        return hour + 12 if 6 <= hour < 12 else hour % 12
+    return hour
 
 
 def _float(text: str) -> float:
@@ -213,14 +224,15 @@ def read_figures(text: str) -> list[Mention]:
             continue
         if m.group(3):
             hour = hour % 12 + (12 if m.group(3).lower() == "p" else 0)
-        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0, *m.span()))
+        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0, *m.span(), half_day=bool(m.group(3))))
     for m in _CLOCK_SAID.finditer(text):
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
         if hour > 12 or minute > 59 or not claim(m):
             continue
         if m.group(3):
             hour = hour % 12 + (12 if m.group(3).lower() == "p" else 0)
-        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if m.group(2) else 30.0, *m.span()))
+        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if m.group(2) else 30.0, *m.span(),
+                                half_day=bool(m.group(3))))
     for m in _ZH_CLOCK.finditer(text) if "点" in text or "點" in text else ():
         if not (m.group(1) or m.group(3) or m.group(4) or m.group("context") is not None):
             continue  # "3点建议": points, not o'clock
@@ -228,10 +240,10 @@ def read_figures(text: str) -> list[Mention]:
         minute = int(m.group(3)) if m.group(3) else {"半": 30, "一刻": 15, "三刻": 45}.get(m.group(4), 0)
         if hour > 24 or minute > 59 or not claim(m):
             continue
-        if m.group(1) in _ZH_PM and hour < 12:
-            hour += 12
+        hour = _zh_hour(m.group(1), hour)
         exact = m.group(3) or m.group(4)
-        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if exact else 30.0, *m.span()))
+        mentions.append(Mention(m.group(0), hour * 60 + minute, Unit.CLOCK, 1.0 if exact else 30.0, *m.span(),
+                                half_day=bool(m.group(1))))
     for m in _HM.finditer(text):
         if claim(m):
             # a sign says which way, as the words around it do: "−2 h 14 min" is 2 h 14 min (not 1 h 46 min)
