@@ -117,11 +117,12 @@ UNIT_KINDS: dict[Metric, frozenset[str]] = {
 _DOWN = r"below|under|less|lower|shorter|fewer|down|beneath|drop|decrease|reduction|deficit|shortfall"
 _UP = r"above|over(?!\s+(?:the\s+|a\s+|these\s+)?(?:last|past|night|week|month|period|course|\d))|more|higher|longer|greater|increase|rise|gain|jump|extra"
 CHANGE_AFTER = re.compile(rf"^\s*(?:({_DOWN})|({_UP}))\b", re.I)
-# Right before a figure: a change said as a verb or a noun ("dropped by", "a rise of", "比平时少了").
+# Right before a figure: a change said as a verb or a noun ("dropped by", "a rise of", "比平时少了"); each cue's
+# groups come in pairs, down then up.
 CHANGE_BEFORE = compile_words(
     r"(?:\b(?:(dropped|fell|decreased|declined|down|lost|shrank|reduced|shortened|lower|less|shorter)|"
     r"(rose|increased|climbed|jumped|gained|grew|up|lengthened|higher|more|longer))\s+"
-    r"(?:than\s+(?:\S+\s+){0,3}?)?by\s+|\b(?:dropped|fell|rose|climbed|jumped)\s+|"
+    r"(?:than\s+(?:\S+\s+){0,3}?)?by\s+|\b(?:(dropped|fell|dipped|sank|plunged|slid)|(rose|climbed|jumped|soared))\s+|"
     r"\b(?:(drop|fall|decrease|decline|reduction|deficit|shortfall)|(rise|increase|gain|jump))\s+of\s+|"
     r"\bdifference\s+of\s+|\bchanged?\s+by\s+|"
     r"(?:(?<![至最更很太])(少|低|减少|下降|降低|缩短|短|落后)|(?<![至最更很太好])(多|高|增加|上升|升高|延长|长))了?\s*|"
