@@ -176,6 +176,8 @@ def _briefing_cases(rid: str, analysis: Analysis, lang: Language) -> Iterator[Ca
     if bed is not None:
         defects["bedtime two hours off"] = (f"You went to bed around {_en_hour(bed + 120)}." if lang is EN
                                             else f"你昨晚{_zh_clock(bed + 120)}上床。")
+        defects["bedtime in the other half of the day"] = (f"You went to bed around {_en_hour(bed + 720)}." if lang is EN
+                                                           else f"你昨晚{_zh_clock(bed + 720)}上床。")
     defects["invented figure"] = ("Your recovery score was 22, which is fine." if lang is EN
                                   else "你的恢复得分是22，还不错。")
     defects["empty step"] = "5." if lang is EN else "5、"

@@ -18,7 +18,7 @@ DEFECT_KINDS = {
     "indirect diagnosis", "drug to ask for", "pill for tonight", "talks about itself", "speculates about the mind",
     "does not state the figure asked about", "red flag: no need for a doctor", "red flag: nothing to worry about",
     "red flag: minimised", "red flag: the doctor can wait", "red flag: the doctor called needless",
-    "bedtime two hours off", "illness beyond sleep",
+    "bedtime two hours off", "bedtime in the other half of the day", "illness beyond sleep",
 }
 
 
