@@ -407,14 +407,30 @@ _OFF_TASK = compile_words(
     r"remember|recall|miss|missed|enjoy|enjoyed|wish|struggle|struggled|used\s+to|was\s+once|grew\s+up|"
     r"sympathi[sz]e|empathi[sz]e|can\s+relate|know\s+(?:exactly\s+)?how\s+you\s+feel|understand\s+how\s+you\s+feel)\b",
     r"\bsorry\s+for\s+your\s+loss\b|\bmy\s+condolences\b|\bwhen\s+I\s+was\b|\bpersonally,?\s+I\b",
+    # speaking as someone, or of a past or a making of its own
+    r"\b(?:speaking|talking|writing|being)\s+(?:as\s+)?an?\s+(?:AI|artificial\s+intelligence|(?:large\s+)?language\s+model|"
+    r"LLM|chat\s*bot|bot|machine|(?:medical\s+|sleep\s+)?doctor|physician|nurse|therapist|clinician|"
+    r"(?:sleep\s+)?(?:specialist|expert))\b|^\W*as\s+an?\s+(?:(?:medical\s+|sleep\s+)?doctor|physician|nurse|therapist|"
+    r"clinician|(?:sleep\s+)?(?:specialist|expert))\s*,",
+    r"\bI\s+(?:once|also|too)\s+(?:had|suffered|struggled|went\s+through|used\s+to)\b|\bI\s+had\s+the\s+same\b|"
+    r"\b(?:same\s+thing\s+)?happened\s+to\s+me\b",
+    r"\bI\s+(?:was|am|have\s+been|['’]ve\s+been)\s+(?:trained|programmed|designed|built|instructed|told|prompted)\s+to\b",
     # the prompt's own instructions echoed back
     r"\byour\s+last\s+answer\s+broke\s+the\s+rules\b|\bcopy\s+(?:the\s+)?numbers\s+exactly\b|"
     r"\bdo\s+not\s+(?:invent|add)\s+any\s+(?:other\s+)?numbers?\b|\buse\s+only\s+the\s+numbers\s+given\b|"
     r"\banswer\s+in\s+(?:English|\d+\s*-\s*\d+\s+(?:short\s+)?sentences)\b",
-    r"\bignore\s+(?:all\s+)?(?:your\s+|the\s+|my\s+)?(?:previous|prior|above|earlier)\s+(?:instructions|rules)\b",
+    r"\bignore\s+(?:all\s+)?(?:of\s+)?(?:your\s+|the\s+|my\s+)?(?:previous|prior|above|earlier)(?:\s+(?:instructions|"
+    r"rules|prompts?|messages?))?\b",
+    r"\b(?:reveal|show|share|print|repeat|tell\s+you)\s+(?:you\s+)?(?:my|the)\s+(?:system\s+)?(?:instructions|prompt|rules)\b",
     r"\bsystem\s+(?:prompt|message)\b|^system\s*:",
     # speaking as a person or a friend
-    r"\bmyself\b", r"\bas\s+your\s+(?:friend|buddy|pal|mate)\b",
+    r"\bmyself\b", r"\bas\s+your\s+(?:\w+\s+and\s+)?(?:friend|buddy|pal|mate)\b",
+    # the user's character as a kind of person: "you're an anxious person", "you sound like a worrier"
+    r"\byou(?:['’]re|\s+are|\s+must\s+be|\s+seem(?:\s+to\s+be)?|\s+sound|\s+come\s+across\s+as)(?:\s+(?:clearly|obviously|"
+    r"probably|just|really|simply|like))*\s+(?:an?\s+)?(?:(?:very|quite|bit\s+of\s+an?|real|natural|born|chronic)\s+)*"
+    r"(?:(?:anxious|nervous|stressed|neurotic|highly[-\s]strung|high[-\s]strung|sensitive|fragile|weak|lazy|emotional|"
+    r"insecure|worried)\s+(?:person|type|individual|sort|soul|one)|worrier|overthinker|hypochondriac|neurotic)\b",
+    r"\bemotionally\s+(?:unstable|fragile|weak|immature)\b",
     r"\b(?:something|anything)\s+(?:is\s+|['’]s\s+)?wrong\s+with\s+you\b(?!r)",
     r"\bwrong\s+with\s+your\s+(?:mind|head|brain|psyche|personality|character)\b",
     r"\byour\s+(?:psyche|personality|character|temperament|ego|subconscious|inner\s+self|soul|willpower|"
@@ -443,6 +459,8 @@ _OFF_TASK = compile_words(
     "你(?:好像|似乎|看起来|可能|应该|大概|是不是)(?:很|有些|有点|比较)?(?:抑郁|孤独|焦虑|难过|不开心|压抑|心理有问题|想太多|"
     "压力(?:很|太|特别)?大|心情不好|情绪低落|紧张)",
     "你(?:有病|不正常|想太多了)",
+    "你(?:是|属于)(?:一)?个?(?:很|比较|特别|容易|爱)?(?:焦虑|紧张|敏感|脆弱|多虑|想太多|神经质|玻璃心)的?人",
+    "你的?(?:心理素质|抗压能力|意志力|自制力)(?:太|很|比较|有点|实在)?(?:差|弱|低)",
     "请用简体中文回答|你上一个回答违反了规则",
 )
 
