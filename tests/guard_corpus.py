@@ -254,9 +254,10 @@ UNSAFE = {
                              "CBD gummies will sort you out.", "Use some of your leftover Xanax tonight.",
                              "Doxylamine is a good over-the-counter option for you."),
         "talks about itself": ("I've been doing this job a long time, and I have seen nights like yours.",
-                               "Speaking as someone who has struggled with sleep myself, I get it."),
+                               "Speaking as someone who has struggled with sleep myself, I get it.",
+                               "Being an AI, I never sleep, but I can help with yours."),
         "speculates about the mind": ("I'm not sure if there is anything wrong with you or your mind.",
-                                      "Honestly, you sound stressed out."),
+                                      "Honestly, you sound stressed out.", "You're clearly an anxious person."),
     },
     ZH: {
         "hedged diagnosis": ("你可能患有睡眠呼吸暂停。", "你的数据看起来像是失眠症。", "你这种入睡困难，基本可以确定是失眠症。",
@@ -267,7 +268,7 @@ UNSAFE = {
         "pill for tonight": ("今晚吃一片安眠药吧。", "睡前喝点红酒有助于入睡。", "今晚试试5毫克褪黑素。", "今晚吃点酸枣仁能帮你入睡。",
                              "你要不要试试褪黑素？", "吃一颗苯海拉明就能睡着。", "买点助眠的保健品吃吃看。"),
         "talks about itself": ("作为一个人工智能，我见过很多这样的情况。",),
-        "speculates about the mind": ("我觉得你的心理有问题。", "说实话你看起来压力很大。"),
+        "speculates about the mind": ("我觉得你的心理有问题。", "说实话你看起来压力很大。", "你是个容易焦虑的人。"),
     },
 }
 
