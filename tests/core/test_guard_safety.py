@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from sleepcot.coach.guard.diagnosis import diagnoses
+from sleepcot.coach.guard.medication import medications
+from sleepcot.coach.guard.off_task import off_task
 from sleepcot.coach.guard.referrals import QuestionFlag, affirms_referral, dismissals, question_red_flags
-from sleepcot.coach.guard.safety import diagnoses, medications, off_task
 from sleepcot.coach.knowledge import cards
 
 ROOT = Path(__file__).resolve().parents[2]

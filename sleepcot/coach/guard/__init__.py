@@ -5,7 +5,7 @@ clinician and dismisses nothing.
 
 One guard judges every reply: briefings, follow-ups, knowledge answers, weekly summaries, the streamed
 previews, evaluation and the teacher's training examples. Figures are read as claims (`claims.py`), safety
-by meaning (`safety.py`, `referrals.py`), the sleep an age needs against that age's norm (`needs.py`), both
+by meaning (`diagnosis.py`, `medication.py`, `off_task.py`, `referrals.py`), the sleep an age needs against that age's norm (`needs.py`), both
 in English and Chinese.
 """
 
@@ -15,10 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 from sleepcot.analysis.facts import derived
-from sleepcot.coach.guard import needs, referrals, safety
+from sleepcot.coach.guard import needs, referrals
 from sleepcot.coach.guard.claims import Claim, FactIndex, Support, read_claims
+from sleepcot.coach.guard.diagnosis import diagnoses
 from sleepcot.coach.guard.figures import numbers_in_digits, read_figures
 from sleepcot.coach.guard.lexicon import CANNOT
+from sleepcot.coach.guard.medication import medications
+from sleepcot.coach.guard.off_task import off_task
 from sleepcot.domain import Fact, Metric, Relation, Unit
 
 # A reply is read as it looks, not as it is encoded: invisible characters (a soft hyphen, a zero-width space)
@@ -181,9 +184,9 @@ def check(
     lowered = text.lower()
     missing_topic = bool(topic_words) and not any(w in lowered for w in topic_words)
     verdict = Verdict(
-        ok=False, unsupported=unsupported, misbound=misbound, diagnoses=safety.diagnoses(text),
-        medications=safety.medications(text), missing_red_flag_advice=red_flag and not referrals.affirms_referral(text),
-        dismissals=referrals.dismissals(text) if red_flag else [], off_task=safety.off_task(text),
+        ok=False, unsupported=unsupported, misbound=misbound, diagnoses=diagnoses(text),
+        medications=medications(text), missing_red_flag_advice=red_flag and not referrals.affirms_referral(text),
+        dismissals=referrals.dismissals(text) if red_flag else [], off_task=off_task(text),
         missing_topic=missing_topic, empty=len(text) < 20, empty_steps=_empty_steps(text, steps),
         too_few_figures=too_few, unanswered=unanswered,
     )

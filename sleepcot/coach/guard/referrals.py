@@ -8,8 +8,8 @@ from __future__ import annotations
 import enum
 import re
 
-from sleepcot.coach.guard.safety import CLINICIAN_WORDS, CONDITION_PHRASE_EN, CONDITION_PHRASE_ZH
-from sleepcot.coach.guard.safety_words import CHILD_EN, CHILD_ZH, CLINICIAN_EN, PERSON_EN, PERSON_ZH
+from sleepcot.coach.guard.diagnosis import CONDITION_PHRASE_EN, CONDITION_PHRASE_ZH
+from sleepcot.coach.guard.safety_words import CHILD_EN, CHILD_ZH, CLINICIAN_EN, CLINICIAN_WORDS, PERSON_EN, PERSON_ZH
 from sleepcot.coach.guard.sentences import clause_before, compile_any, compile_words, sentences
 
 

@@ -109,6 +109,9 @@ DRUG_ZH = alternation(
 ALCOHOL_ZH = alternation("酒精", "红酒", "白酒", "啤酒", "黄酒", "威士忌", "小酒", "酒")
 AID_PURPOSE_ZH = alternation("助眠", "改善睡眠", "促进睡眠", "睡前", "临睡", "入睡", "睡着", "好睡", "帮助睡眠", "睡得(?:更)?(?:好|香|沉)", "放松")
 
+# A clinician in one word: what "ask your doctor for" and "a doctor's visit can wait" name.
+CLINICIAN_WORDS = r"(?:doctor|GP|physician|clinician|pharmacist|midwife|nurse|specialist|dentist)"
+
 # Who a referral goes to (and the tests and services that count as one).
 CLINICIAN_EN = alternation(
     r"(?:family\s+)?doctors?(?:['’]s)?", r"GPs?", r"physicians?", r"clinicians?", r"nurses?(?:\s+practitioners?)?",
