@@ -209,3 +209,16 @@ def test_a_signed_duration_in_hours_and_minutes_is_read_whole_like_any_signed_fi
 def test_a_reply_is_read_as_it_looks_not_as_it_is_encoded(reply):
     verdict = guard.check(reply, FACTS)
     assert not verdict.ok, reply
+
+
+@pytest.mark.parametrize(("text", "clock"), [
+    ("晚上10点上床", "22:00"), ("晚上12点上床", "00:00"), ("夜里1点才睡", "01:00"), ("深夜11点睡", "23:00"),
+    ("凌晨6点醒了", "06:00"), ("半夜12点睡", "00:00"), ("中午1点午睡", "13:00"), ("下午3点喝咖啡", "15:00"),
+    ("早上6点起床", "06:00"), ("11:40 pm", "23:40"), ("12:30 am", "00:30"),
+])
+def test_a_clock_time_is_read_with_the_part_of_the_day_it_names(text, clock):
+    from sleepcot.coach.guard.figures import read_figures
+
+    (mention,) = read_figures(text)
+    assert f"{int(mention.value) // 60:02d}:{int(mention.value) % 60:02d}" == clock
+    assert mention.half_day

@@ -5,8 +5,8 @@ clinician and dismisses nothing.
 
 One guard judges every reply: briefings, follow-ups, knowledge answers, weekly summaries, the streamed
 previews, evaluation and the teacher's training examples. Figures are read as claims (`claims.py`), safety
-by meaning (`diagnosis.py`, `medication.py`, `off_task.py`, `referrals.py`), the sleep an age needs against that age's norm (`needs.py`), both
-in English and Chinese.
+by meaning (`diagnosis.py`, `medication.py`, `off_task.py`, `referrals.py`), the sleep an age needs against
+that age's norm (`needs.py`), both in English and Chinese.
 """
 
 from __future__ import annotations

@@ -184,6 +184,9 @@ _DEFERRAL_IN_CLAUSE_ZH = re.compile(
     "不一定|未必|想知道|区分|区别|担心|害怕|以为")
 _CONDITIONAL_ZH = re.compile("如果|假如|要是|即使|哪怕|只要|若是?|(?:时|的时候|的话)[，,]")
 
+_DIAGNOSIS_WORD = re.compile(r"diagnos|诊断|确诊", re.I)  # "my diagnosis", "确诊为": no condition named yet
+_ANY_CONDITION = compile_words(rf"\b{CONDITION_EN}", CONDITION_ZH)
+
 
 def _attributed(sentence: str, match: re.Match[str], *, clause_opener: bool = False) -> bool:
     """Whether the condition in `match` is said of the user, not asked about, deferred or supposed."""
@@ -216,6 +219,3 @@ def diagnoses(text: str) -> list[str]:
         if any(_attributed(sentence, m, clause_opener=opener) for m, opener in hits):
             found.append(sentence)
     return found
-
-_DIAGNOSIS_WORD = re.compile(r"diagnos|诊断|确诊", re.I)  # "my diagnosis", "确诊为": no condition named yet
-_ANY_CONDITION = compile_words(rf"\b{CONDITION_EN}", CONDITION_ZH)

@@ -31,7 +31,8 @@ _CLOCK_SAID = re.compile(r"(?=\d)(?<![\d.:])(\d{1,2})(?:\.(\d{2}))?\s*(?:([ap])\
 # alone is a clock time only after a part of the day or before a word of time ("两点建议" is two points).
 _ZH_PERIOD = "凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间|半夜|深夜"
 _ZH_AFTERNOON = ("中午", "下午", "傍晚")  # 中午1点 is 13:00, 下午3点 15:00
-_ZH_NIGHT = ("晚上", "夜里", "夜间", "深夜", "半夜", "凌晨")  # 晚上10点 is 22:00, but 晚上12点 and 夜里1点 are after midnight
+_ZH_NIGHT = ("晚上", "夜里", "夜间", "深夜")  # 晚上10点 is 22:00, but 晚上12点 and 夜里1点 are after midnight
+_ZH_SMALL_HOURS = ("凌晨", "半夜")  # 凌晨6点 is 6:00, 半夜12点 0:00
 _ZH_HOUR_BEFORE = "左右|前|后|以前|以后|之前|之后|钟|多|整|才|就|上床|睡|起|醒|入睡|就寝|熄灯"
 _ZH_CLOCK = re.compile(rf"({_ZH_PERIOD})?\s*(?<![\d.])(\d{{1,2}})\s*[点點](?:\s*(\d{{1,2}})(?!\s*个?(?:小时|钟头|分钟))\s*分?"
                        rf"|\s*(半|一刻|三刻)|(?=\s*(?:{_ZH_HOUR_BEFORE}))(?P<context>))?")
@@ -107,7 +108,8 @@ def _zh_clock(match: re.Match) -> str:
     if not (period or timed) or (numeral == "一" and not (period or minutes or fraction)):
         return match.group(0)  # "早一点睡" is "a bit earlier", "两点建议" two points
     return f"{period or ''}{_zh_number(numeral)}点" + (f"{_zh_number(minutes)}分" if minutes else "")
-# A Chinese numeral before a unit, not an ordinal ("第二天", the next day); a lone 一 ("一晚", "睡前一小时") is an idiom, not a claim, unless minutes follow.
+# A Chinese numeral before a unit, not an ordinal ("第二天", the next day); a lone 一 ("一晚", "睡前一小时") is an
+# idiom, not a claim, unless minutes follow.
 _ZH_NUMERAL = re.compile(rf"(?<!第)([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|秒|个?晚|夜|次|周|天|倍))")
 # "一小时" is a claim after "1 h and" minutes follow, or after a word of how much ("少了将近一个小时")
 _ZH_ONE_HOUR_AND = re.compile(rf"一(?=个?小时[{_ZH_DIGIT}\d]+分)|(?:(?<=将近|接近|大约|大概|少了|多了|整整)|(?<=差不多))一(?=个?小时)")
@@ -175,7 +177,7 @@ def _zh_hour(period: str | None, hour: int) -> int:
         return hour + 12
     if period in _ZH_NIGHT:
         return hour + 12 if 6 <= hour < 12 else hour % 12
-    return hour
+    return hour % 12 if period in _ZH_SMALL_HOURS else hour
 
 
 def _float(text: str) -> float:
