@@ -60,21 +60,10 @@ _IF_YOU_WANT = compile_any(
 )
 
 
-# the referral taken back after it is made: "seeing a doctor would be overkill", "..., though you don't need to"
-_TAKEN_BACK_AFTER = compile_any(
-    r"[^.!?;,:—–]{0,25}?\b(?:overkill|unnecessary|pointless|(?:not|isn['’]t|aren['’]t)\s+(?:really\s+)?(?:necessary|"
-    r"needed|required|worth\s+it)|a\s+waste\s+of)\b",
-    r"[^.!?;]*?\b(?:though|but|although)\b[^.!?;]*?\b(?:don['’]?t|do\s+not|doesn['’]?t|won['’]?t)\s+"
-    r"(?:really\s+|actually\s+|honestly\s+)?(?:need|have)\s+to(?:\s+(?:see|go|visit|bother|do\s+(?:that|so)))?"
-    r"(?=\s*(?:[.!?,;]|$))",
-    "[^，。！？；,]{0,8}?(?:小题大做|大惊小怪|多此一举|白跑一趟|(?:没(?:有)?必要|不必要)(?:吧|的|了)?(?=[，。！？；,]|$))",
-)
-
-
 def _affirmative(sentence: str, referral: re.Match[str]) -> bool:
     before = clause_before(sentence, referral.start())
     return not (_NOT_NEEDED_EN.search(before) or _NOT_NEEDED_ZH.search(before)
-                or _TAKEN_BACK_AFTER.match(sentence, referral.end())
+                or _dismissing(sentence, referral.start())  # taken back: "seeing a doctor would be overkill"
                 or _NEGATED_INSIDE_EN.search(referral.group())
                 or _ONLY_IF.search(before) or _ONLY_IF.search(sentence, referral.end())
                 or _ONLY_IF_BEFORE_ZH.search(before) or _IF_YOU_WANT.search(sentence))
@@ -134,10 +123,11 @@ _DISMISSAL = compile_words(
     r"\bput\s+it\s+out\s+of\s+your\s+mind\b|\bdon['’]?t\s+give\s+it\s+(?:a\s+)?(?:second\s+)?thought\b|"
     r"\bnot\s+worth\s+(?:worrying|stressing|fretting)\s+(?:about|over)\b",
     r"\bno\s+(?:point|sense|use)\s+(?:in\s+)?(?:seeing|visiting|consulting|calling|getting|going|booking)\b",
-    rf"\b(?:{CLINICIAN_WORDS}s?|(?:doctor['’]?s?\s+)?(?:visit|appointment|check[-\s]?up)|sleep\s+study)\b[^.!?;]*?"
-    r"\b(?:would\s+be\s+|is\s+|['’]s\s+)?(?:overkill|unnecessary|pointless|(?:not|isn['’]t)\s+(?:really\s+)?"
-    r"(?:necessary|needed|required))\b",
-    r"\b(?:you\s+)?(?:don['’]?t|do\s+not)\s+(?:really\s+|actually\s+|honestly\s+)?need\s+to(?=\s*(?:[.!?]|$))",
+    rf"\b(?:{CLINICIAN_EN}|(?:doctor['’]?s?\s+)?(?:visit|appointment|check[-\s]?up)|sleep\s+study)\b[^.!?;,:—–]{{0,25}}?"
+    r"\b(?:overkill|unnecessary|pointless|(?:not|isn['’]t|aren['’]t)\s+(?:really\s+)?(?:necessary|needed|required|"
+    r"worth\s+it)|a\s+waste\s+of)\b",
+    r"\b(?:don['’]?t|do\s+not|doesn['’]?t|won['’]?t)\s+(?:really\s+|actually\s+|honestly\s+)?(?:need|have)\s+to"
+    r"(?:\s+(?:see|go|visit|bother|do\s+(?:that|so)))?(?=\s*(?:[.!?,;]|$))",
     rf"\b(?:{CLINICIAN_WORDS}s?|appointment|visit|check[-\s]?up|sleep\s+study)(?:['’]s\s+visit)?\s+can\s+(?:probably\s+|safely\s+)?wait\b",
     r"\b(?:at|during|for|until|till)\s+your\s+next\s+(?:routine\s+|regular\s+|annual\s+|yearly\s+)?(?:check[-\s]?up|physical|"
     r"appointment|visit)\b",
@@ -150,7 +140,8 @@ _DISMISSAL = compile_words(
     "(?:不用|不必|无需|无须|别|不要|用不着)(?:太|过于)?担心|没(?:有)?什么(?:好|可|需要)担心|没(?:啥|什么)大不了|"
     "完全正常|很正常|挺正常|非常正常|属于正常|正常现象|(?:不必|不用|别|无需)(?:太|过于|特别)?在意|问题不大|不是(?:什么)?大问题|不碍事|不用管|不用理会|可以忽略|忽略就好|"
     "没事(?:的|儿)?(?=[，。！,.!]|$)|没(?:有)?什么(?:问题|大碍)|不要紧|无大碍|没有大碍|你很健康|"
-    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去|上|跑)?(?:看医生|就医|医院)|小题大做|大惊小怪|"
+    "(?:不用|不必|无需|无须|没有?必要|不需要)(?:去|上|跑)?(?:看医生|就医|医院)|小题大做|大惊小怪|多此一举|白跑一趟|"
+    "(?:医生|医院|就医|门诊|检查|监测)[^，。！？；,]{0,8}?(?:没有?必要|不必要)(?:吧|的|了)?(?=[，。！？；,]|$)|"
     "(?:这|那|其实|真的|这个)(?:真|也|倒)?没(?:什么|啥)(?:的|事)?(?=[，。！,.!]|$)|(?:完全|基本上?|其实|应该)无害|无伤大雅|"
     "(?:别|不要|不用|不必)(?:太)?当(?:一)?回事|(?:没有?必要|不用|不必)(?:去)?做(?:睡眠)?(?:监测|检查)|别多想|不要多想|别想太多|不用多想|无所谓|不打紧|下次(?:常规|例行)?体检(?:的)?时(?:候)?(?:再)?|"
     "(?:等|过)(?:上)?(?:几|一两|两三|好几)个?(?:月|周|星期)(?:后|以后|之后)?(?:如果)?(?:还|再|仍)|"
@@ -166,8 +157,12 @@ def dismissals(text: str) -> list[str]:
     """Each sentence that dismisses a concern or the need for a clinician ("nothing to worry about", "you're
     fine", "no need to see a doctor", "不用担心"). Coaching lines such as "don't worry if you wake briefly" pass;
     whether a dismissal matters (a red-flag night) is the caller's business."""
-    return [s for s in sentences(text)
-            if any(not _NEGATED_BEFORE.search(clause_before(s, m.start())) for m in _DISMISSAL.finditer(s))]
+    return [s for s in sentences(text) if _dismissing(s)]
+
+
+def _dismissing(sentence: str, start: int = 0) -> bool:
+    """Whether the sentence, from `start` on, dismisses a concern or a clinician (and is not negated)."""
+    return any(not _NEGATED_BEFORE.search(clause_before(sentence, m.start())) for m in _DISMISSAL.finditer(sentence, start))
 
 
 # ---------------------------------------------------------------------------------- question red flags
