@@ -49,7 +49,7 @@ _UNIT_AFTER = re.compile(rf"\s*({_UNIT})", re.I)
 LIST_MARKER = re.compile(r"^\s*(?:step\s*)?\d{1,2}[.)、:：](?=\s|$)", re.I | re.M)
 _NOT_FIGURES = re.compile(
     r"(?=[\dajfmsond第])"  # each kind starts with a digit, a month, "age" or 第: tried only where one may start
-    r"(?:\b\d+(?:st|nd|rd|th)\b|第\s*\d+"  # ordinals ("the 2nd night", "第2天")
+    r"(?:\b\d+(?:st|nd|rd|th)\b|第\s*\d+"  # ordinals ("the 2nd night", "第2天", "第二天" once in digits)
     r"|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"  # dates
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b"
     r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}月\d{1,2}[日号]|\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?"
@@ -108,9 +108,8 @@ def _zh_clock(match: re.Match) -> str:
     if not (period or timed) or (numeral == "一" and not (period or minutes or fraction)):
         return match.group(0)  # "早一点睡" is "a bit earlier", "两点建议" two points
     return f"{period or ''}{_zh_number(numeral)}点" + (f"{_zh_number(minutes)}分" if minutes else "")
-# A Chinese numeral before a unit, not an ordinal ("第二天", the next day); a lone 一 ("一晚", "睡前一小时") is an
-# idiom, not a claim, unless minutes follow.
-_ZH_NUMERAL = re.compile(rf"(?<!第)([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|秒|个?晚|夜|次|周|天|倍))")
+# A Chinese numeral before a unit; a lone 一 ("一晚", "睡前一小时") is an idiom, not a claim, unless minutes follow.
+_ZH_NUMERAL = re.compile(rf"([{_ZH_DIGIT}]+(?:点[{_ZH_DIGIT}]+)?)(?=\s*(?:个?小时|个钟头|分钟|分|秒|个?晚|夜|次|周|天|倍))")
 # "一小时" is a claim after "1 h and" minutes follow, or after a word of how much ("少了将近一个小时")
 _ZH_ONE_HOUR_AND = re.compile(rf"一(?=个?小时[{_ZH_DIGIT}\d]+分)|(?:(?<=将近|接近|大约|大概|少了|多了|整整)|(?<=差不多))一(?=个?小时)")
 
